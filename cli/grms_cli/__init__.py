@@ -1,0 +1,1 @@
+"""grms_cli — the `grms` command: run the suite, seed demo data, manage accounts."""

@@ -1,0 +1,1 @@
+"""grms_complaints — the complaints service."""

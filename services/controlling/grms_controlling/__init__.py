@@ -1,0 +1,1 @@
+"""grms_controlling — the controlling service."""

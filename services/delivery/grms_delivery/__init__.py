@@ -1,0 +1,1 @@
+"""grms_delivery — the delivery service."""

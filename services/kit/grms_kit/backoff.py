@@ -1,0 +1,27 @@
+"""Exponential backoff with jitter, for every retry loop in GRMS."""
+
+from __future__ import annotations
+
+import random
+
+__all__ = ["Backoff"]
+
+
+class Backoff:
+    """Delays that double from `initial` up to `maximum`, each jittered by ±20 %."""
+
+    def __init__(self, initial: float = 0.1, maximum: float = 5.0, factor: float = 2.0) -> None:
+        self.initial = initial
+        self.maximum = maximum
+        self.factor = factor
+        self._current = initial
+
+    def next(self) -> float:
+        """The next delay in seconds."""
+        delay = self._current
+        self._current = min(self._current * self.factor, self.maximum)
+        return delay * random.uniform(0.8, 1.2)
+
+    def reset(self) -> None:
+        """Start again from `initial` after a success."""
+        self._current = self.initial

@@ -1,0 +1,111 @@
+"""The unit of work: one transaction whose recorded events are written to the outbox with it.
+
+Use cases (cosmicpython style) run inside `with uow:` and end with `uow.commit()`; nothing
+is published from inside a request — the relay publishes what the commit stored.
+"""
+
+from __future__ import annotations
+
+import logging
+from types import TracebackType
+
+from google.protobuf.message import Message
+from sqlalchemy import insert
+from sqlalchemy.orm import Session
+
+from grms_kit.clock import Clock
+from grms_kit.db import Database
+from grms_kit.events import Envelope
+from grms_kit.tables import MessagingTables
+from grms_kit.telemetry import inject_headers
+
+__all__ = ["UnitOfWork", "stage_envelopes"]
+
+log = logging.getLogger(__name__)
+
+
+def stage_envelopes(session: Session, tables: MessagingTables, envelopes: list[Envelope], clock: Clock) -> None:
+    """Insert `envelopes` into the outbox within `session`'s transaction."""
+    if not envelopes:
+        return
+    now = clock.now()
+    session.execute(
+        insert(tables.outbox),
+        [
+            {
+                "event_id": e.event_id,
+                "type": e.type,
+                "subject": e.subject,
+                "source": e.source,
+                "government": e.government,
+                "payload": e.payload,
+                "headers": e.headers(),
+                "created_at": now,
+                "attempts": 0,
+            }
+            for e in envelopes
+        ],
+    )
+
+
+class UnitOfWork:
+    """A transaction plus the integration events it will publish.
+
+    Subclasses open their repositories in `_open(session)` and may override
+    `_collect_events()` to turn the domain events of loaded aggregates into messages.
+    """
+
+    session: Session
+
+    def __init__(self, db: Database, tables: MessagingTables, *, clock: Clock, source: str) -> None:
+        self.db = db
+        self.tables = tables
+        self.clock = clock
+        self.source = source
+        self._events: list[tuple[Message, str]] = []
+        self._committed = False
+
+    def __enter__(self) -> UnitOfWork:
+        self.session = self.db.session()
+        self._events = []
+        self._committed = False
+        self._open(self.session)
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if not self._committed:
+            self.session.rollback()
+        self.session.close()
+
+    def _open(self, session: Session) -> None:
+        """Create the repositories on `session` (subclasses)."""
+
+    def _collect_events(self) -> list[tuple[Message, str]]:
+        """Events raised by the aggregates this unit of work touched (subclasses)."""
+        return []
+
+    def publish(self, message: Message, *, government: str) -> None:
+        """Record integration event `message` of tenant `government` for the outbox."""
+        self._events.append((message, government))
+
+    def commit(self) -> None:
+        """Write the recorded events to the outbox and commit everything at once."""
+        events = self._events + self._collect_events()
+        trace = inject_headers({})
+        now = self.clock.now()
+        envelopes = [
+            Envelope.wrap(m, source=self.source, government=g, time=now, trace_headers=trace) for m, g in events
+        ]
+        stage_envelopes(self.session, self.tables, envelopes, self.clock)
+        self.session.commit()
+        self._committed = True
+        self._events = []
+        if envelopes:
+            self.db.committed()
+
+    def rollback(self) -> None:
+        """Discard the transaction and its events."""
+        self.session.rollback()
+        self._events = []

@@ -1,0 +1,1 @@
+"""grms_monev — the monev service."""

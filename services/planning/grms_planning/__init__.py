@@ -1,0 +1,1 @@
+"""grms_planning — the planning service."""

@@ -1,0 +1,1 @@
+"""grms_reference — the copy of budgeting's governments and agencies every other service keeps."""
