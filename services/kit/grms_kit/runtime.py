@@ -4,7 +4,7 @@ Start-up never crashes on a dependency that is not there yet: the gRPC port is b
 first (so a port in use fails at once, by name), health says NOT_SERVING, and the
 database migration and the NATS connection are retried with backoff until they succeed.
 Shutdown: NOT_SERVING, stop accepting calls with a grace period, stop the relay and the
-consumers, drain NATS, close the database.
+consumers, flush and close NATS, close the database.
 """
 
 from __future__ import annotations
@@ -61,9 +61,8 @@ class ServiceRuntime:
         self.clock = clock
         self.migrations = migrations
         self.consumers = list(consumers)
-        self.server = GrpcServer(
-            settings.grpc_address, grpc_services, TokenCodec(settings.auth_secret.get_secret_value())
-        )
+        self.grpc_services = list(grpc_services)
+        self.server: GrpcServer | None = None  # made inside the event loop, as grpc.aio requires
         self.nc: NATS | None = None
         self._js: JetStreamContext | None = None
         self.relay = OutboxRelay(db, tables, self.jetstream, clock)
@@ -95,12 +94,16 @@ class ServiceRuntime:
         self._tasks.append(asyncio.create_task(self.relay.run(), name="outbox-relay"))
         for consumer in self.consumers:
             self._tasks.append(asyncio.create_task(consumer.run(self.jetstream), name=f"consumer-{consumer.name}"))
+        assert self.server is not None
         await self.server.set_serving(True)
         self.ready.set()
         log.info("%s serving on %s", self.name, self.settings.grpc_address)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Serve until `stop` is set, then shut down gracefully."""
+        self.server = GrpcServer(
+            self.settings.grpc_address, self.grpc_services, TokenCodec(self.settings.auth_secret.get_secret_value())
+        )
         await self.server.start()
         log.info("%s listening on %s (not serving until ready)", self.name, self.settings.grpc_address)
         starting = asyncio.create_task(self._start_dependencies(), name="start-dependencies")
@@ -111,16 +114,21 @@ class ServiceRuntime:
             await self.shutdown()
 
     async def shutdown(self) -> None:
-        """Stop serving, stop the background tasks, drain NATS, close the database."""
-        await self.server.stop(self.settings.shutdown_grace)
+        """Stop serving, stop the background tasks, flush and close NATS, close the database."""
+        if self.server is not None:
+            await self.server.stop(self.settings.shutdown_grace)
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         if self.nc is not None and not self.nc.is_closed:
+            # The relay and consumers are stopped already, so nothing is left to drain but
+            # the acks just sent: flush them and close. (nc.drain() would wait out its
+            # timeout on the cancelled pull subscriptions' queues.)
             try:
-                await asyncio.wait_for(self.nc.drain(), 5)
+                await asyncio.wait_for(self.nc.flush(), 2)
             except Exception as exc:
-                log.warning("nats drain: %s", exc)
+                log.warning("nats flush on shutdown: %s", exc)
+            await self.nc.close()
         self.db.dispose()
         log.info("%s stopped", self.name)
 

@@ -20,7 +20,17 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-__all__ = ["NatsServer", "free_port", "nats_server_binary", "postgres_admin_url", "temporary_postgres_database", "wait_for_port"]
+__all__ = [
+    "SERVICES",
+    "NatsServer",
+    "ServiceProcess",
+    "free_port",
+    "nats_server_binary",
+    "postgres_admin_url",
+    "temporary_postgres_database",
+    "wait_for_port",
+    "wait_until",
+]
 
 
 def free_port() -> int:
@@ -132,3 +142,83 @@ def temporary_postgres_database(admin_url: str, prefix: str = "grms_test") -> It
     finally:
         with psycopg.connect(admin_url, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+SERVICES = ("budgeting", "planning", "delivery", "controlling", "monev", "complaints")
+
+
+class ServiceProcess:
+    """One GRMS service run as `python -m grms_<name>` on a free port, for tests."""
+
+    def __init__(self, name: str, env: dict[str, str], log_dir: Path, *, database_url: str = "") -> None:
+        self.name = name
+        self.port = free_port()
+        self.log_path = Path(log_dir) / f"{name}.log"
+        self.env = {
+            **os.environ,
+            **env,
+            f"GRMS_{name.upper()}_GRPC_PORT": str(self.port),
+            f"GRMS_{name.upper()}_DATABASE_URL": database_url,
+        }
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def address(self) -> str:
+        """host:port of its gRPC server."""
+        return f"127.0.0.1:{self.port}"
+
+    def start(self) -> ServiceProcess:
+        """Start the process (again, after a kill, on the same port and database)."""
+        with open(self.log_path, "ab") as log:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", f"grms_{self.name}"], env=self.env, stdout=log, stderr=subprocess.STDOUT
+            )
+        return self
+
+    def wait_serving(self, timeout: float = 30.0) -> None:
+        """Wait until its gRPC health check says SERVING, or raise TimeoutError."""
+        import grpc
+        from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+        deadline = time.monotonic() + timeout
+        with grpc.insecure_channel(self.address) as channel:
+            stub = health_pb2_grpc.HealthStub(channel)
+            while time.monotonic() < deadline:
+                if self.proc is not None and self.proc.poll() is not None:
+                    raise RuntimeError(f"{self.name} exited with {self.proc.returncode}; see {self.log_path}")
+                try:
+                    reply = stub.Check(health_pb2.HealthCheckRequest(), timeout=1)
+                    if reply.status == health_pb2.HealthCheckResponse.SERVING:
+                        return
+                except grpc.RpcError:
+                    pass
+                time.sleep(0.05)
+        raise TimeoutError(f"{self.name} not SERVING after {timeout}s; see {self.log_path}")
+
+    def kill(self) -> None:
+        """SIGKILL: a crash."""
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(10)
+
+    def stop(self, timeout: float = 15.0) -> int | None:
+        """SIGTERM and wait; SIGKILL if it does not stop in time. Return the exit code."""
+        if self.proc is None:
+            return None
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        return self.proc.returncode
+
+
+def wait_until(predicate, timeout: float, interval: float = 0.05, message: str = "condition") -> None:  # type: ignore[no-untyped-def]
+    """Poll `predicate()` until it is truthy, or raise TimeoutError naming `message`."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(interval)
+    raise TimeoutError(f"{message} not reached after {timeout}s")

@@ -1,0 +1,1 @@
+"""Budgeting adapters: tables, repositories, the unit of work and event mapping."""

@@ -1,0 +1,1 @@
+"""Budgeting domain: pure Python entities, value objects, rules and events."""

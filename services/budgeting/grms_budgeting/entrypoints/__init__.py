@@ -1,0 +1,1 @@
+"""Budgeting entry points: the gRPC API and the process main()."""

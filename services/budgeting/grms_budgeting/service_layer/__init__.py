@@ -1,0 +1,1 @@
+"""Budgeting use cases: commands and their handlers, and the ports they need."""

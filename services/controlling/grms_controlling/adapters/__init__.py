@@ -1,0 +1,1 @@
+"""Controlling adapters: tables (for now the reference copy and the messaging tables)."""

@@ -1,0 +1,33 @@
+"""The composition root of controlling: the one place concrete things are built."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from grms.controlling.v1 import controlling_service_pb2, controlling_service_pb2_grpc
+from grms_kit.clock import Clock
+from grms_kit.runtime import ServiceRuntime
+from grms_kit.settings import load_settings
+from grms_reference.service import build_replica_service
+
+from grms_controlling.adapters.tables import messaging, reference
+from grms_controlling.config import Settings
+
+__all__ = ["MIGRATIONS", "SERVICE", "build"]
+
+SERVICE = "controlling"
+MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+
+
+def build(settings: Settings | None = None, *, clock: Clock | None = None) -> ServiceRuntime:
+    """Build the controlling service from the environment (or the given settings)."""
+    return build_replica_service(
+        SERVICE,
+        settings or load_settings(Settings),
+        messaging=messaging,
+        reference=reference,
+        pb=controlling_service_pb2,
+        pb_grpc=controlling_service_pb2_grpc,
+        migrations=MIGRATIONS,
+        clock=clock,
+    )

@@ -1,0 +1,1 @@
+"""Planning adapters: tables (for now the reference copy and the messaging tables)."""
