@@ -8,7 +8,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import grpc
-
 from grms.budgeting.v1 import agency_pb2
 from grms.budgeting.v1 import budgeting_service_pb2 as budgeting_pb
 from grms.budgeting.v1 import budgeting_service_pb2_grpc as budgeting_grpc
@@ -66,7 +65,9 @@ def database_urls(kind: str, postgres_admin: str | None, tmp: Path) -> Iterator[
         return
     assert postgres_admin is not None
     with contextlib.ExitStack() as stack:
-        yield {name: stack.enter_context(temporary_postgres_database(postgres_admin, f"grms_{name}")) for name in SERVICES}
+        yield {
+            name: stack.enter_context(temporary_postgres_database(postgres_admin, f"grms_{name}")) for name in SERVICES
+        }
 
 
 @contextlib.contextmanager

@@ -16,10 +16,10 @@ from pathlib import Path
 import grpc
 import pytest
 from google.protobuf import field_mask_pb2
-
 from grms.budgeting.v1 import agency_pb2
 from grms.budgeting.v1 import budgeting_service_pb2 as pb
 from grms_kit.testing import NatsServer, ServiceProcess
+
 from tests.e2e.suite import admin_metadata, agency_request, budgeting_stub
 
 pytestmark = [pytest.mark.chaos, pytest.mark.timeout(240)]
@@ -40,7 +40,7 @@ async def _until(predicate, timeout: float, what: str) -> None:  # type: ignore[
 
     try:
         await asyncio.wait_for(poll(), timeout)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         raise AssertionError(f"timed out waiting for {what}") from None
 
 

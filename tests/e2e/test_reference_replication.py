@@ -9,10 +9,10 @@ from pathlib import Path
 import grpc
 import pytest
 from google.protobuf import field_mask_pb2
-
 from grms.budgeting.v1 import agency_pb2
 from grms.budgeting.v1 import budgeting_service_pb2 as pb
 from grms_kit.testing import SERVICES, NatsServer
+
 from tests.e2e.suite import (
     REPLICAS,
     admin_metadata,

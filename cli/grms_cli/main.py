@@ -1,0 +1,240 @@
+"""The `grms` command line: run the suite, check it, seed demo data, manage accounts and the outbox."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.table import Table
+
+from grms_cli.config import SERVICES, CliError, SuiteConfig, budgeting_address, read_suite_file, resolve_auth_secret
+from grms_cli.config import var_dir_from_env as _var_dir_from_env
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="grms",
+    help="GRMS — Government Resources Management System: run and operate the suite.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+user_app = typer.Typer(help="Gateway user accounts.", no_args_is_help=True)
+apikey_app = typer.Typer(help="Gateway API keys.", no_args_is_help=True)
+outbox_app = typer.Typer(help="The services' transactional outboxes.", no_args_is_help=True)
+app.add_typer(user_app, name="user")
+app.add_typer(apikey_app, name="apikey")
+app.add_typer(outbox_app, name="outbox")
+
+console = Console()
+err = Console(stderr=True)
+
+VarDir = Annotated[
+    Path | None,
+    typer.Option("--var-dir", help="State directory (default: $GRMS_VAR_DIR or ./var).", show_default=False),
+]
+
+
+def _var_dir(option: Path | None) -> Path:
+    return option.expanduser().resolve() if option else _var_dir_from_env()
+
+
+@app.command()
+def up(
+    var_dir: VarDir = None,
+    base_port: Annotated[
+        int | None,
+        typer.Option(help="First of six consecutive gRPC ports for the services (default 50151, or each "
+                          "GRMS_<SERVICE>_GRPC_PORT).", min=1, max=65530, show_default=False),
+    ] = None,
+    gateway_port: Annotated[
+        int | None, typer.Option(help="Gateway HTTP port (default $GRMS_GATEWAY_PORT or 8000).", min=1, max=65535,
+                                 show_default=False)
+    ] = None,
+    nats_port: Annotated[
+        int | None, typer.Option(help="Port of the embedded nats-server (default $GRMS_NATS_PORT or 4223).", min=1,
+                                 max=65535, show_default=False)
+    ] = None,
+    ready_timeout: Annotated[float, typer.Option(help="Seconds to wait for /readyz.", min=1)] = 120.0,
+    grace: Annotated[float, typer.Option(help="Seconds a child gets to stop before SIGKILL.", min=0)] = 10.0,
+    seed_demo: Annotated[bool, typer.Option("--seed/--no-seed", help="Load the Central Java demo data.")] = True,
+) -> None:
+    """Start NATS, the six services and the gateway; Ctrl-C stops them all."""
+
+    from grms_cli.up import run_up
+
+    env = dict(os.environ)
+    if var_dir is not None:
+        env["GRMS_VAR_DIR"] = str(_var_dir(var_dir))
+    config = SuiteConfig.from_env(env, base_port=base_port, gateway_port=gateway_port, nats_port=nats_port)
+    code = run_up(config, console, ready_timeout=ready_timeout, grace=grace, load_demo=seed_demo)
+    raise typer.Exit(code)
+
+
+@app.command()
+def status(
+    var_dir: VarDir = None,
+    timeout: Annotated[float, typer.Option(help="Deadline of each probe in seconds.", min=0.1)] = 2.0,
+) -> None:
+    """Show each process of the running suite, its health, consumer lag and outbox backlog."""
+    from grms_cli.status import consumer_lags, outbox_pending, process_statuses
+
+    directory = _var_dir(var_dir)
+    suite = read_suite_file(directory)
+    statuses = process_statuses(suite, timeout)
+    table = Table(title=f"GRMS at {suite.get('gateway_url')} (state: {suite.get('state')})", title_justify="left")
+    for column in ("process", "pid", "alive", "port", "health", "outbox pending/dead"):
+        table.add_column(column)
+    databases = {p["name"]: p.get("database_url") for p in suite.get("processes", [])}
+    for st in statuses:
+        backlog = ""
+        if st.name in SERVICES and databases.get(st.name):
+            counts = outbox_pending(st.name, str(databases[st.name]))
+            backlog = f"{counts[0]}/{counts[1]}" if counts else "-"
+        colour = "green" if st.ok else "red"
+        table.add_row(st.name, str(st.pid or "-"), "yes" if st.alive else "[red]no[/]", str(st.port),
+                      f"[{colour}]{st.health}[/]", backlog)
+    console.print(table)
+    durables = list(suite.get("consumers", []))
+    lags = consumer_lags(str(suite.get("nats_url")), durables, timeout) if durables else {}
+    lag_table = Table(title="Consumers on GRMS_BUDGETING (pending + unacknowledged)", title_justify="left")
+    lag_table.add_column("consumer")
+    lag_table.add_column("lag")
+    for durable, lag in lags.items():
+        lag_table.add_row(durable, str(lag) if isinstance(lag, int) else f"[red]{lag}[/]")
+    console.print(lag_table)
+    down = [st.name for st in statuses if not st.ok]
+    unknown_lag = [d for d, lag in lags.items() if not isinstance(lag, int)]
+    if down:
+        err.print(f"[red]down or unhealthy: {', '.join(down)}[/]")
+    if unknown_lag:
+        err.print(f"[red]consumers without lag figures: {', '.join(unknown_lag)}[/]")
+    if down or unknown_lag:
+        raise typer.Exit(1)
+
+
+@app.command("seed")
+def seed_command(
+    var_dir: VarDir = None,
+    target: Annotated[
+        str | None,
+        typer.Option(help="Budgeting gRPC address host:port (default: suite.json, else "
+                          "$GRMS_BUDGETING_GRPC_HOST:$GRMS_BUDGETING_GRPC_PORT or 127.0.0.1:50151).",
+                     show_default=False),
+    ] = None,
+    timeout: Annotated[float, typer.Option(help="Deadline of each call in seconds.", min=0.1)] = 10.0,
+) -> None:
+    """Load the deterministic Central Java demo governments and agencies; safe to repeat."""
+    from grms_cli.seed import seed, seed_steps
+
+    directory = _var_dir(var_dir)
+    secret = resolve_auth_secret(directory)
+    address = budgeting_address(target, directory)
+    with Progress(TextColumn("Seeding {task.fields[target]}"), BarColumn(), MofNCompleteColumn(),
+                  TextColumn("{task.description}"), console=console, transient=True) as progress:
+        task = progress.add_task("", total=seed_steps(), target=address)
+        result = seed(address, secret, advance=lambda what: progress.update(task, advance=1, description=what),
+                      timeout=timeout)
+    if result.changed:
+        console.print(
+            f"Created {result.governments_created} governments and {result.agencies_created} agencies "
+            f"({result.governments_existing} and {result.agencies_existing} already existed)."
+        )
+    else:
+        console.print(f"Nothing changed: all {result.governments_existing} governments and "
+                      f"{result.agencies_existing} agencies already exist.")
+
+
+def _read_password(password_stdin: bool) -> str:
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    if not password:
+        raise CliError("the password must not be empty", 2)
+    return password
+
+
+Roles = Annotated[list[str], typer.Option("--role", help="A role (repeatable), e.g. admin, planner, auditor.")]
+Government = Annotated[str, typer.Option(help="Region code of the government, e.g. 33 or 33.74.")]
+
+
+@user_app.command("create")
+def user_create(
+    username: Annotated[str, typer.Argument(help="Login name.")],
+    role: Roles,
+    government: Government,
+    agency: Annotated[
+        list[str] | None, typer.Option("--agency", help="Agency code the user is limited to (repeatable).")
+    ] = None,
+    name: Annotated[str, typer.Option("--name", help="Display name.")] = "",
+    password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read the password from stdin.")] = False,
+    var_dir: VarDir = None,
+) -> None:
+    """Create a gateway user; the password comes from stdin or a prompt, never the command line."""
+    from grms_cli import accounts
+
+    roles = accounts.check_roles(role)
+    accounts.check_government(government)
+    password = _read_password(password_stdin)
+    accounts.create_user(_var_dir(var_dir), username, password, roles, government, list(agency or []),
+                         name or username)
+    console.print(f"User {username!r} created with roles {', '.join(roles)} for government {government}.")
+
+
+@apikey_app.command("create")
+def apikey_create(
+    key_name: Annotated[str, typer.Argument(metavar="NAME", help="What the key is for.")],
+    role: Roles,
+    government: Government,
+    var_dir: VarDir = None,
+) -> None:
+    """Create an API key and print it once; it cannot be shown again."""
+    from grms_cli import accounts
+
+    roles = accounts.check_roles(role)
+    accounts.check_government(government)
+    key = accounts.create_api_key(_var_dir(var_dir), key_name, roles, government)
+    err.print(f"API key {key_name!r} created; store it now, it is not shown again:")
+    print(key)
+
+
+@outbox_app.command("redrive")
+def outbox_redrive(
+    service: Annotated[str, typer.Argument(help=f"One of: {', '.join(SERVICES)}.")],
+    var_dir: VarDir = None,
+) -> None:
+    """Put a service's dead-lettered outbox messages back in line for the relay."""
+    from grms_cli import accounts
+
+    count = accounts.redrive(service, _var_dir(var_dir))
+    console.print(f"{count} dead outbox message(s) of {service} put back in line.")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line and return its exit status (2 for usage and configuration errors)."""
+    try:
+        app(args=argv, prog_name="grms", standalone_mode=True)
+    except SystemExit as exc:
+        if exc.code is None:
+            return 0
+        if isinstance(exc.code, int):
+            return exc.code
+        err.print(str(exc.code))
+        return 1
+    except CliError as exc:
+        err.print(f"[red]grms: {exc}[/]", highlight=False)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        err.print("Interrupted.")
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
