@@ -8,7 +8,7 @@ from typing import Protocol
 
 __all__ = ["Clock", "ManualClock", "SystemClock", "utc"]
 
-utc = dt.timezone.utc
+utc = dt.UTC
 
 
 class Clock(Protocol):

@@ -102,7 +102,7 @@ class _Item:
 
 def _parse_time(value: str | None) -> dt.datetime:
     if not value:
-        return dt.datetime.now(dt.timezone.utc)
+        return dt.datetime.now(dt.UTC)
     return dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
@@ -161,7 +161,7 @@ class EventConsumer:
                     sub = await self.bind(jetstream())
                     backoff.reset()
                 msgs = await sub.fetch(self.batch, timeout=self.fetch_timeout)
-            except (nats.errors.TimeoutError, asyncio.TimeoutError):
+            except (TimeoutError, nats.errors.TimeoutError):
                 continue
             except asyncio.CancelledError:
                 raise
@@ -172,7 +172,18 @@ class EventConsumer:
                     sub = None  # stream or consumer gone (fresh broker store): provision again
                 await asyncio.sleep(delay)
                 continue
-            await self.handle(msgs)
+            try:
+                await self.handle(msgs)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                # E.g. the database is down while dead-lettering, or an ack failed: the
+                # unacknowledged messages are redelivered after ack_wait; keep consuming.
+                delay = backoff.next()
+                log.warning("consumer %s: batch not settled (%s: %s); retrying in %.1fs",
+                            self.name, type(exc).__name__, exc, delay)
+                await asyncio.sleep(delay)
+                continue
             backoff.reset()
 
     async def handle(self, msgs: list[Msg]) -> None:
@@ -208,7 +219,9 @@ class EventConsumer:
         except Exception as exc:
             log.info("consumer %s: batch of %d failed (%s); applying one by one", self.name, len(items), exc)
         else:
-            await asyncio.gather(*(i.msg.ack() for i in items if i.msg))
+            for item in items:  # each ack is buffered without yielding: one write for the batch
+                if item.msg:
+                    await item.msg.ack()
             return
         for item in items:
             assert item.msg is not None
@@ -227,13 +240,19 @@ class EventConsumer:
     def _apply(self, items: list[_Item]) -> None:
         inbox = self.tables.inbox
         now = self.clock.now()
+        ids = list(dict.fromkeys(item.ctx.event_id for item in items))
         with self.db.session() as session, session.begin():
+            # One look-up and one insert into the inbox per batch, not two statements per event.
+            seen: set[str] = set()
+            for start in range(0, len(ids), 500):
+                chunk = ids[start : start + 500]
+                query = select(inbox.c.event_id).where(inbox.c.consumer == self.name, inbox.c.event_id.in_(chunk))
+                seen.update(session.execute(query).scalars())
+            handled: list[dict[str, Any]] = []
             for item in items:
-                seen = session.execute(
-                    select(inbox.c.event_id).where(inbox.c.consumer == self.name, inbox.c.event_id == item.ctx.event_id)
-                ).first()
-                if seen:
+                if item.ctx.event_id in seen:
                     continue
+                seen.add(item.ctx.event_id)  # the same event twice in one batch applies once
                 with _tracer.start_as_current_span(
                     f"{item.ctx.subject} process",
                     context=extract_context(item.headers),
@@ -242,17 +261,20 @@ class EventConsumer:
                                 "messaging.message.id": item.ctx.event_id, "messaging.consumer.group.name": self.name},
                 ):
                     item.handler(session, item.event, item.ctx)
-                session.execute(
-                    insert(inbox).values(consumer=self.name, event_id=item.ctx.event_id, type=item.ctx.type, handled_at=now)
-                )
-        self.applied += len(items)
+                handled.append({"consumer": self.name, "event_id": item.ctx.event_id, "type": item.ctx.type,
+                                "handled_at": now})
+            if handled:
+                session.execute(insert(inbox), handled)
+        self.applied += len(handled)  # redeliveries found in the inbox are not counted
 
     async def _poison(self, msg: Msg, headers: dict[str, str], error: str, deliveries: int) -> None:
         log.error("consumer %s: dead-lettering %s: %s", self.name, headers.get(Header.ID, "?"), error)
         await self.db.run(self._store_dead_letter, msg.subject, msg.data, headers, error, deliveries)
         await msg.term()
 
-    def _store_dead_letter(self, subject: str, payload: bytes, headers: dict[str, str], error: str, deliveries: int) -> None:
+    def _store_dead_letter(
+        self, subject: str, payload: bytes, headers: dict[str, str], error: str, deliveries: int
+    ) -> None:
         with self.db.engine.begin() as conn:
             conn.execute(
                 insert(self.tables.dead_letter).values(

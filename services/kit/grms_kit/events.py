@@ -98,7 +98,7 @@ class Envelope:
             type=full_name,
             subject=subject_for(full_name),
             source=source,
-            time=time.astimezone(dt.timezone.utc),
+            time=time.astimezone(dt.UTC),
             government=government,
             payload=message.SerializeToString(deterministic=True),
             trace_headers=dict(trace_headers or {}),

@@ -127,7 +127,7 @@ class TokenCodec:
 
     def issue(self, identity: Identity, *, now: dt.datetime | None = None, ttl: dt.timedelta | None = None) -> str:
         """Return a signed token for `identity`."""
-        now = now or dt.datetime.now(dt.timezone.utc)
+        now = now or dt.datetime.now(dt.UTC)
         claims = {
             "iss": ISSUER,
             "aud": AUDIENCE,

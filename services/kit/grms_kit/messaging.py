@@ -51,7 +51,7 @@ async def connect_nats(url: str, *, name: str) -> NATS:
                 disconnected_cb=on_disconnected,
                 reconnected_cb=on_reconnected,
             )
-        except (OSError, asyncio.TimeoutError, nats.errors.Error) as exc:
+        except (TimeoutError, OSError, nats.errors.Error) as exc:
             delay = backoff.next()
             log.warning("cannot reach NATS at %s (%s); retrying in %.1fs", url, exc or type(exc).__name__, delay)
             await asyncio.sleep(delay)

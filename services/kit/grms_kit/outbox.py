@@ -57,6 +57,21 @@ class _Row:
     attempts: int
 
 
+def _max_payload(js: JetStreamContext) -> int:
+    """The connected server's max_payload (0 when unknown)."""
+    nc = getattr(js, "_nc", None)
+    return int(getattr(nc, "max_payload", 0) or 0)
+
+
+def _wire_size(row: _Row) -> int:
+    """Payload plus the NATS/1.0 header block, which the server counts against max_payload."""
+    return len(row.payload) + 12 + sum(len(k) + len(str(v)) + 4 for k, v in row.headers.items())
+
+
+# A handed-over batch: its rows with their ack futures, and the rows that failed at once.
+_Batch = tuple[list[tuple[_Row, asyncio.Future]], dict[int, BaseException]]
+
+
 @dataclass(frozen=True)
 class OutboxStats:
     """How far the relay is behind: unsent rows, dead rows, oldest unsent age in seconds."""
@@ -99,65 +114,135 @@ class OutboxRelay:
             self._loop.call_soon_threadsafe(self._wake.set)
 
     async def run(self) -> None:
-        """Publish until cancelled."""
+        """Publish until cancelled.
+
+        Two batches overlap: while the broker acks batch k (and k is marked sent), batch k+1
+        is already read and handed to the connection, so the pipe to the broker never runs
+        dry between batches. Each read skips only the seq range of the batch in flight, so a
+        row that commits late with a lower seq (PostgreSQL, concurrent writers) is read next
+        time. When a batch fails, both in flight are settled first, then a backoff.
+        """
         self._loop = asyncio.get_running_loop()
         self.db.on_commit(self.wake)
         backoff = Backoff(0.05, 5.0)
-        while True:
-            try:
-                rows = await self.db.run(self._fetch)
-            except Exception as exc:  # database unreachable: keep trying
-                log.warning("outbox: cannot read pending rows: %s", exc)
-                await asyncio.sleep(backoff.next())
-                continue
-            if not rows:
-                self._wake.clear()
+        in_flight: tuple[int, int] | None = None  # seq range handed over, not yet settled
+        previous: asyncio.Task[bool] | None = None  # its acks + marking
+        try:
+            while True:
                 try:
-                    await asyncio.wait_for(self._wake.wait(), self.idle_poll)
-                except asyncio.TimeoutError:
-                    pass
-                continue
-            sent, failed = await self._publish(rows)
-            try:
-                await self.db.run(self._settle, sent, failed)
-            except Exception as exc:
-                # Unmarked rows are published again; Nats-Msg-Id and inboxes absorb that.
-                log.warning("outbox: cannot mark rows sent: %s", exc)
-            self.published += len(sent)
-            if failed:
-                delay = backoff.next()
-                log.warning("outbox: %d of %d not published (%s); retrying in %.2fs",
-                            len(failed), len(rows), next(iter(failed.values())), delay)
-                await asyncio.sleep(delay)
-            else:
-                backoff.reset()
+                    rows = await self.db.run(self._fetch, in_flight)
+                except Exception as exc:  # database unreachable: keep trying
+                    log.warning("outbox: cannot read pending rows: %s", exc)
+                    await asyncio.sleep(backoff.next())
+                    continue
+                if not rows:
+                    if previous is not None:
+                        ok, previous, in_flight = await previous, None, None
+                        await self._pause(ok, backoff)
+                        continue
+                    self._wake.clear()
+                    try:
+                        await asyncio.wait_for(self._wake.wait(), self.idle_poll)
+                    except TimeoutError:
+                        pass
+                    continue
+                current = asyncio.create_task(self._complete(rows, await self._hand_over(rows)))
+                if previous is not None and not await previous:
+                    await current  # settle what is in flight before reading again
+                    previous, in_flight = None, None
+                    await self._pause(False, backoff)
+                    continue
+                previous, in_flight = current, (rows[0].seq, rows[-1].seq)
+        finally:
+            if previous is not None:
+                previous.cancel()
+                await asyncio.gather(previous, return_exceptions=True)
+
+    @staticmethod
+    async def _pause(ok: bool, backoff: Backoff) -> None:
+        """After a settled batch: reset the backoff when it went out, else wait before retrying."""
+        if ok:
+            backoff.reset()
+        else:
+            await asyncio.sleep(backoff.next())
+
+    async def _complete(self, rows: list[_Row], batch: _Batch) -> bool:
+        """Wait for a handed-over batch's acks and mark it; True when every row went out."""
+        sent, failed = await self._acks(*batch)
+        try:
+            await self.db.run(self._settle, sent, failed)
+        except Exception as exc:
+            # Unmarked rows are published again; Nats-Msg-Id and inboxes absorb that.
+            log.warning("outbox: cannot mark rows sent: %s", exc)
+            failed = failed or {rows[0].seq: exc}
+        self.published += len(sent)
+        if failed:
+            log.warning("outbox: %d of %d not published (%s); retrying",
+                        len(failed), len(rows), next(iter(failed.values())))
+        return not failed
 
     async def _publish(self, rows: list[_Row]) -> tuple[list[int], dict[int, BaseException]]:
+        """Publish `rows` and wait for their acks: (seqs acked, seq → error of the others)."""
+        return await self._acks(*await self._hand_over(rows))
+
+    async def _hand_over(self, rows: list[_Row]) -> _Batch:
+        """Give every row to the connection (publish_async); the acks come later."""
         js = self.jetstream()
         futures: list[tuple[_Row, asyncio.Future]] = []
         failed: dict[int, BaseException] = {}
-        for row in rows:
-            try:
-                fut = await js.publish_async(row.subject, row.payload, headers=dict(row.headers), wait_stall=self.ack_timeout)
-            except Exception as exc:
-                failed[row.seq] = exc
-                # The connection is not taking messages: the rest would fail the same way.
-                for rest in rows[rows.index(row) + 1 :]:
-                    failed[rest.seq] = exc
-                break
-            futures.append((row, fut))
+        nc = getattr(js, "_nc", None)
+        if nc is not None and not nc.is_connected:
+            # Not now: nats-py would buffer these, or raise after taking an in-flight slot it
+            # never gives back (OutboundBufferLimitError); retried after a backoff instead.
+            down = nats.errors.ConnectionReconnectingError()
+            return [], {row.seq: down for row in rows}
+        max_payload = _max_payload(js)
+        # A stalled hand-over (no free in-flight slot) surfaces as TooManyStalledMsgsError.
+        async with asyncio.timeout(self.ack_timeout):
+            for index, row in enumerate(rows):
+                if max_payload and _wire_size(row) > max_payload:
+                    # Refuse it here: nats-py leaks an in-flight slot when its own check raises, and
+                    # the server answers an oversized message by closing the connection.
+                    failed[row.seq] = nats.errors.MaxPayloadError()
+                    continue
+                try:
+                    # No wait_stall: it wraps every publish in a task (a third of the relay's CPU);
+                    # the timeout above bounds the whole batch instead.
+                    fut = await js.publish_async(row.subject, row.payload, headers=dict(row.headers))
+                except Exception as exc:
+                    failed[row.seq] = exc
+                    if not isinstance(exc, _TRANSIENT):
+                        # Refused for this row alone (too large, bad subject): the others still go.
+                        continue
+                    # The connection is not taking messages: the rest would fail the same way.
+                    for rest in rows[index + 1 :]:
+                        failed[rest.seq] = exc
+                    break
+                futures.append((row, fut))
+        return futures, failed
+
+    async def _acks(
+        self, futures: list[tuple[_Row, asyncio.Future]], failed: dict[int, BaseException]
+    ) -> tuple[list[int], dict[int, BaseException]]:
+        """Wait for the acks of a handed-over batch: (seqs acked, seq → error of the others)."""
         sent: list[int] = []
-        results = await asyncio.gather(
-            *(asyncio.wait_for(fut, self.ack_timeout) for _, fut in futures), return_exceptions=True
-        )
-        for (row, _), result in zip(futures, results, strict=True):
-            if isinstance(result, BaseException):
-                failed[row.seq] = result
+        if futures:
+            # One wait for the whole batch (no task per future); late acks count as timeouts.
+            await asyncio.wait([fut for _, fut in futures], timeout=self.ack_timeout)
+        for row, fut in futures:
+            if not fut.done():
+                fut.cancel()  # gives its in-flight slot back
+                failed[row.seq] = TimeoutError(f"no ack within {self.ack_timeout}s")
+            elif fut.cancelled():
+                failed[row.seq] = TimeoutError("publish cancelled")
+            elif fut.exception() is not None:
+                failed[row.seq] = fut.exception()  # type: ignore[assignment]
             else:
                 sent.append(row.seq)
         return sent, failed
 
-    def _fetch(self) -> list[_Row]:
+    def _fetch(self, skip: tuple[int, int] | None = None) -> list[_Row]:
+        """The oldest pending rows, leaving out the seq range `skip` (the batch in flight)."""
         now = self.clock.now()
         t = self.t
         query = (
@@ -167,6 +252,8 @@ class OutboxRelay:
             .order_by(t.c.seq)
             .limit(self.batch)
         )
+        if skip is not None:
+            query = query.where(or_(t.c.seq < skip[0], t.c.seq > skip[1]))
         with self.db.engine.connect() as conn:
             return [_Row(*r) for r in conn.execute(query)]
 
@@ -213,6 +300,6 @@ def outbox_stats(db: Database, tables: MessagingTables, clock: Clock) -> OutboxS
     age = 0.0
     if oldest is not None:
         if oldest.tzinfo is None:  # SQLite returns aggregates without the column's type
-            oldest = oldest.replace(tzinfo=dt.timezone.utc)
+            oldest = oldest.replace(tzinfo=dt.UTC)
         age = max(0.0, (clock.now() - oldest).total_seconds())
     return OutboxStats(pending=pending, dead=dead, oldest_pending_seconds=age)

@@ -35,7 +35,7 @@ class Page:
         if not self.token:
             return ""
         try:
-            return base64.urlsafe_b64decode(self.token.encode()).decode()
+            return base64.b64decode(self.token.encode(), altchars=b"-_", validate=True).decode()
         except (ValueError, UnicodeDecodeError):
             raise InvalidArgument.field("page.page_token", "is not a token this service issued") from None
 

@@ -29,7 +29,7 @@ def _shared(name: str) -> Any:
 class SharedSettings(BaseSettings):
     """What every GRMS process reads, under the same variable names."""
 
-    model_config = SettingsConfigDict(env_prefix="GRMS_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="GRMS_", extra="ignore", populate_by_name=True)
 
     var_dir: Path = Field(Path("var"), validation_alias=_shared("VAR_DIR"))
     nats_url: str = Field("nats://127.0.0.1:4222", validation_alias=_shared("NATS_URL"))
@@ -54,7 +54,7 @@ class SharedSettings(BaseSettings):
 
 def service_config(service: str) -> SettingsConfigDict:
     """The pydantic-settings config for `service`: variables `GRMS_<SERVICE>_*`."""
-    return SettingsConfigDict(env_prefix=f"GRMS_{service.upper()}_", extra="ignore")
+    return SettingsConfigDict(env_prefix=f"GRMS_{service.upper()}_", extra="ignore", populate_by_name=True)
 
 
 class ServiceSettings(SharedSettings):
@@ -84,6 +84,23 @@ class ServiceSettings(SharedSettings):
         return f"{self.grpc_host}:{self.grpc_port}"
 
 
+def _field_of(cls: type[BaseSettings], loc: str) -> str:
+    """The field an error location names: pydantic reports aliased fields by their alias."""
+    if loc in cls.model_fields:
+        return loc
+    for name, info in cls.model_fields.items():
+        alias = info.validation_alias
+        choices = alias.choices if isinstance(alias, AliasChoices) else [alias]
+        if loc in [str(c) for c in choices if c is not None]:
+            return name
+    return loc
+
+
+def _is_secret(cls: type[BaseSettings], field: str) -> bool:
+    info = cls.model_fields.get(field)
+    return "secret" in field.lower() or (info is not None and info.annotation is SecretStr)
+
+
 def env_name(cls: type[BaseSettings], field: str) -> str:
     """The environment variable that sets `field` of settings class `cls`."""
     info = cls.model_fields.get(field)
@@ -102,9 +119,9 @@ def load_settings(cls: type[S], **overrides: Any) -> S:
     except ValidationError as exc:
         lines = []
         for err in exc.errors():
-            field = str(err["loc"][0]) if err["loc"] else ""
+            field = _field_of(cls, str(err["loc"][0])) if err["loc"] else ""
             name = env_name(cls, field)
-            shown = "" if "secret" in field or err["type"] == "missing" else f" (got {err.get('input')!r})"
+            shown = "" if _is_secret(cls, field) or err["type"] == "missing" else f" (got {err.get('input')!r})"
             message = "is required but not set" if err["type"] == "missing" else err["msg"]
             lines.append(f"{name}: {message}{shown}")
         raise ConfigError("configuration error:\n  " + "\n  ".join(lines)) from None

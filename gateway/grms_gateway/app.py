@@ -1,0 +1,124 @@
+"""The gateway's composition root: `create_app(settings)` builds the FastAPI app; the lifespan opens its resources."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+from fastapi.staticfiles import StaticFiles
+from grms_kit.identity import TokenCodec
+from grms_kit.telemetry import setup_telemetry
+from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from grms_gateway import accounts
+from grms_gateway.auth import router as auth_router
+from grms_gateway.clients import ServiceClients
+from grms_gateway.config import GatewaySettings
+from grms_gateway.docs import install_docs
+from grms_gateway.errors import install_error_handlers
+from grms_gateway.metrics import GatewayMetrics, MetricsMiddleware
+from grms_gateway.routes.health import router as health_router
+from grms_gateway.routes.reference import router as reference_router
+from grms_gateway.schemas.problem import Problem
+from grms_gateway.state import Gateway, LifespanState
+from grms_gateway.web.pages import STATIC_DIR, make_templates
+from grms_gateway.web.pages import router as pages_router
+
+__all__ = ["create_app"]
+
+API_DESCRIPTION = """The HTTP door of GRMS. JSON under `/api/v1` (OAuth2 bearer tokens from
+`/api/v1/auth/token`, or an `X-API-Key`); every error is an RFC 9457 problem
+(`application/problem+json`), in Bahasa Indonesia unless `Accept-Language: en`."""
+
+
+_SECURITY_HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"same-origin"),
+    (b"x-frame-options", b"DENY"),
+]
+
+
+class SecurityHeadersMiddleware:
+    """Adds the baseline security headers (ASVS 3.4) to every HTTP response."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", []), *_SECURITY_HEADERS]}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def _register_problem_schema(app: FastAPI) -> None:
+    """Put the Problem schema in components, where the routes' problem responses point."""
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+            components = schema.setdefault("components", {}).setdefault("schemas", {})
+            components["Problem"] = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+            components.update(Problem.model_json_schema(ref_template="#/components/schemas/{model}").pop("$defs", {}))
+            components["Problem"].pop("$defs", None)
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def create_app(settings: GatewaySettings) -> FastAPI:
+    """Build the gateway app; nothing connects until the lifespan starts."""
+    setup_telemetry("grms-gateway")
+    metrics = GatewayMetrics()
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[LifespanState]:
+        store = await asyncio.to_thread(accounts.open_store, settings.accounts_database_url())
+        clients = ServiceClients(settings, metrics=metrics)
+        gateway = Gateway(
+            settings=settings,
+            accounts=store,
+            clients=clients,
+            codec=TokenCodec(settings.auth_secret.get_secret_value()),
+            metrics=metrics,
+            templates=make_templates(),
+        )
+        try:
+            yield {"gateway": gateway}
+        finally:
+            await clients.close()
+            await asyncio.to_thread(store.close)
+
+    app = FastAPI(
+        title="GRMS Gateway",
+        version="0.1.0",
+        description=API_DESCRIPTION,
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/openapi.json",
+    )
+    _register_problem_schema(app)
+    install_error_handlers(app)
+    app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(MetricsMiddleware, metrics=metrics)
+    app.include_router(health_router)
+    app.include_router(auth_router)
+    app.include_router(reference_router)
+    app.include_router(pages_router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    install_docs(app)
+    FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz,metrics,static,favicon")
+    return app

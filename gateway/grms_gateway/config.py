@@ -1,0 +1,89 @@
+"""The gateway's settings: its own `GRMS_GATEWAY_*` variables and the services' gRPC addresses."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from grms_kit.settings import SharedSettings
+from pydantic import AliasChoices, Field, field_validator
+from pydantic_settings import SettingsConfigDict
+
+__all__ = ["DEFAULT_PORTS", "SERVICES", "GatewaySettings"]
+
+#: The six services, in the order pages and probes list them.
+SERVICES: tuple[str, ...] = ("budgeting", "planning", "delivery", "controlling", "monev", "complaints")
+
+#: Each service's default gRPC port; the services read the same defaults.
+DEFAULT_PORTS: dict[str, int] = {
+    "budgeting": 50151,
+    "planning": 50152,
+    "delivery": 50153,
+    "controlling": 50154,
+    "monev": 50155,
+    "complaints": 50156,
+}
+
+
+def _svc(service: str, what: str) -> Any:
+    # The very names each service reads itself: one variable per thing, never a gateway copy.
+    return AliasChoices(f"GRMS_{service.upper()}_GRPC_{what}")
+
+
+def _gw(name: str) -> Any:
+    return AliasChoices(f"GRMS_GATEWAY_{name}")
+
+
+class GatewaySettings(SharedSettings):
+    """Where the gateway listens, where its accounts live and where each service answers."""
+
+    model_config = SettingsConfigDict(env_prefix="GRMS_GATEWAY_", extra="ignore", populate_by_name=True)
+
+    host: str = Field("127.0.0.1", validation_alias=_gw("HOST"))
+    port: int = Field(8000, ge=0, le=65535, validation_alias=_gw("PORT"))
+    database_url: str = Field("", validation_alias=_gw("DATABASE_URL"))
+    grpc_deadline: float = Field(5.0, gt=0, le=120, validation_alias=_gw("GRPC_DEADLINE"))
+    probe_timeout: float = Field(1.0, gt=0, le=30, validation_alias=_gw("PROBE_TIMEOUT"))
+    token_ttl: int = Field(3600, ge=60, le=86400, validation_alias=_gw("TOKEN_TTL"))
+
+    budgeting_grpc_host: str = Field("127.0.0.1", validation_alias=_svc("budgeting", "HOST"))
+    budgeting_grpc_port: int = Field(
+        DEFAULT_PORTS["budgeting"], ge=1, le=65535, validation_alias=_svc("budgeting", "PORT")
+    )
+    planning_grpc_host: str = Field("127.0.0.1", validation_alias=_svc("planning", "HOST"))
+    planning_grpc_port: int = Field(
+        DEFAULT_PORTS["planning"], ge=1, le=65535, validation_alias=_svc("planning", "PORT")
+    )
+    delivery_grpc_host: str = Field("127.0.0.1", validation_alias=_svc("delivery", "HOST"))
+    delivery_grpc_port: int = Field(
+        DEFAULT_PORTS["delivery"], ge=1, le=65535, validation_alias=_svc("delivery", "PORT")
+    )
+    controlling_grpc_host: str = Field("127.0.0.1", validation_alias=_svc("controlling", "HOST"))
+    controlling_grpc_port: int = Field(
+        DEFAULT_PORTS["controlling"], ge=1, le=65535, validation_alias=_svc("controlling", "PORT")
+    )
+    monev_grpc_host: str = Field("127.0.0.1", validation_alias=_svc("monev", "HOST"))
+    monev_grpc_port: int = Field(DEFAULT_PORTS["monev"], ge=1, le=65535, validation_alias=_svc("monev", "PORT"))
+    complaints_grpc_host: str = Field("127.0.0.1", validation_alias=_svc("complaints", "HOST"))
+    complaints_grpc_port: int = Field(
+        DEFAULT_PORTS["complaints"], ge=1, le=65535, validation_alias=_svc("complaints", "PORT")
+    )
+
+    @field_validator("database_url")
+    @classmethod
+    def _db_scheme(cls, value: str) -> str:
+        if value and not value.startswith(("sqlite", "postgresql", "postgres://")):
+            raise ValueError("must be a sqlite:/// or postgresql:// URL")
+        return value
+
+    def accounts_database_url(self) -> str:
+        """The configured accounts database, or `<GRMS_VAR_DIR>/gateway.db`."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(Path(self.var_dir) / 'gateway.db').resolve()}"
+
+    def target(self, service: str) -> str:
+        """host:port of `service`'s gRPC server."""
+        if service not in SERVICES:
+            raise KeyError(service)
+        return f"{getattr(self, f'{service}_grpc_host')}:{getattr(self, f'{service}_grpc_port')}"

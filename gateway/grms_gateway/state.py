@@ -1,0 +1,41 @@
+"""The gateway's typed lifespan state: what the lifespan builds and every request borrows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TypedDict
+
+from fastapi import Request
+from fastapi.templating import Jinja2Templates
+from grms_kit.identity import TokenCodec
+
+from grms_gateway.accounts import AccountStore
+from grms_gateway.clients import ServiceClients
+from grms_gateway.config import GatewaySettings
+from grms_gateway.metrics import GatewayMetrics
+
+__all__ = ["Gateway", "LifespanState", "get_gateway"]
+
+
+@dataclass(frozen=True)
+class Gateway:
+    """Everything a request handler may use, built once per app start."""
+
+    settings: GatewaySettings
+    accounts: AccountStore
+    clients: ServiceClients
+    codec: TokenCodec
+    metrics: GatewayMetrics
+    templates: Jinja2Templates
+
+
+class LifespanState(TypedDict):
+    """The state the lifespan yields; Starlette copies it into each request's `request.state`."""
+
+    gateway: Gateway
+
+
+def get_gateway(request: Request) -> Gateway:
+    """Dependency: the running gateway's state."""
+    gateway: Gateway = request.state.gateway
+    return gateway
