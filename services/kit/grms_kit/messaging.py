@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 
 import nats
 import nats.errors
@@ -26,7 +27,18 @@ DUPLICATE_WINDOW = 120.0
 async def connect_nats(url: str, *, name: str) -> NATS:
     """Connect to NATS, retrying with backoff until it answers; reconnects forever after."""
 
+    last_logged = 0.0
+
     async def on_error(exc: Exception) -> None:
+        # nats-py retries by itself every reconnect_time_wait; say so every 10 s, not 4× a second.
+        nonlocal last_logged
+        if isinstance(exc, OSError):
+            now = time.monotonic()
+            if now - last_logged < 10:
+                return
+            last_logged = now
+            log.warning("cannot reach NATS at %s (%s); retrying", url, exc)
+            return
         log.warning("nats error: %s", exc)
 
     async def on_disconnected() -> None:
