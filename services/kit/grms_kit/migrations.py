@@ -7,6 +7,7 @@ shared by mistake fails loudly instead of mixing histories.
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 from alembic import command, context
@@ -16,6 +17,10 @@ from sqlalchemy import MetaData
 from grms_kit.db import Database
 
 __all__ = ["alembic_config", "run_env", "upgrade"]
+
+# alembic.context is process-global: two services migrating in one process (tests, tools)
+# must take turns.
+_alembic_lock = threading.Lock()
 
 
 def alembic_config(url: str, script_location: Path, service: str) -> Config:
@@ -29,7 +34,8 @@ def alembic_config(url: str, script_location: Path, service: str) -> Config:
 
 def upgrade(url: str, script_location: Path, service: str, revision: str = "head") -> None:
     """Bring `service`'s database at `url` up to `revision`."""
-    command.upgrade(alembic_config(url, script_location, service), revision)
+    with _alembic_lock:
+        command.upgrade(alembic_config(url, script_location, service), revision)
 
 
 def run_env(target_metadata: MetaData) -> None:
