@@ -11,12 +11,6 @@ from pathlib import Path
 
 import grpc
 import pytest
-from opentelemetry import trace
-from opentelemetry.instrumentation.grpc import aio_client_interceptors
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
-from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-
 from grms.budgeting.v1 import budgeting_service_pb2 as pb
 from grms.budgeting.v1 import budgeting_service_pb2_grpc as pb_grpc
 from grms_budgeting import bootstrap as budgeting
@@ -25,6 +19,11 @@ from grms_kit.identity import Identity, Role, TokenCodec
 from grms_kit.testing import NatsServer, free_port
 from grms_planning import bootstrap as planning
 from grms_planning.config import Settings as PlanningSettings
+from opentelemetry import trace
+from opentelemetry.instrumentation.grpc import aio_client_interceptors
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 SECRET = "trace-test-secret-0123456789abcdefghij"
 

@@ -127,8 +127,10 @@ class OutboxRelay:
         backoff = Backoff(0.05, 5.0)
         in_flight: tuple[int, int] | None = None  # seq range handed over, not yet settled
         previous: asyncio.Task[bool] | None = None  # its acks + marking
+        current: asyncio.Task[bool] | None = None
         try:
             while True:
+                self._wake.clear()  # before reading: a commit during the read wakes the wait below
                 try:
                     rows = await self.db.run(self._fetch, in_flight)
                 except Exception as exc:  # database unreachable: keep trying
@@ -140,7 +142,6 @@ class OutboxRelay:
                         ok, previous, in_flight = await previous, None, None
                         await self._pause(ok, backoff)
                         continue
-                    self._wake.clear()
                     try:
                         await asyncio.wait_for(self._wake.wait(), self.idle_poll)
                     except TimeoutError:
@@ -154,9 +155,10 @@ class OutboxRelay:
                     continue
                 previous, in_flight = current, (rows[0].seq, rows[-1].seq)
         finally:
-            if previous is not None:
-                previous.cancel()
-                await asyncio.gather(previous, return_exceptions=True)
+            unsettled = {task for task in (previous, current) if task is not None and not task.done()}
+            for task in unsettled:
+                task.cancel()
+            await asyncio.gather(*unsettled, return_exceptions=True)
 
     @staticmethod
     async def _pause(ok: bool, backoff: Backoff) -> None:

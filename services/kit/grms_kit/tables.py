@@ -20,7 +20,7 @@ from sqlalchemy import (
     TypeDecorator,
 )
 
-__all__ = ["MessagingTables", "UtcDateTime", "add_messaging_tables"]
+__all__ = ["NAMING_CONVENTION", "MessagingTables", "UtcDateTime", "add_messaging_tables", "new_metadata"]
 
 
 class UtcDateTime(TypeDecorator[dt.datetime]):
@@ -42,6 +42,21 @@ class UtcDateTime(TypeDecorator[dt.datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=dt.UTC)
         return value.astimezone(dt.UTC)
+
+
+# Constraint names every GRMS database uses, so migrations can name what they alter.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def new_metadata() -> MetaData:
+    """A MetaData with the GRMS constraint naming convention: one per service database."""
+    return MetaData(naming_convention=NAMING_CONVENTION)
 
 
 # SQLite only auto-increments an INTEGER PRIMARY KEY; BigInteger elsewhere.

@@ -2,20 +2,12 @@
 
 from __future__ import annotations
 
-from grms_kit.tables import UtcDateTime, add_messaging_tables
-from sqlalchemy import JSON, Column, ForeignKey, Integer, MetaData, String, Table
+from grms_kit.tables import UtcDateTime, add_messaging_tables, new_metadata
+from sqlalchemy import JSON, Column, ForeignKey, Integer, String, Table
 
 __all__ = ["agency", "government", "messaging", "metadata"]
 
-metadata = MetaData(
-    naming_convention={
-        "ix": "ix_%(column_0_label)s",
-        "uq": "uq_%(table_name)s_%(column_0_name)s",
-        "ck": "ck_%(table_name)s_%(constraint_name)s",
-        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-        "pk": "pk_%(table_name)s",
-    }
-)
+metadata = new_metadata()
 
 messaging = add_messaging_tables(metadata)
 

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from grms_kit.tables import add_messaging_tables
+from grms_kit.tables import add_messaging_tables, new_metadata
 from grms_reference.tables import add_reference_tables
-from sqlalchemy import MetaData
-
 __all__ = ["messaging", "metadata", "reference"]
 
-metadata = MetaData()
+metadata = new_metadata()
 messaging = add_messaging_tables(metadata)
 reference = add_reference_tables(metadata)

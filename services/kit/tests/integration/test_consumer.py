@@ -183,3 +183,32 @@ async def test_unhandled_types_are_acked_and_ignored(store: Any, nc: NATS, wait_
     finally:
         await stop_task(task)
     assert recorder.calls == [] and _count(store, store.tables.dead_letter) == 0
+
+
+async def test_consumer_survives_a_failure_while_settling(store: Any, nc: NATS, wait_until: Any,
+                                                          stop_task: Any) -> None:
+    """The database fails while dead-lettering: the loop goes on and the redelivery settles it."""
+    recorder = Recorder(store)
+    consumer = _consumer(store, recorder, ack_wait=0.5)
+    real_store = consumer._store_dead_letter
+    calls = 0
+
+    def flaky_store(*args: Any) -> None:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise sa_exc.OperationalError("INSERT", {}, Exception("disk I/O error"))
+        real_store(*args)
+
+    consumer._store_dead_letter = flaky_store  # type: ignore[method-assign]
+    await _publish(nc, _envelope("1.01"), payload=b"\x0a\xff\xff\xff\xff\x0f")
+    task = asyncio.create_task(consumer.run(lambda: nc.jetstream(timeout=2.0)))
+    try:
+        await wait_until(lambda: _count(store, store.tables.dead_letter) == 1, what="dead letter after redelivery")
+        assert not task.done()
+        await _publish(nc, _envelope("1.02"))
+        await wait_until(lambda: _count(store, store.effect) == 1, what="later events still applied")
+    finally:
+        await stop_task(task)
+    with store.db.engine.connect() as conn:
+        assert conn.execute(select(store.tables.dead_letter.c.deliveries)).scalar_one() == 2
