@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from grms_kit.testing import nats_server_binary
+from grms_kit.nats_server import nats_server_binary
 
 from bench import backbone, db_access, jetstream_raw, suite_rss
 from bench.common import Report

@@ -16,8 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from grms_kit.nats_server import nats_server_binary, write_nats_config
+
 from grms_cli.config import SERVICES, SuiteConfig
-from grms_cli.nats import nats_server_binary, write_nats_config
 
 __all__ = [
     "Child",

