@@ -184,6 +184,19 @@ def test_suite_up_replicates_an_agency_and_stops_cleanly(suite: Suite) -> None:
         replicas = wait_until("every service to hold the new agency", replicated, REPLICA_TIMEOUT)
         assert all(replicas[svc]["version"] == replicas["budgeting"]["version"] for svc in SERVICES), replicas
 
+    # A crashed service is restarted by the supervisor and serves again.
+    victim = processes["monev"]
+    os.kill(victim["pid"], signal.SIGKILL)
+
+    def restarted() -> dict[str, Any] | None:
+        entry = {p["name"]: p for p in suite.suite_json()["processes"]}["monev"]
+        if entry["restarts"] >= 1 and entry["pid"] != victim["pid"] and pid_alive(entry["pid"]):
+            return entry if grpc_health(entry["address"], timeout=2) == "SERVING" else None
+        return None
+
+    wait_until("the supervisor to restart monev", restarted, READY_TIMEOUT)
+    assert "monev exited" in suite.log()
+
     status = suite.grms("status")
     assert status.returncode == 0, status.stdout + status.stderr
 
