@@ -53,6 +53,7 @@ class ServiceRuntime:
         migrations: Path,
         grpc_services: Sequence[tuple[Registrar, Any, str]],
         consumers: Sequence[EventConsumer] = (),
+        background: Sequence[Callable[[], Awaitable[None]]] = (),
     ) -> None:
         self.name = name
         self.settings = settings
@@ -61,6 +62,9 @@ class ServiceRuntime:
         self.clock = clock
         self.migrations = migrations
         self.consumers = list(consumers)
+        # Loops of the service's own (an SLA scheduler, …): started once the database is
+        # migrated and NATS is up, cancelled on shutdown like the relay and the consumers.
+        self.background = list(background)
         self.grpc_services = list(grpc_services)
         self.server: GrpcServer | None = None  # made inside the event loop, as grpc.aio requires
         self.nc: NATS | None = None
@@ -94,6 +98,8 @@ class ServiceRuntime:
         self._tasks.append(asyncio.create_task(self.relay.run(), name="outbox-relay"))
         for consumer in self.consumers:
             self._tasks.append(asyncio.create_task(consumer.run(self.jetstream), name=f"consumer-{consumer.name}"))
+        for i, loop in enumerate(self.background):
+            self._tasks.append(asyncio.create_task(loop(), name=f"background-{i}"))
         assert self.server is not None
         await self.server.set_serving(True)
         self.ready.set()

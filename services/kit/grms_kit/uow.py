@@ -62,7 +62,7 @@ class UnitOfWork:
         self.tables = tables
         self.clock = clock
         self.source = source
-        self._events: list[tuple[Message, str]] = []
+        self._events: list[tuple[Message, str, str | None]] = []
         self._committed = False
 
     def __enter__(self) -> UnitOfWork:
@@ -86,17 +86,23 @@ class UnitOfWork:
         """Events raised by the aggregates this unit of work touched (subclasses)."""
         return []
 
-    def publish(self, message: Message, *, government: str) -> None:
-        """Record integration event `message` of tenant `government` for the outbox."""
-        self._events.append((message, government))
+    def publish(self, message: Message, *, government: str, event_id: str | None = None) -> None:
+        """Record integration event `message` of tenant `government` for the outbox.
+
+        `event_id` (a UUID string) makes a redo of the same fact carry the same id, so the
+        outbox's unique key, JetStream's `Nats-Msg-Id` and consumer inboxes drop the copy;
+        by default every event gets a fresh random id.
+        """
+        self._events.append((message, government, event_id))
 
     def commit(self) -> None:
         """Write the recorded events to the outbox and commit everything at once."""
-        events = self._events + self._collect_events()
+        events = self._events + [(m, g, None) for m, g in self._collect_events()]
         trace = inject_headers({})
         now = self.clock.now()
         envelopes = [
-            Envelope.wrap(m, source=self.source, government=g, time=now, trace_headers=trace) for m, g in events
+            Envelope.wrap(m, source=self.source, government=g, time=now, event_id=i, trace_headers=trace)
+            for m, g, i in events
         ]
         stage_envelopes(self.session, self.tables, envelopes, self.clock)
         self.session.commit()

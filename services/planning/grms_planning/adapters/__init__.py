@@ -1,1 +1,1 @@
-"""Planning adapters: tables (for now the reference copy and the messaging tables)."""
+"""Planning adapters: tables, repositories, the unit of work and the wire format (protobuf)."""

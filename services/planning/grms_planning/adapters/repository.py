@@ -1,0 +1,361 @@
+"""SQL repositories for sub-activities, procurement packages and the reference copy (SQLAlchemy Core)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any, cast
+
+from grms_kit.errors import Conflict
+from sqlalchemy import ColumnElement, CursorResult, and_, delete, exists, insert, or_, select, update
+from sqlalchemy.orm import Session
+
+from grms_planning.adapters.tables import indicator as indicator_table
+from grms_planning.adapters.tables import monthly_plan as monthly_plan_table
+from grms_planning.adapters.tables import procurement_package as package_table
+from grms_planning.adapters.tables import reference
+from grms_planning.adapters.tables import sub_activity as sub_activity_table
+from grms_planning.adapters.tables import sub_activity_location as location_table
+from grms_planning.domain.model import (
+    Indicator,
+    IndicatorFormula,
+    IndicatorKind,
+    IndicatorLevel,
+    Location,
+    MonthlyPlan,
+    MonthPlan,
+    SubActivity,
+    SubActivityStatus,
+)
+from grms_planning.domain.procurement import (
+    MonthRange,
+    ProcurementMode,
+    ProcurementPackage,
+    ProcurementType,
+    SelectionMethod,
+)
+
+__all__ = ["SqlPackageRepository", "SqlReferenceData", "SqlSubActivityRepository"]
+
+
+def _after(columns: Sequence[Any], values: tuple[str, ...]) -> ColumnElement[bool]:
+    """Keyset condition: (columns) > (values), lexicographically, without row-value syntax."""
+    clauses = []
+    for i, column in enumerate(columns):
+        equal = [columns[j] == values[j] for j in range(i)]
+        clauses.append(and_(*equal, column > values[i]))
+    return or_(*clauses)
+
+
+class SqlSubActivityRepository:
+    """Sub-activities with their indicators, locations and monthly plan, saved as one aggregate."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.seen: list[SubActivity] = []
+
+    def add(self, sub_activity: SubActivity) -> None:
+        """Insert a new sub-activity and its parts."""
+        self.session.execute(insert(sub_activity_table).values(**_sub_activity_row(sub_activity)))
+        self._write_parts(sub_activity)
+        self.seen.append(sub_activity)
+
+    def get(self, sub_activity_id: str) -> SubActivity | None:
+        """The sub-activity with `sub_activity_id`, if any."""
+        t = sub_activity_table
+        rows = self.session.execute(select(t).where(t.c.id == sub_activity_id)).all()
+        found = _assemble(self.session, rows)
+        return found[0] if found else None
+
+    def find(self, government_code: str, fiscal_year: int, agency_code: str, code: str) -> SubActivity | None:
+        """The sub-activity with this natural key, if any."""
+        t = sub_activity_table
+        rows = self.session.execute(
+            select(t).where(
+                t.c.government_code == government_code,
+                t.c.fiscal_year == fiscal_year,
+                t.c.agency_code == agency_code,
+                t.c.code == code,
+            )
+        ).all()
+        found = _assemble(self.session, rows)
+        return found[0] if found else None
+
+    def save(self, sub_activity: SubActivity, *, previous_version: int) -> None:
+        """Write a changed sub-activity; Conflict when someone else saved it since it was loaded."""
+        t = sub_activity_table
+        result = cast(
+            CursorResult[Any],
+            self.session.execute(
+                update(t)
+                .where(t.c.id == sub_activity.id, t.c.version == previous_version)
+                .values(**_sub_activity_row(sub_activity))
+            ),
+        )
+        if result.rowcount != 1:
+            raise Conflict(f"sub-activity {sub_activity.code} was changed by someone else; reload and try again")
+        for table in (indicator_table, location_table, monthly_plan_table):
+            self.session.execute(delete(table).where(table.c.sub_activity_id == sub_activity.id))
+        self._write_parts(sub_activity)
+        self.seen.append(sub_activity)
+
+    def list(
+        self, government_code: str, fiscal_year: int, *, agency_code: str, after: tuple[str, ...], limit: int
+    ) -> list[SubActivity]:
+        """Sub-activities ordered by agency and code, after the key `after`."""
+        t = sub_activity_table
+        query = select(t).where(t.c.government_code == government_code, t.c.fiscal_year == fiscal_year)
+        if agency_code:
+            query = query.where(t.c.agency_code == agency_code)
+        if after:
+            query = query.where(_after([t.c.agency_code, t.c.code], after))
+        query = query.order_by(t.c.agency_code, t.c.code).limit(limit)
+        return _assemble(self.session, self.session.execute(query).all())
+
+    def _write_parts(self, s: SubActivity) -> None:
+        if s.indicators:
+            self.session.execute(
+                insert(indicator_table),
+                [
+                    {
+                        "sub_activity_id": s.id,
+                        "position": i,
+                        "level": ind.level.value,
+                        "kind": ind.kind.value,
+                        "name": ind.name,
+                        "unit": ind.unit,
+                        "target": str(ind.target),
+                        "formula": ind.formula.value,
+                    }
+                    for i, ind in enumerate(s.indicators)
+                ],
+            )
+        if s.locations:
+            self.session.execute(
+                insert(location_table),
+                [
+                    {
+                        "sub_activity_id": s.id,
+                        "position": i,
+                        "government_code": loc.government_code,
+                        "village_code": loc.village_code,
+                        "latitude": None if loc.latitude is None else str(loc.latitude),
+                        "longitude": None if loc.longitude is None else str(loc.longitude),
+                    }
+                    for i, loc in enumerate(s.locations)
+                ],
+            )
+        if s.monthly_plan is not None:
+            self.session.execute(
+                insert(monthly_plan_table),
+                [
+                    {
+                        "sub_activity_id": s.id,
+                        "month": m.month,
+                        "physical_basis_points": int(m.physical_percent * 100),
+                        "disbursement_rupiah": m.disbursement,
+                    }
+                    for m in s.monthly_plan.months
+                ],
+            )
+
+
+def _assemble(session: Session, rows: Sequence[Any]) -> list[SubActivity]:
+    """Sub-activities from their rows, with every part loaded in three queries for the lot."""
+    if not rows:
+        return []
+    ids = [r.id for r in rows]
+    indicators: dict[str, list[Indicator]] = defaultdict(list)
+    for r in session.execute(
+        select(indicator_table)
+        .where(indicator_table.c.sub_activity_id.in_(ids))
+        .order_by(indicator_table.c.sub_activity_id, indicator_table.c.position)
+    ):
+        indicators[r.sub_activity_id].append(
+            Indicator(
+                level=IndicatorLevel(r.level),
+                kind=IndicatorKind(r.kind),
+                name=r.name,
+                unit=r.unit,
+                target=Decimal(r.target),
+                formula=IndicatorFormula(r.formula),
+            )
+        )
+    locations: dict[str, list[Location]] = defaultdict(list)
+    for r in session.execute(
+        select(location_table)
+        .where(location_table.c.sub_activity_id.in_(ids))
+        .order_by(location_table.c.sub_activity_id, location_table.c.position)
+    ):
+        locations[r.sub_activity_id].append(
+            Location(
+                government_code=r.government_code,
+                village_code=r.village_code,
+                latitude=None if r.latitude is None else Decimal(r.latitude),
+                longitude=None if r.longitude is None else Decimal(r.longitude),
+            )
+        )
+    months: dict[str, list[MonthPlan]] = defaultdict(list)
+    for r in session.execute(
+        select(monthly_plan_table)
+        .where(monthly_plan_table.c.sub_activity_id.in_(ids))
+        .order_by(monthly_plan_table.c.sub_activity_id, monthly_plan_table.c.month)
+    ):
+        months[r.sub_activity_id].append(
+            MonthPlan(
+                month=r.month,
+                physical_percent=Decimal(r.physical_basis_points).scaleb(-2),
+                disbursement=r.disbursement_rupiah,
+            )
+        )
+    return [
+        SubActivity(
+            id=r.id,
+            government_code=r.government_code,
+            agency_code=r.agency_code,
+            fiscal_year=r.fiscal_year,
+            code=r.code,
+            name=r.name,
+            budget=r.budget_rupiah,
+            status=SubActivityStatus(r.status),
+            indicators=indicators[r.id],
+            locations=locations[r.id],
+            funding_sources=list(r.funding_sources),
+            tags=list(r.tags),
+            monthly_plan=MonthlyPlan(tuple(months[r.id])) if months[r.id] else None,
+            packaged=r.packaged_rupiah,
+            version=r.version,
+            created_at=r.created_at,
+            updated_at=r.updated_at,
+        )
+        for r in rows
+    ]
+
+
+def _sub_activity_row(s: SubActivity) -> dict[str, Any]:
+    return {
+        "id": s.id,
+        "government_code": s.government_code,
+        "agency_code": s.agency_code,
+        "fiscal_year": s.fiscal_year,
+        "code": s.code,
+        "name": s.name,
+        "budget_rupiah": s.budget,
+        "packaged_rupiah": s.packaged,
+        "status": s.status.value,
+        "funding_sources": list(s.funding_sources),
+        "tags": list(s.tags),
+        "version": s.version,
+        "created_at": s.created_at,
+        "updated_at": s.updated_at,
+    }
+
+
+class SqlPackageRepository:
+    """Procurement packages (RUP)."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.seen: list[ProcurementPackage] = []
+
+    def add(self, package: ProcurementPackage) -> None:
+        """Insert a new package."""
+        p = package
+        self.session.execute(
+            insert(package_table).values(
+                id=p.id,
+                sub_activity_id=p.sub_activity_id,
+                government_code=p.government_code,
+                agency_code=p.agency_code,
+                fiscal_year=p.fiscal_year,
+                sub_activity_code=p.sub_activity_code,
+                account_code=p.account_code,
+                name=p.name,
+                procurement_type=p.procurement_type.value,
+                mode=p.mode.value,
+                method=p.method.value if p.method else None,
+                value_rupiah=p.value,
+                domestic_product=p.domestic_product,
+                small_business=p.small_business,
+                selection_start_month=p.selection.start if p.selection else None,
+                selection_end_month=p.selection.end if p.selection else None,
+                contract_start_month=p.contract.start,
+                contract_end_month=p.contract.end,
+                use_start_month=p.use.start,
+                use_end_month=p.use.end,
+                created_at=p.created_at,
+            )
+        )
+        self.seen.append(package)
+
+    def list(
+        self,
+        government_code: str,
+        fiscal_year: int,
+        *,
+        agency_code: str,
+        sub_activity_id: str,
+        after: tuple[str, ...],
+        limit: int | None,
+    ) -> list[ProcurementPackage]:
+        """Packages of a government and year ordered by agency, sub-activity, account and id."""
+        t = package_table
+        order = [t.c.agency_code, t.c.sub_activity_code, t.c.account_code, t.c.id]
+        query = select(t).where(t.c.government_code == government_code, t.c.fiscal_year == fiscal_year)
+        if agency_code:
+            query = query.where(t.c.agency_code == agency_code)
+        if sub_activity_id:
+            query = query.where(t.c.sub_activity_id == sub_activity_id)
+        if after:
+            query = query.where(_after(order, after))
+        query = query.order_by(*order)
+        if limit is not None:
+            query = query.limit(limit)
+        return [_package(r) for r in self.session.execute(query)]
+
+
+def _package(r: Any) -> ProcurementPackage:
+    return ProcurementPackage(
+        id=r.id,
+        sub_activity_id=r.sub_activity_id,
+        government_code=r.government_code,
+        agency_code=r.agency_code,
+        fiscal_year=r.fiscal_year,
+        sub_activity_code=r.sub_activity_code,
+        account_code=r.account_code,
+        name=r.name,
+        procurement_type=ProcurementType(r.procurement_type),
+        mode=ProcurementMode(r.mode),
+        method=SelectionMethod(r.method) if r.method else None,
+        value=r.value_rupiah,
+        domestic_product=r.domestic_product,
+        small_business=r.small_business,
+        selection=MonthRange(r.selection_start_month, r.selection_end_month)
+        if r.selection_start_month is not None
+        else None,
+        contract=MonthRange(r.contract_start_month, r.contract_end_month),
+        use=MonthRange(r.use_start_month, r.use_end_month),
+        created_at=r.created_at,
+    )
+
+
+class SqlReferenceData:
+    """The replica tables kept by the `planning-budgeting-reference` consumer, read in this transaction."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def government_known(self, code: str) -> bool:
+        """True when budgeting's GovernmentRegistered for `code` has arrived."""
+        t = reference.government
+        return bool(self.session.execute(select(exists().where(t.c.code == code))).scalar())
+
+    def agency_known(self, government_code: str, code: str) -> bool:
+        """True when budgeting's AgencyRegistered for the agency has arrived."""
+        t = reference.agency
+        return bool(
+            self.session.execute(
+                select(exists().where(t.c.government_code == government_code, t.c.code == code))
+            ).scalar()
+        )

@@ -1,0 +1,39 @@
+"""Planning's unit of work: SQL repositories in one transaction, their events to the outbox."""
+
+from __future__ import annotations
+
+from google.protobuf.message import Message
+from grms_kit.uow import UnitOfWork
+from sqlalchemy.orm import Session
+
+from grms_planning.adapters.repository import SqlPackageRepository, SqlReferenceData, SqlSubActivityRepository
+from grms_planning.adapters.wire import event_to_message
+from grms_planning.domain.model import SubActivity
+from grms_planning.domain.procurement import ProcurementPackage
+
+__all__ = ["SqlUnitOfWork"]
+
+
+class SqlUnitOfWork(UnitOfWork):
+    """The planning unit of work over SQLAlchemy."""
+
+    sub_activities: SqlSubActivityRepository
+    packages: SqlPackageRepository
+    reference: SqlReferenceData
+
+    def __enter__(self) -> SqlUnitOfWork:
+        super().__enter__()
+        return self
+
+    def _open(self, session: Session) -> None:
+        self.sub_activities = SqlSubActivityRepository(session)
+        self.packages = SqlPackageRepository(session)
+        self.reference = SqlReferenceData(session)
+
+    def _collect_events(self) -> list[tuple[Message, str]]:
+        out: list[tuple[Message, str]] = []
+        aggregates: list[SubActivity | ProcurementPackage] = [*self.sub_activities.seen, *self.packages.seen]
+        for aggregate in aggregates:
+            while aggregate.events:
+                out.append(event_to_message(aggregate.events.pop(0)))
+        return out

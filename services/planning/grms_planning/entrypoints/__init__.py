@@ -1,0 +1,1 @@
+"""Planning entry points: the gRPC API."""

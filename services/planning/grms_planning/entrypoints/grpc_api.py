@@ -1,0 +1,270 @@
+"""The PlanningService gRPC API: protobuf in, use case on the database thread, protobuf out.
+
+The three reference RPCs (ListGovernments, ListAgencies, GetAgency) are answered by the
+shared replica servicer of grms_reference, to which this servicer delegates, so the five
+replica services keep one implementation of them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import grpc
+from grms.common.v1 import paging_pb2
+from grms.planning.v1 import planning_service_pb2 as pb
+from grms.planning.v1 import planning_service_pb2_grpc as pb_grpc
+from grms.planning.v1 import procurement_pb2
+from grms_kit.db import Database
+from grms_kit.errors import InvalidArgument
+from grms_kit.identity import current_identity
+from grms_kit.paging import Page
+
+from grms_planning.adapters.wire import (
+    CURVE_SHAPES,
+    FORMULAS,
+    KINDS,
+    LEVELS,
+    METHODS,
+    MODES,
+    TYPES,
+    enum_from_pb,
+    finding_to_pb,
+    money,
+    month_range_from_pb,
+    monthly_plan_to_pb,
+    package_to_pb,
+    s_curve_to_pb,
+    sub_activity_to_pb,
+)
+from grms_planning.domain.model import SubActivity
+from grms_planning.domain.procurement import DirectProcurementThresholds, MonthRange, ProcurementMode, sirup_csv_lines
+from grms_planning.service_layer import handlers
+from grms_planning.service_layer.ports import UnitOfWork
+
+__all__ = ["EXPORT_CHUNK_CHARS", "PlanningApi"]
+
+# A chunk of the SIRUP CSV stays far below gRPC's 4 MiB message limit.
+EXPORT_CHUNK_CHARS = 64 * 1024
+
+
+def _page(message: paging_pb2.PageRequest) -> Page:
+    return Page(size=message.page_size, token=message.page_token)
+
+
+def _version(value: int) -> int | None:
+    return value or None
+
+
+def _curve(s: SubActivity) -> list[Any]:
+    return s_curve_to_pb(s.monthly_plan.s_curve()) if s.monthly_plan else []
+
+
+def _range(request: pb.CreateProcurementPackageRequest, name: str, *, required: bool) -> MonthRange | None:
+    if not request.HasField(name):  # type: ignore[arg-type]
+        if required:
+            raise InvalidArgument.field(name, "is required")
+        return None
+    return month_range_from_pb(getattr(request, name))
+
+
+def _required_range(request: pb.CreateProcurementPackageRequest, name: str) -> MonthRange:
+    found = _range(request, name, required=True)
+    assert found is not None
+    return found
+
+
+class PlanningApi(pb_grpc.PlanningServiceServicer):
+    """grms.planning.v1.PlanningService."""
+
+    def __init__(
+        self,
+        db: Database,
+        uow: Callable[[], UnitOfWork],
+        reference: Any,
+        thresholds: DirectProcurementThresholds,
+    ) -> None:
+        self.db = db
+        self.uow = uow
+        self.reference = reference
+        self.thresholds = thresholds
+
+    # The copy of budgeting's reference data.
+
+    async def ListGovernments(
+        self, request: pb.ListGovernmentsRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ListGovernmentsResponse:
+        return await self.reference.ListGovernments(request, context)  # type: ignore[no-any-return]
+
+    async def ListAgencies(
+        self, request: pb.ListAgenciesRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ListAgenciesResponse:
+        return await self.reference.ListAgencies(request, context)  # type: ignore[no-any-return]
+
+    async def GetAgency(self, request: pb.GetAgencyRequest, context: grpc.aio.ServicerContext) -> pb.GetAgencyResponse:
+        return await self.reference.GetAgency(request, context)  # type: ignore[no-any-return]
+
+    # Sub-activities and their monthly plans.
+
+    async def CreateSubActivity(
+        self, request: pb.CreateSubActivityRequest, context: grpc.aio.ServicerContext
+    ) -> pb.CreateSubActivityResponse:
+        cmd = handlers.CreateSubActivity(
+            government_code=request.government_code.strip(),
+            agency_code=request.agency_code,
+            fiscal_year=request.fiscal_year,
+            code=request.code,
+            name=request.name,
+            budget=request.budget.rupiah,
+            locations=[
+                handlers.LocationInput(
+                    government_code=loc.government_code,
+                    village_code=loc.village_code,
+                    latitude=loc.latitude,
+                    longitude=loc.longitude,
+                )
+                for loc in request.locations
+            ],
+            funding_sources=list(request.funding_sources),
+            tags=list(request.tags),
+        )
+        created = await self.db.run(handlers.create_sub_activity, cmd, uow=self.uow(), actor=current_identity())
+        return pb.CreateSubActivityResponse(sub_activity=sub_activity_to_pb(created))
+
+    async def GetSubActivity(
+        self, request: pb.GetSubActivityRequest, context: grpc.aio.ServicerContext
+    ) -> pb.GetSubActivityResponse:
+        found = await self.db.run(handlers.get_sub_activity, request.id, uow=self.uow(), actor=current_identity())
+        return pb.GetSubActivityResponse(sub_activity=sub_activity_to_pb(found), s_curve=_curve(found))
+
+    async def ListSubActivities(
+        self, request: pb.ListSubActivitiesRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ListSubActivitiesResponse:
+        scope = handlers.PackageScope(request.government_code, request.fiscal_year, request.agency_code)
+        items, token = await self.db.run(
+            handlers.list_sub_activities, scope, _page(request.page), uow=self.uow(), actor=current_identity()
+        )
+        return pb.ListSubActivitiesResponse(
+            sub_activities=[sub_activity_to_pb(s) for s in items], page=paging_pb2.PageResponse(next_page_token=token)
+        )
+
+    async def AddIndicator(
+        self, request: pb.AddIndicatorRequest, context: grpc.aio.ServicerContext
+    ) -> pb.AddIndicatorResponse:
+        i = request.indicator
+        cmd = handlers.AddIndicator(
+            sub_activity_id=request.sub_activity_id,
+            level=enum_from_pb(LEVELS, i.level, "indicator.level"),
+            kind=enum_from_pb(KINDS, i.kind, "indicator.kind"),
+            name=i.name,
+            unit=i.unit,
+            target=i.target,
+            formula=enum_from_pb(FORMULAS, i.formula, "indicator.formula"),
+            expected_version=_version(request.expected_version),
+        )
+        changed = await self.db.run(handlers.add_indicator, cmd, uow=self.uow(), actor=current_identity())
+        return pb.AddIndicatorResponse(sub_activity=sub_activity_to_pb(changed))
+
+    async def SetMonthlyPlan(
+        self, request: pb.SetMonthlyPlanRequest, context: grpc.aio.ServicerContext
+    ) -> pb.SetMonthlyPlanResponse:
+        cmd = handlers.SetMonthlyPlan(
+            sub_activity_id=request.sub_activity_id,
+            months=[(m.physical_percent, m.disbursement.rupiah) for m in request.months],
+            expected_version=_version(request.expected_version),
+        )
+        changed = await self.db.run(handlers.set_monthly_plan, cmd, uow=self.uow(), actor=current_identity())
+        return pb.SetMonthlyPlanResponse(sub_activity=sub_activity_to_pb(changed), s_curve=_curve(changed))
+
+    async def SuggestMonthlyPlan(
+        self, request: pb.SuggestMonthlyPlanRequest, context: grpc.aio.ServicerContext
+    ) -> pb.SuggestMonthlyPlanResponse:
+        shape = enum_from_pb(CURVE_SHAPES, request.shape, "shape")
+        plan = await self.db.run(
+            handlers.suggest_plan, request.sub_activity_id, shape, uow=self.uow(), actor=current_identity()
+        )
+        return pb.SuggestMonthlyPlanResponse(months=monthly_plan_to_pb(plan), s_curve=s_curve_to_pb(plan.s_curve()))
+
+    async def MarkSubActivityPlanned(
+        self, request: pb.MarkSubActivityPlannedRequest, context: grpc.aio.ServicerContext
+    ) -> pb.MarkSubActivityPlannedResponse:
+        cmd = handlers.MarkSubActivityPlanned(request.sub_activity_id, _version(request.expected_version))
+        changed = await self.db.run(handlers.mark_sub_activity_planned, cmd, uow=self.uow(), actor=current_identity())
+        return pb.MarkSubActivityPlannedResponse(sub_activity=sub_activity_to_pb(changed))
+
+    # The procurement plan (RUP).
+
+    async def CreateProcurementPackage(
+        self, request: pb.CreateProcurementPackageRequest, context: grpc.aio.ServicerContext
+    ) -> pb.CreateProcurementPackageResponse:
+        mode = enum_from_pb(MODES, request.mode, "mode")
+        method = None
+        if request.method != procurement_pb2.SELECTION_METHOD_UNSPECIFIED:
+            method = enum_from_pb(METHODS, request.method, "method")
+        cmd = handlers.CreateProcurementPackage(
+            sub_activity_id=request.sub_activity_id,
+            account_code=request.account_code,
+            name=request.name,
+            procurement_type=enum_from_pb(TYPES, request.procurement_type, "procurement_type"),
+            mode=mode,
+            method=method,
+            value=request.value.rupiah,
+            domestic_product=request.domestic_product,
+            small_business=request.small_business,
+            selection=_range(request, "selection_schedule", required=mode == ProcurementMode.PROVIDER),
+            contract=_required_range(request, "contract_schedule"),
+            use=_required_range(request, "use_schedule"),
+        )
+        package = await self.db.run(
+            handlers.create_procurement_package,
+            cmd,
+            uow=self.uow(),
+            actor=current_identity(),
+            thresholds=self.thresholds,
+        )
+        return pb.CreateProcurementPackageResponse(package=package_to_pb(package))
+
+    async def ListProcurementPackages(
+        self, request: pb.ListProcurementPackagesRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ListProcurementPackagesResponse:
+        scope = handlers.PackageScope(
+            request.government_code, request.fiscal_year, request.agency_code, request.sub_activity_id
+        )
+        items, token = await self.db.run(
+            handlers.list_procurement_packages, scope, _page(request.page), uow=self.uow(), actor=current_identity()
+        )
+        return pb.ListProcurementPackagesResponse(
+            packages=[package_to_pb(p) for p in items], page=paging_pb2.PageResponse(next_page_token=token)
+        )
+
+    async def DetectSplitPackages(
+        self, request: pb.DetectSplitPackagesRequest, context: grpc.aio.ServicerContext
+    ) -> pb.DetectSplitPackagesResponse:
+        scope = handlers.PackageScope(request.government_code, request.fiscal_year, request.agency_code)
+        findings = await self.db.run(
+            handlers.detect_splits, scope, uow=self.uow(), actor=current_identity(), thresholds=self.thresholds
+        )
+        t = self.thresholds
+        return pb.DetectSplitPackagesResponse(
+            findings=[finding_to_pb(f) for f in findings],
+            goods_threshold=money(t.goods),
+            works_threshold=money(t.works),
+            consulting_threshold=money(t.consulting),
+            other_services_threshold=money(t.other_services),
+        )
+
+    async def ExportSirup(
+        self, request: pb.ExportSirupRequest, context: grpc.aio.ServicerContext
+    ) -> AsyncIterator[pb.ExportSirupResponse]:
+        scope = handlers.PackageScope(request.government_code, request.fiscal_year, request.agency_code)
+        packages = await self.db.run(handlers.packages_for_export, scope, uow=self.uow(), actor=current_identity())
+        chunk: list[str] = []
+        size = 0
+        for line in sirup_csv_lines(packages):
+            chunk.append(line)
+            size += len(line)
+            if size >= EXPORT_CHUNK_CHARS:
+                yield pb.ExportSirupResponse(csv_chunk="".join(chunk))
+                chunk, size = [], 0
+        if chunk:
+            yield pb.ExportSirupResponse(csv_chunk="".join(chunk))

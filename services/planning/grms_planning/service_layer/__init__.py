@@ -1,0 +1,1 @@
+"""Planning use cases: commands and their handlers, and the ports they need."""
