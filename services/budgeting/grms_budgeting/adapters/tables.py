@@ -1,11 +1,38 @@
-"""Budgeting's tables: governments, agencies, and the kit's messaging tables."""
+"""Budgeting's tables: governments, agencies, codes, prices, ceilings, budget plans, and the kit's messaging tables."""
 
 from __future__ import annotations
 
 from grms_kit.tables import UtcDateTime, add_messaging_tables, new_metadata
-from sqlalchemy import JSON, Column, ForeignKey, Integer, String, Table
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
 
-__all__ = ["agency", "government", "messaging", "metadata"]
+__all__ = [
+    "account_code",
+    "agency",
+    "audit_entry",
+    "budget_line",
+    "budget_plan",
+    "budget_plan_version",
+    "ceiling",
+    "government",
+    "messaging",
+    "metadata",
+    "nomenclature_code",
+    "standard_price",
+    "standard_price_account",
+]
 
 metadata = new_metadata()
 
@@ -33,4 +60,152 @@ agency = Table(
     Column("version", Integer, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
+)
+
+nomenclature_code = Table(
+    "nomenclature_code",
+    metadata,
+    Column("fiscal_year", Integer, primary_key=True),
+    Column("code", String(30), primary_key=True),
+    Column("name", String(500), nullable=False),
+    Column("level", String(20), nullable=False),
+    Column("parent_code", String(30), nullable=False),
+    Column("for_province", Boolean, nullable=False),
+    Column("for_regency_city", Boolean, nullable=False),
+)
+
+account_code = Table(
+    "account_code",
+    metadata,
+    Column("fiscal_year", Integer, primary_key=True),
+    Column("code", String(30), primary_key=True),
+    Column("display_code", String(30), nullable=False),
+    Column("name", String(500), nullable=False),
+    Column("level", Integer, nullable=False),
+    Column("parent_code", String(30), nullable=False),
+)
+
+standard_price = Table(
+    "standard_price",
+    metadata,
+    Column("government_code", String(20), ForeignKey("government.code"), primary_key=True),
+    Column("fiscal_year", Integer, primary_key=True),
+    Column("code", String(60), primary_key=True),
+    Column("price_group", String(10), nullable=False),
+    Column("name", String(500), nullable=False),
+    Column("specification", String(1000), nullable=False),
+    Column("unit", String(50), nullable=False),
+    Column("price", BigInteger, nullable=False),
+    # Lower-cased code, name and specification: what text search matches on, on every database.
+    Column("search_text", Text, nullable=False),
+)
+
+# Which accounts an item may be budgeted on (SIPD data_ssh_rek_belanja).
+standard_price_account = Table(
+    "standard_price_account",
+    metadata,
+    Column("government_code", String(20), primary_key=True),
+    Column("fiscal_year", Integer, primary_key=True),
+    Column("code", String(60), primary_key=True),
+    Column("account_code", String(30), primary_key=True),
+    ForeignKeyConstraint(
+        ["government_code", "fiscal_year", "code"],
+        ["standard_price.government_code", "standard_price.fiscal_year", "standard_price.code"],
+        name="fk_standard_price_account_item_standard_price",
+    ),
+    Index("ix_standard_price_account_account", "government_code", "fiscal_year", "account_code"),
+)
+
+ceiling = Table(
+    "ceiling",
+    metadata,
+    Column("government_code", String(20), primary_key=True),
+    Column("fiscal_year", Integer, primary_key=True),
+    Column("agency_code", String(40), primary_key=True),
+    # "" for the ceiling of the whole agency.
+    Column("sub_activity_code", String(30), primary_key=True),
+    Column("amount", BigInteger, nullable=False),
+    Column("locked", Boolean, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    ForeignKeyConstraint(
+        ["government_code", "agency_code"],
+        ["agency.government_code", "agency.code"],
+        name="fk_ceiling_agency_agency",
+    ),
+)
+
+budget_plan = Table(
+    "budget_plan",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("government_code", String(20), nullable=False),
+    Column("agency_code", String(40), nullable=False),
+    Column("sub_activity_code", String(30), nullable=False),
+    Column("fiscal_year", Integer, nullable=False),
+    Column("state", String(20), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("next_line_number", Integer, nullable=False),
+    # Kept with the plan so an agency's total is one SUM, not a scan of lines.
+    Column("total", BigInteger, nullable=False),
+    Column("review_note", Text, nullable=False),
+    Column("line_notes", JSON, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    ForeignKeyConstraint(
+        ["government_code", "agency_code"],
+        ["agency.government_code", "agency.code"],
+        name="fk_budget_plan_agency_agency",
+    ),
+    UniqueConstraint("government_code", "agency_code", "sub_activity_code", "fiscal_year", name="uq_budget_plan_scope"),
+    Index("ix_budget_plan_agency_year", "government_code", "fiscal_year", "agency_code"),
+)
+
+budget_line = Table(
+    "budget_line",
+    metadata,
+    Column("plan_id", String(36), ForeignKey("budget_plan.id"), primary_key=True),
+    Column("number", Integer, primary_key=True),
+    Column("account_code", String(30), nullable=False),
+    Column("standard_item_code", String(60), nullable=False),
+    Column("specification", String(1000), nullable=False),
+    Column("volume", String(200), nullable=False),
+    Column("factors", JSON, nullable=False),
+    Column("unit", String(50), nullable=False),
+    Column("unit_price", BigInteger, nullable=False),
+    Column("amount", BigInteger, nullable=False),
+    Column("funding_source", String(100), nullable=False),
+    Column("tags", JSON, nullable=False),
+)
+
+# Immutable snapshots of whole plans, one per stage change: never updated, never deleted.
+budget_plan_version = Table(
+    "budget_plan_version",
+    metadata,
+    Column("plan_id", String(36), ForeignKey("budget_plan.id"), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("state", String(20), nullable=False),
+    Column("action", String(20), nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("total", BigInteger, nullable=False),
+    Column("line_count", Integer, nullable=False),
+    Column("content", JSON, nullable=False),
+)
+
+# The per-plan hash chain (RELIABILITY §B.4): append-only.
+audit_entry = Table(
+    "audit_entry",
+    metadata,
+    Column("plan_id", String(36), ForeignKey("budget_plan.id"), primary_key=True),
+    Column("seq", Integer, primary_key=True),
+    Column("actor", String(200), nullable=False),
+    Column("agency_code", String(40), nullable=False),
+    Column("action", String(20), nullable=False),
+    Column("old", JSON, nullable=True),
+    Column("new", JSON, nullable=True),
+    Column("at", UtcDateTime, nullable=False),
+    Column("request_id", String(100), nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
 )

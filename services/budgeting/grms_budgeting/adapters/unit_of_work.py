@@ -6,8 +6,16 @@ from google.protobuf.message import Message
 from grms_kit.uow import UnitOfWork
 from sqlalchemy.orm import Session
 
+from grms_budgeting.adapters.budget_repository import (
+    SqlAccountCodeRepository,
+    SqlBudgetPlanRepository,
+    SqlCeilingRepository,
+    SqlNomenclatureRepository,
+    SqlStandardPriceRepository,
+)
 from grms_budgeting.adapters.repository import SqlAgencyRepository, SqlGovernmentRepository
 from grms_budgeting.adapters.wire import event_to_message
+from grms_budgeting.domain.model import DomainEvent
 
 __all__ = ["SqlUnitOfWork"]
 
@@ -17,6 +25,11 @@ class SqlUnitOfWork(UnitOfWork):
 
     governments: SqlGovernmentRepository
     agencies: SqlAgencyRepository
+    nomenclature: SqlNomenclatureRepository
+    accounts: SqlAccountCodeRepository
+    prices: SqlStandardPriceRepository
+    ceilings: SqlCeilingRepository
+    plans: SqlBudgetPlanRepository
 
     def __enter__(self) -> SqlUnitOfWork:
         super().__enter__()
@@ -25,10 +38,17 @@ class SqlUnitOfWork(UnitOfWork):
     def _open(self, session: Session) -> None:
         self.governments = SqlGovernmentRepository(session)
         self.agencies = SqlAgencyRepository(session)
+        self.nomenclature = SqlNomenclatureRepository(session)
+        self.accounts = SqlAccountCodeRepository(session)
+        self.prices = SqlStandardPriceRepository(session)
+        self.ceilings = SqlCeilingRepository(session)
+        self.plans = SqlBudgetPlanRepository(session)
 
     def _collect_events(self) -> list[tuple[Message, str]]:
         out: list[tuple[Message, str]] = []
-        for aggregate in [*self.governments.seen, *self.agencies.seen]:
-            while aggregate.events:
-                out.append(event_to_message(aggregate.events.pop(0)))
+        pending: list[list[DomainEvent]] = [a.events for a in self.governments.seen]
+        pending += [a.events for a in self.agencies.seen] + [p.events for p in self.plans.seen]
+        for events in pending:
+            while events:
+                out.append(event_to_message(events.pop(0)))
         return out

@@ -6,9 +6,26 @@ import datetime as dt
 
 from google.protobuf.message import Message
 from google.protobuf.timestamp_pb2 import Timestamp
-from grms.budgeting.v1 import agency_pb2, events_pb2, government_pb2
+from grms.budgeting.v1 import agency_pb2, budget_plan_pb2, codes_pb2, events_pb2, government_pb2, prices_pb2
+from grms.common.v1 import money_pb2
 from grms_kit.errors import InvalidArgument
 
+from grms_budgeting.domain.audit import AuditEntry, canonical_json
+from grms_budgeting.domain.budget import (
+    BudgetPlan,
+    BudgetPlanApproved,
+    BudgetPlanReturned,
+    BudgetPlanSubmitted,
+    Ceiling,
+    FieldChange,
+    LineDiff,
+    LineInput,
+    PlanState,
+    PlanVersion,
+    PriceGroup,
+    StandardPrice,
+)
+from grms_budgeting.domain.codes import AccountCode, NomenclatureCode, NomenclatureLevel
 from grms_budgeting.domain.model import (
     Agency,
     AgencyHead,
@@ -24,11 +41,23 @@ from grms_budgeting.domain.model import (
 
 __all__ = [
     "LEVELS",
+    "PRICE_GROUPS",
+    "account_code_to_pb",
     "agency_to_pb",
+    "audit_entry_to_pb",
+    "budget_plan_to_pb",
+    "ceiling_to_pb",
     "contact_from_pb",
     "event_to_message",
     "government_to_pb",
     "head_from_pb",
+    "line_diff_to_pb",
+    "line_input_from_pb",
+    "money",
+    "nomenclature_code_to_pb",
+    "plan_version_to_pb",
+    "price_group_from_pb",
+    "standard_price_to_pb",
 ]
 
 LEVELS = {
@@ -100,6 +129,194 @@ def contact_from_pb(message: agency_pb2.ContactChannel, index: int) -> ContactCh
     return ContactChannel(kind=kind, value=message.value, verified=message.verified)
 
 
+NOMENCLATURE_LEVELS = {
+    NomenclatureLevel.AFFAIR: codes_pb2.NOMENCLATURE_LEVEL_AFFAIR,
+    NomenclatureLevel.SECTOR: codes_pb2.NOMENCLATURE_LEVEL_SECTOR,
+    NomenclatureLevel.PROGRAM: codes_pb2.NOMENCLATURE_LEVEL_PROGRAM,
+    NomenclatureLevel.ACTIVITY: codes_pb2.NOMENCLATURE_LEVEL_ACTIVITY,
+    NomenclatureLevel.SUB_ACTIVITY: codes_pb2.NOMENCLATURE_LEVEL_SUB_ACTIVITY,
+}
+PRICE_GROUPS = {
+    PriceGroup.SSH: prices_pb2.STANDARD_PRICE_GROUP_SSH,
+    PriceGroup.SBU: prices_pb2.STANDARD_PRICE_GROUP_SBU,
+    PriceGroup.HSPK: prices_pb2.STANDARD_PRICE_GROUP_HSPK,
+    PriceGroup.ASB: prices_pb2.STANDARD_PRICE_GROUP_ASB,
+}
+_PRICE_GROUPS_BACK = {v: k for k, v in PRICE_GROUPS.items()}
+PLAN_STATES = {
+    PlanState.DRAFT: budget_plan_pb2.BUDGET_PLAN_STATE_DRAFT,
+    PlanState.SUBMITTED: budget_plan_pb2.BUDGET_PLAN_STATE_SUBMITTED,
+    PlanState.VERIFIED: budget_plan_pb2.BUDGET_PLAN_STATE_VERIFIED,
+    PlanState.RETURNED: budget_plan_pb2.BUDGET_PLAN_STATE_RETURNED,
+    PlanState.APPROVED: budget_plan_pb2.BUDGET_PLAN_STATE_APPROVED,
+}
+_CHANGE_KINDS = {
+    "added": budget_plan_pb2.LINE_CHANGE_KIND_ADDED,
+    "removed": budget_plan_pb2.LINE_CHANGE_KIND_REMOVED,
+    "changed": budget_plan_pb2.LINE_CHANGE_KIND_CHANGED,
+}
+
+
+def money(rupiah: int) -> money_pb2.Money:
+    """Whole rupiah as a Money message."""
+    return money_pb2.Money(rupiah=rupiah)
+
+
+def nomenclature_code_to_pb(code: NomenclatureCode) -> codes_pb2.NomenclatureCode:
+    """A NomenclatureCode as its message."""
+    return codes_pb2.NomenclatureCode(
+        fiscal_year=code.fiscal_year,
+        code=code.code,
+        name=code.name,
+        level=NOMENCLATURE_LEVELS[code.level],
+        parent_code=code.parent_code,
+        carries_budget_lines=code.carries_budget_lines,
+        for_province=code.for_province,
+        for_regency_city=code.for_regency_city,
+    )
+
+
+def account_code_to_pb(code: AccountCode) -> codes_pb2.AccountCode:
+    """An AccountCode as its message."""
+    return codes_pb2.AccountCode(
+        fiscal_year=code.fiscal_year,
+        code=code.code,
+        display_code=code.display_code,
+        name=code.name,
+        level=code.level,
+        parent_code=code.parent_code,
+    )
+
+
+def price_group_from_pb(value: int) -> PriceGroup:
+    """The PriceGroup of an enum value; unspecified is invalid."""
+    group = _PRICE_GROUPS_BACK.get(value)  # type: ignore[call-overload]
+    if group is None:
+        raise InvalidArgument.field("standard_price.group", "must be SSH, SBU, HSPK or ASB")
+    return group
+
+
+def standard_price_to_pb(price: StandardPrice) -> prices_pb2.StandardPrice:
+    """A StandardPrice as its message."""
+    return prices_pb2.StandardPrice(
+        government_code=price.government_code,
+        fiscal_year=price.fiscal_year,
+        group=PRICE_GROUPS[price.group],
+        code=price.code,
+        name=price.name,
+        specification=price.specification,
+        unit=price.unit,
+        price=money(price.price),
+        account_codes=list(price.account_codes),
+    )
+
+
+def ceiling_to_pb(value: Ceiling) -> budget_plan_pb2.Ceiling:
+    """A Ceiling as its message."""
+    return budget_plan_pb2.Ceiling(
+        government_code=value.government_code,
+        fiscal_year=value.fiscal_year,
+        agency_code=value.agency_code,
+        sub_activity_code=value.sub_activity_code,
+        amount=money(value.amount),
+        locked=value.locked,
+        version=value.version,
+        update_time=_ts(value.updated_at),
+    )
+
+
+def line_input_from_pb(message: budget_plan_pb2.BudgetLineInput) -> LineInput:
+    """A LineInput from its message."""
+    return LineInput(
+        account_code=message.account_code,
+        standard_item_code=message.standard_item_code,
+        specification=message.specification,
+        volume=message.volume,
+        unit=message.unit,
+        unit_price=message.unit_price.rupiah,
+        funding_source=message.funding_source,
+        tags=tuple(message.tags),
+    )
+
+
+def budget_plan_to_pb(plan: BudgetPlan) -> budget_plan_pb2.BudgetPlan:
+    """A BudgetPlan with its lines as its message."""
+    return budget_plan_pb2.BudgetPlan(
+        id=plan.id,
+        government_code=plan.government_code,
+        agency_code=plan.agency_code,
+        sub_activity_code=plan.sub_activity_code,
+        fiscal_year=plan.fiscal_year,
+        state=PLAN_STATES[plan.state],
+        version=plan.version,
+        lines=[
+            budget_plan_pb2.BudgetLine(
+                number=line.number,
+                account_code=line.account_code,
+                standard_item_code=line.standard_item_code,
+                specification=line.specification,
+                volume=line.volume,
+                factors=[budget_plan_pb2.VolumeFactor(quantity=f.quantity, unit=f.unit) for f in line.factors],
+                unit=line.unit,
+                unit_price=money(line.unit_price),
+                amount=money(line.amount),
+                funding_source=line.funding_source,
+                tags=list(line.tags),
+                review_note=plan.line_notes.get(line.number, ""),
+            )
+            for line in (plan.lines[n] for n in sorted(plan.lines))
+        ],
+        total=money(plan.total),
+        review_note=plan.review_note,
+        create_time=_ts(plan.created_at),
+        update_time=_ts(plan.updated_at),
+    )
+
+
+def plan_version_to_pb(version: PlanVersion) -> budget_plan_pb2.BudgetPlanVersion:
+    """A snapshot's metadata as its message."""
+    return budget_plan_pb2.BudgetPlanVersion(
+        plan_id=version.plan_id,
+        version=version.version,
+        state=PLAN_STATES[version.state],
+        action=version.action,
+        actor=version.actor,
+        create_time=_ts(version.created_at),
+        total=money(version.total),
+        line_count=version.line_count,
+    )
+
+
+def _field_change(change: FieldChange) -> budget_plan_pb2.FieldChange:
+    return budget_plan_pb2.FieldChange(
+        field=change.field, old_json=canonical_json(change.old), new_json=canonical_json(change.new)
+    )
+
+
+def line_diff_to_pb(diff: LineDiff) -> budget_plan_pb2.LineDiff:
+    """A LineDiff as its message; values travel as JSON text."""
+    return budget_plan_pb2.LineDiff(
+        number=diff.number, kind=_CHANGE_KINDS[diff.kind], changes=[_field_change(c) for c in diff.changes]
+    )
+
+
+def audit_entry_to_pb(entry: AuditEntry) -> budget_plan_pb2.AuditEntry:
+    """An audit entry as its message; old and new as canonical JSON text."""
+    return budget_plan_pb2.AuditEntry(
+        plan_id=entry.plan_id,
+        seq=entry.seq,
+        actor=entry.actor,
+        agency_code=entry.agency_code,
+        action=entry.action,
+        old_json=canonical_json(entry.old),
+        new_json=canonical_json(entry.new),
+        create_time=_ts(entry.at),
+        request_id=entry.request_id,
+        prev_hash=entry.prev_hash,
+        hash=entry.hash,
+    )
+
+
 def event_to_message(event: DomainEvent) -> tuple[Message, str]:
     """The integration event for a domain event, with its tenant (government code)."""
     if isinstance(event, GovernmentRegistered):
@@ -111,4 +328,24 @@ def event_to_message(event: DomainEvent) -> tuple[Message, str]:
             events_pb2.AgencyUpdated(agency=agency_to_pb(event.agency), changed_fields=event.changed_fields),
             event.agency.government_code,
         )
+    if isinstance(event, BudgetPlanSubmitted | BudgetPlanApproved | BudgetPlanReturned):
+        p = event.plan
+        common = {
+            "plan_id": p.plan_id,
+            "government_code": p.government_code,
+            "agency_code": p.agency_code,
+            "sub_activity_code": p.sub_activity_code,
+            "fiscal_year": p.fiscal_year,
+            "version": p.version,
+            "total": money(p.total),
+            "line_count": p.line_count,
+        }
+        message: Message
+        if isinstance(event, BudgetPlanSubmitted):
+            message = events_pb2.BudgetPlanSubmitted(**common)
+        elif isinstance(event, BudgetPlanApproved):
+            message = events_pb2.BudgetPlanApproved(**common)
+        else:
+            message = events_pb2.BudgetPlanReturned(**common, noted_lines=sorted(event.notes))
+        return message, p.government_code
     raise TypeError(f"no integration event for {type(event).__name__}")

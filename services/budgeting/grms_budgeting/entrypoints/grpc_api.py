@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 
 import grpc
@@ -14,8 +15,25 @@ from grms_kit.errors import InvalidArgument
 from grms_kit.identity import current_identity
 from grms_kit.paging import Page
 
-from grms_budgeting.adapters.wire import LEVELS, agency_to_pb, contact_from_pb, government_to_pb, head_from_pb
-from grms_budgeting.service_layer import handlers
+from grms_budgeting.adapters.wire import (
+    LEVELS,
+    agency_to_pb,
+    audit_entry_to_pb,
+    budget_plan_to_pb,
+    ceiling_to_pb,
+    contact_from_pb,
+    government_to_pb,
+    head_from_pb,
+    line_diff_to_pb,
+    line_input_from_pb,
+    money,
+    plan_version_to_pb,
+    price_group_from_pb,
+    standard_price_to_pb,
+)
+from grms_budgeting.domain.budget import BudgetPlan
+from grms_budgeting.domain.codes import NomenclatureRow
+from grms_budgeting.service_layer import budget, handlers
 from grms_budgeting.service_layer.ports import UnitOfWork
 
 __all__ = ["BudgetingApi"]
@@ -25,6 +43,18 @@ _LEVELS_BACK = {v: k for k, v in LEVELS.items()}
 
 def _page(message: paging_pb2.PageRequest) -> Page:
     return Page(size=message.page_size, token=message.page_token)
+
+
+def _request_id(context: grpc.aio.ServicerContext) -> str:
+    """The caller's x-request-id (the gateway sets one), else a fresh one; recorded in the audit chain."""
+    for key, value in context.invocation_metadata() or ():
+        if key == "x-request-id" and value:
+            return str(value)[:100]
+    return str(uuid.uuid4())
+
+
+def _expected(version: int) -> int | None:
+    return version or None
 
 
 class BudgetingApi(pb_grpc.BudgetingServiceServicer):
@@ -111,4 +141,200 @@ class BudgetingApi(pb_grpc.BudgetingServiceServicer):
         )
         return pb.ListAgenciesResponse(
             agencies=[agency_to_pb(a) for a in items], page=paging_pb2.PageResponse(next_page_token=token)
+        )
+
+    # ---- e-budgeting ---------------------------------------------------------------------
+
+    async def ImportNomenclature(
+        self, request: pb.ImportNomenclatureRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ImportNomenclatureResponse:
+        rows = [NomenclatureRow(c.code, c.name, c.for_province, c.for_regency_city) for c in request.codes]
+        codes = await self.db.run(
+            budget.import_nomenclature, request.fiscal_year, rows, uow=self.uow(), actor=current_identity()
+        )
+        return pb.ImportNomenclatureResponse(imported_count=len(codes))
+
+    async def ImportAccountCodes(
+        self, request: pb.ImportAccountCodesRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ImportAccountCodesResponse:
+        rows = [(a.code, a.name) for a in request.accounts]
+        codes = await self.db.run(
+            budget.import_account_codes, request.fiscal_year, rows, uow=self.uow(), actor=current_identity()
+        )
+        return pb.ImportAccountCodesResponse(imported_count=len(codes))
+
+    async def CreateStandardPrice(
+        self, request: pb.CreateStandardPriceRequest, context: grpc.aio.ServicerContext
+    ) -> pb.CreateStandardPriceResponse:
+        source = request.standard_price
+        cmd = budget.CreateStandardPrice(
+            government_code=source.government_code,
+            fiscal_year=source.fiscal_year,
+            group=price_group_from_pb(source.group),
+            code=source.code,
+            name=source.name,
+            specification=source.specification,
+            unit=source.unit,
+            price=source.price.rupiah,
+            account_codes=list(source.account_codes),
+        )
+        price = await self.db.run(budget.create_standard_price, cmd, uow=self.uow(), actor=current_identity())
+        return pb.CreateStandardPriceResponse(standard_price=standard_price_to_pb(price))
+
+    async def SearchStandardPrices(
+        self, request: pb.SearchStandardPricesRequest, context: grpc.aio.ServicerContext
+    ) -> pb.SearchStandardPricesResponse:
+        items, token = await self.db.run(
+            budget.search_standard_prices,
+            request.government_code,
+            request.fiscal_year,
+            request.query,
+            request.account_code,
+            _page(request.page),
+            uow=self.uow(),
+        )
+        return pb.SearchStandardPricesResponse(
+            standard_prices=[standard_price_to_pb(p) for p in items],
+            page=paging_pb2.PageResponse(next_page_token=token),
+        )
+
+    async def SetCeiling(
+        self, request: pb.SetCeilingRequest, context: grpc.aio.ServicerContext
+    ) -> pb.SetCeilingResponse:
+        cmd = budget.SetCeiling(
+            government_code=request.government_code,
+            fiscal_year=request.fiscal_year,
+            agency_code=request.agency_code,
+            sub_activity_code=request.sub_activity_code,
+            amount=request.amount.rupiah,
+            locked=request.locked,
+        )
+        ceiling = await self.db.run(budget.set_ceiling, cmd, uow=self.uow(), actor=current_identity())
+        return pb.SetCeilingResponse(ceiling=ceiling_to_pb(ceiling))
+
+    async def CreateBudgetPlan(
+        self, request: pb.CreateBudgetPlanRequest, context: grpc.aio.ServicerContext
+    ) -> pb.CreateBudgetPlanResponse:
+        cmd = budget.CreateBudgetPlan(
+            government_code=request.government_code,
+            agency_code=request.agency_code,
+            sub_activity_code=request.sub_activity_code,
+            fiscal_year=request.fiscal_year,
+        )
+        plan = await self.db.run(
+            budget.create_budget_plan, cmd, uow=self.uow(), actor=current_identity(), request_id=_request_id(context)
+        )
+        return pb.CreateBudgetPlanResponse(budget_plan=budget_plan_to_pb(plan))
+
+    async def AddBudgetLine(
+        self, request: pb.AddBudgetLineRequest, context: grpc.aio.ServicerContext
+    ) -> pb.AddBudgetLineResponse:
+        cmd = budget.AddBudgetLine(
+            request.plan_id, _expected(request.expected_version), line_input_from_pb(request.line)
+        )
+        plan = await self.db.run(
+            budget.add_budget_line, cmd, uow=self.uow(), actor=current_identity(), request_id=_request_id(context)
+        )
+        return pb.AddBudgetLineResponse(budget_plan=budget_plan_to_pb(plan))
+
+    async def UpdateBudgetLine(
+        self, request: pb.UpdateBudgetLineRequest, context: grpc.aio.ServicerContext
+    ) -> pb.UpdateBudgetLineResponse:
+        cmd = budget.UpdateBudgetLine(
+            request.plan_id, _expected(request.expected_version), request.line_number, line_input_from_pb(request.line)
+        )
+        plan = await self.db.run(
+            budget.update_budget_line, cmd, uow=self.uow(), actor=current_identity(), request_id=_request_id(context)
+        )
+        return pb.UpdateBudgetLineResponse(budget_plan=budget_plan_to_pb(plan))
+
+    async def RemoveBudgetLine(
+        self, request: pb.RemoveBudgetLineRequest, context: grpc.aio.ServicerContext
+    ) -> pb.RemoveBudgetLineResponse:
+        cmd = budget.RemoveBudgetLine(request.plan_id, _expected(request.expected_version), request.line_number)
+        plan = await self.db.run(
+            budget.remove_budget_line, cmd, uow=self.uow(), actor=current_identity(), request_id=_request_id(context)
+        )
+        return pb.RemoveBudgetLineResponse(budget_plan=budget_plan_to_pb(plan))
+
+    async def _transition(
+        self, use_case: Callable[..., BudgetPlan], cmd: object, context: grpc.aio.ServicerContext
+    ) -> BudgetPlan:
+        return await self.db.run(
+            use_case, cmd, uow=self.uow(), actor=current_identity(), request_id=_request_id(context)
+        )
+
+    async def SubmitBudgetPlan(
+        self, request: pb.SubmitBudgetPlanRequest, context: grpc.aio.ServicerContext
+    ) -> pb.SubmitBudgetPlanResponse:
+        cmd = budget.PlanTransition(request.plan_id, _expected(request.expected_version))
+        plan = await self._transition(budget.submit_budget_plan, cmd, context)
+        return pb.SubmitBudgetPlanResponse(budget_plan=budget_plan_to_pb(plan))
+
+    async def VerifyBudgetPlan(
+        self, request: pb.VerifyBudgetPlanRequest, context: grpc.aio.ServicerContext
+    ) -> pb.VerifyBudgetPlanResponse:
+        cmd = budget.PlanTransition(request.plan_id, _expected(request.expected_version))
+        plan = await self._transition(budget.verify_budget_plan, cmd, context)
+        return pb.VerifyBudgetPlanResponse(budget_plan=budget_plan_to_pb(plan))
+
+    async def ReturnBudgetPlan(
+        self, request: pb.ReturnBudgetPlanRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ReturnBudgetPlanResponse:
+        notes: dict[int, str] = {}
+        for i, n in enumerate(request.line_notes):
+            if n.line_number in notes:
+                raise InvalidArgument.field(f"line_notes[{i}].line_number", f"line {n.line_number} is noted twice")
+            notes[n.line_number] = n.note
+        cmd = budget.ReturnBudgetPlan(request.plan_id, request.note, notes, _expected(request.expected_version))
+        plan = await self._transition(budget.return_budget_plan, cmd, context)
+        return pb.ReturnBudgetPlanResponse(budget_plan=budget_plan_to_pb(plan))
+
+    async def ApproveBudgetPlan(
+        self, request: pb.ApproveBudgetPlanRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ApproveBudgetPlanResponse:
+        cmd = budget.PlanTransition(request.plan_id, _expected(request.expected_version))
+        plan = await self._transition(budget.approve_budget_plan, cmd, context)
+        # The approved plan goes back in full: callers keep the DPA they approved.
+        return pb.ApproveBudgetPlanResponse(budget_plan=budget_plan_to_pb(plan))
+
+    async def GetBudgetPlan(
+        self, request: pb.GetBudgetPlanRequest, context: grpc.aio.ServicerContext
+    ) -> pb.GetBudgetPlanResponse:
+        plan = await self.db.run(budget.get_budget_plan, request.plan_id, uow=self.uow(), actor=current_identity())
+        return pb.GetBudgetPlanResponse(budget_plan=budget_plan_to_pb(plan))
+
+    async def ListBudgetPlanVersions(
+        self, request: pb.ListBudgetPlanVersionsRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ListBudgetPlanVersionsResponse:
+        versions = await self.db.run(
+            budget.list_budget_plan_versions, request.plan_id, uow=self.uow(), actor=current_identity()
+        )
+        return pb.ListBudgetPlanVersionsResponse(versions=[plan_version_to_pb(v) for v in versions])
+
+    async def DiffBudgetPlanVersions(
+        self, request: pb.DiffBudgetPlanVersionsRequest, context: grpc.aio.ServicerContext
+    ) -> pb.DiffBudgetPlanVersionsResponse:
+        old, new, lines = await self.db.run(
+            budget.diff_budget_plan_versions,
+            request.plan_id,
+            request.from_version,
+            request.to_version,
+            uow=self.uow(),
+            actor=current_identity(),
+        )
+        return pb.DiffBudgetPlanVersionsResponse(
+            lines=[line_diff_to_pb(d) for d in lines], from_total=money(old.total), to_total=money(new.total)
+        )
+
+    async def ListAuditEntries(
+        self, request: pb.ListAuditEntriesRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ListAuditEntriesResponse:
+        entries, token, broken = await self.db.run(
+            budget.list_audit_entries, request.plan_id, _page(request.page), uow=self.uow(), actor=current_identity()
+        )
+        return pb.ListAuditEntriesResponse(
+            entries=[audit_entry_to_pb(e) for e in entries],
+            page=paging_pb2.PageResponse(next_page_token=token),
+            first_broken_seq=broken or 0,
         )
