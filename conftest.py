@@ -7,7 +7,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from grms_kit.testing import NatsServer, postgres_admin_url, temporary_postgres_database
 
 TEST_SECRET = "test-secret-test-secret-test-secret-0123"

@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-
 from grms_kit.db import Database
 from grms_kit.migrations import upgrade
 from grms_kit.testing import SERVICES

@@ -2,32 +2,60 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from grms.complaints.v1 import complaints_service_pb2, complaints_service_pb2_grpc
-from grms_kit.clock import Clock
+from grms_kit.clock import Clock, SystemClock
+from grms_kit.consumer import EventConsumer
+from grms_kit.db import Database
 from grms_kit.runtime import ServiceRuntime
 from grms_kit.settings import load_settings
-from grms_reference.service import build_replica_service
+from grms_reference.replica import ReferenceReplica
 
+from grms_complaints.adapters.calendar import sla_policy
 from grms_complaints.adapters.tables import messaging, reference
+from grms_complaints.adapters.unit_of_work import SqlUnitOfWork
 from grms_complaints.config import Settings
+from grms_complaints.domain.sla import SlaPolicy, SlaRule
+from grms_complaints.entrypoints.grpc_api import ComplaintsApi
+from grms_complaints.entrypoints.sla_scheduler import SlaScheduler
 
-__all__ = ["MIGRATIONS", "SERVICE", "build"]
+__all__ = ["MIGRATIONS", "SERVICE", "build", "policy_from", "unit_of_work_factory"]
 
 SERVICE = "complaints"
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
 
+def unit_of_work_factory(db: Database, clock: Clock) -> Callable[[], SqlUnitOfWork]:
+    """A factory of complaints units of work on `db`."""
+    return lambda: SqlUnitOfWork(db, messaging, clock=clock, source=f"grms-{SERVICE}")
+
+
+def policy_from(settings: Settings) -> SlaPolicy:
+    """The SLA policy the settings describe."""
+    categories = {code: SlaRule(**rule.model_dump()) for code, rule in settings.sla_categories.items()}
+    return sla_policy(settings.cuti_bersama, categories)
+
+
 def build(settings: Settings | None = None, *, clock: Clock | None = None) -> ServiceRuntime:
     """Build the complaints service from the environment (or the given settings)."""
-    return build_replica_service(
+    settings = settings or load_settings(Settings)
+    clock = clock or SystemClock()
+    db = Database(settings.database_url_for(SERVICE))
+    uow = unit_of_work_factory(db, clock)
+    replica = ReferenceReplica(db, reference, clock)
+    api = ComplaintsApi(db, uow, policy_from(settings), replica)
+    scheduler = SlaScheduler(uow, run=db.run, interval=settings.sla_scan_interval, batch=settings.sla_scan_batch)
+    name = complaints_service_pb2.DESCRIPTOR.services_by_name["ComplaintsService"].full_name
+    return ServiceRuntime(
         SERVICE,
-        settings or load_settings(Settings),
-        messaging=messaging,
-        reference=reference,
-        pb=complaints_service_pb2,
-        pb_grpc=complaints_service_pb2_grpc,
+        settings,
+        db,
+        messaging,
+        clock,
         migrations=MIGRATIONS,
-        clock=clock,
+        grpc_services=[(complaints_service_pb2_grpc.add_ComplaintsServiceServicer_to_server, api, name)],
+        consumers=[EventConsumer(f"{SERVICE}-budgeting-reference", db, messaging, replica.handlers, clock)],
+        background=[scheduler.run],
     )

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
-
 from grms_kit.tables import UtcDateTime
 
 __all__ = ["create_reference_tables_v1", "drop_reference_tables_v1"]

@@ -1,11 +1,120 @@
-"""Complaints's tables: the copy of budgeting's reference data and the kit's messaging tables."""
+"""Complaints's tables: complaints and their history, identities apart, SLA deadlines, the reference copy, messaging."""
 
 from __future__ import annotations
 
-from grms_kit.tables import add_messaging_tables, new_metadata
+from grms_kit.tables import UtcDateTime, add_messaging_tables, new_metadata
 from grms_reference.tables import add_reference_tables
-__all__ = ["messaging", "metadata", "reference"]
+from sqlalchemy import Boolean, Column, Float, ForeignKey, Index, Integer, String, Table, Text
+
+__all__ = [
+    "complainant",
+    "complaint",
+    "complaint_assignment",
+    "complaint_message",
+    "identity_access_log",
+    "messaging",
+    "metadata",
+    "reference",
+    "sla_deadline",
+]
 
 metadata = new_metadata()
 messaging = add_messaging_tables(metadata)
 reference = add_reference_tables(metadata)
+
+complaint = Table(
+    "complaint",
+    metadata,
+    Column("ticket_id", String(16), primary_key=True),
+    Column("pin_hash", String(200), nullable=False),
+    # The only link to the complainant's identity, which lives in `complainant`.
+    Column("reporter_ref", String(32), nullable=False, unique=True),
+    Column("government_code", String(20), nullable=False, index=True),
+    Column("complaint_class", String(30), nullable=False),
+    Column("category_code", String(60), nullable=False),
+    Column("channel", String(20), nullable=False),
+    Column("title", String(200), nullable=False),
+    Column("description", Text, nullable=False),
+    Column("latitude", Float, nullable=True),
+    Column("longitude", Float, nullable=True),
+    Column("address", String(500), nullable=False),
+    Column("anonymous", Boolean, nullable=False),
+    Column("confidential", Boolean, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("agency_code", String(40), nullable=False),
+    Column("rejection_reason", String(30), nullable=True),
+    Column("rejection_note", String(1000), nullable=False),
+    Column("first_response_minutes", Integer, nullable=True),
+    Column("resolution_minutes", Integer, nullable=True),
+    Column("reopen_count", Integer, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("received_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
+complaint_assignment = Table(
+    "complaint_assignment",
+    metadata,
+    Column("ticket_id", String(16), ForeignKey("complaint.ticket_id"), primary_key=True),
+    Column("seq", Integer, primary_key=True),
+    Column("agency_code", String(40), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("assigned_at", UtcDateTime, nullable=False),
+)
+
+complaint_message = Table(
+    "complaint_message",
+    metadata,
+    Column("ticket_id", String(16), ForeignKey("complaint.ticket_id"), primary_key=True),
+    Column("seq", Integer, primary_key=True),
+    Column("kind", String(10), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("agency_code", String(40), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+# Identity apart from the complaint (RELIABILITY §B.3): no foreign key from `complaint`,
+# so the table can move to a database of its own with its own role.
+complainant = Table(
+    "complainant",
+    metadata,
+    Column("reporter_ref", String(32), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("nik", String(16), nullable=False),
+    Column("phone", String(20), nullable=False),
+    Column("email", String(200), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+identity_access_log = Table(
+    "identity_access_log",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("reporter_ref", String(32), nullable=False, index=True),
+    Column("ticket_id", String(16), nullable=False),
+    Column("government_code", String(20), nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("reason", String(500), nullable=False),
+    Column("accessed_at", UtcDateTime, nullable=False),
+)
+
+sla_deadline = Table(
+    "sla_deadline",
+    metadata,
+    Column("ticket_id", String(16), ForeignKey("complaint.ticket_id"), primary_key=True),
+    Column("kind", String(20), primary_key=True),
+    Column("round", Integer, primary_key=True),
+    Column("started_at", UtcDateTime, nullable=False),
+    Column("due_at", UtcDateTime, nullable=False),
+    Column("warn_at", UtcDateTime, nullable=False),
+    Column("warned_at", UtcDateTime, nullable=True),
+    Column("breached_at", UtcDateTime, nullable=True),
+    Column("escalation_level", Integer, nullable=False),
+    Column("met_at", UtcDateTime, nullable=True),
+    Column("cancelled_at", UtcDateTime, nullable=True),
+    # When the scheduler next has work for this row; NULL once met, cancelled or at the top.
+    Column("next_check_at", UtcDateTime, nullable=True),
+)
+Index("ix_sla_deadline_next_check_at", sla_deadline.c.next_check_at)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from grms_kit.tables import add_messaging_tables, new_metadata
 from grms_reference.tables import add_reference_tables
+
 __all__ = ["messaging", "metadata", "reference"]
 
 metadata = new_metadata()

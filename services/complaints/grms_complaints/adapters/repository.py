@@ -1,0 +1,316 @@
+"""SQL repositories for complaints, complainants and the reference copy (SQLAlchemy Core, explicit mapping)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from grms_kit.clock import Clock
+from grms_kit.errors import Conflict
+from grms_reference.tables import ReferenceTables
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session
+
+from grms_complaints.adapters.tables import (
+    complainant as complainant_table,
+)
+from grms_complaints.adapters.tables import (
+    complaint as complaint_table,
+)
+from grms_complaints.adapters.tables import (
+    complaint_assignment,
+    complaint_message,
+    identity_access_log,
+    sla_deadline,
+)
+from grms_complaints.domain.model import (
+    Assignment,
+    Channel,
+    Complainant,
+    Complaint,
+    ComplaintClass,
+    Location,
+    Message,
+    MessageKind,
+    RejectionReason,
+    Status,
+)
+from grms_complaints.domain.sla import Deadline, DeadlineKind
+
+__all__ = ["SqlAgencyDirectory", "SqlComplainantRepository", "SqlComplaintRepository"]
+
+
+class SqlComplaintRepository:
+    """Complaints with their assignments, messages and deadlines, saved with optimistic concurrency."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.seen: list[Complaint] = []
+        # What each loaded complaint had in the database: history rows are append-only.
+        self._stored: dict[str, tuple[int, int, set[tuple[str, int]]]] = {}
+
+    def add(self, complaint: Complaint) -> None:
+        """Insert a new complaint and its children."""
+        self.session.execute(insert(complaint_table).values(**_complaint_row(complaint)))
+        self._stored[complaint.ticket_id] = (0, 0, set())
+        self._write_children(complaint)
+        self.seen.append(complaint)
+
+    def get(self, ticket_id: str) -> Complaint | None:
+        """The complaint with its history, or None."""
+        row = self.session.execute(select(complaint_table).where(complaint_table.c.ticket_id == ticket_id)).first()
+        if row is None:
+            return None
+        a, m, d = complaint_assignment, complaint_message, sla_deadline
+        assignments = [
+            Assignment(agency_code=r.agency_code, reason=r.reason, actor=r.actor, assigned_at=r.assigned_at)
+            for r in self.session.execute(select(a).where(a.c.ticket_id == ticket_id).order_by(a.c.seq))
+        ]
+        messages = [
+            Message(MessageKind(r.kind), r.text, r.actor, r.agency_code, r.created_at)
+            for r in self.session.execute(select(m).where(m.c.ticket_id == ticket_id).order_by(m.c.seq))
+        ]
+        deadlines = [
+            _deadline(r._mapping)
+            for r in self.session.execute(
+                select(d).where(d.c.ticket_id == ticket_id).order_by(d.c.started_at, d.c.kind, d.c.round)
+            )
+        ]
+        complaint = _complaint(row._mapping, assignments, messages, deadlines)
+        self._stored[ticket_id] = (len(assignments), len(messages), {(x.kind.value, x.round) for x in deadlines})
+        return complaint
+
+    def save(self, complaint: Complaint) -> None:
+        """Write a changed complaint; Conflict when someone else saved it since it was loaded."""
+        previous = complaint.version
+        t = complaint_table
+        result = self.session.execute(
+            update(t)
+            .where(t.c.ticket_id == complaint.ticket_id, t.c.version == previous)
+            .values(**{**_complaint_row(complaint), "version": previous + 1})
+        )
+        if result.rowcount != 1:
+            raise Conflict(f"complaint {complaint.ticket_id} was changed by someone else; reload and try again")
+        complaint.version = previous + 1
+        self._write_children(complaint)
+        self.seen.append(complaint)
+
+    def due_for_sla(self, now: dt.datetime, limit: int) -> list[str]:
+        """Tickets with a deadline whose next check is due, the most overdue first."""
+        d = sla_deadline
+        query = (
+            select(d.c.ticket_id, d.c.next_check_at)
+            .where(d.c.next_check_at.is_not(None), d.c.next_check_at <= now)
+            .order_by(d.c.next_check_at)
+            .limit(limit * 4)
+        )
+        tickets: list[str] = []
+        for row in self.session.execute(query):
+            if row.ticket_id not in tickets:
+                tickets.append(row.ticket_id)
+        return tickets[:limit]
+
+    def _write_children(self, complaint: Complaint) -> None:
+        n_assign, n_msg, deadlines = self._stored[complaint.ticket_id]
+        ticket = complaint.ticket_id
+        new_assignments = complaint.assignments[n_assign:]
+        if new_assignments:
+            self.session.execute(
+                insert(complaint_assignment),
+                [
+                    {
+                        "ticket_id": ticket,
+                        "seq": n_assign + i,
+                        "agency_code": x.agency_code,
+                        "reason": x.reason,
+                        "actor": x.actor,
+                        "assigned_at": x.assigned_at,
+                    }
+                    for i, x in enumerate(new_assignments)
+                ],
+            )
+        new_messages = complaint.messages[n_msg:]
+        if new_messages:
+            self.session.execute(
+                insert(complaint_message),
+                [
+                    {
+                        "ticket_id": ticket,
+                        "seq": n_msg + i,
+                        "kind": x.kind.value,
+                        "text": x.text,
+                        "actor": x.actor,
+                        "agency_code": x.agency_code,
+                        "created_at": x.created_at,
+                    }
+                    for i, x in enumerate(new_messages)
+                ],
+            )
+        d = sla_deadline
+        for deadline in complaint.deadlines:
+            key = (deadline.kind.value, deadline.round)
+            values = _deadline_row(deadline)
+            if key in deadlines:
+                self.session.execute(
+                    update(d).where(d.c.ticket_id == ticket, d.c.kind == key[0], d.c.round == key[1]).values(**values)
+                )
+            else:
+                self.session.execute(insert(d).values(ticket_id=ticket, kind=key[0], round=key[1], **values))
+        self._stored[ticket] = (
+            len(complaint.assignments),
+            len(complaint.messages),
+            {(x.kind.value, x.round) for x in complaint.deadlines},
+        )
+
+
+class SqlComplainantRepository:
+    """Identities in their own table, and the log of who read them."""
+
+    def __init__(self, session: Session, clock: Clock) -> None:
+        self.session = session
+        self.clock = clock
+
+    def add(self, complainant: Complainant) -> None:
+        """Insert the identity of a new complaint's complainant."""
+        self.session.execute(
+            insert(complainant_table).values(
+                reporter_ref=complainant.reporter_ref,
+                name=complainant.name,
+                nik=complainant.nik,
+                phone=complainant.phone,
+                email=complainant.email,
+                created_at=self.clock.now(),
+            )
+        )
+
+    def get(self, reporter_ref: str) -> Complainant | None:
+        """The identity, if any."""
+        t = complainant_table
+        row = self.session.execute(select(t).where(t.c.reporter_ref == reporter_ref)).first()
+        if row is None:
+            return None
+        return Complainant(reporter_ref=row.reporter_ref, name=row.name, nik=row.nik, phone=row.phone, email=row.email)
+
+    def log_access(
+        self, *, reporter_ref: str, ticket_id: str, actor: str, reason: str, government_code: str, at: dt.datetime
+    ) -> None:
+        """Record that `actor` read the identity, and why."""
+        self.session.execute(
+            insert(identity_access_log).values(
+                reporter_ref=reporter_ref,
+                ticket_id=ticket_id,
+                government_code=government_code,
+                actor=actor,
+                reason=reason,
+                accessed_at=at,
+            )
+        )
+
+
+class SqlAgencyDirectory:
+    """Lookups in this service's copy of budgeting's governments and agencies."""
+
+    def __init__(self, session: Session, tables: ReferenceTables) -> None:
+        self.session = session
+        self.t = tables
+
+    def government_exists(self, code: str) -> bool:
+        """True when budgeting's GovernmentRegistered for `code` has arrived here."""
+        g = self.t.government
+        return self.session.execute(select(g.c.code).where(g.c.code == code)).first() is not None
+
+    def agency_exists(self, government_code: str, code: str) -> bool:
+        """True when the agency is in the copy."""
+        a = self.t.agency
+        query = select(a.c.code).where(a.c.government_code == government_code, a.c.code == code)
+        return self.session.execute(query).first() is not None
+
+
+def _complaint_row(c: Complaint) -> dict[str, Any]:
+    return {
+        "ticket_id": c.ticket_id,
+        "pin_hash": c.pin_hash,
+        "reporter_ref": c.reporter_ref,
+        "government_code": c.government_code,
+        "complaint_class": c.complaint_class.value,
+        "category_code": c.category_code,
+        "channel": c.channel.value,
+        "title": c.title,
+        "description": c.description,
+        "latitude": c.location.latitude,
+        "longitude": c.location.longitude,
+        "address": c.location.address,
+        "anonymous": c.anonymous,
+        "confidential": c.confidential,
+        "status": c.status.value,
+        "agency_code": c.agency_code,
+        "rejection_reason": c.rejection_reason.value if c.rejection_reason else None,
+        "rejection_note": c.rejection_note,
+        "first_response_minutes": c.first_response_minutes,
+        "resolution_minutes": c.resolution_minutes,
+        "reopen_count": c.reopen_count,
+        "version": c.version,
+        "received_at": c.received_at,
+        "updated_at": c.updated_at,
+    }
+
+
+def _complaint(
+    row: Any, assignments: list[Assignment], messages: list[Message], deadlines: list[Deadline]
+) -> Complaint:
+    return Complaint(
+        ticket_id=row["ticket_id"],
+        pin_hash=row["pin_hash"],
+        reporter_ref=row["reporter_ref"],
+        government_code=row["government_code"],
+        complaint_class=ComplaintClass(row["complaint_class"]),
+        category_code=row["category_code"],
+        channel=Channel(row["channel"]),
+        title=row["title"],
+        description=row["description"],
+        location=Location(latitude=row["latitude"], longitude=row["longitude"], address=row["address"]),
+        anonymous=row["anonymous"],
+        confidential=row["confidential"],
+        status=Status(row["status"]),
+        received_at=row["received_at"],
+        updated_at=row["updated_at"],
+        version=row["version"],
+        agency_code=row["agency_code"],
+        rejection_reason=RejectionReason(row["rejection_reason"]) if row["rejection_reason"] else None,
+        rejection_note=row["rejection_note"],
+        first_response_minutes=row["first_response_minutes"],
+        resolution_minutes=row["resolution_minutes"],
+        reopen_count=row["reopen_count"],
+        assignments=assignments,
+        messages=messages,
+        deadlines=deadlines,
+    )
+
+
+def _deadline_row(d: Deadline) -> dict[str, Any]:
+    return {
+        "started_at": d.started_at,
+        "due_at": d.due_at,
+        "warn_at": d.warn_at,
+        "warned_at": d.warned_at,
+        "breached_at": d.breached_at,
+        "escalation_level": d.escalation_level,
+        "met_at": d.met_at,
+        "cancelled_at": d.cancelled_at,
+        "next_check_at": d.next_check_at,
+    }
+
+
+def _deadline(row: Any) -> Deadline:
+    return Deadline(
+        kind=DeadlineKind(row["kind"]),
+        round=row["round"],
+        started_at=row["started_at"],
+        due_at=row["due_at"],
+        warn_at=row["warn_at"],
+        warned_at=row["warned_at"],
+        breached_at=row["breached_at"],
+        escalation_level=row["escalation_level"],
+        met_at=row["met_at"],
+        cancelled_at=row["cancelled_at"],
+    )

@@ -1,0 +1,38 @@
+"""Complaints's unit of work: SQL repositories in one transaction, their events to the outbox."""
+
+from __future__ import annotations
+
+from grms_kit.uow import UnitOfWork
+from sqlalchemy.orm import Session
+
+from grms_complaints.adapters.repository import SqlAgencyDirectory, SqlComplainantRepository, SqlComplaintRepository
+from grms_complaints.adapters.tables import reference
+from grms_complaints.adapters.wire import event_to_message
+
+__all__ = ["SqlUnitOfWork"]
+
+
+class SqlUnitOfWork(UnitOfWork):
+    """The complaints unit of work over SQLAlchemy."""
+
+    complaints: SqlComplaintRepository
+    complainants: SqlComplainantRepository
+    directory: SqlAgencyDirectory
+
+    def __enter__(self) -> SqlUnitOfWork:
+        super().__enter__()
+        return self
+
+    def _open(self, session: Session) -> None:
+        self.complaints = SqlComplaintRepository(session)
+        self.complainants = SqlComplainantRepository(session, self.clock)
+        self.directory = SqlAgencyDirectory(session, reference)
+
+    def commit(self) -> None:
+        """Turn the touched complaints' events into integration events, then commit with them."""
+        for complaint in self.complaints.seen:
+            while complaint.events:
+                message, government, event_id = event_to_message(complaint.events.pop(0))
+                self.publish(message, government=government, event_id=event_id)
+        self.complaints.seen = []
+        super().commit()

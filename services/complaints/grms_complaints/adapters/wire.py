@@ -1,0 +1,260 @@
+"""Complaints's wire format: domain objects as grms.complaints.v1 messages, domain events as integration events.
+
+The integration events are built here and only here, from an allowlist of fields: the
+complainant's identity is not reachable from a Complaint at all, and the free text of a
+confidential complaint is left out; the text of the others is redacted.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from google.protobuf.message import Message as ProtoMessage
+from google.protobuf.timestamp_pb2 import Timestamp
+from grms.complaints.v1 import complaint_pb2, events_pb2
+from grms_kit.errors import InvalidArgument
+
+from grms_complaints.domain.model import (
+    Channel,
+    Complainant,
+    Complaint,
+    ComplaintAssigned,
+    ComplaintClass,
+    ComplaintFiled,
+    ComplaintReopened,
+    ComplaintResolved,
+    ComplaintResponded,
+    DomainEvent,
+    Location,
+    MessageKind,
+    RejectionReason,
+    SlaStepReached,
+    Status,
+)
+from grms_complaints.domain.redaction import redact
+from grms_complaints.domain.sla import Deadline, DeadlineKind, minutes_between
+
+__all__ = [
+    "CHANNELS",
+    "CLASSES",
+    "REJECTIONS",
+    "STATUSES",
+    "complainant_to_pb",
+    "complaint_to_pb",
+    "enum_from_pb",
+    "event_id_for",
+    "event_to_message",
+    "location_from_pb",
+    "ts",
+]
+
+CLASSES = {
+    ComplaintClass.PENGADUAN: complaint_pb2.COMPLAINT_CLASS_PENGADUAN,
+    ComplaintClass.ASPIRASI: complaint_pb2.COMPLAINT_CLASS_ASPIRASI,
+    ComplaintClass.PERMINTAAN_INFORMASI: complaint_pb2.COMPLAINT_CLASS_PERMINTAAN_INFORMASI,
+}
+CHANNELS = {channel: complaint_pb2.ComplaintChannel.Value(f"COMPLAINT_CHANNEL_{channel.name}") for channel in Channel}
+STATUSES = {status: complaint_pb2.ComplaintStatus.Value(f"COMPLAINT_STATUS_{status.name}") for status in Status}
+REJECTIONS = {
+    reason: complaint_pb2.RejectionReason.Value(f"REJECTION_REASON_{reason.name}") for reason in RejectionReason
+}
+KINDS = {kind: complaint_pb2.SlaKind.Value(f"SLA_KIND_{kind.name}") for kind in DeadlineKind}
+
+# Event ids of facts that a redo must not repeat (SLA warnings and escalations) are derived
+# from their names, so the outbox, JetStream (Nats-Msg-Id) and consumers' inboxes all drop
+# a second copy.
+_EVENT_NAMESPACE = uuid.UUID("6f1c3a52-8d0e-4b7a-9a57-3c1e4e0c5a11")
+
+
+def event_id_for(key: str) -> str:
+    """The deterministic event id of the fact named `key`."""
+    return str(uuid.uuid5(_EVENT_NAMESPACE, key))
+
+
+def ts(value: dt.datetime | None) -> Timestamp | None:
+    """A protobuf Timestamp, or None."""
+    if value is None:
+        return None
+    out = Timestamp()
+    out.FromDatetime(value.astimezone(dt.UTC))
+    return out
+
+
+def enum_from_pb(mapping: dict, value: int, field: str):  # type: ignore[no-untyped-def, type-arg]
+    """The domain enum member for a protobuf enum `value`; InvalidArgument for UNSPECIFIED or unknown."""
+    for member, number in mapping.items():
+        if number == value:
+            return member
+    raise InvalidArgument.field(field, "must be specified")
+
+
+def location_from_pb(message: complaint_pb2.Location, present: bool) -> Location | None:
+    """A Location from its message; None when the request has none."""
+    if not present:
+        return None
+    point = message.point if message.HasField("point") else None
+    return Location(
+        latitude=point.latitude if point else None,
+        longitude=point.longitude if point else None,
+        address=message.address,
+    )
+
+
+def _deadline_to_pb(d: Deadline) -> complaint_pb2.SlaDeadline:
+    return complaint_pb2.SlaDeadline(
+        kind=KINDS[d.kind],
+        round=d.round,
+        start_time=ts(d.started_at),
+        due_time=ts(d.due_at),
+        warn_time=ts(d.warn_at),
+        met_time=ts(d.met_at),
+        breach_time=ts(d.breached_at),
+        escalation_level=d.escalation_level,  # type: ignore[arg-type]
+        cancelled=d.cancelled_at is not None,
+    )
+
+
+def complaint_to_pb(c: Complaint) -> complaint_pb2.Complaint:
+    """The staff view of a complaint (no identity: the aggregate has none)."""
+    location = complaint_pb2.Location(address=c.location.address)
+    if c.location.latitude is not None and c.location.longitude is not None:
+        location.point.CopyFrom(complaint_pb2.GeoPoint(latitude=c.location.latitude, longitude=c.location.longitude))
+    return complaint_pb2.Complaint(
+        ticket_id=c.ticket_id,
+        government_code=c.government_code,
+        complaint_class=CLASSES[c.complaint_class],
+        category_code=c.category_code,
+        channel=CHANNELS[c.channel],
+        title=c.title,
+        description=c.description,
+        location=location,
+        anonymous=c.anonymous,
+        confidential=c.confidential,
+        status=STATUSES[c.status],
+        agency_code=c.agency_code,
+        assignments=[
+            complaint_pb2.Assignment(
+                agency_code=a.agency_code, reason=a.reason, actor=a.actor, assign_time=ts(a.assigned_at)
+            )
+            for a in c.assignments
+        ],
+        replies=[
+            complaint_pb2.Reply(text=m.text, agency_code=m.agency_code, create_time=ts(m.created_at))
+            for m in c.messages
+            if m.kind is MessageKind.REPLY
+        ],
+        notes=[
+            complaint_pb2.InternalNote(
+                text=m.text, actor=m.actor, agency_code=m.agency_code, create_time=ts(m.created_at)
+            )
+            for m in c.messages
+            if m.kind is MessageKind.NOTE
+        ],
+        rejection_reason=REJECTIONS[c.rejection_reason] if c.rejection_reason else 0,  # type: ignore[arg-type]
+        rejection_note=c.rejection_note,
+        reopen_count=c.reopen_count,
+        first_response_minutes=c.first_response_minutes or 0,
+        deadlines=[_deadline_to_pb(d) for d in c.deadlines],
+        receive_time=ts(c.received_at),
+        update_time=ts(c.updated_at),
+        version=c.version,
+    )
+
+
+def complainant_to_pb(c: Complainant) -> complaint_pb2.Complainant:
+    """The identity, for GetComplainantIdentity only."""
+    return complaint_pb2.Complainant(name=c.name, nik=c.nik, phone=c.phone, email=c.email)
+
+
+def _public_text(c: Complaint, text: str) -> str:
+    return "" if c.confidential else redact(text)
+
+
+def event_to_message(event: DomainEvent) -> tuple[ProtoMessage, str, str | None]:
+    """The integration event for a domain event, its tenant, and its id when it must be deterministic."""
+    c = event.complaint
+    if isinstance(event, ComplaintFiled):
+        message: ProtoMessage = events_pb2.ComplaintReceived(
+            ticket_id=c.ticket_id,
+            government_code=c.government_code,
+            complaint_class=CLASSES[c.complaint_class],
+            category_code=c.category_code,
+            channel=CHANNELS[c.channel],
+            anonymous=c.anonymous,
+            confidential=c.confidential,
+            receive_time=ts(c.received_at),
+            title=_public_text(c, c.title),
+        )
+    elif isinstance(event, ComplaintAssigned):
+        message = events_pb2.ComplaintAssigned(
+            ticket_id=c.ticket_id,
+            government_code=c.government_code,
+            agency_code=event.agency_code,
+            previous_agency_code=event.previous_agency_code,
+            category_code=c.category_code,
+            anonymous=c.anonymous,
+            confidential=c.confidential,
+            assign_time=ts(event.at),
+        )
+    elif isinstance(event, ComplaintResponded):
+        message = events_pb2.ComplaintResponded(
+            ticket_id=c.ticket_id,
+            government_code=c.government_code,
+            agency_code=event.reply.agency_code,
+            category_code=c.category_code,
+            confidential=c.confidential,
+            respond_time=ts(event.reply.created_at),
+            first_response_minutes=event.first_response_minutes,
+            reply=_public_text(c, event.reply.text),
+        )
+    elif isinstance(event, ComplaintResolved):
+        message = events_pb2.ComplaintResolved(
+            ticket_id=c.ticket_id,
+            government_code=c.government_code,
+            agency_code=c.agency_code,
+            category_code=c.category_code,
+            channel=CHANNELS[c.channel],
+            resolve_time=ts(event.at),
+            resolution_minutes=event.resolution_minutes,
+            first_response_minutes=c.first_response_minutes or 0,
+        )
+    elif isinstance(event, ComplaintReopened):
+        message = events_pb2.ComplaintReopened(
+            ticket_id=c.ticket_id,
+            government_code=c.government_code,
+            agency_code=c.agency_code,
+            category_code=c.category_code,
+            reopen_time=ts(event.at),
+            reopen_count=c.reopen_count,
+        )
+    elif isinstance(event, SlaStepReached):
+        step = event.step
+        if step.level == 0:
+            message = events_pb2.ComplaintSlaWarning(
+                ticket_id=c.ticket_id,
+                government_code=c.government_code,
+                agency_code=event.agency_code,
+                category_code=c.category_code,
+                kind=KINDS[step.kind],
+                round=step.round,
+                warn_time=ts(step.at),
+                due_time=ts(step.due_at),
+            )
+        else:
+            message = events_pb2.ComplaintSlaBreached(
+                ticket_id=c.ticket_id,
+                government_code=c.government_code,
+                agency_code=event.agency_code,
+                category_code=c.category_code,
+                kind=KINDS[step.kind],
+                round=step.round,
+                escalation_level=step.level,  # type: ignore[arg-type]
+                due_time=ts(step.due_at),
+                escalate_time=ts(step.at),
+                overdue_minutes=minutes_between(step.due_at, step.at),
+            )
+        return message, c.government_code, event_id_for(event.key)
+    else:
+        raise TypeError(f"no integration event for {type(event).__name__}")
+    return message, c.government_code, None

@@ -1,0 +1,1 @@
+"""Complaints domain: the complaint aggregate, its SLA deadlines and redaction; pure Python."""

@@ -1,0 +1,572 @@
+"""The complaint (aduan) aggregate: its life from receipt to closure, its flags and its deadlines.
+
+State machine (DOMAIN §1.8, LAPOR statuses):
+
+    received ─verify→ verified ─assign→ assigned ─start_work→ in_progress ─respond→ responded
+    responded ─resolve→ resolved ─close→ closed
+    received|verified ─reject→ rejected
+    responded|resolved ─reopen (complainant)→ in_progress
+    assigned|in_progress ─assign (re-route, with a reason)→ assigned
+
+The complainant's identity is not part of the aggregate: it lives apart (`Complainant`,
+its own table) and the complaint keeps only a random `reporter_ref`.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import enum
+import hashlib
+import hmac
+import re
+import secrets
+from dataclasses import dataclass, field
+
+from grms_kit.errors import FailedPrecondition, FieldViolation, InvalidArgument, NotFound, PermissionDenied
+
+from grms_complaints.domain.sla import Deadline, DeadlineKind, SlaPolicy, SlaStep, minutes_between
+
+__all__ = [
+    "Assignment",
+    "Channel",
+    "Complainant",
+    "Complaint",
+    "ComplaintAssigned",
+    "ComplaintClass",
+    "ComplaintFiled",
+    "ComplaintReopened",
+    "ComplaintResolved",
+    "ComplaintResponded",
+    "DomainEvent",
+    "Location",
+    "Message",
+    "MessageKind",
+    "RejectionReason",
+    "SlaStepReached",
+    "Status",
+    "hash_pin",
+    "new_pin",
+    "new_reporter_ref",
+    "new_ticket_id",
+    "verify_pin",
+]
+
+_GOV_CODE = re.compile(r"^\d{2}(\.\d{2})?$")
+_CATEGORY = re.compile(r"^[a-z0-9][a-z0-9_.\-]{0,59}$")
+_NIK = re.compile(r"^\d{16}$")
+_PHONE = re.compile(r"^\+62\d{7,13}$")
+_EMAIL = re.compile(r"^[^@\s]{1,64}@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+$")
+_TICKET = re.compile(r"^[A-Z2-7]{16}$")
+# Indonesia's bounding box: Sabang to Merauke, Miangas to Rote.
+LAT_RANGE = (-11.5, 6.5)
+LON_RANGE = (94.5, 141.5)
+MAX_TEXT = 5000
+
+
+class ComplaintClass(enum.StrEnum):
+    """Report classes of SP4N-LAPOR."""
+
+    PENGADUAN = "pengaduan"
+    ASPIRASI = "aspirasi"
+    PERMINTAAN_INFORMASI = "permintaan_informasi"
+
+
+class Channel(enum.StrEnum):
+    """Where the complaint came in (DOMAIN §7.1 complaint_channel)."""
+
+    WEB = "web"
+    APP = "app"
+    WHATSAPP = "whatsapp"
+    SMS = "sms"
+    HOTLINE = "hotline"
+    SOCIAL_MEDIA = "social_media"
+    WALK_IN = "walk_in"
+    LAPOR_SP4N = "lapor_sp4n"
+
+
+class Status(enum.StrEnum):
+    """Where a complaint is in its life (Indonesian label in the docstring of each)."""
+
+    RECEIVED = "received"  # baru / belum diverifikasi
+    VERIFIED = "verified"  # diverifikasi
+    ASSIGNED = "assigned"  # didisposisikan
+    IN_PROGRESS = "in_progress"  # diproses
+    RESPONDED = "responded"  # ditindaklanjuti
+    RESOLVED = "resolved"  # selesai
+    CLOSED = "closed"  # diarsipkan
+    REJECTED = "rejected"  # tidak layak / spam / bukan wewenang
+
+
+class RejectionReason(enum.StrEnum):
+    """Why a complaint is not handled."""
+
+    SPAM = "spam"
+    NOT_OUR_AUTHORITY = "not_our_authority"  # bukan wewenang
+    NOT_ELIGIBLE = "not_eligible"  # tidak layak / tidak memenuhi kriteria
+
+
+class MessageKind(enum.StrEnum):
+    """A public reply (tindak lanjut) or a note staff keep to themselves."""
+
+    REPLY = "reply"
+    NOTE = "note"
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where the problem is: a point within Indonesia, an address, or both."""
+
+    latitude: float | None = None
+    longitude: float | None = None
+    address: str = ""
+
+
+@dataclass(frozen=True)
+class Complainant:
+    """The person behind a complaint; stored apart, read only by audited officers."""
+
+    reporter_ref: str
+    name: str
+    nik: str = ""
+    phone: str = ""
+    email: str = ""
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """One disposisi: the agency, why (for a re-route), who and when."""
+
+    agency_code: str
+    reason: str
+    actor: str
+    assigned_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class Message:
+    """A public reply or an internal note."""
+
+    kind: MessageKind
+    text: str
+    actor: str
+    agency_code: str
+    created_at: dt.datetime
+
+
+@dataclass
+class DomainEvent:
+    """Something that happened to a complaint; `key` names it stably when a redo must not repeat it."""
+
+    complaint: Complaint = field(repr=False)
+
+    @property
+    def key(self) -> str | None:
+        return None
+
+
+@dataclass
+class ComplaintFiled(DomainEvent):
+    pass
+
+
+@dataclass
+class ComplaintAssigned(DomainEvent):
+    agency_code: str
+    previous_agency_code: str
+    at: dt.datetime
+
+
+@dataclass
+class ComplaintResponded(DomainEvent):
+    reply: Message
+    first_response_minutes: int
+
+
+@dataclass
+class ComplaintResolved(DomainEvent):
+    resolution_minutes: int
+    at: dt.datetime
+
+
+@dataclass
+class ComplaintReopened(DomainEvent):
+    at: dt.datetime
+
+
+@dataclass
+class SlaStepReached(DomainEvent):
+    step: SlaStep
+    agency_code: str
+
+    @property
+    def key(self) -> str:
+        return f"{self.complaint.ticket_id}:{self.step.key}"
+
+
+# Tickets and PINs. A ticket is 80 random bits in base32 (16 characters, no padding); the
+# PIN is 8 random digits kept only as a salted scrypt hash.
+
+
+def new_ticket_id() -> str:
+    """A random, non-sequential public tracking id (80 bits)."""
+    return base64.b32encode(secrets.token_bytes(10)).decode()
+
+
+def new_reporter_ref() -> str:
+    """A random key linking a complaint to its complainant's identity row."""
+    return secrets.token_hex(16)
+
+
+def new_pin() -> str:
+    """A random 8-digit PIN, shown to the complainant once."""
+    return f"{secrets.randbelow(10**8):08d}"
+
+
+_SCRYPT = {"n": 2**14, "r": 8, "p": 1}
+
+
+def hash_pin(pin: str) -> str:
+    """`scrypt$<salt hex>$<hash hex>` of `pin` with a fresh salt."""
+    salt = secrets.token_bytes(16)
+    digest = hashlib.scrypt(pin.encode(), salt=salt, dklen=32, **_SCRYPT)
+    return f"scrypt${salt.hex()}${digest.hex()}"
+
+
+def verify_pin(pin: str, stored: str) -> bool:
+    """True when `pin` matches `stored`; compared in constant time."""
+    try:
+        scheme, salt, expected = stored.split("$")
+    except ValueError:
+        return False
+    if scheme != "scrypt":
+        return False
+    digest = hashlib.scrypt(pin.encode(), salt=bytes.fromhex(salt), dklen=32, **_SCRYPT)
+    return hmac.compare_digest(digest.hex(), expected)
+
+
+# A fixed hash to check against when the ticket does not exist, so that an unknown ticket
+# costs the same time as a wrong PIN and timing does not reveal which tickets exist.
+DUMMY_PIN_HASH = "scrypt$" + "00" * 16 + "$" + "00" * 32
+
+
+def _text(value: str, path: str, violations: list[FieldViolation], *, low: int, high: int) -> str:
+    value = value.strip()
+    if not low <= len(value) <= high:
+        violations.append(FieldViolation(path, f"must be {low} to {high} characters"))
+    return value
+
+
+def normalize_phone(value: str) -> str:
+    """+62… from the ways Indonesians write phone numbers (0812…, 62812…, +62 812-…)."""
+    digits = re.sub(r"[\s\-().]", "", value)
+    if digits.startswith("0"):
+        return "+62" + digits[1:]
+    if digits.startswith("62"):
+        return "+" + digits
+    return digits
+
+
+def check_complainant(complainant: Complainant, prefix: str = "complainant") -> Complainant:
+    """Validate and normalise the identity; InvalidArgument lists every bad field."""
+    violations: list[FieldViolation] = []
+    name = _text(" ".join(complainant.name.split()), f"{prefix}.name", violations, low=2, high=200)
+    nik = complainant.nik.replace(" ", "")
+    if nik and not _NIK.match(nik):
+        violations.append(FieldViolation(f"{prefix}.nik", "must be a 16-digit NIK"))
+    phone = normalize_phone(complainant.phone) if complainant.phone.strip() else ""
+    if phone and not _PHONE.match(phone):
+        violations.append(FieldViolation(f"{prefix}.phone", 'must be an Indonesian number like "0812 3456 7890"'))
+    email = complainant.email.strip().lower()
+    if email and not _EMAIL.match(email):
+        violations.append(FieldViolation(f"{prefix}.email", "must be an e-mail address"))
+    if not phone and not email:
+        violations.append(FieldViolation(f"{prefix}.phone", "a phone number or an e-mail address is required"))
+    if violations:
+        raise InvalidArgument(violations)
+    return Complainant(reporter_ref=complainant.reporter_ref, name=name, nik=nik, phone=phone, email=email)
+
+
+def check_ticket_id(ticket_id: str) -> str:
+    """The ticket id, upper-cased; NotFound when it cannot be one (no hint what a ticket looks like)."""
+    ticket_id = ticket_id.strip().upper()
+    if not _TICKET.match(ticket_id):
+        raise NotFound("no complaint with this ticket and PIN")
+    return ticket_id
+
+
+@dataclass
+class Complaint:
+    """One complaint, its history (assignments, replies, notes) and its SLA deadlines."""
+
+    ticket_id: str
+    pin_hash: str
+    reporter_ref: str
+    government_code: str
+    complaint_class: ComplaintClass
+    category_code: str
+    channel: Channel
+    title: str
+    description: str
+    location: Location
+    anonymous: bool
+    confidential: bool
+    status: Status
+    received_at: dt.datetime
+    updated_at: dt.datetime
+    version: int = 1
+    agency_code: str = ""
+    rejection_reason: RejectionReason | None = None
+    rejection_note: str = ""
+    first_response_minutes: int | None = None
+    resolution_minutes: int | None = None
+    reopen_count: int = 0
+    assignments: list[Assignment] = field(default_factory=list)
+    messages: list[Message] = field(default_factory=list)
+    deadlines: list[Deadline] = field(default_factory=list)
+    events: list[DomainEvent] = field(default_factory=list, repr=False, compare=False)
+
+    @classmethod
+    def file(
+        cls,
+        *,
+        government_code: str,
+        complaint_class: ComplaintClass,
+        category_code: str,
+        channel: Channel,
+        title: str,
+        description: str,
+        location: Location | None,
+        anonymous: bool,
+        confidential: bool,
+        reporter_ref: str,
+        pin: str,
+        sla: SlaPolicy,
+        now: dt.datetime,
+    ) -> Complaint:
+        """Validate and receive a complaint; its first-response, verification and resolution clocks start."""
+        violations: list[FieldViolation] = []
+        if not _GOV_CODE.match(government_code):
+            violations.append(FieldViolation("government_code", 'must be a region code like "33" or "33.74"'))
+        if not _CATEGORY.match(category_code):
+            violations.append(FieldViolation("category_code", "must be a category code like 'jalan_rusak'"))
+        title = _text(" ".join(title.split()), "title", violations, low=5, high=200)
+        description = _text(description, "description", violations, low=10, high=MAX_TEXT)
+        location = _check_location(location, violations)
+        if violations:
+            raise InvalidArgument(violations)
+        complaint = cls(
+            ticket_id=new_ticket_id(),
+            pin_hash=hash_pin(pin),
+            reporter_ref=reporter_ref,
+            government_code=government_code,
+            complaint_class=complaint_class,
+            category_code=category_code,
+            channel=channel,
+            title=title,
+            description=description,
+            location=location,
+            anonymous=anonymous,
+            confidential=confidential,
+            status=Status.RECEIVED,
+            received_at=now,
+            updated_at=now,
+        )
+        for kind in (DeadlineKind.FIRST_RESPONSE, DeadlineKind.VERIFICATION, DeadlineKind.RESOLUTION):
+            complaint.deadlines.append(sla.open(kind, category_code, start=now))
+        complaint.events.append(ComplaintFiled(complaint))
+        return complaint
+
+    # The state machine.
+
+    def _require(self, action: str, *allowed: Status) -> None:
+        if self.status not in allowed:
+            raise FailedPrecondition(
+                f"cannot {action} complaint {self.ticket_id}: it is {self.status.value}"
+                f" (allowed from {', '.join(s.value for s in allowed)})"
+            )
+
+    def _touch(self, now: dt.datetime) -> None:
+        self.updated_at = now
+
+    def _open_deadline(self, kind: DeadlineKind) -> Deadline | None:
+        return next((d for d in reversed(self.deadlines) if d.kind is kind and d.is_open), None)
+
+    def _meet(self, kind: DeadlineKind, now: dt.datetime) -> int | None:
+        deadline = self._open_deadline(kind)
+        return deadline.meet(now) if deadline else None
+
+    def _cancel_open(self, now: dt.datetime) -> None:
+        for deadline in self.deadlines:
+            if deadline.is_open:
+                deadline.cancel(now)
+
+    def verify(self, *, now: dt.datetime) -> None:
+        """The coordinator checked the complaint is complete and ours (verifikasi)."""
+        self._require("verify", Status.RECEIVED)
+        self.status = Status.VERIFIED
+        self._meet(DeadlineKind.VERIFICATION, now)
+        self._touch(now)
+
+    def assign(self, agency_code: str, *, reason: str, actor: str, sla: SlaPolicy, now: dt.datetime) -> None:
+        """Route to an agency (disposisi); re-routing needs a reason and keeps the chain."""
+        self._require("assign", Status.VERIFIED, Status.ASSIGNED, Status.IN_PROGRESS)
+        reason = reason.strip()
+        rerouting = self.status is not Status.VERIFIED
+        if rerouting and not reason:
+            raise InvalidArgument.field("reason", "a re-route needs a reason")
+        if rerouting and agency_code == self.agency_code:
+            raise FailedPrecondition(f"complaint {self.ticket_id} is already with agency {agency_code}")
+        previous = self.agency_code
+        self.assignments.append(Assignment(agency_code=agency_code, reason=reason, actor=actor, assigned_at=now))
+        self.agency_code = agency_code
+        self.status = Status.ASSIGNED
+        if self._open_deadline(DeadlineKind.FOLLOW_UP) is None:
+            # A re-route does not restart the agencies' clock: the citizen has waited already.
+            round_ = sum(1 for d in self.deadlines if d.kind is DeadlineKind.FOLLOW_UP)
+            self.deadlines.append(sla.open(DeadlineKind.FOLLOW_UP, self.category_code, start=now, round=round_))
+        self._touch(now)
+        self.events.append(ComplaintAssigned(self, agency_code=agency_code, previous_agency_code=previous, at=now))
+
+    def start_work(self, *, now: dt.datetime) -> None:
+        """The agency took the complaint up (diproses)."""
+        self._require("start work on", Status.ASSIGNED)
+        self.status = Status.IN_PROGRESS
+        self._touch(now)
+
+    def respond(self, text: str, *, actor: str, now: dt.datetime) -> Message:
+        """Publish the agency's answer (tindak lanjut); meets the first-response and follow-up clocks."""
+        self._require("respond to", Status.IN_PROGRESS)
+        violations: list[FieldViolation] = []
+        text = _text(text, "text", violations, low=2, high=MAX_TEXT)
+        if violations:
+            raise InvalidArgument(violations)
+        reply = Message(MessageKind.REPLY, text, actor, self.agency_code, now)
+        self.messages.append(reply)
+        first = self._meet(DeadlineKind.FIRST_RESPONSE, now)
+        if first is not None and self.first_response_minutes is None:
+            self.first_response_minutes = first
+        self._meet(DeadlineKind.FOLLOW_UP, now)
+        self.status = Status.RESPONDED
+        self._touch(now)
+        self.events.append(
+            ComplaintResponded(self, reply=reply, first_response_minutes=self.first_response_minutes or 0)
+        )
+        return reply
+
+    def add_note(self, text: str, *, actor: str, now: dt.datetime) -> Message:
+        """An internal note: never shown to the complainant or the public."""
+        violations: list[FieldViolation] = []
+        text = _text(text, "text", violations, low=2, high=MAX_TEXT)
+        if violations:
+            raise InvalidArgument(violations)
+        note = Message(MessageKind.NOTE, text, actor, self.agency_code, now)
+        self.messages.append(note)
+        self._touch(now)
+        return note
+
+    def resolve(self, *, now: dt.datetime) -> None:
+        """The matter is settled (selesai)."""
+        self._require("resolve", Status.RESPONDED)
+        self.status = Status.RESOLVED
+        minutes = self._meet(DeadlineKind.RESOLUTION, now)
+        self.resolution_minutes = minutes if minutes is not None else minutes_between(self.received_at, now)
+        self._cancel_open(now)
+        self._touch(now)
+        self.events.append(ComplaintResolved(self, resolution_minutes=self.resolution_minutes, at=now))
+
+    def close(self, *, now: dt.datetime) -> None:
+        """Archive a resolved complaint (diarsipkan); it can no longer be reopened."""
+        self._require("close", Status.RESOLVED)
+        self.status = Status.CLOSED
+        self._touch(now)
+
+    def reject(self, reason: RejectionReason, note: str, *, now: dt.datetime) -> None:
+        """Refuse the complaint: spam, not this government's authority, or not eligible."""
+        self._require("reject", Status.RECEIVED, Status.VERIFIED)
+        violations: list[FieldViolation] = []
+        note = _text(note, "note", violations, low=2, high=1000)
+        if violations:
+            raise InvalidArgument(violations)
+        self.status = Status.REJECTED
+        self.rejection_reason = reason
+        self.rejection_note = note
+        # A rejection answers the complainant and ends the verification.
+        first = self._meet(DeadlineKind.FIRST_RESPONSE, now)
+        if first is not None:
+            self.first_response_minutes = first
+        self._meet(DeadlineKind.VERIFICATION, now)
+        self._cancel_open(now)
+        self._touch(now)
+
+    def reopen(self, reason: str, *, sla: SlaPolicy, now: dt.datetime) -> None:
+        """The complainant is not satisfied: back to the agency, with fresh follow-up and resolution clocks."""
+        self._require("reopen", Status.RESPONDED, Status.RESOLVED)
+        violations: list[FieldViolation] = []
+        reason = _text(reason, "reason", violations, low=2, high=MAX_TEXT)
+        if violations:
+            raise InvalidArgument(violations)
+        self.status = Status.IN_PROGRESS
+        self.reopen_count += 1
+        self.resolution_minutes = None
+        self._cancel_open(now)
+        for kind in (DeadlineKind.FOLLOW_UP, DeadlineKind.RESOLUTION):
+            round_ = sum(1 for d in self.deadlines if d.kind is kind)
+            self.deadlines.append(sla.open(kind, self.category_code, start=now, round=round_))
+        self.messages.append(
+            Message(MessageKind.NOTE, f"Dibuka kembali oleh pelapor: {reason}", "complainant", "", now)
+        )
+        self._touch(now)
+        self.events.append(ComplaintReopened(self, at=now))
+
+    def tighten(self, *, anonymous: bool | None, confidential: bool | None, now: dt.datetime) -> bool:
+        """Staff may set `anonymous`/`confidential` to true, never back to false; return whether anything changed."""
+        for name, wanted in (("anonymous", anonymous), ("confidential", confidential)):
+            if wanted is False and getattr(self, name):
+                raise PermissionDenied(f"{name} can only be relaxed by the complainant, never by staff")
+        changed = False
+        if anonymous and not self.anonymous:
+            self.anonymous = changed = True
+        if confidential and not self.confidential:
+            self.confidential = changed = True
+        if changed:
+            self._touch(now)
+        return changed
+
+    # The SLA clocks, advanced by the scheduler.
+
+    def check_sla(self, now: dt.datetime) -> list[SlaStep]:
+        """Advance every open deadline to `now`; raise an event per new warning or escalation level."""
+        steps: list[SlaStep] = []
+        for deadline in self.deadlines:
+            steps.extend(deadline.advance(now))
+        for step in steps:
+            self.events.append(SlaStepReached(self, step=step, agency_code=self.agency_code))
+        return steps
+
+    @property
+    def replies(self) -> list[Message]:
+        """The public replies, oldest first."""
+        return [m for m in self.messages if m.kind is MessageKind.REPLY]
+
+    def check_pin(self, pin: str) -> None:
+        """NotFound unless `pin` is this complaint's PIN (the same answer as for an unknown ticket)."""
+        if not verify_pin(pin, self.pin_hash):
+            raise NotFound("no complaint with this ticket and PIN")
+
+
+def _check_location(location: Location | None, violations: list[FieldViolation]) -> Location:
+    if location is None or (location.latitude is None and location.longitude is None and not location.address.strip()):
+        violations.append(FieldViolation("location", "a point (latitude, longitude) or an address is required"))
+        return Location()
+    address = " ".join(location.address.split())
+    if len(address) > 500:
+        violations.append(FieldViolation("location.address", "must be at most 500 characters"))
+    lat, lon = location.latitude, location.longitude
+    if (lat is None) != (lon is None):
+        violations.append(FieldViolation("location", "latitude and longitude go together"))
+    if lat is not None and not LAT_RANGE[0] <= lat <= LAT_RANGE[1]:
+        violations.append(FieldViolation("location.latitude", "must be within Indonesia (-11.5 to 6.5)"))
+    if lon is not None and not LON_RANGE[0] <= lon <= LON_RANGE[1]:
+        violations.append(FieldViolation("location.longitude", "must be within Indonesia (94.5 to 141.5)"))
+    return Location(latitude=lat, longitude=lon, address=address)

@@ -1,0 +1,1 @@
+"""Complaints entry points: the gRPC API and the SLA scheduler."""

@@ -1,0 +1,199 @@
+"""The ComplaintsService gRPC API: protobuf in, use case on the database thread, protobuf out."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import grpc
+from grms.common.v1 import paging_pb2
+from grms.complaints.v1 import complaints_service_pb2 as pb
+from grms.complaints.v1 import complaints_service_pb2_grpc as pb_grpc
+from grms_kit.db import Database
+from grms_kit.identity import current_identity
+from grms_kit.paging import Page
+from grms_reference.replica import ReferenceReplica
+
+from grms_complaints.adapters.wire import (
+    CHANNELS,
+    CLASSES,
+    REJECTIONS,
+    STATUSES,
+    complainant_to_pb,
+    complaint_to_pb,
+    enum_from_pb,
+    location_from_pb,
+    ts,
+)
+from grms_complaints.domain.model import Complainant, Complaint
+from grms_complaints.domain.sla import SlaPolicy
+from grms_complaints.service_layer import handlers
+from grms_complaints.service_layer.ports import UnitOfWork
+
+__all__ = ["ComplaintsApi"]
+
+
+def _page(message: paging_pb2.PageRequest) -> Page:
+    return Page(size=message.page_size, token=message.page_token)
+
+
+class ComplaintsApi(pb_grpc.ComplaintsServiceServicer):
+    """grms.complaints.v1.ComplaintsService: the complaint use cases and the reference copy's queries."""
+
+    def __init__(self, db: Database, uow: Callable[[], UnitOfWork], sla: SlaPolicy, replica: ReferenceReplica) -> None:
+        self.db = db
+        self.uow = uow
+        self.sla = sla
+        self.replica = replica
+
+    async def _staff(self, fn: Callable[..., Complaint], *args: object) -> Complaint:
+        return await self.db.run(fn, *args, uow=self.uow(), actor=current_identity())
+
+    # Complaints.
+
+    async def FileComplaint(
+        self, request: pb.FileComplaintRequest, context: grpc.aio.ServicerContext
+    ) -> pb.FileComplaintResponse:
+        c = request.complainant
+        cmd = handlers.FileComplaint(
+            government_code=request.government_code,
+            complaint_class=enum_from_pb(CLASSES, request.complaint_class, "complaint_class"),
+            category_code=request.category_code,
+            channel=enum_from_pb(CHANNELS, request.channel, "channel"),
+            title=request.title,
+            description=request.description,
+            location=location_from_pb(request.location, request.HasField("location")),
+            complainant=Complainant(reporter_ref="", name=c.name, nik=c.nik, phone=c.phone, email=c.email),
+            anonymous=request.anonymous,
+            confidential=request.confidential,
+        )
+        filed = await self.db.run(handlers.file_complaint, cmd, uow=self.uow(), sla=self.sla)
+        return pb.FileComplaintResponse(
+            ticket_id=filed.complaint.ticket_id,
+            pin=filed.pin,
+            status=STATUSES[filed.complaint.status],
+            receive_time=ts(filed.complaint.received_at),
+        )
+
+    async def GetComplaint(
+        self, request: pb.GetComplaintRequest, context: grpc.aio.ServicerContext
+    ) -> pb.GetComplaintResponse:
+        complaint = await self._staff(handlers.get_complaint, request.ticket_id)
+        return pb.GetComplaintResponse(complaint=complaint_to_pb(complaint))
+
+    async def TrackComplaint(
+        self, request: pb.TrackComplaintRequest, context: grpc.aio.ServicerContext
+    ) -> pb.TrackComplaintResponse:
+        tracked = await self.db.run(handlers.track_complaint, request.ticket_id, request.pin, uow=self.uow())
+        return pb.TrackComplaintResponse(
+            ticket_id=tracked.ticket_id,
+            status=STATUSES[tracked.status],
+            title=tracked.title,
+            agency_code=tracked.agency_code,
+            replies=[
+                {"text": r.text, "agency_code": r.agency_code, "create_time": ts(r.created_at)} for r in tracked.replies
+            ],
+            receive_time=ts(tracked.received_at),
+            update_time=ts(tracked.updated_at),
+        )
+
+    async def VerifyComplaint(
+        self, request: pb.VerifyComplaintRequest, context: grpc.aio.ServicerContext
+    ) -> pb.VerifyComplaintResponse:
+        complaint = await self._staff(handlers.verify_complaint, request.ticket_id)
+        return pb.VerifyComplaintResponse(complaint=complaint_to_pb(complaint))
+
+    async def AssignComplaint(
+        self, request: pb.AssignComplaintRequest, context: grpc.aio.ServicerContext
+    ) -> pb.AssignComplaintResponse:
+        cmd = handlers.AssignComplaint(
+            ticket_id=request.ticket_id, agency_code=request.agency_code, reason=request.reason
+        )
+        complaint = await self.db.run(
+            handlers.assign_complaint, cmd, uow=self.uow(), actor=current_identity(), sla=self.sla
+        )
+        return pb.AssignComplaintResponse(complaint=complaint_to_pb(complaint))
+
+    async def StartWork(self, request: pb.StartWorkRequest, context: grpc.aio.ServicerContext) -> pb.StartWorkResponse:
+        complaint = await self._staff(handlers.start_work, request.ticket_id)
+        return pb.StartWorkResponse(complaint=complaint_to_pb(complaint))
+
+    async def RespondToComplaint(
+        self, request: pb.RespondToComplaintRequest, context: grpc.aio.ServicerContext
+    ) -> pb.RespondToComplaintResponse:
+        complaint = await self._staff(handlers.respond_to_complaint, request.ticket_id, request.text)
+        return pb.RespondToComplaintResponse(complaint=complaint_to_pb(complaint))
+
+    async def AddInternalNote(
+        self, request: pb.AddInternalNoteRequest, context: grpc.aio.ServicerContext
+    ) -> pb.AddInternalNoteResponse:
+        complaint = await self._staff(handlers.add_internal_note, request.ticket_id, request.text)
+        return pb.AddInternalNoteResponse(complaint=complaint_to_pb(complaint))
+
+    async def ResolveComplaint(
+        self, request: pb.ResolveComplaintRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ResolveComplaintResponse:
+        complaint = await self._staff(handlers.resolve_complaint, request.ticket_id)
+        return pb.ResolveComplaintResponse(complaint=complaint_to_pb(complaint))
+
+    async def CloseComplaint(
+        self, request: pb.CloseComplaintRequest, context: grpc.aio.ServicerContext
+    ) -> pb.CloseComplaintResponse:
+        complaint = await self._staff(handlers.close_complaint, request.ticket_id)
+        return pb.CloseComplaintResponse(complaint=complaint_to_pb(complaint))
+
+    async def RejectComplaint(
+        self, request: pb.RejectComplaintRequest, context: grpc.aio.ServicerContext
+    ) -> pb.RejectComplaintResponse:
+        cmd = handlers.RejectComplaint(
+            ticket_id=request.ticket_id, reason=enum_from_pb(REJECTIONS, request.reason, "reason"), note=request.note
+        )
+        complaint = await self._staff(handlers.reject_complaint, cmd)
+        return pb.RejectComplaintResponse(complaint=complaint_to_pb(complaint))
+
+    async def ReopenComplaint(
+        self, request: pb.ReopenComplaintRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ReopenComplaintResponse:
+        cmd = handlers.ReopenComplaint(ticket_id=request.ticket_id, pin=request.pin, reason=request.reason)
+        complaint = await self.db.run(handlers.reopen_complaint, cmd, uow=self.uow(), sla=self.sla)
+        return pb.ReopenComplaintResponse(status=STATUSES[complaint.status])
+
+    async def TightenConfidentiality(
+        self, request: pb.TightenConfidentialityRequest, context: grpc.aio.ServicerContext
+    ) -> pb.TightenConfidentialityResponse:
+        cmd = handlers.TightenConfidentiality(
+            ticket_id=request.ticket_id,
+            anonymous=request.anonymous if request.HasField("anonymous") else None,
+            confidential=request.confidential if request.HasField("confidential") else None,
+        )
+        complaint = await self._staff(handlers.tighten_confidentiality, cmd)
+        return pb.TightenConfidentialityResponse(complaint=complaint_to_pb(complaint))
+
+    async def GetComplainantIdentity(
+        self, request: pb.GetComplainantIdentityRequest, context: grpc.aio.ServicerContext
+    ) -> pb.GetComplainantIdentityResponse:
+        complainant = await self.db.run(
+            handlers.get_complainant_identity,
+            request.ticket_id,
+            request.reason,
+            uow=self.uow(),
+            actor=current_identity(),
+        )
+        return pb.GetComplainantIdentityResponse(complainant=complainant_to_pb(complainant))
+
+    # The reference copy (budgeting's governments and agencies), answered by the replica.
+
+    async def ListGovernments(
+        self, request: pb.ListGovernmentsRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ListGovernmentsResponse:
+        items, token = await self.db.run(self.replica.list_governments, request.within_code, _page(request.page))
+        return pb.ListGovernmentsResponse(governments=items, page=paging_pb2.PageResponse(next_page_token=token))
+
+    async def ListAgencies(
+        self, request: pb.ListAgenciesRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ListAgenciesResponse:
+        items, token = await self.db.run(self.replica.list_agencies, request.government_code, _page(request.page))
+        return pb.ListAgenciesResponse(agencies=items, page=paging_pb2.PageResponse(next_page_token=token))
+
+    async def GetAgency(self, request: pb.GetAgencyRequest, context: grpc.aio.ServicerContext) -> pb.GetAgencyResponse:
+        agency = await self.db.run(self.replica.get_agency, request.government_code, request.code)
+        return pb.GetAgencyResponse(agency=agency)

@@ -1,0 +1,60 @@
+"""The SLA scheduler: a loop that scans the durable deadlines and raises warnings and escalations.
+
+It keeps no timers of its own: every pass asks the database which deadlines have something
+due at the clock's now, in batches, so a restart (or a second replica running the same
+loop) neither loses nor repeats a step.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from grms_complaints.service_layer import handlers
+from grms_complaints.service_layer.ports import UnitOfWork
+
+__all__ = ["SlaScheduler"]
+
+log = logging.getLogger(__name__)
+
+Runner = Callable[..., Awaitable[Any]]
+
+
+class SlaScheduler:
+    """Scans due SLA deadlines every `interval` seconds, `batch` complaints at a time."""
+
+    def __init__(
+        self,
+        uow: Callable[[], UnitOfWork],
+        *,
+        run: Runner,
+        interval: float = 30.0,
+        batch: int = 200,
+        max_batches: int = 50,
+    ) -> None:
+        self.uow = uow
+        self._run = run  # Database.run in production: one hop to the database thread per call
+        self.interval = interval
+        self.batch = batch
+        self.max_batches = max_batches
+
+    async def tick(self) -> int:
+        """One pass: scan batches until one comes back short; return how many complaints were looked at."""
+        total = 0
+        for _ in range(self.max_batches):
+            scanned = await self._run(handlers.scan_sla, self.batch, uow=self.uow())
+            total += scanned
+            if scanned < self.batch:
+                break
+        return total
+
+    async def run(self) -> None:
+        """Scan forever; a failing pass is logged and retried on the next one."""
+        while True:
+            try:
+                await self.tick()
+            except Exception:
+                log.exception("SLA scan failed; retrying in %.1fs", self.interval)
+            await asyncio.sleep(self.interval)

@@ -1,0 +1,1 @@
+"""Complaints use cases: commands, handlers and the ports they need."""

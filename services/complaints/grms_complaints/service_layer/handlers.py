@@ -1,0 +1,373 @@
+"""Complaint use cases: file, track, route, answer, resolve, reject, reopen, and the SLA scan.
+
+Each handler takes a command and, keyword-only, the unit of work, the caller and (where a
+clock starts) the SLA policy. The caller's role is checked before anything is loaded, the
+caller's government once the complaint is known. Citizens act with the ticket id and PIN.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from grms_kit.errors import Conflict, FailedPrecondition, FieldViolation, InvalidArgument, NotFound, PermissionDenied
+from grms_kit.identity import Identity, Role
+
+from grms_complaints.domain.model import (
+    DUMMY_PIN_HASH,
+    Channel,
+    Complainant,
+    Complaint,
+    ComplaintClass,
+    Location,
+    Message,
+    RejectionReason,
+    Status,
+    check_complainant,
+    check_ticket_id,
+    new_pin,
+    new_reporter_ref,
+    verify_pin,
+)
+from grms_complaints.domain.redaction import redact
+from grms_complaints.domain.sla import SlaPolicy
+from grms_complaints.service_layer.ports import UnitOfWork
+
+__all__ = [
+    "AssignComplaint",
+    "FileComplaint",
+    "FiledComplaint",
+    "RejectComplaint",
+    "ReopenComplaint",
+    "TightenConfidentiality",
+    "TrackedComplaint",
+    "add_internal_note",
+    "assign_complaint",
+    "close_complaint",
+    "file_complaint",
+    "get_complainant_identity",
+    "get_complaint",
+    "reject_complaint",
+    "reopen_complaint",
+    "resolve_complaint",
+    "respond_to_complaint",
+    "scan_sla",
+    "start_work",
+    "tighten_confidentiality",
+    "track_complaint",
+    "verify_complaint",
+]
+
+# Coordinators (Admin Koordinator) route and decide; agencies (Admin Penghubung, Kepala OPD)
+# work and answer; executives and auditors read.
+OFFICERS = (Role.COMPLAINTS_OFFICER, Role.ADMIN)
+HANDLERS = (*OFFICERS, Role.AGENCY_HEAD)
+READERS = (*HANDLERS, Role.EXECUTIVE, Role.AUDITOR)
+_NOT_FOUND = "no complaint with this ticket and PIN"
+
+
+@dataclass(frozen=True)
+class FileComplaint:
+    government_code: str
+    complaint_class: ComplaintClass
+    category_code: str
+    channel: Channel
+    title: str
+    description: str
+    location: Location | None
+    complainant: Complainant
+    anonymous: bool = False
+    confidential: bool = False
+
+
+@dataclass(frozen=True)
+class FiledComplaint:
+    """The new complaint and its PIN: the only moment the PIN exists in clear."""
+
+    complaint: Complaint
+    pin: str
+
+
+@dataclass(frozen=True)
+class AssignComplaint:
+    ticket_id: str
+    agency_code: str
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class RejectComplaint:
+    ticket_id: str
+    reason: RejectionReason
+    note: str
+
+
+@dataclass(frozen=True)
+class ReopenComplaint:
+    ticket_id: str
+    pin: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class TightenConfidentiality:
+    ticket_id: str
+    anonymous: bool | None = None
+    confidential: bool | None = None
+
+
+@dataclass(frozen=True)
+class TrackedComplaint:
+    """What the complainant sees with ticket and PIN: status and the public replies, redacted."""
+
+    ticket_id: str
+    status: Status
+    title: str
+    agency_code: str
+    received_at: dt.datetime
+    updated_at: dt.datetime
+    replies: list[Message]
+
+
+def file_complaint(cmd: FileComplaint, *, uow: UnitOfWork, sla: SlaPolicy) -> FiledComplaint:
+    """Receive a complaint from any channel; open to the public (the gateway rate-limits it)."""
+    violations: list[FieldViolation] = []
+    complainant: Complainant | None = None
+    complaint: Complaint | None = None
+    pin = new_pin()
+    reporter_ref = new_reporter_ref()
+    with uow:
+        try:
+            complainant = check_complainant(
+                Complainant(
+                    reporter_ref=reporter_ref,
+                    name=cmd.complainant.name,
+                    nik=cmd.complainant.nik,
+                    phone=cmd.complainant.phone,
+                    email=cmd.complainant.email,
+                )
+            )
+        except InvalidArgument as exc:
+            violations += exc.violations
+        try:
+            complaint = Complaint.file(
+                government_code=cmd.government_code.strip(),
+                complaint_class=cmd.complaint_class,
+                category_code=cmd.category_code.strip(),
+                channel=cmd.channel,
+                title=cmd.title,
+                description=cmd.description,
+                location=cmd.location,
+                anonymous=cmd.anonymous,
+                confidential=cmd.confidential,
+                reporter_ref=reporter_ref,
+                pin=pin,
+                sla=sla,
+                now=uow.clock.now(),
+            )
+        except InvalidArgument as exc:
+            violations += exc.violations
+        if complaint is not None and not uow.directory.government_exists(complaint.government_code):
+            violations.append(FieldViolation("government_code", "is not a government known to this service"))
+        if violations or complaint is None or complainant is None:
+            raise InvalidArgument(violations)
+        uow.complainants.add(complainant)
+        uow.complaints.add(complaint)
+        uow.commit()
+        return FiledComplaint(complaint=complaint, pin=pin)
+
+
+def _load(uow: UnitOfWork, ticket_id: str) -> Complaint:
+    complaint = uow.complaints.get(ticket_id.strip().upper())
+    if complaint is None:
+        raise NotFound(f"complaint {ticket_id} does not exist")
+    return complaint
+
+
+def _may_act(actor: Identity, complaint: Complaint) -> None:
+    actor.require_government(complaint.government_code)
+    # An agency officer scoped to some agencies sees only what is routed to them.
+    if not actor.has_role(*OFFICERS) and actor.agencies and complaint.agency_code not in actor.agencies:
+        raise PermissionDenied(f"complaint {complaint.ticket_id} is not routed to your agency")
+
+
+def _change(
+    ticket_id: str, *, uow: UnitOfWork, actor: Identity, roles: tuple[str, ...], apply: Callable[[Complaint], object]
+) -> Complaint:
+    actor.require_role(*roles)
+    with uow:
+        complaint = _load(uow, ticket_id)
+        _may_act(actor, complaint)
+        apply(complaint)
+        uow.complaints.save(complaint)
+        uow.commit()
+        return complaint
+
+
+def get_complaint(ticket_id: str, *, uow: UnitOfWork, actor: Identity) -> Complaint:
+    """The whole complaint for staff of its government (never the complainant's identity)."""
+    actor.require_role(*READERS)
+    with uow:
+        complaint = _load(uow, ticket_id)
+        _may_act(actor, complaint)
+        return complaint
+
+
+def track_complaint(ticket_id: str, pin: str, *, uow: UnitOfWork) -> TrackedComplaint:
+    """Status and public replies for whoever holds ticket and PIN; NotFound for either wrong."""
+    with uow:
+        complaint = uow.complaints.get(check_ticket_id(ticket_id))
+        if complaint is None:
+            verify_pin(pin, DUMMY_PIN_HASH)  # same cost as a wrong PIN: timing tells nothing
+            raise NotFound(_NOT_FOUND)
+        complaint.check_pin(pin)
+    return TrackedComplaint(
+        ticket_id=complaint.ticket_id,
+        status=complaint.status,
+        title=redact(complaint.title),
+        agency_code=complaint.agency_code,
+        received_at=complaint.received_at,
+        updated_at=complaint.updated_at,
+        replies=[Message(m.kind, redact(m.text), "", m.agency_code, m.created_at) for m in complaint.replies],
+    )
+
+
+def verify_complaint(ticket_id: str, *, uow: UnitOfWork, actor: Identity) -> Complaint:
+    """Verifikasi by the coordinator."""
+    now = uow.clock.now()
+    return _change(ticket_id, uow=uow, actor=actor, roles=OFFICERS, apply=lambda c: c.verify(now=now))
+
+
+def assign_complaint(cmd: AssignComplaint, *, uow: UnitOfWork, actor: Identity, sla: SlaPolicy) -> Complaint:
+    """Disposisi to an agency this service knows; a re-route keeps the chain of assignments."""
+    actor.require_role(*OFFICERS)
+    agency_code = cmd.agency_code.strip()
+    if not agency_code:
+        raise InvalidArgument.field("agency_code", "is required")
+    with uow:
+        complaint = _load(uow, cmd.ticket_id)
+        _may_act(actor, complaint)
+        if not uow.directory.agency_exists(complaint.government_code, agency_code):
+            raise FailedPrecondition(
+                f"agency {agency_code} of government {complaint.government_code} is not known to this service"
+            )
+        complaint.assign(agency_code, reason=cmd.reason, actor=actor.sub, sla=sla, now=uow.clock.now())
+        uow.complaints.save(complaint)
+        uow.commit()
+        return complaint
+
+
+def start_work(ticket_id: str, *, uow: UnitOfWork, actor: Identity) -> Complaint:
+    """The agency takes the complaint up."""
+    now = uow.clock.now()
+    return _change(ticket_id, uow=uow, actor=actor, roles=HANDLERS, apply=lambda c: c.start_work(now=now))
+
+
+def respond_to_complaint(ticket_id: str, text: str, *, uow: UnitOfWork, actor: Identity) -> Complaint:
+    """Publish the agency's answer (tindak lanjut)."""
+    now = uow.clock.now()
+    return _change(
+        ticket_id, uow=uow, actor=actor, roles=HANDLERS, apply=lambda c: c.respond(text, actor=actor.sub, now=now)
+    )
+
+
+def add_internal_note(ticket_id: str, text: str, *, uow: UnitOfWork, actor: Identity) -> Complaint:
+    """A note for staff only."""
+    now = uow.clock.now()
+    return _change(
+        ticket_id, uow=uow, actor=actor, roles=HANDLERS, apply=lambda c: c.add_note(text, actor=actor.sub, now=now)
+    )
+
+
+def resolve_complaint(ticket_id: str, *, uow: UnitOfWork, actor: Identity) -> Complaint:
+    """Mark the complaint settled."""
+    now = uow.clock.now()
+    return _change(ticket_id, uow=uow, actor=actor, roles=OFFICERS, apply=lambda c: c.resolve(now=now))
+
+
+def close_complaint(ticket_id: str, *, uow: UnitOfWork, actor: Identity) -> Complaint:
+    """Archive a resolved complaint."""
+    now = uow.clock.now()
+    return _change(ticket_id, uow=uow, actor=actor, roles=OFFICERS, apply=lambda c: c.close(now=now))
+
+
+def reject_complaint(cmd: RejectComplaint, *, uow: UnitOfWork, actor: Identity) -> Complaint:
+    """Spam, not our authority, or not eligible — with a reason the complainant can read."""
+    now = uow.clock.now()
+    return _change(
+        cmd.ticket_id, uow=uow, actor=actor, roles=OFFICERS, apply=lambda c: c.reject(cmd.reason, cmd.note, now=now)
+    )
+
+
+def tighten_confidentiality(cmd: TightenConfidentiality, *, uow: UnitOfWork, actor: Identity) -> Complaint:
+    """Set anonymous and/or confidential; staff can never relax them."""
+    now = uow.clock.now()
+    return _change(
+        cmd.ticket_id,
+        uow=uow,
+        actor=actor,
+        roles=OFFICERS,
+        apply=lambda c: c.tighten(anonymous=cmd.anonymous, confidential=cmd.confidential, now=now),
+    )
+
+
+def reopen_complaint(cmd: ReopenComplaint, *, uow: UnitOfWork, sla: SlaPolicy) -> Complaint:
+    """The complainant, with ticket and PIN, sends the complaint back to work."""
+    with uow:
+        complaint = uow.complaints.get(check_ticket_id(cmd.ticket_id))
+        if complaint is None:
+            verify_pin(cmd.pin, DUMMY_PIN_HASH)
+            raise NotFound(_NOT_FOUND)
+        complaint.check_pin(cmd.pin)
+        complaint.reopen(cmd.reason, sla=sla, now=uow.clock.now())
+        uow.complaints.save(complaint)
+        uow.commit()
+        return complaint
+
+
+def get_complainant_identity(ticket_id: str, reason: str, *, uow: UnitOfWork, actor: Identity) -> Complainant:
+    """The complainant's identity, for a complaints officer or admin of the government; every read is logged."""
+    actor.require_role(*OFFICERS)
+    reason = " ".join(reason.split())
+    if not 10 <= len(reason) <= 500:
+        raise InvalidArgument.field("reason", "say why you need the identity (10 to 500 characters)")
+    with uow:
+        complaint = _load(uow, ticket_id)
+        actor.require_government(complaint.government_code)
+        complainant = uow.complainants.get(complaint.reporter_ref)
+        if complainant is None:
+            raise NotFound(f"complaint {complaint.ticket_id} has no recorded complainant")
+        uow.complainants.log_access(
+            reporter_ref=complaint.reporter_ref,
+            ticket_id=complaint.ticket_id,
+            actor=actor.sub,
+            reason=reason,
+            government_code=complaint.government_code,
+            at=uow.clock.now(),
+        )
+        uow.commit()
+        return complainant
+
+
+def scan_sla(limit: int, *, uow: UnitOfWork) -> int:
+    """Advance the SLA clocks of up to `limit` complaints that have something due; return how many.
+
+    One transaction per complaint, saved with its version: a scan racing another scan or a
+    staff action loses cleanly (Conflict) and the complaint is looked at again next time.
+    """
+    with uow:
+        now = uow.clock.now()
+        tickets = uow.complaints.due_for_sla(now, limit)
+    for ticket_id in tickets:
+        try:
+            with uow:
+                complaint = uow.complaints.get(ticket_id)
+                if complaint is None:
+                    continue
+                complaint.check_sla(now)
+                uow.complaints.save(complaint)
+                uow.commit()
+        except Conflict:
+            continue
+    return len(tickets)

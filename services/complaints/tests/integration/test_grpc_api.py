@@ -1,0 +1,380 @@
+"""ComplaintsService over real gRPC, a real database (SQLite and PostgreSQL), real NATS and a manual clock."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import grpc
+import nats
+import pytest
+from google.rpc import error_details_pb2
+from grms.budgeting.v1 import agency_pb2, government_pb2
+from grms.budgeting.v1 import events_pb2 as budgeting_events
+from grms.complaints.v1 import complaint_pb2, events_pb2
+from grms.complaints.v1 import complaints_service_pb2 as pb
+from grms.complaints.v1 import complaints_service_pb2_grpc as pb_grpc
+from grms_complaints import bootstrap
+from grms_complaints.adapters.tables import complainant, complaint, identity_access_log, messaging, sla_deadline
+from grms_complaints.adapters.wire import event_id_for
+from grms_complaints.config import Settings
+from grms_complaints.domain.sla import JAKARTA
+from grms_kit.clock import ManualClock
+from grms_kit.events import Envelope
+from grms_kit.identity import Identity, Role, TokenCodec
+from grms_kit.messaging import ensure_stream
+from grms_kit.runtime import ServiceRuntime
+from grms_kit.testing import NatsServer, free_port
+from grpc_status import rpc_status
+from sqlalchemy import func, select
+
+SECRET = "complaints-test-secret-0123456789abcdef"
+NAME, NIK, PHONE, EMAIL = "Siti Rahayu", "3374015512900003", "081225550101", "siti.rahayu@example.id"
+# Friday 9 May 2025, 16:00 WIB.
+START = dt.datetime(2025, 5, 9, 16, 0, tzinfo=JAKARTA).astimezone(dt.UTC)
+
+
+def bearer(**identity: object) -> list[tuple[str, str]]:
+    token = TokenCodec(SECRET).issue(Identity(**identity))  # type: ignore[arg-type]
+    return [("authorization", f"Bearer {token}")]
+
+
+OFFICER = bearer(sub="officer-33", roles=frozenset({Role.COMPLAINTS_OFFICER}), government="33")
+AGENCY = bearer(sub="dinkes", roles=frozenset({Role.AGENCY_HEAD}), government="33", agencies=frozenset({"DINKES"}))
+
+
+async def _publish_budgeting_facts(url: str) -> None:
+    """What budgeting would publish: the province and one agency (fresh ids, so never de-duplicated)."""
+    nc = await nats.connect(url)
+    js = nc.jetstream()
+    await ensure_stream(js, "budgeting")
+    facts = [
+        budgeting_events.GovernmentRegistered(
+            government=government_pb2.Government(code="33", name="Provinsi Jawa Tengah")
+        ),
+        budgeting_events.AgencyRegistered(
+            agency=agency_pb2.Agency(government_code="33", code="DINKES", name="Dinas Kesehatan", version=1)
+        ),
+    ]
+    for fact in facts:
+        envelope = Envelope.wrap(
+            fact,
+            source="grms-budgeting",
+            government="33",
+            time=dt.datetime.now(dt.UTC),
+            event_id=str(uuid.uuid4()),
+        )
+        await js.publish(envelope.subject, envelope.payload, headers=envelope.headers())
+    await nc.close()
+
+
+@pytest.fixture
+async def service(
+    database_url: str, nats_server: NatsServer, tmp_path: Path
+) -> AsyncIterator[tuple[pb_grpc.ComplaintsServiceStub, ServiceRuntime, ManualClock]]:
+    settings = Settings(
+        database_url=database_url,
+        grpc_port=free_port(),
+        nats_url=nats_server.url,
+        auth_secret=SECRET,
+        var_dir=tmp_path,
+        sla_scan_interval=0.05,
+        cuti_bersama=[dt.date(2025, 5, 13)],
+    )
+    clock = ManualClock(START)
+    runtime = bootstrap.build(settings, clock=clock)
+    stop = asyncio.Event()
+    task = asyncio.create_task(runtime.run(stop))
+    await asyncio.wait_for(runtime.ready.wait(), 30)
+    # The shared broker outlives each test: start from an empty stream.
+    nc = await nats.connect(nats_server.url)
+    await nc.jetstream().purge_stream("GRMS_COMPLAINTS")
+    await nc.close()
+    await _publish_budgeting_facts(nats_server.url)
+    async with grpc.aio.insecure_channel(settings.grpc_address) as channel:
+        stub = pb_grpc.ComplaintsServiceStub(channel)
+        for _ in range(200):  # the replica consumer applies budgeting's facts
+            try:
+                await stub.GetAgency(pb.GetAgencyRequest(government_code="33", code="DINKES"), timeout=5)
+                break
+            except grpc.aio.AioRpcError:
+                await asyncio.sleep(0.05)
+        else:
+            pytest.fail("the reference copy never received budgeting's agency")
+        yield stub, runtime, clock
+    stop.set()
+    await asyncio.wait_for(task, 30)
+
+
+def file_request(**changes: object) -> pb.FileComplaintRequest:
+    values: dict[str, object] = {
+        "government_code": "33",
+        "complaint_class": complaint_pb2.COMPLAINT_CLASS_PENGADUAN,
+        "category_code": "layanan_kesehatan",
+        "channel": complaint_pb2.COMPLAINT_CHANNEL_WHATSAPP,
+        "title": f"Puskesmas tutup, NIK saya {NIK}",
+        "description": f"Puskesmas Candi tutup jam 10 pagi. Hubungi saya di {PHONE} atau {EMAIL}.",
+        "location": complaint_pb2.Location(
+            point=complaint_pb2.GeoPoint(latitude=-7.0051, longitude=110.4381), address="Jl. Candi, Semarang"
+        ),
+        "complainant": complaint_pb2.Complainant(name=NAME, nik=NIK, phone=PHONE, email=EMAIL),
+    }
+    values.update(changes)
+    return pb.FileComplaintRequest(**values)  # type: ignore[arg-type]
+
+
+async def stream_messages(url: str, count: int, timeout: float = 10) -> list:  # type: ignore[type-arg]
+    nc = await nats.connect(url)
+    try:
+        sub = await nc.jetstream().subscribe("grms.complaints.>", ordered_consumer=True)
+        return [await sub.next_msg(timeout=timeout) for _ in range(count)]
+    finally:
+        await nc.close()
+
+
+async def wait_for_type(url: str, ce_type: str, count: int, timeout: float = 15) -> list:  # type: ignore[type-arg]
+    """The first `count` messages of `ce_type` on the stream, waiting for them to be relayed."""
+    nc = await nats.connect(url)
+    try:
+        sub = await nc.jetstream().subscribe("grms.complaints.>", ordered_consumer=True)
+        found = []
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while len(found) < count:
+            msg = await sub.next_msg(timeout=max(0.1, deadline - loop.time()))
+            if msg.headers["ce-type"] == ce_type:
+                found.append(msg)
+        return found
+    finally:
+        await nc.close()
+
+
+def _violations(exc: grpc.aio.AioRpcError) -> set[str]:
+    status = rpc_status.from_call(exc)
+    assert status is not None
+    out: set[str] = set()
+    for detail in status.details:
+        bad = error_details_pb2.BadRequest()
+        assert detail.Unpack(bad)
+        out.update(v.field for v in bad.field_violations)
+    return out
+
+
+async def test_file_verify_assign_respond_resolve_with_events_free_of_identity(service, nats_server) -> None:  # type: ignore[no-untyped-def]
+    stub, runtime, clock = service
+    filed = await stub.FileComplaint(file_request(anonymous=True), timeout=5)
+    ticket, pin = filed.ticket_id, filed.pin
+    assert filed.status == complaint_pb2.COMPLAINT_STATUS_RECEIVED and len(pin) == 8
+    await stub.VerifyComplaint(pb.VerifyComplaintRequest(ticket_id=ticket), metadata=OFFICER, timeout=5)
+    clock.advance(dt.timedelta(hours=2))
+    await stub.AssignComplaint(
+        pb.AssignComplaintRequest(ticket_id=ticket, agency_code="DINKES"), metadata=OFFICER, timeout=5
+    )
+    await stub.StartWork(pb.StartWorkRequest(ticket_id=ticket), metadata=AGENCY, timeout=5)
+    await stub.AddInternalNote(
+        pb.AddInternalNoteRequest(ticket_id=ticket, text="Kepala puskesmas sudah ditegur"), metadata=AGENCY, timeout=5
+    )
+    clock.advance(dt.timedelta(hours=3))
+    await stub.RespondToComplaint(
+        pb.RespondToComplaintRequest(ticket_id=ticket, text=f"Sudah kami telepon di {PHONE}; jam buka diperbaiki."),
+        metadata=AGENCY,
+        timeout=5,
+    )
+    resolved = await stub.ResolveComplaint(pb.ResolveComplaintRequest(ticket_id=ticket), metadata=OFFICER, timeout=5)
+    c = resolved.complaint
+    assert c.status == complaint_pb2.COMPLAINT_STATUS_RESOLVED
+    assert c.first_response_minutes == 300 and [a.agency_code for a in c.assignments] == ["DINKES"]
+    assert [n.text for n in c.notes] == ["Kepala puskesmas sudah ditegur"]
+    assert all(d.met_time.seconds for d in c.deadlines)
+
+    tracked = await stub.TrackComplaint(pb.TrackComplaintRequest(ticket_id=ticket, pin=pin), timeout=5)
+    assert tracked.status == complaint_pb2.COMPLAINT_STATUS_RESOLVED
+    assert [r.text for r in tracked.replies] == [
+        "Sudah kami telepon di [nomor telepon disembunyikan]; jam buka diperbaiki."
+    ]
+    assert NIK not in tracked.title
+
+    messages = await stream_messages(nats_server.url, 4)
+    assert [m.subject for m in messages] == [
+        "grms.complaints.complaint_received.v1",
+        "grms.complaints.complaint_assigned.v1",
+        "grms.complaints.complaint_responded.v1",
+        "grms.complaints.complaint_resolved.v1",
+    ]
+    for message in messages:
+        wire = message.data + repr(sorted(message.headers.items())).encode()
+        for secret in (NAME, NIK, PHONE, "+6281225550101", EMAIL):
+            assert secret.encode() not in wire, (message.subject, secret)
+        assert message.headers["Nats-Msg-Id"] == message.headers["ce-id"]
+        assert message.headers["grms-government"] == "33"
+    received = events_pb2.ComplaintReceived.FromString(messages[0].data)
+    assert (received.ticket_id, received.anonymous, received.channel) == (
+        ticket,
+        True,
+        complaint_pb2.COMPLAINT_CHANNEL_WHATSAPP,
+    )
+    assert received.title == "Puskesmas tutup, NIK saya [NIK disembunyikan]"
+    responded = events_pb2.ComplaintResponded.FromString(messages[2].data)
+    assert (responded.agency_code, responded.first_response_minutes) == ("DINKES", 300)
+
+    identity = await stub.GetComplainantIdentity(
+        pb.GetComplainantIdentityRequest(ticket_id=ticket, reason="Konfirmasi identitas untuk klarifikasi"),
+        metadata=OFFICER,
+        timeout=5,
+    )
+    assert (identity.complainant.name, identity.complainant.nik) == (NAME, NIK)
+    with pytest.raises(grpc.aio.AioRpcError) as denied:
+        await stub.GetComplainantIdentity(
+            pb.GetComplainantIdentityRequest(ticket_id=ticket, reason="Ingin tahu siapa pelapornya"),
+            metadata=AGENCY,
+            timeout=5,
+        )
+    assert denied.value.code() == grpc.StatusCode.PERMISSION_DENIED
+    with runtime.db.engine.connect() as conn:
+        log = conn.execute(select(identity_access_log)).all()
+        row = conn.execute(select(complaint).where(complaint.c.ticket_id == ticket)).one()
+    assert [(r.actor, r.ticket_id) for r in log] == [("officer-33", ticket)]
+    assert NAME not in repr(tuple(row)) and pin not in row.pin_hash
+
+
+async def test_callers_mistakes_get_their_status_codes_and_store_nothing(service) -> None:  # type: ignore[no-untyped-def]
+    stub, runtime, _ = service
+    filed = await stub.FileComplaint(file_request(), timeout=5)
+    ticket = filed.ticket_id
+
+    for ticket_id, pin in [(ticket, "00000000" if filed.pin != "00000000" else "11111111"), ("A" * 16, filed.pin)]:
+        with pytest.raises(grpc.aio.AioRpcError) as info:
+            await stub.TrackComplaint(pb.TrackComplaintRequest(ticket_id=ticket_id, pin=pin), timeout=5)
+        assert info.value.code() == grpc.StatusCode.NOT_FOUND
+        assert info.value.details() == "no complaint with this ticket and PIN"
+
+    with pytest.raises(grpc.aio.AioRpcError) as info:
+        await stub.ResolveComplaint(pb.ResolveComplaintRequest(ticket_id=ticket), metadata=OFFICER, timeout=5)
+    assert info.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert "it is received" in (info.value.details() or "")
+
+    with runtime.db.engine.connect() as conn:
+        before = [conn.execute(select(func.count()).select_from(t)).scalar() for t in (complaint, complainant)]
+        outbox_before = conn.execute(select(func.count()).select_from(messaging.outbox)).scalar()
+    with pytest.raises(grpc.aio.AioRpcError) as info:
+        await stub.FileComplaint(file_request(description="", location=None), timeout=5)
+    assert info.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert _violations(info.value) == {"description", "location"}
+
+    with pytest.raises(grpc.aio.AioRpcError) as info:
+        await stub.AssignComplaint(
+            pb.AssignComplaintRequest(ticket_id=ticket, agency_code="DINKES"), metadata=AGENCY, timeout=5
+        )
+    assert info.value.code() == grpc.StatusCode.PERMISSION_DENIED
+    with pytest.raises(grpc.aio.AioRpcError) as info:
+        await stub.GetComplaint(pb.GetComplaintRequest(ticket_id=ticket), timeout=5)
+    assert info.value.code() == grpc.StatusCode.UNAUTHENTICATED
+
+    await stub.VerifyComplaint(pb.VerifyComplaintRequest(ticket_id=ticket), metadata=OFFICER, timeout=5)
+    with pytest.raises(grpc.aio.AioRpcError) as info:
+        await stub.AssignComplaint(
+            pb.AssignComplaintRequest(ticket_id=ticket, agency_code="NOPE"), metadata=OFFICER, timeout=5
+        )
+    assert info.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+
+    tighten = pb.TightenConfidentialityRequest(ticket_id=ticket, confidential=True)
+    tightened = await stub.TightenConfidentiality(tighten, metadata=OFFICER, timeout=5)
+    assert tightened.complaint.confidential
+    with pytest.raises(grpc.aio.AioRpcError) as info:
+        await stub.TightenConfidentiality(
+            pb.TightenConfidentialityRequest(ticket_id=ticket, confidential=False), metadata=OFFICER, timeout=5
+        )
+    assert info.value.code() == grpc.StatusCode.PERMISSION_DENIED
+
+    with runtime.db.engine.connect() as conn:
+        after = [conn.execute(select(func.count()).select_from(t)).scalar() for t in (complaint, complainant)]
+        outbox_after = conn.execute(select(func.count()).select_from(messaging.outbox)).scalar()
+    assert after == before == [1, 1] and outbox_after == outbox_before
+
+
+async def test_reopen_and_reject_over_grpc(service, nats_server) -> None:  # type: ignore[no-untyped-def]
+    stub, _, _ = service
+    first = await stub.FileComplaint(file_request(), timeout=5)
+    rejected = await stub.RejectComplaint(
+        pb.RejectComplaintRequest(
+            ticket_id=first.ticket_id, reason=complaint_pb2.REJECTION_REASON_NOT_OUR_AUTHORITY, note="Wewenang BPJS"
+        ),
+        metadata=OFFICER,
+        timeout=5,
+    )
+    assert rejected.complaint.status == complaint_pb2.COMPLAINT_STATUS_REJECTED
+    second = await stub.FileComplaint(file_request(), timeout=5)
+    t = second.ticket_id
+    await stub.VerifyComplaint(pb.VerifyComplaintRequest(ticket_id=t), metadata=OFFICER, timeout=5)
+    await stub.AssignComplaint(
+        pb.AssignComplaintRequest(ticket_id=t, agency_code="DINKES"), metadata=OFFICER, timeout=5
+    )
+    await stub.StartWork(pb.StartWorkRequest(ticket_id=t), metadata=AGENCY, timeout=5)
+    await stub.RespondToComplaint(
+        pb.RespondToComplaintRequest(ticket_id=t, text="Sudah buka kembali."), metadata=AGENCY, timeout=5
+    )
+    reopened = await stub.ReopenComplaint(
+        pb.ReopenComplaintRequest(ticket_id=t, pin=second.pin, reason="Masih tutup jam 10"), timeout=5
+    )
+    assert reopened.status == complaint_pb2.COMPLAINT_STATUS_IN_PROGRESS
+    [message] = await wait_for_type(nats_server.url, "grms.complaints.v1.ComplaintReopened", 1)
+    event = events_pb2.ComplaintReopened.FromString(message.data)
+    assert (event.ticket_id, event.reopen_count, event.agency_code) == (t, 1, "DINKES")
+
+
+async def test_sla_breaches_escalate_once_per_level_with_a_manual_clock(service, nats_server) -> None:  # type: ignore[no-untyped-def]
+    stub, runtime, clock = service
+    filed = await stub.FileComplaint(file_request(), timeout=5)
+    ticket = filed.ticket_id
+    due = START + dt.timedelta(hours=24)  # first response: 24 clock hours, over the weekend
+
+    clock.set(START + dt.timedelta(hours=18))  # 75 %
+    [warning] = await wait_for_type(nats_server.url, "grms.complaints.v1.ComplaintSlaWarning", 1)
+    warned = events_pb2.ComplaintSlaWarning.FromString(warning.data)
+    assert (warned.ticket_id, warned.kind) == (ticket, complaint_pb2.SLA_KIND_FIRST_RESPONSE)
+
+    clock.set(due)
+    clock.advance(dt.timedelta(minutes=1))
+    await wait_for_type(nats_server.url, "grms.complaints.v1.ComplaintSlaBreached", 1)
+    clock.advance(dt.timedelta(hours=24))  # one period later: the agency head
+    breaches = await wait_for_type(nats_server.url, "grms.complaints.v1.ComplaintSlaBreached", 2)
+    # Let the scheduler run many more passes at the same time: nothing new may appear.
+    await asyncio.sleep(0.5)
+    with runtime.db.engine.connect() as conn:
+        types = [r.type for r in conn.execute(select(messaging.outbox.c.type))]
+        row = conn.execute(
+            select(sla_deadline).where(sla_deadline.c.ticket_id == ticket, sla_deadline.c.kind == "first_response")
+        ).one()
+    assert types.count("grms.complaints.v1.ComplaintSlaBreached") == 2
+    assert types.count("grms.complaints.v1.ComplaintSlaWarning") == 1
+    assert (row.escalation_level, row.breached_at, row.met_at) == (2, due + dt.timedelta(minutes=1), None)
+    events = [events_pb2.ComplaintSlaBreached.FromString(m.data) for m in breaches]
+    assert [(e.escalation_level, e.overdue_minutes) for e in events] == [
+        (complaint_pb2.ESCALATION_TARGET_AGENCY_LIAISON, 0),
+        (complaint_pb2.ESCALATION_TARGET_AGENCY_HEAD, 24 * 60),
+    ]
+    # Deterministic ids: a redo would carry the same Nats-Msg-Id and be dropped by JetStream and inboxes.
+    assert [m.headers["Nats-Msg-Id"] for m in breaches] == [
+        event_id_for(f"{ticket}:first_response:0:escalate:{level}") for level in (1, 2)
+    ]
+
+    # A second process on the same database and clock (a restart while the old one drains, or a
+    # second replica): both schedulers scan, and still no step is raised twice.
+    settings = runtime.settings
+    stop_event = asyncio.Event()
+    again = bootstrap.build(settings.model_copy(update={"grpc_port": free_port()}), clock=clock)
+    task = asyncio.create_task(again.run(stop_event))
+    await asyncio.wait_for(again.ready.wait(), 30)
+    clock.advance(dt.timedelta(hours=24))
+    breaches = await wait_for_type(nats_server.url, "grms.complaints.v1.ComplaintSlaBreached", 3)
+    await asyncio.sleep(0.5)
+    stop_event.set()
+    await asyncio.wait_for(task, 30)
+    with runtime.db.engine.connect() as conn:
+        types = [r.type for r in conn.execute(select(messaging.outbox.c.type))]
+    assert types.count("grms.complaints.v1.ComplaintSlaBreached") == 3
+    levels = [events_pb2.ComplaintSlaBreached.FromString(m.data).escalation_level for m in breaches]
+    assert levels == [1, 2, 3]

@@ -1,0 +1,115 @@
+"""In-memory fakes of complaints's ports: the real handlers run on them with no I/O."""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+
+from grms_complaints.domain.model import Complainant, Complaint, DomainEvent
+from grms_kit.clock import ManualClock
+from grms_kit.errors import Conflict
+
+
+class FakeComplaints:
+    def __init__(self) -> None:
+        self.rows: dict[str, Complaint] = {}
+        self.seen: list[Complaint] = []
+
+    def add(self, complaint: Complaint) -> None:
+        self.rows[complaint.ticket_id] = copy.deepcopy(complaint)
+        self.seen.append(complaint)
+
+    def get(self, ticket_id: str) -> Complaint | None:
+        found = self.rows.get(ticket_id)
+        if found is None:
+            return None
+        loaded = copy.deepcopy(found)
+        loaded.events = []
+        return loaded
+
+    def save(self, complaint: Complaint) -> None:
+        if self.rows[complaint.ticket_id].version != complaint.version:
+            raise Conflict("changed by someone else")
+        complaint.version += 1
+        stored = copy.deepcopy(complaint)
+        stored.events = []
+        self.rows[complaint.ticket_id] = stored
+        self.seen.append(complaint)
+
+    def due_for_sla(self, now: dt.datetime, limit: int) -> list[str]:
+        due = sorted(
+            (d.next_check_at, c.ticket_id)
+            for c in self.rows.values()
+            for d in c.deadlines
+            if d.next_check_at is not None and d.next_check_at <= now
+        )
+        tickets: list[str] = []
+        for _, ticket in due:
+            if ticket not in tickets:
+                tickets.append(ticket)
+        return tickets[:limit]
+
+
+class FakeComplainants:
+    def __init__(self) -> None:
+        self.rows: dict[str, Complainant] = {}
+        self.access_log: list[dict[str, object]] = []
+
+    def add(self, complainant: Complainant) -> None:
+        self.rows[complainant.reporter_ref] = complainant
+
+    def get(self, reporter_ref: str) -> Complainant | None:
+        return self.rows.get(reporter_ref)
+
+    def log_access(self, **entry: object) -> None:
+        self.access_log.append(entry)
+
+
+class FakeDirectory:
+    def __init__(self) -> None:
+        self.governments = {"33", "33.74"}
+        self.agencies = {("33", "DINKES"), ("33", "DPUBMCK"), ("33.74", "DISPERKIM")}
+
+    def government_exists(self, code: str) -> bool:
+        return code in self.governments
+
+    def agency_exists(self, government_code: str, code: str) -> bool:
+        return (government_code, code) in self.agencies
+
+
+class FakeUnitOfWork:
+    """Commits by moving raised events to `published`; an uncommitted unit of work leaves no trace."""
+
+    def __init__(self, clock: ManualClock | None = None) -> None:
+        self.complaints = FakeComplaints()
+        self.complainants = FakeComplainants()
+        self.directory = FakeDirectory()
+        self.clock = clock or ManualClock()
+        self.published: list[DomainEvent] = []
+        self.commits = 0
+        self._snapshot: tuple[dict[str, Complaint], dict[str, Complainant], int] | None = None
+
+    def __enter__(self) -> FakeUnitOfWork:
+        self.complaints.seen = []
+        self._snapshot = (
+            dict(self.complaints.rows),
+            dict(self.complainants.rows),
+            len(self.complainants.access_log),
+        )
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._snapshot is not None:  # not committed: roll back
+            rows, people, logged = self._snapshot
+            self.complaints.rows = rows
+            self.complainants.rows = people
+            del self.complainants.access_log[logged:]
+        self._snapshot = None
+
+    def commit(self) -> None:
+        self.commits += 1
+        self._snapshot = None
+        for complaint in self.complaints.seen:
+            self.published.extend(complaint.events)
+            complaint.events.clear()
+        self.complaints.seen = []
