@@ -23,7 +23,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from grms_kit.db import Database, normalize_url
 from grms_kit.errors import AlreadyExists, FieldViolation, InvalidArgument, NotFound
 from grms_kit.identity import Identity, Role
-from grms_kit.migrations import upgrade
+from grms_kit.migrate import upgrade_in_child
 from grms_kit.tables import UtcDateTime
 from sqlalchemy import JSON, Boolean, Column, MetaData, String, Table, insert, select, update
 from sqlalchemy.engine import Connection, RowMapping, make_url
@@ -131,11 +131,17 @@ class ApiKey:
         return Identity(sub=f"apikey:{self.api_key_id}", roles=self.roles, government=self.government, name=self.name)
 
 
-def migrate(url: str) -> None:
-    """Create or upgrade the accounts tables at `url` (Alembic history `gateway`)."""
+def _make_sqlite_folder(url: str) -> None:
     parsed = make_url(normalize_url(url))
     if parsed.get_backend_name() == "sqlite" and parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+
+
+def migrate(url: str) -> None:
+    """Create or upgrade the accounts tables at `url` (Alembic history `gateway`), in this process."""
+    from grms_kit.migrations import upgrade  # Alembic only where a migration runs
+
+    _make_sqlite_folder(url)
     upgrade(url, MIGRATIONS, "gateway")
 
 
@@ -359,7 +365,8 @@ class AccountStore:
         self.db.dispose()
 
 
-def open_store(url: str) -> AccountStore:
-    """Migrate the accounts database at `url` and open it (blocking; run it off the event loop)."""
-    migrate(url)
+async def open_store(url: str) -> AccountStore:
+    """Migrate the accounts database at `url` (in a child process, see grms_kit.migrate) and open it."""
+    _make_sqlite_folder(url)
+    await upgrade_in_child(url, MIGRATIONS, "gateway")
     return AccountStore(url)

@@ -85,7 +85,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[LifespanState]:
-        store = await asyncio.to_thread(accounts.open_store, settings.accounts_database_url())
+        store = await accounts.open_store(settings.accounts_database_url())
         clients = ServiceClients(settings, metrics=metrics)
         gateway = Gateway(
             settings=settings,

@@ -28,7 +28,7 @@ from grms_kit.grpc_server import GrpcServer, PortInUse, Registrar
 from grms_kit.identity import TokenCodec
 from grms_kit.logging import configure_logging
 from grms_kit.messaging import connect_nats, ensure_stream
-from grms_kit.migrations import upgrade
+from grms_kit.migrate import upgrade_in_child
 from grms_kit.outbox import OutboxRelay
 from grms_kit.settings import ConfigError, ServiceSettings
 from grms_kit.tables import MessagingTables
@@ -91,7 +91,7 @@ class ServiceRuntime:
                 await asyncio.sleep(delay)
 
     async def _start_dependencies(self) -> None:
-        await self._until("database", lambda: self.db.run(upgrade, self.db.url, self.migrations, self.name))
+        await self._until("database", lambda: upgrade_in_child(self.db.url, self.migrations, self.name))
         self.nc = await connect_nats(self.settings.nats_url, name=f"grms-{self.name}")
         self._js = self.nc.jetstream(timeout=5.0)
         await self._until("stream", lambda: ensure_stream(self.jetstream(), self.name))
