@@ -36,6 +36,7 @@ __all__ = [
     "REPLICAS",
     "BudgetingClient",
     "CallContext",
+    "ComplaintsClient",
     "ReplicaClient",
     "ServiceClients",
     "retry_service_config",
@@ -62,6 +63,12 @@ _IDEMPOTENT = {
         for svc, (_, _, name) in _REPLICA_MODULES.items()
     },
 }
+_IDEMPOTENT["grms.complaints.v1.ComplaintsService"] += (
+    "GetComplaint",
+    "TrackComplaint",
+    "ListPublicComplaints",
+    "ListCategories",
+)
 
 
 def retry_service_config(service: str) -> str:
@@ -235,6 +242,48 @@ class ReplicaClient(_ServiceClient):
         return response.agency
 
 
+class ComplaintsClient(_ServiceClient):
+    """Complaints (LaporGub): the public intake and tracking, the handlers' lifecycle, the public list."""
+
+    def __init__(self, channel: grpc.aio.Channel, *, metrics: GatewayMetrics) -> None:
+        super().__init__("complaints", channel, metrics=metrics)
+        self.stub = complaints_service_pb2_grpc.ComplaintsServiceStub(channel)
+
+    async def call(self, method: str, request: Any, *, ctx: CallContext) -> Any:
+        """Call ComplaintsService/`method` with `request` (its generated message)."""
+        return await self._call(method, getattr(self.stub, method), request, ctx=ctx)
+
+    async def file(
+        self, request: complaints_service_pb2.FileComplaintRequest, *, ctx: CallContext
+    ) -> complaints_service_pb2.FileComplaintResponse:
+        """File a complaint (public); the answer holds the PIN, shown once. Never retried."""
+        return await self.call("FileComplaint", request, ctx=ctx)  # type: ignore[no-any-return]
+
+    async def track(
+        self, ticket_id: str, pin: str, *, ctx: CallContext
+    ) -> complaints_service_pb2.TrackComplaintResponse:
+        """Status and public replies with ticket and PIN; NOT_FOUND for either wrong."""
+        request = complaints_service_pb2.TrackComplaintRequest(ticket_id=ticket_id, pin=pin)
+        return await self.call("TrackComplaint", request, ctx=ctx)  # type: ignore[no-any-return]
+
+    async def list_public(
+        self, request: complaints_service_pb2.ListPublicComplaintsRequest, *, ctx: CallContext
+    ) -> complaints_service_pb2.ListPublicComplaintsResponse:
+        """One page of public, redacted complaints (never confidential ones)."""
+        return await self.call("ListPublicComplaints", request, ctx=ctx)  # type: ignore[no-any-return]
+
+    async def categories(self, *, ctx: CallContext) -> list[complaints_service_pb2.Category]:
+        """The configured complaint categories (the Open311 services)."""
+        response = await self.call("ListCategories", complaints_service_pb2.ListCategoriesRequest(), ctx=ctx)
+        return list(response.categories)
+
+    async def agencies(self, government: str, *, ctx: CallContext) -> list[agency_pb2.Agency]:
+        """This service's copy of a government's agencies (up to 500)."""
+        request = complaints_service_pb2.ListAgenciesRequest(government_code=government, page=_page(500, ""))
+        response = await self.call("ListAgencies", request, ctx=ctx)
+        return list(response.agencies)
+
+
 class ServiceClients:
     """The channels to all six services and their typed clients; built and closed by the lifespan."""
 
@@ -257,6 +306,7 @@ class ServiceClients:
         self.replicas: dict[str, ReplicaClient] = {
             service: ReplicaClient(service, self.channels[service], metrics=metrics) for service in REPLICAS
         }
+        self.complaints = ComplaintsClient(self.channels["complaints"], metrics=metrics)
 
     def context(self, token: str | None) -> CallContext:
         """A fresh per-request context with the configured deadline."""

@@ -45,7 +45,8 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Se
     db = Database(settings.database_url_for(SERVICE))
     uow = unit_of_work_factory(db, clock)
     replica = ReferenceReplica(db, reference, clock)
-    api = ComplaintsApi(db, uow, policy_from(settings), replica)
+    categories = [c.to_domain() for c in settings.categories]
+    api = ComplaintsApi(db, uow, policy_from(settings), replica, categories)
     scheduler = SlaScheduler(uow, run=db.run, interval=settings.sla_scan_interval, batch=settings.sla_scan_batch)
     name = complaints_service_pb2.DESCRIPTOR.services_by_name["ComplaintsService"].full_name
     return ServiceRuntime(

@@ -7,7 +7,9 @@ import datetime as dt
 from grms_kit.settings import ServiceSettings, service_config
 from pydantic import BaseModel, Field
 
-__all__ = ["CUTI_BERSAMA_2025", "Settings", "SlaCategory"]
+from grms_complaints.domain.categories import DEFAULT_CATEGORIES, Category
+
+__all__ = ["CUTI_BERSAMA_2025", "CategoryConfig", "Settings", "SlaCategory"]
 
 # Cuti bersama 2025 (SKB 3 Menteri on national holidays and collective leave for 2025):
 # collective leave days are not public holidays, so the `holidays` package does not list them.
@@ -36,11 +38,41 @@ class SlaCategory(BaseModel):
     requires_field_check: bool = False
 
 
+class CategoryConfig(BaseModel):
+    """One complaint category (an Open311 service); see grms_complaints.domain.categories."""
+
+    code: str = Field(pattern=r"^[a-z0-9][a-z0-9_.\-]{0,59}$")
+    name: str = Field(min_length=2, max_length=200)
+    name_en: str = Field(min_length=2, max_length=200)
+    description: str = Field("", max_length=1000)
+    group: str = Field("", max_length=60)
+    keywords: list[str] = Field(default_factory=list)
+
+    def to_domain(self) -> Category:
+        """The domain category."""
+        return Category(self.code, self.name, self.name_en, self.description, self.group, tuple(self.keywords))
+
+
+def _default_categories() -> list[CategoryConfig]:
+    return [
+        CategoryConfig(
+            code=c.code,
+            name=c.name,
+            name_en=c.name_en,
+            description=c.description,
+            group=c.group,
+            keywords=list(c.keywords),
+        )
+        for c in DEFAULT_CATEGORIES
+    ]
+
+
 class Settings(ServiceSettings):
     """GRMS_COMPLAINTS_DATABASE_URL, GRMS_COMPLAINTS_GRPC_HOST, GRMS_COMPLAINTS_GRPC_PORT, …
 
     GRMS_COMPLAINTS_CUTI_BERSAMA is a JSON list of dates; GRMS_COMPLAINTS_SLA_CATEGORIES a
-    JSON object of category code → SlaCategory.
+    JSON object of category code → SlaCategory; GRMS_COMPLAINTS_CATEGORIES a JSON list of
+    CategoryConfig, the categories citizens choose from (default: DEFAULT_CATEGORIES).
     """
 
     model_config = service_config("complaints")
@@ -50,3 +82,4 @@ class Settings(ServiceSettings):
     sla_scan_batch: int = Field(200, ge=1, le=5000)
     cuti_bersama: list[dt.date] = Field(default_factory=lambda: list(CUTI_BERSAMA_2025))
     sla_categories: dict[str, SlaCategory] = Field(default_factory=dict)
+    categories: list[CategoryConfig] = Field(default_factory=_default_categories, min_length=1)

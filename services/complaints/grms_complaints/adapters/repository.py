@@ -6,9 +6,10 @@ import datetime as dt
 from typing import Any
 
 from grms_kit.clock import Clock
-from grms_kit.errors import Conflict
+from grms_kit.errors import Conflict, InvalidArgument
+from grms_kit.paging import Page
 from grms_reference.tables import ReferenceTables
-from sqlalchemy import insert, select, update
+from sqlalchemy import and_, false, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from grms_complaints.adapters.tables import (
@@ -36,6 +37,7 @@ from grms_complaints.domain.model import (
     Status,
 )
 from grms_complaints.domain.sla import Deadline, DeadlineKind
+from grms_complaints.service_layer.ports import PublicQuery, PublicRecord
 
 __all__ = ["SqlAgencyDirectory", "SqlComplainantRepository", "SqlComplaintRepository"]
 
@@ -109,6 +111,99 @@ class SqlComplaintRepository:
             if row.ticket_id not in tickets:
                 tickets.append(row.ticket_id)
         return tickets[:limit]
+
+    def list_public(self, query: PublicQuery, page: Page) -> tuple[list[PublicRecord], str]:
+        """Non-confidential complaints, newest first, keyset-paged on (received_at, ticket_id).
+
+        `confidential = false` is part of the WHERE clause: a confidential row never leaves
+        the database on this path. Only public columns are selected (no PIN hash, no reporter_ref).
+        """
+        t = complaint_table
+        columns = (
+            t.c.ticket_id,
+            t.c.government_code,
+            t.c.complaint_class,
+            t.c.category_code,
+            t.c.status,
+            t.c.title,
+            t.c.description,
+            t.c.agency_code,
+            t.c.latitude,
+            t.c.longitude,
+            t.c.address,
+            t.c.anonymous,
+            t.c.received_at,
+            t.c.updated_at,
+        )
+        where = [t.c.confidential == false(), t.c.government_code == query.government_code]
+        if query.category_code:
+            where.append(t.c.category_code == query.category_code)
+        if query.statuses:
+            where.append(t.c.status.in_([s.value for s in query.statuses]))
+        if query.start is not None:
+            where.append(t.c.received_at >= query.start)
+        if query.end is not None:
+            where.append(t.c.received_at < query.end)
+        if query.ticket_ids:
+            where.append(t.c.ticket_id.in_(query.ticket_ids))
+        after = page.after()
+        if after:
+            stamp, _, ticket = after.partition("|")
+            try:
+                last = dt.datetime.fromisoformat(stamp)
+            except ValueError:
+                raise InvalidArgument.field("page.page_token", "is not a token this service issued") from None
+            where.append(or_(t.c.received_at < last, and_(t.c.received_at == last, t.c.ticket_id < ticket)))
+        statement = (
+            select(*columns)
+            .where(*where)
+            .order_by(t.c.received_at.desc(), t.c.ticket_id.desc())
+            .limit(page.limit() + 1)
+        )
+        rows = list(self.session.execute(statement))
+        rows, token = page.cut(rows, lambda r: f"{r.received_at.isoformat()}|{r.ticket_id}")
+        tickets = [r.ticket_id for r in rows]
+        replies: dict[str, list[Message]] = {ticket: [] for ticket in tickets}
+        due: dict[str, dt.datetime] = {}
+        if tickets:
+            m, d = complaint_message, sla_deadline
+            for r in self.session.execute(
+                select(m.c.ticket_id, m.c.text, m.c.agency_code, m.c.created_at)
+                .where(m.c.ticket_id.in_(tickets), m.c.kind == MessageKind.REPLY.value)
+                .order_by(m.c.ticket_id, m.c.seq)
+            ):
+                replies[r.ticket_id].append(Message(MessageKind.REPLY, r.text, "", r.agency_code, r.created_at))
+            for r in self.session.execute(
+                select(d.c.ticket_id, d.c.due_at).where(
+                    d.c.ticket_id.in_(tickets),
+                    d.c.kind == DeadlineKind.RESOLUTION.value,
+                    d.c.met_at.is_(None),
+                    d.c.cancelled_at.is_(None),
+                )
+            ):
+                due[r.ticket_id] = max(r.due_at, due.get(r.ticket_id, r.due_at))
+        records = [
+            PublicRecord(
+                ticket_id=r.ticket_id,
+                government_code=r.government_code,
+                complaint_class=ComplaintClass(r.complaint_class),
+                category_code=r.category_code,
+                status=Status(r.status),
+                title=r.title,
+                description=r.description,
+                agency_code=r.agency_code,
+                location=Location(latitude=r.latitude, longitude=r.longitude, address=r.address)
+                if r.latitude is not None or r.address
+                else None,
+                anonymous=r.anonymous,
+                received_at=r.received_at,
+                updated_at=r.updated_at,
+                resolve_due_at=due.get(r.ticket_id),
+                replies=tuple(replies[r.ticket_id]),
+            )
+            for r in rows
+        ]
+        return records, token
 
     def _write_children(self, complaint: Complaint) -> None:
         n_assign, n_msg, deadlines = self._stored[complaint.ticket_id]

@@ -12,7 +12,7 @@ import uuid
 
 from google.protobuf.message import Message as ProtoMessage
 from google.protobuf.timestamp_pb2 import Timestamp
-from grms.complaints.v1 import complaint_pb2, events_pb2
+from grms.complaints.v1 import complaint_pb2, complaints_service_pb2, events_pb2
 from grms_kit.errors import InvalidArgument
 
 from grms_complaints.domain.model import (
@@ -34,6 +34,7 @@ from grms_complaints.domain.model import (
 )
 from grms_complaints.domain.redaction import redact
 from grms_complaints.domain.sla import Deadline, DeadlineKind, minutes_between
+from grms_complaints.service_layer.ports import PublicRecord
 
 __all__ = [
     "CHANNELS",
@@ -46,6 +47,7 @@ __all__ = [
     "event_id_for",
     "event_to_message",
     "location_from_pb",
+    "public_complaint_to_pb",
     "ts",
 ]
 
@@ -160,6 +162,34 @@ def complaint_to_pb(c: Complaint) -> complaint_pb2.Complaint:
         update_time=ts(c.updated_at),
         version=c.version,
     )
+
+
+def public_complaint_to_pb(r: PublicRecord) -> complaints_service_pb2.PublicComplaint:
+    """The public view of a complaint, already redacted by the use case."""
+    out = complaints_service_pb2.PublicComplaint(
+        ticket_id=r.ticket_id,
+        government_code=r.government_code,
+        complaint_class=CLASSES[r.complaint_class],
+        category_code=r.category_code,
+        status=STATUSES[r.status],
+        title=r.title,
+        description=r.description,
+        agency_code=r.agency_code,
+        anonymous=r.anonymous,
+        receive_time=ts(r.received_at),
+        update_time=ts(r.updated_at),
+        resolve_due_time=ts(r.resolve_due_at),
+        replies=[
+            complaint_pb2.Reply(text=m.text, agency_code=m.agency_code, create_time=ts(m.created_at)) for m in r.replies
+        ],
+    )
+    if r.location is not None:
+        out.location.address = r.location.address
+        if r.location.latitude is not None and r.location.longitude is not None:
+            out.location.point.CopyFrom(
+                complaint_pb2.GeoPoint(latitude=r.location.latitude, longitude=r.location.longitude)
+            )
+    return out
 
 
 def complainant_to_pb(c: Complainant) -> complaint_pb2.Complainant:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import datetime as dt
+from collections.abc import Callable, Sequence
 
 import grpc
 from grms.common.v1 import paging_pb2
 from grms.complaints.v1 import complaints_service_pb2 as pb
 from grms.complaints.v1 import complaints_service_pb2_grpc as pb_grpc
 from grms_kit.db import Database
+from grms_kit.errors import InvalidArgument
 from grms_kit.identity import current_identity
 from grms_kit.paging import Page
 from grms_reference.replica import ReferenceReplica
@@ -22,12 +24,14 @@ from grms_complaints.adapters.wire import (
     complaint_to_pb,
     enum_from_pb,
     location_from_pb,
+    public_complaint_to_pb,
     ts,
 )
+from grms_complaints.domain.categories import DEFAULT_CATEGORIES, Category
 from grms_complaints.domain.model import Complainant, Complaint
 from grms_complaints.domain.sla import SlaPolicy
 from grms_complaints.service_layer import handlers
-from grms_complaints.service_layer.ports import UnitOfWork
+from grms_complaints.service_layer.ports import PublicQuery, UnitOfWork
 
 __all__ = ["ComplaintsApi"]
 
@@ -39,11 +43,20 @@ def _page(message: paging_pb2.PageRequest) -> Page:
 class ComplaintsApi(pb_grpc.ComplaintsServiceServicer):
     """grms.complaints.v1.ComplaintsService: the complaint use cases and the reference copy's queries."""
 
-    def __init__(self, db: Database, uow: Callable[[], UnitOfWork], sla: SlaPolicy, replica: ReferenceReplica) -> None:
+    def __init__(
+        self,
+        db: Database,
+        uow: Callable[[], UnitOfWork],
+        sla: SlaPolicy,
+        replica: ReferenceReplica,
+        categories: Sequence[Category] = DEFAULT_CATEGORIES,
+    ) -> None:
         self.db = db
         self.uow = uow
         self.sla = sla
         self.replica = replica
+        self.categories = tuple(categories)
+        self.category_codes = frozenset(c.code for c in self.categories)
 
     async def _staff(self, fn: Callable[..., Complaint], *args: object) -> Complaint:
         return await self.db.run(fn, *args, uow=self.uow(), actor=current_identity())
@@ -66,7 +79,9 @@ class ComplaintsApi(pb_grpc.ComplaintsServiceServicer):
             anonymous=request.anonymous,
             confidential=request.confidential,
         )
-        filed = await self.db.run(handlers.file_complaint, cmd, uow=self.uow(), sla=self.sla)
+        filed = await self.db.run(
+            handlers.file_complaint, cmd, uow=self.uow(), sla=self.sla, categories=self.category_codes
+        )
         return pb.FileComplaintResponse(
             ticket_id=filed.complaint.ticket_id,
             pin=filed.pin,
@@ -179,6 +194,44 @@ class ComplaintsApi(pb_grpc.ComplaintsServiceServicer):
             actor=current_identity(),
         )
         return pb.GetComplainantIdentityResponse(complainant=complainant_to_pb(complainant))
+
+    async def ListPublicComplaints(
+        self, request: pb.ListPublicComplaintsRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ListPublicComplaintsResponse:
+        by_number = {number: status for status, number in STATUSES.items()}
+        unknown = [s for s in request.statuses if s not in by_number]
+        if unknown:
+            raise InvalidArgument.field("statuses", "must be known statuses")
+        query = PublicQuery(
+            government_code=request.government_code.strip(),
+            category_code=request.category_code.strip(),
+            statuses=tuple(by_number[s] for s in request.statuses),
+            start=request.start_time.ToDatetime(dt.UTC) if request.HasField("start_time") else None,
+            end=request.end_time.ToDatetime(dt.UTC) if request.HasField("end_time") else None,
+            ticket_ids=tuple(request.ticket_ids),
+        )
+        records, token = await self.db.run(handlers.list_public_complaints, query, _page(request.page), uow=self.uow())
+        return pb.ListPublicComplaintsResponse(
+            complaints=[public_complaint_to_pb(r) for r in records],
+            page=paging_pb2.PageResponse(next_page_token=token),
+        )
+
+    async def ListCategories(
+        self, request: pb.ListCategoriesRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ListCategoriesResponse:
+        return pb.ListCategoriesResponse(
+            categories=[
+                pb.Category(
+                    code=c.code,
+                    name=c.name,
+                    name_en=c.name_en,
+                    description=c.description,
+                    group=c.group,
+                    keywords=list(c.keywords),
+                )
+                for c in self.categories
+            ]
+        )
 
     # The reference copy (budgeting's governments and agencies), answered by the replica.
 

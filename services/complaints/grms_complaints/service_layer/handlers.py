@@ -7,12 +7,14 @@ caller's government once the complaint is known. Citizens act with the ticket id
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
 from grms_kit.errors import Conflict, FailedPrecondition, FieldViolation, InvalidArgument, NotFound, PermissionDenied
 from grms_kit.identity import Identity, Role
+from grms_kit.paging import Page
 
 from grms_complaints.domain.model import (
     DUMMY_PIN_HASH,
@@ -32,7 +34,7 @@ from grms_complaints.domain.model import (
 )
 from grms_complaints.domain.redaction import redact
 from grms_complaints.domain.sla import SlaPolicy
-from grms_complaints.service_layer.ports import UnitOfWork
+from grms_complaints.service_layer.ports import PublicQuery, PublicRecord, UnitOfWork
 
 __all__ = [
     "AssignComplaint",
@@ -48,6 +50,7 @@ __all__ = [
     "file_complaint",
     "get_complainant_identity",
     "get_complaint",
+    "list_public_complaints",
     "reject_complaint",
     "reopen_complaint",
     "resolve_complaint",
@@ -65,6 +68,9 @@ OFFICERS = (Role.COMPLAINTS_OFFICER, Role.ADMIN)
 HANDLERS = (*OFFICERS, Role.AGENCY_HEAD)
 READERS = (*HANDLERS, Role.EXECUTIVE, Role.AUDITOR)
 _NOT_FOUND = "no complaint with this ticket and PIN"
+MAX_PUBLIC_TICKETS = 100
+# Three decimals of a degree: about 110 m, enough to find the pothole, not the house.
+PUBLIC_COORDINATE_DECIMALS = 3
 
 
 @dataclass(frozen=True)
@@ -130,9 +136,16 @@ class TrackedComplaint:
     replies: list[Message]
 
 
-def file_complaint(cmd: FileComplaint, *, uow: UnitOfWork, sla: SlaPolicy) -> FiledComplaint:
-    """Receive a complaint from any channel; open to the public (the gateway rate-limits it)."""
+def file_complaint(
+    cmd: FileComplaint, *, uow: UnitOfWork, sla: SlaPolicy, categories: Collection[str] | None = None
+) -> FiledComplaint:
+    """Receive a complaint from any channel; open to the public (the gateway rate-limits it).
+
+    With `categories`, the category code must be one of them (the configured category list).
+    """
     violations: list[FieldViolation] = []
+    if categories is not None and cmd.category_code.strip() not in categories:
+        violations.append(FieldViolation("category_code", "is not a complaint category of this service"))
     complainant: Complainant | None = None
     complaint: Complaint | None = None
     pin = new_pin()
@@ -231,6 +244,47 @@ def track_complaint(ticket_id: str, pin: str, *, uow: UnitOfWork) -> TrackedComp
         updated_at=complaint.updated_at,
         replies=[Message(m.kind, redact(m.text), "", m.agency_code, m.created_at) for m in complaint.replies],
     )
+
+
+def _public(record: PublicRecord) -> PublicRecord:
+    """Redact the free text; round the point; drop the location of an anonymous complaint."""
+    location = None
+    if record.location is not None and not record.anonymous:
+        lat, lon = record.location.latitude, record.location.longitude
+        location = dataclasses.replace(
+            record.location,
+            latitude=round(lat, PUBLIC_COORDINATE_DECIMALS) if lat is not None else None,
+            longitude=round(lon, PUBLIC_COORDINATE_DECIMALS) if lon is not None else None,
+            address=redact(record.location.address),
+        )
+    return dataclasses.replace(
+        record,
+        title=redact(record.title),
+        description=redact(record.description),
+        location=location,
+        replies=tuple(Message(m.kind, redact(m.text), "", m.agency_code, m.created_at) for m in record.replies),
+    )
+
+
+def list_public_complaints(query: PublicQuery, page: Page, *, uow: UnitOfWork) -> tuple[list[PublicRecord], str]:
+    """The public view of a government's complaints, newest first; open to anyone.
+
+    Confidential complaints are left out by the repository's query itself; what comes back
+    has its text redacted, its point rounded, and no location at all when anonymous.
+    """
+    violations: list[FieldViolation] = []
+    if not query.government_code.strip():
+        violations.append(FieldViolation("government_code", "is required"))
+    if len(query.ticket_ids) > MAX_PUBLIC_TICKETS:
+        violations.append(FieldViolation("ticket_ids", f"at most {MAX_PUBLIC_TICKETS}"))
+    if query.start and query.end and query.end <= query.start:
+        violations.append(FieldViolation("end_time", "must be after start_time"))
+    if violations:
+        raise InvalidArgument(violations)
+    tickets = tuple(t.strip().upper() for t in query.ticket_ids)
+    with uow:
+        records, token = uow.complaints.list_public(dataclasses.replace(query, ticket_ids=tickets), page)
+    return [_public(r) for r in records], token
 
 
 def verify_complaint(ticket_id: str, *, uow: UnitOfWork, actor: Identity) -> Complaint:

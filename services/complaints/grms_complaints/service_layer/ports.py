@@ -3,18 +3,54 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Protocol
 
 from grms_kit.clock import Clock
+from grms_kit.paging import Page
 
-from grms_complaints.domain.model import Complainant, Complaint
+from grms_complaints.domain.model import Complainant, Complaint, ComplaintClass, Location, Message, Status
 
 __all__ = [
     "AgencyDirectory",
     "ComplainantRepository",
     "ComplaintRepository",
+    "PublicQuery",
+    "PublicRecord",
     "UnitOfWork",
 ]
+
+
+@dataclass(frozen=True)
+class PublicQuery:
+    """Which public complaints to list: one government, optionally narrowed."""
+
+    government_code: str
+    category_code: str = ""
+    statuses: tuple[Status, ...] = ()
+    start: dt.datetime | None = None
+    end: dt.datetime | None = None
+    ticket_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class PublicRecord:
+    """The fields of a complaint that may be public: never identity, PIN hash or internal notes."""
+
+    ticket_id: str
+    government_code: str
+    complaint_class: ComplaintClass
+    category_code: str
+    status: Status
+    title: str
+    description: str
+    agency_code: str
+    location: Location | None
+    anonymous: bool
+    received_at: dt.datetime
+    updated_at: dt.datetime
+    resolve_due_at: dt.datetime | None
+    replies: tuple[Message, ...]
 
 
 class ComplaintRepository(Protocol):
@@ -24,6 +60,9 @@ class ComplaintRepository(Protocol):
     def get(self, ticket_id: str) -> Complaint | None: ...
     def save(self, complaint: Complaint) -> None: ...
     def due_for_sla(self, now: dt.datetime, limit: int) -> list[str]: ...
+    def list_public(self, query: PublicQuery, page: Page) -> tuple[list[PublicRecord], str]:
+        """Non-confidential complaints only, excluded in the query itself; newest first."""
+        ...
 
 
 class ComplainantRepository(Protocol):

@@ -1,0 +1,424 @@
+"""Open311 GeoReport v2 over the complaints service, in JSON and XML (DOMAIN §3.1).
+
+One jurisdiction, `jatengprov.go.id` (the Province of Central Java, region code 33); the
+services are the complaint categories the complaints service is configured with. Field and
+element names are the spec's. A service request id is our ticket id, and a token is the
+ticket id too: requests are created synchronously, so a token resolves at once.
+
+Privacy: GET answers come from ListPublicComplaints, which leaves confidential complaints
+out in its query (404 by id, absent from lists), redacts the text and drops the location of
+anonymous complaints; no personal field is ever part of a GeoReport request object. The
+first_name, last_name, email and phone of a POST become the complainant's identity, stored
+apart by the complaints service.
+
+Errors are the spec's list of {code, description} (`<errors><error>` in XML): 400 for a
+missing or invalid field or an unknown service_code, 403 for a missing or invalid api_key,
+404 for an unknown request, jurisdiction or format.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import xml.etree.ElementTree as ET
+from typing import Annotated, Any
+
+import grpc
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse, Response
+from grms.complaints.v1 import complaint_pb2
+from grms.complaints.v1 import complaints_service_pb2 as pb
+
+from grms_gateway.auth import API_KEY_TOKEN_TTL
+from grms_gateway.clients import CallContext
+from grms_gateway.errors import GRPC_TO_HTTP, UpstreamError
+from grms_gateway.i18n import WIB, translate
+from grms_gateway.schemas.complaints import enum_name, timestamp
+from grms_gateway.state import Gateway, get_gateway
+
+__all__ = ["GOVERNMENT_CODE", "JURISDICTION_ID", "router"]
+
+JURISDICTION_ID = "jatengprov.go.id"
+GOVERNMENT_CODE = "33"
+CHANGESET = "2026-11-24T00:00:00+07:00"
+SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
+DEFAULT_WINDOW = dt.timedelta(days=90)
+MAX_RESULTS = 1000
+MAX_DESCRIPTION = 4000
+CLOSED = frozenset({"resolved", "closed", "rejected"})
+XML = "application/xml; charset=utf-8"
+_URL = re.compile(r"^https?://[^\s<>\"]{1,490}$")
+
+router = APIRouter(prefix="/open311/v2", tags=["open311"])
+GatewayDep = Annotated[Gateway, Depends(get_gateway)]
+
+
+class Open311Error(Exception):
+    """An Open311 error answer: an HTTP status and the spec's list of {code, description}."""
+
+    def __init__(self, status: int, *descriptions: str) -> None:
+        super().__init__(f"{status}: {'; '.join(descriptions)}")
+        self.status = status
+        self.descriptions = descriptions or ("error",)
+
+
+def _format(fmt: str) -> str:
+    if fmt not in ("json", "xml"):
+        raise Open311Error(404, f"format {fmt!r} is not supported: use .json or .xml")
+    return fmt
+
+
+def _xml_value(parent: ET.Element, key: str, value: Any) -> None:
+    child = ET.SubElement(parent, key)
+    if isinstance(value, bool):
+        child.text = "true" if value else "false"
+    elif value is not None:
+        child.text = str(value)
+
+
+def _xml(root: str, item: str, items: list[dict[str, Any]]) -> bytes:
+    top = ET.Element(root)
+    for entry in items:
+        element = ET.SubElement(top, item)
+        for key, value in entry.items():
+            _xml_value(element, key, value)
+    return ET.tostring(top, encoding="utf-8", xml_declaration=True)
+
+
+def _answer(fmt: str, root: str, item: str, items: list[dict[str, Any]], status: int = 200) -> Response:
+    if fmt == "xml":
+        return Response(_xml(root, item, items), status_code=status, media_type=XML)
+    return JSONResponse(items, status_code=status)
+
+
+def _error_response(fmt: str, err: Open311Error) -> Response:
+    items = [{"code": err.status, "description": d} for d in err.descriptions]
+    return _answer(fmt if fmt in ("json", "xml") else "json", "errors", "error", items, status=err.status)
+
+
+def _from_upstream(err: UpstreamError) -> Open311Error:
+    status, _ = GRPC_TO_HTTP.get(err.code, (500, ""))
+    if err.code == grpc.StatusCode.INVALID_ARGUMENT:
+        return Open311Error(400, *([f"{v.field}: {v.description}" for v in err.violations] or [err.message]))
+    if err.code == grpc.StatusCode.NOT_FOUND:
+        return Open311Error(404, "not found")
+    if err.code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
+        return Open311Error(503, f"the {err.service} service is unavailable; try again shortly")
+    return Open311Error(status if status >= 400 else 500, "the request could not be completed")
+
+
+def _check_jurisdiction(value: str | None) -> None:
+    if value and value != JURISDICTION_ID:
+        raise Open311Error(404, f"jurisdiction_id {value!r} not found; this endpoint serves {JURISDICTION_ID}")
+
+
+def _iso(value: dt.datetime | None) -> str | None:
+    return value.astimezone(WIB).isoformat(timespec="seconds") if value else None
+
+
+def _parse_date(name: str, raw: str | None) -> dt.datetime | None:
+    if not raw:
+        return None
+    try:
+        value = dt.datetime.fromisoformat(raw.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise Open311Error(400, f"{name} must be an ISO 8601 date-time like 2026-11-24T08:00:00+07:00") from None
+    return value if value.tzinfo else value.replace(tzinfo=WIB)
+
+
+def _service(c: pb.Category) -> dict[str, Any]:
+    return {
+        "service_code": c.code,
+        "service_name": c.name,
+        "description": c.description,
+        "metadata": False,
+        "type": "realtime",
+        "keywords": ", ".join(c.keywords),
+        "group": c.group,
+    }
+
+
+def _status(value: int) -> str:
+    return enum_name(complaint_pb2.ComplaintStatus, value, "COMPLAINT_STATUS_")
+
+
+def _request_object(c: pb.PublicComplaint, services: dict[str, str], agencies: dict[str, str]) -> dict[str, Any]:
+    status = _status(c.status)
+    has_point = c.HasField("location") and c.location.HasField("point")
+    updated = timestamp(c.update_time)
+    return {
+        "service_request_id": c.ticket_id,
+        "status": "closed" if status in CLOSED else "open",
+        "status_notes": translate(f"complaint.status.{status}", "id"),
+        "service_name": services.get(c.category_code, c.category_code),
+        "service_code": c.category_code,
+        "description": c.description,
+        "agency_responsible": agencies.get(c.agency_code, c.agency_code),
+        "service_notice": "",
+        "requested_datetime": _iso(timestamp(c.receive_time)),
+        "updated_datetime": _iso(updated),
+        "expected_datetime": _iso(timestamp(c.resolve_due_time)),
+        "address": c.location.address if c.HasField("location") else "",
+        "address_id": "",
+        "zipcode": "",
+        "lat": c.location.point.latitude if has_point else None,
+        "long": c.location.point.longitude if has_point else None,
+        "media_url": "",
+    }
+
+
+async def _names(gateway: Gateway, ctx: CallContext) -> tuple[dict[str, str], dict[str, str]]:
+    complaints = gateway.clients.complaints
+    categories = await complaints.categories(ctx=ctx)
+    agencies = await complaints.agencies(GOVERNMENT_CODE, ctx=ctx)
+    return {c.code: c.name for c in categories}, {a.code: a.name for a in agencies}
+
+
+async def _public(gateway: Gateway, ctx: CallContext, request: pb.ListPublicComplaintsRequest) -> list[Any]:
+    out: list[Any] = []
+    token = ""
+    while len(out) < MAX_RESULTS:
+        request.page.page_size = 500
+        request.page.page_token = token
+        page = await gateway.clients.complaints.list_public(request, ctx=ctx)
+        out.extend(page.complaints)
+        token = page.page.next_page_token
+        if not token:
+            break
+    return out[:MAX_RESULTS]
+
+
+def _ctx(gateway: Gateway) -> CallContext:
+    return gateway.clients.context(None)
+
+
+@router.get("/discovery.{fmt}", summary="Open311 service discovery")
+async def discovery(fmt: str, request: Request) -> Response:
+    """Where the endpoint is and what it speaks."""
+    try:
+        fmt = _format(fmt)
+    except Open311Error as err:
+        return _error_response(fmt, err)
+    url = str(request.base_url).rstrip("/") + "/open311/v2"
+    endpoint = {
+        "specification": SPECIFICATION,
+        "url": url,
+        "changeset": CHANGESET,
+        "type": "production",
+        "formats": ["text/xml", "application/json"],
+    }
+    body = {
+        "changeset": CHANGESET,
+        "contact": "LaporGub! — Pemerintah Provinsi Jawa Tengah",
+        "key_service": "API keys are issued by the GRMS administrators of the jurisdiction.",
+        "endpoints": [endpoint],
+    }
+    if fmt == "json":
+        return JSONResponse(body)
+    root = ET.Element("discovery")
+    for key in ("changeset", "contact", "key_service"):
+        _xml_value(root, key, body[key])
+    endpoints = ET.SubElement(root, "endpoints")
+    element = ET.SubElement(endpoints, "endpoint")
+    for key in ("specification", "url", "changeset", "type"):
+        _xml_value(element, key, endpoint[key])
+    formats = ET.SubElement(element, "formats")
+    for value in endpoint["formats"]:
+        _xml_value(formats, "format", value)
+    return Response(ET.tostring(root, encoding="utf-8", xml_declaration=True), media_type=XML)
+
+
+@router.get("/services.{fmt}", summary="Open311 service list (the complaint categories)")
+async def services(fmt: str, request: Request, gateway: GatewayDep) -> Response:
+    try:
+        fmt = _format(fmt)
+        _check_jurisdiction(request.query_params.get("jurisdiction_id"))
+        categories = await gateway.clients.complaints.categories(ctx=_ctx(gateway))
+        return _answer(fmt, "services", "service", [_service(c) for c in categories])
+    except UpstreamError as err:
+        return _error_response(fmt, _from_upstream(err))
+    except Open311Error as err:
+        return _error_response(fmt, err)
+
+
+@router.get("/services/{service_code}.{fmt}", summary="Open311 service definition")
+async def service_definition(service_code: str, fmt: str, request: Request, gateway: GatewayDep) -> Response:
+    """Our services define no extra attributes (metadata is false for each)."""
+    try:
+        fmt = _format(fmt)
+        _check_jurisdiction(request.query_params.get("jurisdiction_id"))
+        categories = await gateway.clients.complaints.categories(ctx=_ctx(gateway))
+        if service_code not in {c.code for c in categories}:
+            raise Open311Error(404, f"service_code {service_code!r} not found")
+    except UpstreamError as err:
+        return _error_response(fmt, _from_upstream(err))
+    except Open311Error as err:
+        return _error_response(fmt, err)
+    if fmt == "json":
+        return JSONResponse({"service_code": service_code, "attributes": []})
+    root = ET.Element("service_definition")
+    _xml_value(root, "service_code", service_code)
+    ET.SubElement(root, "attributes")
+    return Response(ET.tostring(root, encoding="utf-8", xml_declaration=True), media_type=XML)
+
+
+@router.get("/requests.{fmt}", summary="Open311 service requests (public; never confidential ones)")
+async def get_requests(fmt: str, request: Request, gateway: GatewayDep) -> Response:
+    """Filters: service_request_id (comma list; the others are then ignored), service_code,
+    start_date, end_date (default: the last 90 days), status (open, closed); at most 1000."""
+    q = request.query_params
+    try:
+        fmt = _format(fmt)
+        _check_jurisdiction(q.get("jurisdiction_id"))
+        query = pb.ListPublicComplaintsRequest(government_code=GOVERNMENT_CODE)
+        ids = [i.strip() for i in (q.get("service_request_id") or "").split(",") if i.strip()]
+        if ids:
+            if len(ids) > 100:
+                raise Open311Error(400, "service_request_id: at most 100 ids")
+            query.ticket_ids.extend(ids)
+        else:
+            query.category_code = (q.get("service_code") or "").strip()
+            start = _parse_date("start_date", q.get("start_date"))
+            end = _parse_date("end_date", q.get("end_date"))
+            if start is None and end is None:
+                start = dt.datetime.now(dt.UTC) - DEFAULT_WINDOW
+            if start is not None:
+                query.start_time.FromDatetime(start.astimezone(dt.UTC))
+            if end is not None:
+                query.end_time.FromDatetime(end.astimezone(dt.UTC))
+            wanted = {s.strip() for s in (q.get("status") or "").split(",") if s.strip()}
+            if wanted - {"open", "closed"}:
+                raise Open311Error(400, "status must be open, closed or both (comma-separated)")
+            if wanted == {"open"} or wanted == {"closed"}:
+                closed = "closed" in wanted
+                query.statuses.extend(
+                    complaint_pb2.ComplaintStatus.Value(f"COMPLAINT_STATUS_{name.upper()}")
+                    for name in ("received", "verified", "assigned", "in_progress", "responded", *CLOSED)
+                    if (name in CLOSED) == closed
+                )
+        ctx = _ctx(gateway)
+        found = await _public(gateway, ctx, query)
+        services_by_code, agencies = await _names(gateway, ctx)
+        items = [_request_object(c, services_by_code, agencies) for c in found]
+        return _answer(fmt, "service_requests", "request", items)
+    except UpstreamError as err:
+        return _error_response(fmt, _from_upstream(err))
+    except Open311Error as err:
+        return _error_response(fmt, err)
+
+
+@router.get("/requests/{service_request_id}.{fmt}", summary="Open311 one service request")
+async def get_request(service_request_id: str, fmt: str, request: Request, gateway: GatewayDep) -> Response:
+    """404 for an unknown id, and for a confidential complaint, which is not public."""
+    try:
+        fmt = _format(fmt)
+        _check_jurisdiction(request.query_params.get("jurisdiction_id"))
+        ctx = _ctx(gateway)
+        query = pb.ListPublicComplaintsRequest(government_code=GOVERNMENT_CODE, ticket_ids=[service_request_id])
+        found = await _public(gateway, ctx, query)
+        if not found:
+            raise Open311Error(404, f"service request {service_request_id!r} not found")
+        services_by_code, agencies = await _names(gateway, ctx)
+        return _answer(fmt, "service_requests", "request", [_request_object(found[0], services_by_code, agencies)])
+    except UpstreamError as err:
+        return _error_response(fmt, _from_upstream(err))
+    except Open311Error as err:
+        return _error_response(fmt, err)
+
+
+@router.get("/tokens/{token}.{fmt}", summary="Open311 service request id for a token")
+async def get_token(token: str, fmt: str, request: Request, gateway: GatewayDep) -> Response:
+    """Requests are created at once, so a token (the ticket id) resolves immediately."""
+    try:
+        fmt = _format(fmt)
+        _check_jurisdiction(request.query_params.get("jurisdiction_id"))
+        query = pb.ListPublicComplaintsRequest(government_code=GOVERNMENT_CODE, ticket_ids=[token])
+        found = await _public(gateway, _ctx(gateway), query)
+        if not found:
+            raise Open311Error(404, f"token {token!r} not found")
+        return _answer(fmt, "service_requests", "request", [{"service_request_id": found[0].ticket_id, "token": token}])
+    except UpstreamError as err:
+        return _error_response(fmt, _from_upstream(err))
+    except Open311Error as err:
+        return _error_response(fmt, err)
+
+
+def _title(service_name: str, description: str) -> str:
+    first = " ".join(description.split())
+    if len(first) > 80:
+        first = first[:80].rsplit(" ", 1)[0] + "…"
+    return f"{service_name}: {first}"[:200]
+
+
+@router.post("/requests.{fmt}", summary="Open311 create a service request (api_key required)")
+async def post_request(fmt: str, request: Request, gateway: GatewayDep) -> Response:
+    """Form-encoded, as the spec says: api_key, service_code, lat+long or address_string,
+    description, media_url, attribute[CODE], first_name, last_name, email, phone."""
+    try:
+        fmt = _format(fmt)
+        form = await request.form()
+        values = {k: v for k, v in form.items() if isinstance(v, str)}
+        _check_jurisdiction(values.get("jurisdiction_id"))
+        key = await gateway.accounts.verify_api_key(values.get("api_key", "")) if values.get("api_key") else None
+        if key is None:
+            raise Open311Error(403, "api_key is missing or invalid")
+        ctx = gateway.clients.context(gateway.codec.issue(key.identity(), ttl=API_KEY_TOKEN_TTL))
+        problems: list[str] = []
+        service_code = values.get("service_code", "").strip()
+        categories = {c.code: c for c in await gateway.clients.complaints.categories(ctx=ctx)}
+        if not service_code:
+            problems.append("service_code is required")
+        elif service_code not in categories:
+            problems.append(f"service_code {service_code!r} is not a known service")
+        description = values.get("description", "").strip()
+        if not description:
+            problems.append("description is required")
+        elif len(description) > MAX_DESCRIPTION:
+            problems.append(f"description must be at most {MAX_DESCRIPTION} characters")
+        lat_raw, long_raw = values.get("lat", "").strip(), values.get("long", "").strip()
+        address = values.get("address_string", "").strip()
+        lat = lon = None
+        if lat_raw or long_raw:
+            try:
+                lat, lon = float(lat_raw), float(long_raw)
+            except ValueError:
+                problems.append("lat and long must both be decimal degrees (WGS84)")
+        elif not address:
+            problems.append("a location is required: lat and long, or address_string")
+        attributes = [k for k in values if k.startswith("attribute[")]
+        if attributes:
+            problems.append(f"{service_code or 'this service'} defines no attributes: {', '.join(attributes)}")
+        media_url = values.get("media_url", "").strip()
+        if media_url and not _URL.match(media_url):
+            problems.append("media_url must be an http(s) URL")
+        if problems:
+            raise Open311Error(400, *problems)
+        text = description + (f"\n\nLampiran: {media_url}" if media_url else "")
+        filed = pb.FileComplaintRequest(
+            government_code=GOVERNMENT_CODE,
+            complaint_class=complaint_pb2.COMPLAINT_CLASS_PENGADUAN,
+            category_code=service_code,
+            channel=complaint_pb2.COMPLAINT_CHANNEL_APP,
+            title=_title(categories[service_code].name, description),
+            description=text,
+            complainant=complaint_pb2.Complainant(
+                name=" ".join(f"{values.get('first_name', '')} {values.get('last_name', '')}".split()),
+                phone=values.get("phone", "").strip(),
+                email=values.get("email", "").strip(),
+            ),
+        )
+        filed.location.address = address
+        if lat is not None and lon is not None:
+            filed.location.point.latitude = lat
+            filed.location.point.longitude = lon
+        answer = await gateway.clients.complaints.file(filed, ctx=ctx)
+    except UpstreamError as err:
+        return _error_response(fmt, _from_upstream(err))
+    except Open311Error as err:
+        return _error_response(fmt, err)
+    notice = (
+        f"Tiket {answer.ticket_id}, PIN {answer.pin}. Simpan keduanya: PIN hanya ditampilkan sekali "
+        "dan diperlukan untuk melacak pengaduan di /pengaduan/lacak."
+    )
+    item = {"service_request_id": answer.ticket_id, "service_notice": notice, "account_id": ""}
+    return _answer(fmt, "service_requests", "request", [item], status=201)

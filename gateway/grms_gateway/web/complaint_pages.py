@@ -1,0 +1,125 @@
+"""Public complaint pages: /pengaduan (file a complaint) and /pengaduan/lacak (track it with ticket and PIN).
+
+Server-rendered forms posting to themselves; no script and no external asset. The ticket and
+PIN are shown once, on the answer to the POST, which no cache may keep (Cache-Control:
+no-store); tracking posts ticket and PIN in the body, never in the URL (ASVS 14.2.1).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import grpc
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse
+from grms.complaints.v1 import complaint_pb2
+from grms.complaints.v1 import complaints_service_pb2 as pb
+from grms_kit.errors import FieldViolation
+
+from grms_gateway.errors import UpstreamError
+from grms_gateway.schemas.complaints import tracked_out
+from grms_gateway.state import Gateway, get_gateway
+from grms_gateway.web.pages import DEFAULT_GOVERNMENT, render
+
+__all__ = ["router"]
+
+router = APIRouter(include_in_schema=False)
+GatewayDep = Annotated[Gateway, Depends(get_gateway)]
+CLASSES = ("pengaduan", "aspirasi", "permintaan_informasi")
+_FIELDS = ("complaint_class", "category_code", "title", "description", "address", "name", "nik", "phone", "email")
+_NO_STORE = {"Cache-Control": "no-store"}
+
+
+def _down(err: UpstreamError) -> bool:
+    return err.code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED)
+
+
+async def _form_page(
+    request: Request, gateway: GatewayDep, values: dict[str, str], errors: list[FieldViolation], status_code: int
+) -> HTMLResponse:
+    unavailable = False
+    categories: list[pb.Category] = []
+    try:
+        categories = await gateway.clients.complaints.categories(ctx=gateway.clients.context(None))
+    except UpstreamError as err:
+        if not _down(err):
+            raise
+        unavailable, status_code = True, 503
+    context: dict[str, Any] = {
+        "categories": categories,
+        "classes": CLASSES,
+        "values": values,
+        "errors": errors,
+        "unavailable": unavailable,
+    }
+    return render(request, gateway, "complaint_form.html", context, status_code=status_code)
+
+
+@router.get("/pengaduan", response_class=HTMLResponse)
+async def complaint_form(request: Request, gateway: GatewayDep) -> HTMLResponse:
+    """The form to file a complaint."""
+    return await _form_page(request, gateway, {}, [], 200)
+
+
+@router.post("/pengaduan", response_class=HTMLResponse)
+async def file_complaint(request: Request, gateway: GatewayDep) -> HTMLResponse:
+    """File the complaint; show ticket and PIN once, or the form again with what is wrong."""
+    form = await request.form()
+    values = {k: str(form.get(k, "")).strip() for k in _FIELDS}
+    complaint_class = values["complaint_class"] if values["complaint_class"] in CLASSES else "pengaduan"
+    filed = pb.FileComplaintRequest(
+        government_code=DEFAULT_GOVERNMENT,
+        complaint_class=complaint_pb2.ComplaintClass.Value(f"COMPLAINT_CLASS_{complaint_class.upper()}"),
+        category_code=values["category_code"],
+        channel=complaint_pb2.COMPLAINT_CHANNEL_WEB,
+        title=values["title"],
+        description=values["description"],
+        complainant=complaint_pb2.Complainant(
+            name=values["name"], nik=values["nik"], phone=values["phone"], email=values["email"]
+        ),
+        anonymous=form.get("anonymous") == "on",
+        confidential=form.get("confidential") == "on",
+    )
+    if values["address"]:
+        filed.location.address = values["address"]
+    try:
+        answer = await gateway.clients.complaints.file(filed, ctx=gateway.clients.context(None))
+    except UpstreamError as err:
+        if err.code == grpc.StatusCode.INVALID_ARGUMENT:
+            errors = err.violations or [FieldViolation("", err.message)]
+            return await _form_page(request, gateway, values, errors, 400)
+        if _down(err):
+            return await _form_page(request, gateway, values, [], 503)
+        raise
+    response = render(request, gateway, "complaint_filed.html", {"ticket_id": answer.ticket_id, "pin": answer.pin})
+    response.headers.update(_NO_STORE)
+    return response
+
+
+@router.get("/pengaduan/lacak", response_class=HTMLResponse)
+async def track_form(request: Request, gateway: GatewayDep) -> HTMLResponse:
+    """The form to track a complaint."""
+    return render(request, gateway, "complaint_track.html", {"tracked": None, "not_found": False, "ticket_id": ""})
+
+
+@router.post("/pengaduan/lacak", response_class=HTMLResponse)
+async def track(request: Request, gateway: GatewayDep) -> HTMLResponse:
+    """Status and public replies for ticket and PIN; the same answer for a wrong PIN as for an unknown ticket."""
+    form = await request.form()
+    ticket_id = str(form.get("ticket_id", "")).strip()[:40]
+    pin = str(form.get("pin", "")).strip()[:40]
+    context: dict[str, Any] = {"tracked": None, "not_found": False, "unavailable": False, "ticket_id": ticket_id}
+    status_code = 200
+    try:
+        answer = await gateway.clients.complaints.track(ticket_id, pin, ctx=gateway.clients.context(None))
+        context["tracked"] = tracked_out(answer)
+    except UpstreamError as err:
+        if err.code in (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.INVALID_ARGUMENT):
+            context["not_found"], status_code = True, 404
+        elif _down(err):
+            context["unavailable"], status_code = True, 503
+        else:
+            raise
+    response = render(request, gateway, "complaint_track.html", context, status_code=status_code)
+    response.headers.update(_NO_STORE)
+    return response

@@ -1,0 +1,606 @@
+"""Complaints through the gateway, against the REAL complaints service in-process (SQLite and PostgreSQL).
+
+The whole path is real: httpx → FastAPI app → gRPC → ComplaintsService → SQL, with the
+reference copy fed by budgeting's facts over a real NATS. Budgeting and the other services
+are conftest's fakes. Covers the JSON API (public and staff), Open311 GeoReport v2 in JSON
+and XML with its errors, the public web pages, the leak test of issue #3 and a browser test.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import os
+import threading
+import uuid
+import xml.etree.ElementTree as ET
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import nats
+import pytest
+import uvicorn
+from grms.budgeting.v1 import agency_pb2, government_pb2
+from grms.budgeting.v1 import events_pb2 as budgeting_events
+from grms.complaints.v1 import complaints_service_pb2 as pb
+from grms.complaints.v1 import complaints_service_pb2_grpc as pb_grpc
+from grms_complaints import bootstrap
+from grms_complaints.config import Settings as ComplaintsSettings
+from grms_gateway import accounts
+from grms_gateway.__main__ import bind
+from grms_gateway.app import create_app
+from grms_gateway.config import GatewaySettings
+from grms_kit.events import Envelope
+from grms_kit.identity import Role
+from grms_kit.messaging import ensure_stream
+from grms_kit.testing import NatsServer, free_port
+
+from .conftest import TEST_SECRET, FakeSuite, start_suite
+
+PROBLEM = "application/problem+json"
+AGENCY = "DINKES"
+LoginAs = Callable[..., Any]
+
+
+async def _publish_budgeting_facts(url: str) -> None:
+    """What budgeting publishes: the province and one agency (fresh ids, so never de-duplicated)."""
+    nc = await nats.connect(url)
+    js = nc.jetstream()
+    await ensure_stream(js, "budgeting")
+    facts = [
+        budgeting_events.GovernmentRegistered(
+            government=government_pb2.Government(code="33", name="Provinsi Jawa Tengah")
+        ),
+        budgeting_events.AgencyRegistered(
+            agency=agency_pb2.Agency(government_code="33", code=AGENCY, name="Dinas Kesehatan", version=1)
+        ),
+    ]
+    for fact in facts:
+        envelope = Envelope.wrap(
+            fact, source="grms-budgeting", government="33", time=dt.datetime.now(dt.UTC), event_id=str(uuid.uuid4())
+        )
+        await js.publish(envelope.subject, envelope.payload, headers=envelope.headers())
+    await nc.close()
+
+
+async def start_complaints(database_url: str, nats_url: str, var_dir: Path) -> tuple[int, asyncio.Event, Any]:
+    """The real complaints service on a free port, its reference copy holding Central Java and DINKES."""
+    import grpc
+
+    settings = ComplaintsSettings(
+        database_url=database_url, grpc_port=free_port(), nats_url=nats_url, auth_secret=TEST_SECRET, var_dir=var_dir
+    )
+    runtime = bootstrap.build(settings)
+    stop = asyncio.Event()
+    task = asyncio.create_task(runtime.run(stop))
+    await asyncio.wait_for(runtime.ready.wait(), 30)
+    await _publish_budgeting_facts(nats_url)
+    async with grpc.aio.insecure_channel(settings.grpc_address) as channel:
+        stub = pb_grpc.ComplaintsServiceStub(channel)
+        for _ in range(200):
+            try:
+                await stub.GetAgency(pb.GetAgencyRequest(government_code="33", code=AGENCY), timeout=5)
+                break
+            except grpc.aio.AioRpcError:
+                await asyncio.sleep(0.05)
+        else:
+            raise AssertionError("the reference copy never received budgeting's agency")
+    return settings.grpc_port, stop, task
+
+
+def settings_for(suite: FakeSuite, complaints_port: int, var_dir: Path, **extra: Any) -> GatewaySettings:
+    ports = {f"{name}_grpc_port": suite.port(name) for name in suite.servers}
+    ports["complaints_grpc_port"] = complaints_port
+    return GatewaySettings(
+        auth_secret=TEST_SECRET, var_dir=var_dir, grpc_deadline=10.0, probe_timeout=1.0, **ports, **extra
+    )
+
+
+@pytest.fixture
+async def complaints_port(database_url: str, nats_server: NatsServer, tmp_path: Path) -> AsyncIterator[int]:
+    port, stop, task = await start_complaints(database_url, nats_server.url, tmp_path / "complaints")
+    yield port
+    stop.set()
+    await asyncio.wait_for(task, 30)
+
+
+@pytest.fixture
+def settings(suite: FakeSuite, complaints_port: int, tmp_path: Path) -> GatewaySettings:
+    """Overrides conftest's: the gateway talks to the real complaints service."""
+    return settings_for(suite, complaints_port, tmp_path / "var")
+
+
+def complaint_body(**changes: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "category_code": "jalan_rusak",
+        "title": "Jalan berlubang di Jl. Pemuda",
+        "description": "Lubang besar di depan kantor pos Semarang, sudah tiga minggu tidak diperbaiki.",
+        "location": {"latitude": -6.982634, "longitude": 110.409812, "address": "Jl. Pemuda, Semarang"},
+        "complainant": {"name": "Budi Santoso", "phone": "0812 2555 0101", "email": "budi@example.id"},
+    }
+    body.update(changes)
+    return body
+
+
+async def file(client: httpx.AsyncClient, **changes: Any) -> dict[str, Any]:
+    response = await client.post("/api/v1/complaints", json=complaint_body(**changes))
+    assert response.status_code == 201, response.text
+    return response.json()  # type: ignore[no-any-return]
+
+
+# The JSON API.
+
+
+async def test_file_track_and_handle_through_the_json_api(client: httpx.AsyncClient, login_as: LoginAs) -> None:
+    filed = await file(client)
+    ticket, pin = filed["ticket_id"], filed["pin"]
+    assert filed["status"] == "received" and len(ticket) == 16 and len(pin) == 8
+
+    tracked = await client.post("/api/v1/complaints/track", json={"ticket_id": ticket, "pin": pin})
+    assert tracked.status_code == 200
+    assert tracked.json()["status"] == "received" and tracked.json()["replies"] == []
+    wrong = await client.post("/api/v1/complaints/track", json={"ticket_id": ticket, "pin": "00000000"})
+    assert wrong.status_code == 404 and wrong.headers["content-type"] == PROBLEM
+
+    assert (await client.get(f"/api/v1/complaints/{ticket}")).status_code == 401
+    officer = await login_as("officer", [Role.COMPLAINTS_OFFICER])
+    head = await login_as("kadinkes", [Role.AGENCY_HEAD])
+    forbidden = await client.post(f"/api/v1/complaints/{ticket}/verify", headers=head)
+    assert forbidden.status_code == 403 and forbidden.headers["content-type"] == PROBLEM
+
+    base = f"/api/v1/complaints/{ticket}"
+    assert (await client.post(f"{base}/verify", headers=officer)).json()["status"] == "verified"
+    assigned = await client.post(f"{base}/assign", headers=officer, json={"agency_code": AGENCY})
+    assert assigned.json()["status"] == "assigned" and assigned.json()["agency_code"] == AGENCY
+    unknown_agency = await client.post(f"{base}/assign", headers=officer, json={"agency_code": "NOPE", "reason": "x"})
+    assert unknown_agency.status_code == 400 and unknown_agency.json()["code"] == "FAILED_PRECONDITION"
+    assert (await client.post(f"{base}/start", headers=head)).json()["status"] == "in_progress"
+    noted = await client.post(f"{base}/notes", headers=head, json={"text": "Tim UPT sudah ke lokasi"})
+    assert [n["text"] for n in noted.json()["notes"]] == ["Tim UPT sudah ke lokasi"]
+    responded = await client.post(
+        f"{base}/respond", headers=head, json={"text": "Sudah ditambal; hubungi 0812 2555 0101 bila belum."}
+    )
+    assert responded.json()["status"] == "responded"
+    resolved = await client.post(f"{base}/resolve", headers=officer)
+    assert resolved.json()["status"] == "resolved" and resolved.json()["first_response_minutes"] >= 0
+
+    tracked = (await client.post("/api/v1/complaints/track", json={"ticket_id": ticket, "pin": pin})).json()
+    assert tracked["status"] == "resolved" and tracked["agency_code"] == AGENCY
+    assert tracked["replies"][0]["text"] == "Sudah ditambal; hubungi [nomor telepon disembunyikan] bila belum."
+    assert "Tim UPT" not in str(tracked)
+
+    staff_view = (await client.get(base, headers=officer)).json()
+    assert staff_view["location"]["latitude"] == pytest.approx(-6.982634) and "complainant" not in staff_view
+
+    listed = (await client.get("/api/v1/public/complaints", params={"status": "resolved"})).json()
+    assert [c["ticket_id"] for c in listed["complaints"]] == [ticket]
+    public = listed["complaints"][0]
+    assert public["location"] == {"latitude": -6.983, "longitude": 110.41, "address": "Jl. Pemuda, Semarang"}
+    assert public["replies"][0]["text"].endswith("bila belum.") and "notes" not in public
+    assert (await client.get("/api/v1/public/complaints", params={"status": "received"})).json()["complaints"] == []
+
+    closed = await client.post(f"{base}/close", headers=officer)
+    assert closed.json()["status"] == "closed"
+    reopen = await client.post("/api/v1/complaints/reopen", json={"ticket_id": ticket, "pin": pin, "reason": "Belum"})
+    assert reopen.status_code == 400 and reopen.json()["code"] == "FAILED_PRECONDITION"
+
+
+async def test_reject_tighten_and_identity(client: httpx.AsyncClient, login_as: LoginAs) -> None:
+    officer = await login_as("officer", [Role.COMPLAINTS_OFFICER])
+    spam = await file(client, title="Promo pinjaman online murah")
+    rejected = await client.post(
+        f"/api/v1/complaints/{spam['ticket_id']}/reject", headers=officer, json={"reason": "spam", "note": "Iklan"}
+    )
+    assert rejected.json()["status"] == "rejected" and rejected.json()["rejection_reason"] == "spam"
+
+    filed = await file(client)
+    ticket = filed["ticket_id"]
+    assert ticket in {c["ticket_id"] for c in (await client.get("/api/v1/public/complaints")).json()["complaints"]}
+    tightened = await client.post(
+        f"/api/v1/complaints/{ticket}/confidentiality", headers=officer, json={"confidential": True}
+    )
+    assert tightened.json()["confidential"] is True
+    relax = await client.post(
+        f"/api/v1/complaints/{ticket}/confidentiality", headers=officer, json={"confidential": False}
+    )
+    assert relax.status_code == 403
+    assert ticket not in {c["ticket_id"] for c in (await client.get("/api/v1/public/complaints")).json()["complaints"]}
+
+    no_reason = await client.post(f"/api/v1/complaints/{ticket}/identity", headers=officer, json={})
+    assert no_reason.status_code == 422
+    identity = await client.post(
+        f"/api/v1/complaints/{ticket}/identity", headers=officer, json={"reason": "Klarifikasi lokasi lubang jalan"}
+    )
+    assert identity.json() == {"name": "Budi Santoso", "nik": "", "phone": "+6281225550101", "email": "budi@example.id"}
+    head = await login_as("kadinkes", [Role.AGENCY_HEAD])
+    denied = await client.post(
+        f"/api/v1/complaints/{ticket}/identity", headers=head, json={"reason": "Klarifikasi lokasi lubang jalan"}
+    )
+    assert denied.status_code == 403
+
+
+async def test_filing_errors_are_problems(client: httpx.AsyncClient) -> None:
+    response = await client.post(
+        "/api/v1/complaints", json=complaint_body(category_code="bukan_kategori", complainant={"name": "Budi"})
+    )
+    assert response.status_code == 400 and response.headers["content-type"] == PROBLEM
+    fields = {e["field"] for e in response.json()["errors"]}
+    assert {"category_code", "complainant.phone"} <= fields
+    extra = await client.post("/api/v1/complaints", json={**complaint_body(), "status": "resolved"})
+    assert extra.status_code == 422
+    categories = (await client.get("/api/v1/public/complaint-categories")).json()
+    assert "jalan_rusak" in {c["code"] for c in categories} and all(c["name"] and c["name_en"] for c in categories)
+
+
+# Open311 GeoReport v2.
+
+
+def _api_key(settings: GatewaySettings) -> str:
+    accounts.migrate(settings.accounts_database_url())
+    _, key = accounts.create_api_key(settings.accounts_database_url(), "aplikasi-warga", [Role.SERVICE], "33")
+    return key
+
+
+def _post_form(api_key: str, **changes: str) -> dict[str, str]:
+    form = {
+        "api_key": api_key,
+        "service_code": "penerangan_jalan",
+        "lat": "-7.005145",
+        "long": "110.438125",
+        "address_string": "Jl. Candi Raya, Semarang",
+        "description": "Lampu PJU mati di tikungan Jl. Candi Raya sejak seminggu.",
+        "media_url": "https://example.id/foto/pju.jpg",
+        "first_name": "Dewi",
+        "last_name": "Lestari",
+        "email": "dewi@example.id",
+        "phone": "081233334444",
+    }
+    form.update(changes)
+    return {k: v for k, v in form.items() if v is not None}
+
+
+async def test_open311_discovery_and_services(client: httpx.AsyncClient) -> None:
+    discovery = (await client.get("/open311/v2/discovery.json")).json()
+    assert discovery["endpoints"][0]["url"] == "http://gateway.test/open311/v2"
+    root = ET.fromstring((await client.get("/open311/v2/discovery.xml")).content)
+    assert root.tag == "discovery" and root.find("endpoints/endpoint/formats/format") is not None
+
+    services = (await client.get("/open311/v2/services.json")).json()
+    road = next(s for s in services if s["service_code"] == "jalan_rusak")
+    assert set(road) == {"service_code", "service_name", "description", "metadata", "type", "keywords", "group"}
+    assert road["type"] == "realtime" and road["metadata"] is False
+    xml = await client.get("/open311/v2/services.xml")
+    assert xml.headers["content-type"].startswith("application/xml")
+    root = ET.fromstring(xml.content)
+    assert root.tag == "services" and {e.tag for e in root} == {"service"}
+    assert {e.findtext("service_code") for e in root} == {s["service_code"] for s in services}
+
+    definition = (await client.get("/open311/v2/services/jalan_rusak.json")).json()
+    assert definition == {"service_code": "jalan_rusak", "attributes": []}
+    root = ET.fromstring((await client.get("/open311/v2/services/jalan_rusak.xml")).content)
+    assert root.tag == "service_definition" and root.find("attributes") is not None
+    missing = await client.get("/open311/v2/services/nope.json")
+    assert missing.status_code == 404 and missing.json()[0]["code"] == 404
+    wrong = await client.get("/open311/v2/services.json", params={"jurisdiction_id": "jakarta.go.id"})
+    assert wrong.status_code == 404
+
+
+async def test_open311_post_then_get_in_json_and_xml(client: httpx.AsyncClient, settings: GatewaySettings) -> None:
+    key = _api_key(settings)
+    posted = await client.post("/open311/v2/requests.json", data=_post_form(key))
+    assert posted.status_code == 201, posted.text
+    [created] = posted.json()
+    ticket = created["service_request_id"]
+    assert (
+        set(created) == {"service_request_id", "service_notice", "account_id"} and ticket in created["service_notice"]
+    )
+
+    [one] = (await client.get(f"/open311/v2/requests/{ticket}.json")).json()
+    assert one["service_request_id"] == ticket and one["status"] == "open" and one["service_code"] == "penerangan_jalan"
+    assert one["status_notes"] == "Diterima, menunggu verifikasi" and one["service_name"] == "Penerangan jalan umum"
+    assert one["lat"] == -7.005 and one["long"] == 110.438 and one["address"] == "Jl. Candi Raya, Semarang"
+    assert one["requested_datetime"].endswith("+07:00") and one["expected_datetime"].endswith("+07:00")
+    assert one["expected_datetime"] > one["requested_datetime"]  # the SLA's resolution deadline
+    assert "Lampiran: https://example.id/foto/pju.jpg" in one["description"]
+    for personal in ("Dewi", "Lestari", "dewi@example.id", "081233334444", "+6281233334444"):
+        assert personal not in str(one)
+
+    xml = await client.get("/open311/v2/requests.xml")
+    root = ET.fromstring(xml.content)
+    assert root.tag == "service_requests" and [e.tag for e in root] == ["request"]
+    assert root.findtext("request/service_request_id") == ticket and root.findtext("request/status") == "open"
+    assert (
+        ET.fromstring((await client.get(f"/open311/v2/requests/{ticket}.xml")).content).findtext("request/service_code")
+        == "penerangan_jalan"
+    )
+
+    assert (await client.get("/open311/v2/requests.json", params={"status": "closed"})).json() == []
+    assert len((await client.get("/open311/v2/requests.json", params={"status": "open"})).json()) == 1
+    assert (await client.get("/open311/v2/requests.json", params={"service_code": "jalan_rusak"})).json() == []
+    future = (dt.datetime.now(dt.UTC) + dt.timedelta(days=1)).isoformat()
+    assert (await client.get("/open311/v2/requests.json", params={"start_date": future})).json() == []
+
+    token = (await client.get(f"/open311/v2/tokens/{ticket}.json")).json()
+    assert token == [{"service_request_id": ticket, "token": ticket}]
+    root = ET.fromstring((await client.get(f"/open311/v2/tokens/{ticket}.xml")).content)
+    assert root.tag == "service_requests" and root.findtext("request/token") == ticket
+
+
+async def test_open311_errors_in_the_spec_format(client: httpx.AsyncClient, settings: GatewaySettings) -> None:
+    key = _api_key(settings)
+    no_description = await client.post("/open311/v2/requests.json", data=_post_form(key, description=""))
+    assert no_description.status_code == 400
+    errors = no_description.json()
+    assert isinstance(errors, list) and set(errors[0]) == {"code", "description"}
+    assert errors[0]["code"] == 400 and "description" in errors[0]["description"]
+
+    xml = await client.post("/open311/v2/requests.xml", data=_post_form(key, description=""))
+    root = ET.fromstring(xml.content)
+    assert xml.status_code == 400 and root.tag == "errors" and root.findtext("error/code") == "400"
+
+    bad_key = await client.post("/open311/v2/requests.json", data=_post_form("not-a-real-key-at-all"))
+    assert bad_key.status_code == 403 and bad_key.json()[0]["code"] == 403
+    no_key = await client.post("/open311/v2/requests.json", data=_post_form(""))
+    assert no_key.status_code == 403
+
+    unknown = await client.post("/open311/v2/requests.json", data=_post_form(key, service_code="bukan_layanan"))
+    assert unknown.status_code == 400 and "service_code" in unknown.json()[0]["description"]
+    no_place = await client.post("/open311/v2/requests.json", data=_post_form(key, lat="", long="", address_string=""))
+    assert no_place.status_code == 400 and "location" in no_place.json()[0]["description"]
+    attribute = await client.post("/open311/v2/requests.json", data={**_post_form(key), "attribute[WIDTH]": "2"})
+    assert attribute.status_code == 400
+    anonymous = await client.post("/open311/v2/requests.json", data=_post_form(key, first_name="", last_name=""))
+    assert anonymous.status_code == 400 and "complainant.name" in anonymous.json()[0]["description"]
+
+    missing = await client.get("/open311/v2/requests/AAAAAAAAAAAAAAAA.json")
+    assert missing.status_code == 404 and missing.json()[0]["code"] == 404
+    missing_xml = await client.get("/open311/v2/requests/AAAAAAAAAAAAAAAA.xml")
+    assert missing_xml.status_code == 404 and ET.fromstring(missing_xml.content).tag == "errors"
+    assert (await client.get("/open311/v2/tokens/AAAAAAAAAAAAAAAA.json")).status_code == 404
+    assert (await client.get("/open311/v2/requests.csv")).status_code == 404
+    assert (await client.get("/open311/v2/requests.json", params={"status": "pending"})).status_code == 400
+
+
+# The public web pages.
+
+
+async def test_web_pages_file_and_track(client: httpx.AsyncClient) -> None:
+    form_page = await client.get("/pengaduan")
+    assert form_page.status_code == 200 and 'href="/pengaduan"' in form_page.text
+    assert "Sampaikan pengaduan" in form_page.text and 'value="jalan_rusak"' in form_page.text
+    assert "https://" not in form_page.text.replace("https://example", "")
+
+    invalid = await client.post("/pengaduan", data={"category_code": "jalan_rusak", "title": "Rusak"})
+    assert invalid.status_code == 400 and "Pengaduan belum terkirim" in invalid.text
+
+    filed = await client.post(
+        "/pengaduan",
+        data={
+            "complaint_class": "pengaduan",
+            "category_code": "banjir_drainase",
+            "title": "Saluran tersumbat di Kaligawe",
+            "description": "Air menggenang setiap hujan karena saluran tersumbat sampah.",
+            "address": "Jl. Kaligawe Raya",
+            "name": "Sri Wahyuni",
+            "phone": "081311112222",
+        },
+    )
+    assert filed.status_code == 200 and filed.headers["cache-control"] == "no-store"
+    assert "PIN hanya ditampilkan sekali" in filed.text
+    ticket = filed.text.split('id="ticket-id" class="code">')[1].split("<")[0]
+    pin = filed.text.split('id="ticket-pin" class="code">')[1].split("<")[0]
+    assert len(ticket) == 16 and len(pin) == 8
+
+    tracked = await client.post("/pengaduan/lacak", data={"ticket_id": ticket, "pin": pin})
+    assert tracked.status_code == 200 and "Diterima, menunggu verifikasi" in tracked.text and " WIB" in tracked.text
+    assert ticket not in str(tracked.url) and pin not in str(tracked.url)
+    english = await client.post("/pengaduan/lacak?lang=en", data={"ticket_id": ticket, "pin": pin})
+    assert "Received, awaiting verification" in english.text
+    wrong = await client.post("/pengaduan/lacak?lang=id", data={"ticket_id": ticket, "pin": "99999999"})
+    assert wrong.status_code == 404 and "Tidak ada pengaduan" in wrong.text
+
+
+# The leak test of issue #3.
+
+ANON = {"name": "Wiryawan Pratamasetya Kusumo", "nik": "3374012345678901", "phone": "081299887766",
+        "email": "wiryawan.bocor@example.id"}  # fmt: skip
+SECRET = {"name": "Sekarwangi Larasati Purbonegoro", "nik": "3374019876543210", "phone": "085711223344",
+          "email": "sekar.bocor@example.id"}  # fmt: skip
+PUBLIC = {"name": "Bambang Supriyadi Uji Bocor", "nik": "3374015555666677", "phone": "087788990011",
+          "email": "bambang.bocor@example.id"}  # fmt: skip
+CONFIDENTIAL_TEXT = ["RAHASIA-ZX81", "Setoran tunai QUOKKA-7731", "Gang Rahasia Nomor 7"]
+ANON_PLACE = "Gang Anonim Kenari 19"
+INTERNAL_NOTE = "CATATAN-INTERNAL-PX42"
+
+
+def _forbidden() -> list[str]:
+    values = [ANON_PLACE, INTERNAL_NOTE, *CONFIDENTIAL_TEXT]
+    for person in (ANON, SECRET, PUBLIC):
+        values += [person["name"], person["nik"], person["phone"], person["email"], "+62" + person["phone"][1:]]
+        values += [person["name"].split()[1]]  # a distinctive part of the name alone
+    return values
+
+
+async def test_no_public_route_leaks_identity_or_confidential_text(
+    client: httpx.AsyncClient, login_as: LoginAs, settings: GatewaySettings
+) -> None:
+    anon = await file(
+        client,
+        anonymous=True,
+        title=f"Pungutan liar PPDB, NIK saya {ANON['nik']}",
+        description=f"Diminta uang pendaftaran. Hubungi {ANON['phone']} atau {ANON['email']}.",
+        location={"latitude": -7.0123, "longitude": 110.4211, "address": ANON_PLACE},
+        complainant=ANON,
+        category_code="pendidikan",
+    )
+    secret = await file(
+        client,
+        confidential=True,
+        title=f"Dugaan pungli {CONFIDENTIAL_TEXT[0]} di Samsat",
+        description=f"{CONFIDENTIAL_TEXT[1]} diminta petugas. Rumah saya di {CONFIDENTIAL_TEXT[2]}.",
+        location={"latitude": -7.0222, "longitude": 110.4333, "address": CONFIDENTIAL_TEXT[2]},
+        complainant=SECRET,
+        category_code="administrasi_perizinan",
+    )
+    public = await file(client, complainant=PUBLIC)
+    officer = await login_as("officer", [Role.COMPLAINTS_OFFICER])
+    for ticket in (anon["ticket_id"], secret["ticket_id"], public["ticket_id"]):
+        assert (await client.post(f"/api/v1/complaints/{ticket}/verify", headers=officer)).status_code == 200
+        await client.post(f"/api/v1/complaints/{ticket}/assign", headers=officer, json={"agency_code": AGENCY})
+        await client.post(f"/api/v1/complaints/{ticket}/start", headers=officer)
+        await client.post(f"/api/v1/complaints/{ticket}/notes", headers=officer, json={"text": INTERNAL_NOTE})
+    await client.post(
+        f"/api/v1/complaints/{secret['ticket_id']}/respond",
+        headers=officer,
+        json={"text": f"Laporan {CONFIDENTIAL_TEXT[0]} diteruskan ke Inspektorat."},
+    )
+    await client.post(
+        f"/api/v1/complaints/{anon['ticket_id']}/respond", headers=officer, json={"text": "Sudah kami tindak lanjuti."}
+    )
+    key = _api_key(settings)
+    await client.post("/open311/v2/requests.json", data=_post_form(key))
+
+    ids = [anon["ticket_id"], secret["ticket_id"], public["ticket_id"]]
+    responses: list[httpx.Response] = []
+
+    async def get(url: str, **kw: Any) -> httpx.Response:
+        response = await client.get(url, **kw)
+        responses.append(response)
+        return response
+
+    async def post(url: str, **kw: Any) -> httpx.Response:
+        response = await client.post(url, **kw)
+        responses.append(response)
+        return response
+
+    listed = (await get("/api/v1/public/complaints")).json()["complaints"]
+    assert {c["ticket_id"] for c in listed} >= {anon["ticket_id"], public["ticket_id"]}
+    assert secret["ticket_id"] not in {c["ticket_id"] for c in listed}
+    anon_public = next(c for c in listed if c["ticket_id"] == anon["ticket_id"])
+    assert anon_public["location"] is None and "[NIK disembunyikan]" in anon_public["title"]
+    for status in ("in_progress", "responded"):
+        await get("/api/v1/public/complaints", params={"status": status})
+    await get("/api/v1/public/complaints", params={"category": "administrasi_perizinan"})
+    for fmt in ("json", "xml"):
+        body = (await get(f"/open311/v2/requests.{fmt}")).text
+        assert anon["ticket_id"] in body and public["ticket_id"] in body and secret["ticket_id"] not in body
+        await get(f"/open311/v2/requests.{fmt}", params={"service_request_id": ",".join(ids)})
+        await get(f"/open311/v2/requests.{fmt}", params={"status": "open"})
+        for ticket in ids:
+            await get(f"/open311/v2/requests/{ticket}.{fmt}")
+            await get(f"/open311/v2/tokens/{ticket}.{fmt}")
+    assert (await get(f"/open311/v2/requests/{secret['ticket_id']}.json")).status_code == 404
+    assert (await get(f"/open311/v2/tokens/{secret['ticket_id']}.json")).status_code == 404
+    [anon_311] = (await get(f"/open311/v2/requests/{anon['ticket_id']}.json")).json()
+    assert anon_311["lat"] is None and anon_311["address"] == ""
+    # Tracking another ticket with one's own PIN, or a guessed one, shows nothing.
+    for ticket in (anon["ticket_id"], secret["ticket_id"]):
+        denied = await post("/api/v1/complaints/track", json={"ticket_id": ticket, "pin": public["pin"]})
+        assert denied.status_code == 404
+        assert (await post("/pengaduan/lacak", data={"ticket_id": ticket, "pin": public["pin"]})).status_code == 404
+    assert (
+        await post("/api/v1/complaints/track", json={"ticket_id": public["ticket_id"], "pin": public["pin"]})
+    ).status_code == 200
+    for page in ("/", "/pengaduan", "/pengaduan/lacak", "/pengaduan?lang=en", "/api/v1/public/complaint-categories"):
+        await get(page)
+    assert len(responses) > 30
+
+    forbidden = _forbidden()
+    for response in responses:
+        haystack = response.text + "\n" + "\n".join(f"{k}: {v}" for k, v in response.headers.items())
+        leaked = [value for value in forbidden if value.lower() in haystack.lower()]
+        assert leaked == [], f"{response.request.method} {response.request.url} leaked {leaked}"
+
+
+# A real browser: file through /pengaduan, track through /pengaduan/lacak.
+
+
+@pytest.fixture
+def live_gateway_with_complaints(tmp_path: Path, nats_server: NatsServer) -> Iterator[str]:
+    """uvicorn on a free port, the real complaints service (SQLite) and the fake suite, on one background loop."""
+    ready = threading.Event()
+    holder: dict[str, Any] = {}
+
+    async def main() -> None:
+        suite = await start_suite()
+        port, stop, task = await start_complaints(
+            f"sqlite:///{tmp_path / 'complaints.db'}", nats_server.url, tmp_path / "complaints"
+        )
+        http_port = free_port()
+        settings = settings_for(suite, port, tmp_path / "var", port=http_port)
+        server = uvicorn.Server(uvicorn.Config(create_app(settings), log_config=None, lifespan="on"))
+        holder["server"], holder["url"] = server, f"http://127.0.0.1:{http_port}"
+        serve = asyncio.create_task(server.serve(sockets=[bind("127.0.0.1", http_port)]))
+        while not server.started and not serve.done():
+            await asyncio.sleep(0.02)
+        ready.set()
+        await serve
+        stop.set()
+        await asyncio.wait_for(task, 30)
+        await suite.stop_all()
+
+    def run() -> None:
+        try:
+            asyncio.run(main())
+        finally:
+            ready.set()
+
+    thread = threading.Thread(target=run, name="live-gateway-complaints", daemon=True)
+    thread.start()
+    assert ready.wait(60) and holder.get("server") is not None and holder["server"].started, "no gateway"
+    yield holder["url"]
+    holder["server"].should_exit = True
+    thread.join(30)
+
+
+@pytest.mark.browser
+def test_browser_files_and_tracks_a_complaint(live_gateway_with_complaints: str) -> None:
+    chromium = os.environ.get("GRMS_CHROMIUM") or "/usr/bin/chromium"
+    if not Path(chromium).exists():
+        pytest.skip(f"no Chromium at {chromium} (install it with `apt-get install -y chromium` or set GRMS_CHROMIUM)")
+    from playwright.sync_api import sync_playwright
+
+    url = live_gateway_with_complaints
+    artifacts = Path(__file__).resolve().parents[2] / "test-artifacts" / "gateway"
+    artifacts.mkdir(parents=True, exist_ok=True)
+    problems: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox", "--disable-gpu"])
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.on("console", lambda msg: problems.append(msg.text) if msg.type == "error" else None)
+            page.on("pageerror", lambda err: problems.append(str(err)))
+            page.on("requestfailed", lambda req: problems.append(f"failed: {req.url}"))
+            page.goto(url + "/", wait_until="networkidle")
+            page.click("nav >> text=Pengaduan")
+            page.wait_for_load_state("networkidle")
+            assert page.locator("h1").inner_text() == "Sampaikan pengaduan"
+            page.select_option("#category_code", "jalan_rusak")
+            page.fill("#title", "Jembatan retak di Ungaran")
+            page.fill("#description", "Retakan besar di jembatan dekat pasar Ungaran, berbahaya untuk motor.")
+            page.fill("#address", "Jl. Diponegoro, Ungaran")
+            page.fill("#name", "Agus Salim")
+            page.fill("#phone", "081355556666")
+            page.click("button[type=submit]")
+            page.wait_for_load_state("networkidle")
+            ticket = page.locator("#ticket-id").inner_text()
+            pin = page.locator("#ticket-pin").inner_text()
+            assert len(ticket) == 16 and len(pin) == 8
+            assert "PIN hanya ditampilkan sekali" in page.locator("[role=alert]").inner_text()
+            page.screenshot(path=str(artifacts / "complaint-filed.png"), full_page=True)
+
+            page.click("main a[href='/pengaduan/lacak']")
+            page.wait_for_load_state("networkidle")
+            page.fill("#ticket_id", ticket)
+            page.fill("#pin", pin)
+            page.click("button[type=submit]")
+            page.wait_for_load_state("networkidle")
+            assert page.locator("#tracked-status").inner_text() == "Diterima, menunggu verifikasi"
+            assert "WIB" in page.locator("#tracked").inner_text()
+            assert pin not in page.url and ticket not in page.url
+            page.screenshot(path=str(artifacts / "complaint-tracked.png"), full_page=True)
+        finally:
+            browser.close()
+    assert problems == [], problems
