@@ -18,15 +18,27 @@ from grms_planning.adapters.tables import messaging, reference
 from grms_planning.adapters.unit_of_work import SqlUnitOfWork
 from grms_planning.config import Settings
 from grms_planning.domain.procurement import DirectProcurementThresholds
+from grms_planning.entrypoints.budget_consumer import budget_handlers
 from grms_planning.entrypoints.grpc_api import PlanningApi
 
-__all__ = ["MIGRATIONS", "REFERENCE_CONSUMER", "SERVICE", "build", "thresholds_of", "unit_of_work_factory"]
+__all__ = [
+    "BUDGET_CONSUMER",
+    "MIGRATIONS",
+    "REFERENCE_CONSUMER",
+    "SERVICE",
+    "build",
+    "thresholds_of",
+    "unit_of_work_factory",
+]
 
 SERVICE = "planning"
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 # The durable JetStream consumer that keeps the reference copy; its name is part of the
 # deployed state (and the e2e chaos test reads its inbox rows): never rename it.
 REFERENCE_CONSUMER = f"{SERVICE}-budgeting-reference"
+# The durable consumer of budgeting's approvals (BudgetPlanApproved): see entrypoints/budget_consumer.py
+# for why it is a consumer of its own.
+BUDGET_CONSUMER = f"{SERVICE}-budgeting-budget"
 
 
 def unit_of_work_factory(db: Database, clock: Clock) -> Callable[[], SqlUnitOfWork]:
@@ -64,5 +76,8 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Se
         clock,
         migrations=MIGRATIONS,
         grpc_services=[(planning_service_pb2_grpc.add_PlanningServiceServicer_to_server, api, name)],
-        consumers=[EventConsumer(REFERENCE_CONSUMER, db, messaging, replica.handlers, clock)],
+        consumers=[
+            EventConsumer(REFERENCE_CONSUMER, db, messaging, replica.handlers, clock),
+            EventConsumer(BUDGET_CONSUMER, db, messaging, budget_handlers(), clock),
+        ],
     )

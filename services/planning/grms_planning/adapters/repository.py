@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any, cast
 
 from grms_kit.errors import Conflict
-from sqlalchemy import ColumnElement, CursorResult, and_, delete, exists, insert, or_, select, update
+from sqlalchemy import ColumnElement, CursorResult, and_, delete, exists, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
+from grms_planning.adapters.tables import approved_budget as approved_budget_table
 from grms_planning.adapters.tables import indicator as indicator_table
 from grms_planning.adapters.tables import monthly_plan as monthly_plan_table
 from grms_planning.adapters.tables import procurement_package as package_table
+from grms_planning.adapters.tables import proposal as proposal_table
+from grms_planning.adapters.tables import proposal_history as history_table
 from grms_planning.adapters.tables import reference
 from grms_planning.adapters.tables import sub_activity as sub_activity_table
 from grms_planning.adapters.tables import sub_activity_location as location_table
+from grms_planning.domain.budget_link import ApprovedBudget
 from grms_planning.domain.model import (
     Indicator,
     IndicatorFormula,
@@ -35,8 +40,15 @@ from grms_planning.domain.procurement import (
     ProcurementType,
     SelectionMethod,
 )
+from grms_planning.domain.proposal import Proposal, ProposalCategory, ProposalChange, ProposalStatus
 
-__all__ = ["SqlPackageRepository", "SqlReferenceData", "SqlSubActivityRepository"]
+__all__ = [
+    "SqlApprovedBudgetRepository",
+    "SqlPackageRepository",
+    "SqlProposalRepository",
+    "SqlReferenceData",
+    "SqlSubActivityRepository",
+]
 
 
 def _after(columns: Sequence[Any], values: tuple[str, ...]) -> ColumnElement[bool]:
@@ -209,6 +221,7 @@ def _assemble(session: Session, rows: Sequence[Any]) -> list[SubActivity]:
                 disbursement=r.disbursement_rupiah,
             )
         )
+    approved = _approved_amounts(session, rows)
     return [
         SubActivity(
             id=r.id,
@@ -228,9 +241,23 @@ def _assemble(session: Session, rows: Sequence[Any]) -> list[SubActivity]:
             version=r.version,
             created_at=r.created_at,
             updated_at=r.updated_at,
+            approved_budget=approved.get((r.government_code, r.fiscal_year, r.agency_code, r.code)),
         )
         for r in rows
     ]
+
+
+def _approved_amounts(session: Session, rows: Sequence[Any]) -> dict[tuple[str, int, str, str], int]:
+    """The approved amounts (from budgeting) of the sub-activities in `rows`, by natural key."""
+    t = approved_budget_table
+    found = session.execute(
+        select(t.c.government_code, t.c.fiscal_year, t.c.agency_code, t.c.sub_activity_code, t.c.amount_rupiah).where(
+            t.c.government_code.in_({r.government_code for r in rows}),
+            t.c.fiscal_year.in_({r.fiscal_year for r in rows}),
+            t.c.sub_activity_code.in_({r.code for r in rows}),
+        )
+    )
+    return {(a.government_code, a.fiscal_year, a.agency_code, a.sub_activity_code): a.amount_rupiah for a in found}
 
 
 def _sub_activity_row(s: SubActivity) -> dict[str, Any]:
@@ -359,3 +386,179 @@ class SqlReferenceData:
                 select(exists().where(t.c.government_code == government_code, t.c.code == code))
             ).scalar()
         )
+
+
+class SqlApprovedBudgetRepository:
+    """The approved amounts copied from budgeting, one row per sub-activity and year."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get(
+        self, government_code: str, fiscal_year: int, agency_code: str, sub_activity_code: str
+    ) -> ApprovedBudget | None:
+        """The approval kept for this sub-activity, if any."""
+        t = approved_budget_table
+        r = self.session.execute(
+            select(t).where(
+                t.c.government_code == government_code,
+                t.c.fiscal_year == fiscal_year,
+                t.c.agency_code == agency_code,
+                t.c.sub_activity_code == sub_activity_code,
+            )
+        ).first()
+        if r is None:
+            return None
+        return ApprovedBudget(
+            government_code=r.government_code,
+            agency_code=r.agency_code,
+            sub_activity_code=r.sub_activity_code,
+            fiscal_year=r.fiscal_year,
+            amount=r.amount_rupiah,
+            plan_id=r.plan_id,
+            plan_version=r.plan_version,
+            approved_at=r.approved_at,
+        )
+
+    def put(self, approval: ApprovedBudget, *, replaces: ApprovedBudget | None) -> None:
+        """Insert the first approval, or replace `replaces` (read in this transaction) with a newer one."""
+        t = approved_budget_table
+        values = {
+            "amount_rupiah": approval.amount,
+            "plan_id": approval.plan_id,
+            "plan_version": approval.plan_version,
+            "approved_at": approval.approved_at,
+        }
+        key = {
+            "government_code": approval.government_code,
+            "fiscal_year": approval.fiscal_year,
+            "agency_code": approval.agency_code,
+            "sub_activity_code": approval.sub_activity_code,
+        }
+        if replaces is None:
+            self.session.execute(insert(t).values(**key, **values))
+            return
+        self.session.execute(
+            update(t)
+            .where(*(t.c[name] == value for name, value in key.items()), t.c.plan_version == replaces.plan_version)
+            .values(**values)
+        )
+
+
+class SqlProposalRepository:
+    """Citizens' proposals with their public history."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.seen: list[Proposal] = []
+
+    def add(self, proposal: Proposal) -> None:
+        """Insert a new proposal and its history."""
+        self.session.execute(insert(proposal_table).values(**_proposal_row(proposal)))
+        self._write_history(proposal, start=0)
+        self.seen.append(proposal)
+
+    def get(self, public_id: str) -> Proposal | None:
+        """The proposal with `public_id`, if any."""
+        t = proposal_table
+        found = self._assemble(self.session.execute(select(t).where(t.c.public_id == public_id)).all())
+        return found[0] if found else None
+
+    def save(self, proposal: Proposal, *, previous_version: int) -> None:
+        """Write a changed proposal and its new history entries; Conflict if changed meanwhile."""
+        t = proposal_table
+        result = cast(
+            CursorResult[Any],
+            self.session.execute(
+                update(t)
+                .where(t.c.public_id == proposal.public_id, t.c.version == previous_version)
+                .values(**_proposal_row(proposal))
+            ),
+        )
+        if result.rowcount != 1:
+            raise Conflict(f"proposal {proposal.public_id} was changed by someone else; reload and try again")
+        stored = self.session.execute(
+            select(func.count()).select_from(history_table).where(history_table.c.public_id == proposal.public_id)
+        ).scalar_one()
+        self._write_history(proposal, start=stored)
+        self.seen.append(proposal)
+
+    def list(
+        self, government_code: str, *, status: ProposalStatus | None, after: tuple[dt.datetime, str] | None, limit: int
+    ) -> list[Proposal]:
+        """Proposals of a government, oldest first (by submission time, then id), after the key `after`."""
+        t = proposal_table
+        query = select(t).where(t.c.government_code == government_code)
+        if status is not None:
+            query = query.where(t.c.status == status.value)
+        if after is not None:
+            query = query.where(
+                or_(t.c.created_at > after[0], and_(t.c.created_at == after[0], t.c.public_id > after[1]))
+            )
+        query = query.order_by(t.c.created_at, t.c.public_id).limit(limit)
+        return self._assemble(self.session.execute(query).all())
+
+    def _write_history(self, proposal: Proposal, *, start: int) -> None:
+        entries = proposal.history[start:]
+        if entries:
+            self.session.execute(
+                insert(history_table),
+                [
+                    {
+                        "public_id": proposal.public_id,
+                        "position": start + i,
+                        "status": change.status.value,
+                        "at": change.at,
+                        "note": change.note,
+                        "sub_activity_id": change.sub_activity_id,
+                    }
+                    for i, change in enumerate(entries)
+                ],
+            )
+
+    def _assemble(self, rows: Sequence[Any]) -> list[Proposal]:
+        if not rows:
+            return []
+        history: dict[str, list[ProposalChange]] = defaultdict(list)
+        h = history_table
+        for r in self.session.execute(
+            select(h).where(h.c.public_id.in_([r.public_id for r in rows])).order_by(h.c.public_id, h.c.position)
+        ):
+            history[r.public_id].append(ProposalChange(ProposalStatus(r.status), r.at, r.note, r.sub_activity_id))
+        return [
+            Proposal(
+                public_id=r.public_id,
+                government_code=r.government_code,
+                village_code=r.village_code,
+                category=ProposalCategory(r.category),
+                title=r.title,
+                description=r.description,
+                proposer_name=r.proposer_name,
+                proposer_contact=r.proposer_contact,
+                status=ProposalStatus(r.status),
+                sub_activity_id=r.sub_activity_id,
+                history=history[r.public_id],
+                version=r.version,
+                created_at=r.created_at,
+                updated_at=r.updated_at,
+            )
+            for r in rows
+        ]
+
+
+def _proposal_row(p: Proposal) -> dict[str, Any]:
+    return {
+        "public_id": p.public_id,
+        "government_code": p.government_code,
+        "village_code": p.village_code,
+        "category": p.category.value,
+        "title": p.title,
+        "description": p.description,
+        "proposer_name": p.proposer_name,
+        "proposer_contact": p.proposer_contact,
+        "status": p.status.value,
+        "sub_activity_id": p.sub_activity_id,
+        "version": p.version,
+        "created_at": p.created_at,
+        "updated_at": p.updated_at,
+    }

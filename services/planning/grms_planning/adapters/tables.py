@@ -19,11 +19,14 @@ from sqlalchemy import (
 )
 
 __all__ = [
+    "approved_budget",
     "indicator",
     "messaging",
     "metadata",
     "monthly_plan",
     "procurement_package",
+    "proposal",
+    "proposal_history",
     "reference",
     "sub_activity",
     "sub_activity_location",
@@ -51,7 +54,9 @@ sub_activity = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
     UniqueConstraint("government_code", "fiscal_year", "agency_code", "code"),
-    CheckConstraint("packaged_rupiah <= budget_rupiah", name="within_budget"),
+    # No check of packaged_rupiah against budget_rupiah: once budgeting approved an amount
+    # (approved_budget) that amount is the ceiling, and the aggregate enforces it.
+    CheckConstraint("packaged_rupiah >= 0", name="packaged_not_negative"),
 )
 
 indicator = Table(
@@ -122,4 +127,50 @@ procurement_package = Table(
         "account_code",
         "id",
     ),
+)
+
+# The amount TAPD approved per sub-activity (budgeting's BudgetPlanApproved), newest plan
+# version kept; it may arrive before the sub-activity is created in planning.
+approved_budget = Table(
+    "approved_budget",
+    metadata,
+    Column("government_code", String(20), primary_key=True),
+    Column("fiscal_year", Integer, primary_key=True),
+    Column("agency_code", String(40), primary_key=True),
+    Column("sub_activity_code", String(40), primary_key=True),
+    Column("amount_rupiah", BigInteger, nullable=False),
+    Column("plan_id", String(64), nullable=False),
+    Column("plan_version", BigInteger, nullable=False),
+    Column("approved_at", UtcDateTime, nullable=False),
+)
+
+proposal = Table(
+    "proposal",
+    metadata,
+    Column("public_id", String(20), primary_key=True),
+    Column("government_code", String(20), nullable=False),
+    Column("village_code", String(20), nullable=False),
+    Column("category", String(20), nullable=False),
+    Column("title", String(200), nullable=False),
+    Column("description", String(5000), nullable=False),
+    # Personal data: never on a public read, never in an event.
+    Column("proposer_name", String(100), nullable=False),
+    Column("proposer_contact", String(200), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("sub_activity_id", String(36), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Index("ix_proposal_staff_list", "government_code", "status", "created_at", "public_id"),
+)
+
+proposal_history = Table(
+    "proposal_history",
+    metadata,
+    Column("public_id", String(20), ForeignKey("proposal.public_id"), primary_key=True),
+    Column("position", Integer, primary_key=True),
+    Column("status", String(20), nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    Column("note", String(1000), nullable=False),
+    Column("sub_activity_id", String(36), nullable=False),
 )

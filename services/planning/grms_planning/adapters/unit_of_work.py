@@ -6,10 +6,16 @@ from google.protobuf.message import Message
 from grms_kit.uow import UnitOfWork
 from sqlalchemy.orm import Session
 
-from grms_planning.adapters.repository import SqlPackageRepository, SqlReferenceData, SqlSubActivityRepository
+from grms_planning.adapters.repository import (
+    SqlPackageRepository,
+    SqlProposalRepository,
+    SqlReferenceData,
+    SqlSubActivityRepository,
+)
 from grms_planning.adapters.wire import event_to_message
 from grms_planning.domain.model import SubActivity
 from grms_planning.domain.procurement import ProcurementPackage
+from grms_planning.domain.proposal import Proposal
 
 __all__ = ["SqlUnitOfWork"]
 
@@ -19,6 +25,7 @@ class SqlUnitOfWork(UnitOfWork):
 
     sub_activities: SqlSubActivityRepository
     packages: SqlPackageRepository
+    proposals: SqlProposalRepository
     reference: SqlReferenceData
 
     def __enter__(self) -> SqlUnitOfWork:
@@ -28,11 +35,16 @@ class SqlUnitOfWork(UnitOfWork):
     def _open(self, session: Session) -> None:
         self.sub_activities = SqlSubActivityRepository(session)
         self.packages = SqlPackageRepository(session)
+        self.proposals = SqlProposalRepository(session)
         self.reference = SqlReferenceData(session)
 
     def _collect_events(self) -> list[tuple[Message, str]]:
         out: list[tuple[Message, str]] = []
-        aggregates: list[SubActivity | ProcurementPackage] = [*self.sub_activities.seen, *self.packages.seen]
+        aggregates: list[SubActivity | ProcurementPackage | Proposal] = [
+            *self.sub_activities.seen,
+            *self.packages.seen,
+            *self.proposals.seen,
+        ]
         for aggregate in aggregates:
             while aggregate.events:
                 out.append(event_to_message(aggregate.events.pop(0)))

@@ -9,7 +9,7 @@ from typing import TypeVar
 from google.protobuf.message import Message
 from google.protobuf.timestamp_pb2 import Timestamp
 from grms.common.v1 import money_pb2
-from grms.planning.v1 import events_pb2, procurement_pb2, sub_activity_pb2
+from grms.planning.v1 import events_pb2, procurement_pb2, proposal_pb2, sub_activity_pb2
 from grms_kit.errors import InvalidArgument
 
 from grms_planning.domain.curves import CurveShape
@@ -34,14 +34,17 @@ from grms_planning.domain.procurement import (
     SelectionMethod,
     SplitFinding,
 )
+from grms_planning.domain.proposal import Proposal, ProposalCategory, ProposalStatus, ProposalStatusChanged
 
 __all__ = [
+    "CATEGORIES",
     "CURVE_SHAPES",
     "FORMULAS",
     "KINDS",
     "LEVELS",
     "METHODS",
     "MODES",
+    "PROPOSAL_STATUSES",
     "TYPES",
     "enum_from_pb",
     "event_to_message",
@@ -50,6 +53,8 @@ __all__ = [
     "month_range_from_pb",
     "monthly_plan_to_pb",
     "package_to_pb",
+    "proposal_to_pb",
+    "public_proposal_to_pb",
     "s_curve_to_pb",
     "sub_activity_to_pb",
 ]
@@ -97,6 +102,8 @@ METHODS = {
     SelectionMethod.TENDER: procurement_pb2.SELECTION_METHOD_TENDER,
     SelectionMethod.SELEKSI: procurement_pb2.SELECTION_METHOD_SELEKSI,
 }
+CATEGORIES = {c: proposal_pb2.ProposalCategory.Value(f"PROPOSAL_CATEGORY_{c.name}") for c in ProposalCategory}
+PROPOSAL_STATUSES = {s: proposal_pb2.ProposalStatus.Value(f"PROPOSAL_STATUS_{s.name}") for s in ProposalStatus}
 
 
 def enum_from_pb(mapping: dict[E, int], value: int, path: str) -> E:
@@ -188,6 +195,39 @@ def sub_activity_to_pb(s: SubActivity) -> sub_activity_pb2.SubActivity:
         version=s.version,
         create_time=_ts(s.created_at),
         update_time=_ts(s.updated_at),
+        approved_budget=None if s.approved_budget is None else money(s.approved_budget),
+    )
+
+
+def public_proposal_to_pb(p: Proposal) -> proposal_pb2.PublicProposal:
+    """What anyone may see of a proposal: never the proposer's name or contact."""
+    return proposal_pb2.PublicProposal(
+        public_id=p.public_id,
+        government_code=p.government_code,
+        village_code=p.village_code,
+        category=CATEGORIES[p.category],
+        title=p.title,
+        description=p.description,
+        status=PROPOSAL_STATUSES[p.status],
+        sub_activity_id=p.sub_activity_id,
+        history=[
+            proposal_pb2.ProposalChange(
+                status=PROPOSAL_STATUSES[c.status], time=_ts(c.at), note=c.note, sub_activity_id=c.sub_activity_id
+            )
+            for c in p.history
+        ],
+        create_time=_ts(p.created_at),
+        update_time=_ts(p.updated_at),
+    )
+
+
+def proposal_to_pb(p: Proposal) -> proposal_pb2.Proposal:
+    """The staff view of a proposal, with the proposer's data."""
+    return proposal_pb2.Proposal(
+        proposal=public_proposal_to_pb(p),
+        proposer_name=p.proposer_name,
+        proposer_contact=p.proposer_contact,
+        version=p.version,
     )
 
 
@@ -250,4 +290,8 @@ def event_to_message(event: DomainEvent) -> tuple[Message, str]:
         )
     if isinstance(event, ProcurementPlanned):
         return events_pb2.ProcurementPlanned(package=package_to_pb(event.package)), event.package.government_code
+    if isinstance(event, ProposalStatusChanged):
+        return events_pb2.ProposalStatusChanged(
+            proposal=public_proposal_to_pb(event.proposal)
+        ), event.proposal.government_code
     raise TypeError(f"no integration event for {type(event).__name__}")

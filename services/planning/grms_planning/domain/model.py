@@ -354,6 +354,8 @@ class SubActivity:
     version: int
     created_at: dt.datetime
     updated_at: dt.datetime
+    # The amount TAPD approved for this sub-activity (DPA), copied from budgeting; None until then.
+    approved_budget: int | None = None
     events: list[DomainEvent] = field(default_factory=list, repr=False, compare=False)
 
     @classmethod
@@ -420,6 +422,11 @@ class SubActivity:
             updated_at=now,
         )
 
+    @property
+    def effective_budget(self) -> int:
+        """The approved amount once budgeting approved one, the manually set budget otherwise."""
+        return self.approved_budget if self.approved_budget is not None else self.budget
+
     def code_of(self, level: IndicatorLevel) -> str:
         """The nomenclature code of `level` above (or at) this sub-activity."""
         parts = self.code.split(".")
@@ -452,8 +459,9 @@ class SubActivity:
     def set_monthly_plan(self, plan: MonthlyPlan, *, expected_version: int | None, now: dt.datetime) -> None:
         """Replace the monthly plan (F1) of a draft; it must already match the budget."""
         self._check(expected_version)
-        if sum(m.disbursement for m in plan.months) != self.budget:
-            raise InvalidArgument.field("months", f"disbursements must add up to the budget of Rp {self.budget:,}")
+        budget = self.effective_budget
+        if sum(m.disbursement for m in plan.months) != budget:
+            raise InvalidArgument.field("months", f"disbursements must add up to the budget of Rp {budget:,}")
         self.monthly_plan = plan
         self._touch(now)
 
@@ -465,6 +473,8 @@ class SubActivity:
             missing.append("an output indicator at sub-activity level")
         if self.monthly_plan is None:
             missing.append("a monthly plan (F1)")
+        elif sum(m.disbursement for m in self.monthly_plan.months) != self.effective_budget:
+            missing.append(f"a monthly plan (F1) adding up to the budget of Rp {self.effective_budget:,}")
         if missing:
             needs = " and ".join(missing)
             raise FailedPrecondition(f"sub-activity {self.code} cannot be marked planned without {needs}")
@@ -478,11 +488,12 @@ class SubActivity:
             raise FailedPrecondition(
                 f"sub-activity {self.code} is {self.status.value}; procurement is planned after it is planned"
             )
-        if self.packaged + value > self.budget:
+        budget = self.effective_budget
+        if self.packaged + value > budget:
             raise FailedPrecondition(
                 f"package {package_name!r} of Rp {value:,} would bring the packages of sub-activity {self.code} "
-                f"to Rp {self.packaged + value:,}, above its budget of Rp {self.budget:,} "
-                f"(Rp {self.budget - self.packaged:,} left)"
+                f"to Rp {self.packaged + value:,}, above its budget of Rp {budget:,} "
+                f"(Rp {budget - self.packaged:,} left)"
             )
         self.packaged += value
         self._touch(now)

@@ -14,19 +14,21 @@ import grpc
 from grms.common.v1 import paging_pb2
 from grms.planning.v1 import planning_service_pb2 as pb
 from grms.planning.v1 import planning_service_pb2_grpc as pb_grpc
-from grms.planning.v1 import procurement_pb2
+from grms.planning.v1 import procurement_pb2, proposal_pb2
 from grms_kit.db import Database
 from grms_kit.errors import InvalidArgument
 from grms_kit.identity import current_identity
 from grms_kit.paging import Page
 
 from grms_planning.adapters.wire import (
+    CATEGORIES,
     CURVE_SHAPES,
     FORMULAS,
     KINDS,
     LEVELS,
     METHODS,
     MODES,
+    PROPOSAL_STATUSES,
     TYPES,
     enum_from_pb,
     finding_to_pb,
@@ -34,12 +36,14 @@ from grms_planning.adapters.wire import (
     month_range_from_pb,
     monthly_plan_to_pb,
     package_to_pb,
+    proposal_to_pb,
+    public_proposal_to_pb,
     s_curve_to_pb,
     sub_activity_to_pb,
 )
 from grms_planning.domain.model import SubActivity
 from grms_planning.domain.procurement import DirectProcurementThresholds, MonthRange, ProcurementMode, sirup_csv_lines
-from grms_planning.service_layer import handlers
+from grms_planning.service_layer import handlers, proposals
 from grms_planning.service_layer.ports import UnitOfWork
 
 __all__ = ["EXPORT_CHUNK_CHARS", "PlanningApi"]
@@ -268,3 +272,67 @@ class PlanningApi(pb_grpc.PlanningServiceServicer):
                 chunk, size = [], 0
         if chunk:
             yield pb.ExportSirupResponse(csv_chunk="".join(chunk))
+
+    # Citizens' proposals (usulan, Musrenbang, aspirasi).
+
+    async def SubmitProposal(
+        self, request: pb.SubmitProposalRequest, context: grpc.aio.ServicerContext
+    ) -> pb.SubmitProposalResponse:
+        cmd = proposals.SubmitProposal(
+            government_code=request.government_code,
+            village_code=request.village_code,
+            category=enum_from_pb(CATEGORIES, request.category, "category"),
+            title=request.title,
+            description=request.description,
+            proposer_name=request.proposer_name,
+            proposer_contact=request.proposer_contact,
+        )
+        created = await self.db.run(proposals.submit_proposal, cmd, uow=self.uow())
+        return pb.SubmitProposalResponse(proposal=public_proposal_to_pb(created))
+
+    async def GetPublicProposal(
+        self, request: pb.GetPublicProposalRequest, context: grpc.aio.ServicerContext
+    ) -> pb.GetPublicProposalResponse:
+        found = await self.db.run(proposals.get_public_proposal, request.public_id, uow=self.uow())
+        return pb.GetPublicProposalResponse(proposal=public_proposal_to_pb(found))
+
+    async def ReviewProposal(
+        self, request: pb.ReviewProposalRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ReviewProposalResponse:
+        cmd = proposals.ReviewProposal(request.public_id, request.note, _version(request.expected_version))
+        changed = await self.db.run(proposals.review_proposal, cmd, uow=self.uow(), actor=current_identity())
+        return pb.ReviewProposalResponse(proposal=proposal_to_pb(changed))
+
+    async def AcceptProposal(
+        self, request: pb.AcceptProposalRequest, context: grpc.aio.ServicerContext
+    ) -> pb.AcceptProposalResponse:
+        cmd = proposals.AcceptProposal(
+            request.public_id, request.sub_activity_id, request.note, _version(request.expected_version)
+        )
+        changed = await self.db.run(proposals.accept_proposal, cmd, uow=self.uow(), actor=current_identity())
+        return pb.AcceptProposalResponse(proposal=proposal_to_pb(changed))
+
+    async def RejectProposal(
+        self, request: pb.RejectProposalRequest, context: grpc.aio.ServicerContext
+    ) -> pb.RejectProposalResponse:
+        cmd = proposals.RejectProposal(request.public_id, request.reason, _version(request.expected_version))
+        changed = await self.db.run(proposals.reject_proposal, cmd, uow=self.uow(), actor=current_identity())
+        return pb.RejectProposalResponse(proposal=proposal_to_pb(changed))
+
+    async def ListProposals(
+        self, request: pb.ListProposalsRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ListProposalsResponse:
+        status = None
+        if request.status != proposal_pb2.PROPOSAL_STATUS_UNSPECIFIED:
+            status = enum_from_pb(PROPOSAL_STATUSES, request.status, "status")
+        items, token = await self.db.run(
+            proposals.list_proposals,
+            request.government_code,
+            status,
+            _page(request.page),
+            uow=self.uow(),
+            actor=current_identity(),
+        )
+        return pb.ListProposalsResponse(
+            proposals=[proposal_to_pb(p) for p in items], page=paging_pb2.PageResponse(next_page_token=token)
+        )

@@ -280,7 +280,7 @@ def set_monthly_plan(cmd: SetMonthlyPlan, *, uow: UnitOfWork, actor: Identity) -
         _planner(actor, sub_activity.government_code, sub_activity.agency_code)
         if cmd.expected_version is None:
             raise InvalidArgument.field("expected_version", "is required: the F1 is replaced as a whole")
-        plan = MonthlyPlan.create(cmd.months, budget=sub_activity.budget)
+        plan = MonthlyPlan.create(cmd.months, budget=sub_activity.effective_budget)
         previous = sub_activity.version
         sub_activity.set_monthly_plan(plan, expected_version=cmd.expected_version, now=uow.clock.now())
         return _change(uow, sub_activity, previous)
@@ -291,7 +291,7 @@ def suggest_plan(sub_activity_id: str, shape: CurveShape, *, uow: UnitOfWork, ac
     actor.require_role(*Role.ALL)
     with uow:
         sub_activity = _load(uow, sub_activity_id, actor)
-    return suggest_monthly_plan(shape, sub_activity.budget)
+    return suggest_monthly_plan(shape, sub_activity.effective_budget)
 
 
 def mark_sub_activity_planned(cmd: MarkSubActivityPlanned, *, uow: UnitOfWork, actor: Identity) -> SubActivity:

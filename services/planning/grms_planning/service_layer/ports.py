@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Protocol
 
 from grms_kit.clock import Clock
 
+from grms_planning.domain.budget_link import ApprovedBudget
 from grms_planning.domain.model import SubActivity
 from grms_planning.domain.procurement import ProcurementPackage
+from grms_planning.domain.proposal import Proposal, ProposalStatus
 
-__all__ = ["PackageRepository", "ReferenceData", "SubActivityRepository", "UnitOfWork"]
+__all__ = [
+    "ApprovedBudgetRepository",
+    "PackageRepository",
+    "ProposalRepository",
+    "ReferenceData",
+    "SubActivityRepository",
+    "UnitOfWork",
+]
 
 
 class SubActivityRepository(Protocol):
@@ -40,6 +50,26 @@ class PackageRepository(Protocol):
     ) -> list[ProcurementPackage]: ...
 
 
+class ApprovedBudgetRepository(Protocol):
+    """The amounts budgeting approved, by (government, fiscal year, agency, sub-activity code)."""
+
+    def get(
+        self, government_code: str, fiscal_year: int, agency_code: str, sub_activity_code: str
+    ) -> ApprovedBudget | None: ...
+    def put(self, approval: ApprovedBudget, *, replaces: ApprovedBudget | None) -> None: ...
+
+
+class ProposalRepository(Protocol):
+    """Citizens' proposals by public id, and a government's proposals oldest first."""
+
+    def add(self, proposal: Proposal) -> None: ...
+    def get(self, public_id: str) -> Proposal | None: ...
+    def save(self, proposal: Proposal, *, previous_version: int) -> None: ...
+    def list(
+        self, government_code: str, *, status: ProposalStatus | None, after: tuple[dt.datetime, str] | None, limit: int
+    ) -> list[Proposal]: ...
+
+
 class ReferenceData(Protocol):
     """This service's copy of budgeting's governments and agencies."""
 
@@ -52,6 +82,7 @@ class UnitOfWork(Protocol):
 
     sub_activities: SubActivityRepository
     packages: PackageRepository
+    proposals: ProposalRepository
     reference: ReferenceData
     clock: Clock
 

@@ -9,6 +9,7 @@ look only at this test's own ids.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import csv
 import datetime as dt
 import io
@@ -21,7 +22,7 @@ import pytest
 from google.rpc import error_details_pb2
 from grms.budgeting.v1 import agency_pb2, government_pb2
 from grms.budgeting.v1 import events_pb2 as budgeting_events
-from grms.common.v1 import money_pb2
+from grms.common.v1 import money_pb2, paging_pb2
 from grms.planning.v1 import events_pb2, procurement_pb2, sub_activity_pb2
 from grms.planning.v1 import planning_service_pb2 as pb
 from grms.planning.v1 import planning_service_pb2_grpc as pb_grpc
@@ -293,8 +294,9 @@ async def test_plan_a_sub_activity_and_its_procurement_with_events(service, nats
             if msg.subject.endswith("sub_activity_planned.v1"):
                 if events_pb2.SubActivityPlanned.FromString(msg.data).sub_activity.id == created.id:
                     mine.append(msg)
-            elif events_pb2.ProcurementPlanned.FromString(msg.data).package.id in package_ids:
-                mine.append(msg)
+            elif msg.subject.endswith("procurement_planned.v1"):
+                if events_pb2.ProcurementPlanned.FromString(msg.data).package.id in package_ids:
+                    mine.append(msg)
     finally:
         await nc.close()
     assert [m.subject for m in mine] == ["grms.planning.sub_activity_planned.v1"] + [
@@ -438,3 +440,226 @@ async def test_two_packages_racing_for_the_last_of_the_budget_never_both_land(se
     assert _count(runtime, procurement_package) == 1
     fetched = await stub.GetSubActivity(pb.GetSubActivityRequest(id=created.id), metadata=PLANNER, timeout=5)
     assert fetched.sub_activity.packaged.rupiah == 180 * JUTA
+
+
+async def _publish_through_outbox(url: str, tmp_path: Path, *events: tuple[object, str]) -> None:
+    """Publish events the way budgeting does: a UnitOfWork writes them to an outbox, the OutboxRelay sends them."""
+    from grms_kit.clock import SystemClock
+    from grms_kit.db import Database
+    from grms_kit.outbox import OutboxRelay
+    from grms_kit.tables import add_messaging_tables, new_metadata
+    from grms_kit.uow import UnitOfWork
+
+    metadata = new_metadata()
+    tables = add_messaging_tables(metadata)
+    db = Database(f"sqlite:///{tmp_path / 'budgeting-outbox.db'}")
+    metadata.create_all(db.engine)
+    with UnitOfWork(db, tables, clock=SystemClock(), source="grms-budgeting") as uow:
+        for message, government in events:
+            uow.publish(message, government=government)  # type: ignore[arg-type]
+        uow.commit()
+    nc = await nats.connect(url)
+    relay = OutboxRelay(db, tables, lambda: nc.jetstream(timeout=2.0), SystemClock())
+    task = asyncio.create_task(relay.run())
+    try:
+        for _ in range(200):
+            if relay.published >= len(events):
+                break
+            await asyncio.sleep(0.05)
+        else:
+            pytest.fail("the outbox relay never published")
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        await nc.close()
+        db.engine.dispose()
+
+
+def _approved(code: str, year: int, total: int, version: int) -> budgeting_events.BudgetPlanApproved:
+    return budgeting_events.BudgetPlanApproved(
+        plan_id=f"plan-{code}-{year}",
+        government_code="33",
+        agency_code=AGENCY,
+        sub_activity_code=code,
+        fiscal_year=year,
+        version=version,
+        total=_rp(total),
+        line_count=3,
+    )
+
+
+def _flat_months(total: int) -> list[sub_activity_pb2.MonthPlan]:
+    share = total // 12
+    return [
+        sub_activity_pb2.MonthPlan(
+            month=i + 1,
+            physical_percent=f"{(i + 1) * 100 / 12:.2f}" if i < 11 else "100.00",
+            disbursement=_rp(share if i < 11 else total - share * 11),
+        )
+        for i in range(12)
+    ]
+
+
+async def test_the_f1_uses_the_amount_budgeting_approved(service, nats_server: NatsServer, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    stub, _runtime = service
+    code, year = "1.02.02.2.01.0002", 2026
+    created = (
+        await stub.CreateSubActivity(
+            _create_request(code=code, fiscal_year=year, budget=_rp(1_000 * JUTA)), metadata=PLANNER, timeout=5
+        )
+    ).sub_activity
+    assert not created.HasField("approved_budget")
+    # Version 2 (1 500 juta) is approved, then the older approval of version 1 arrives late.
+    await _publish_through_outbox(
+        nats_server.url,
+        tmp_path,
+        (_approved(code, year, 1_500 * JUTA, 2), "33"),
+        (_approved(code, year, 900 * JUTA, 1), "33"),
+    )
+    for _ in range(200):
+        found = (
+            await stub.GetSubActivity(pb.GetSubActivityRequest(id=created.id), metadata=PLANNER, timeout=5)
+        ).sub_activity
+        if found.HasField("approved_budget"):
+            break
+        await asyncio.sleep(0.05)
+    else:
+        pytest.fail("the approval never reached planning")
+    await asyncio.sleep(0.3)  # the late, older approval has been applied (or not) by now
+    found = (
+        await stub.GetSubActivity(pb.GetSubActivityRequest(id=created.id), metadata=PLANNER, timeout=5)
+    ).sub_activity
+    assert (found.budget.rupiah, found.approved_budget.rupiah) == (1_000 * JUTA, 1_500 * JUTA)
+
+    # The F1 must now spend the approved amount, not the manually set budget.
+    with pytest.raises(grpc.aio.AioRpcError) as manual:
+        await stub.SetMonthlyPlan(
+            pb.SetMonthlyPlanRequest(sub_activity_id=created.id, months=_flat_months(1_000 * JUTA), expected_version=1),
+            metadata=PLANNER,
+            timeout=5,
+        )
+    assert manual.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "1,500,000,000" in _violations(manual.value)["months"]
+    ok = await stub.SetMonthlyPlan(
+        pb.SetMonthlyPlanRequest(sub_activity_id=created.id, months=_flat_months(1_500 * JUTA), expected_version=1),
+        metadata=PLANNER,
+        timeout=5,
+    )
+    assert ok.s_curve[-1].cumulative_disbursement.rupiah == 1_500 * JUTA
+    assert ok.s_curve[-1].financial_percent == "100.00"
+
+
+async def test_citizens_proposal_from_submission_to_acceptance(service) -> None:  # type: ignore[no-untyped-def]
+    from grms.planning.v1 import proposal_pb2
+
+    stub, runtime = service
+    submitted = (
+        await stub.SubmitProposal(
+            pb.SubmitProposalRequest(
+                government_code="33",
+                village_code="33.74.01.1001",
+                category=proposal_pb2.PROPOSAL_CATEGORY_HEALTH,
+                title="Posyandu baru di RW 05",
+                description="Warga RW 05 membutuhkan posyandu yang lebih dekat untuk balita dan ibu hamil.",
+                proposer_name="Siti Aminah",
+                proposer_contact="+6281234567890",
+            ),
+            timeout=5,  # no login
+        )
+    ).proposal
+    assert submitted.public_id.startswith("U-") and len(submitted.public_id) == 18
+    assert [c.status for c in submitted.history] == [proposal_pb2.PROPOSAL_STATUS_SUBMITTED]
+    public = (
+        await stub.GetPublicProposal(pb.GetPublicProposalRequest(public_id=submitted.public_id), timeout=5)
+    ).proposal
+    assert "Siti" not in str(public) and "+62812" not in str(public)
+
+    with pytest.raises(grpc.aio.AioRpcError) as anonymous:
+        await stub.ReviewProposal(pb.ReviewProposalRequest(public_id=submitted.public_id), timeout=5)
+    assert anonymous.value.code() in (grpc.StatusCode.UNAUTHENTICATED, grpc.StatusCode.PERMISSION_DENIED)
+
+    sub_activity = (
+        await stub.CreateSubActivity(_create_request(fiscal_year=2027), metadata=PLANNER, timeout=5)
+    ).sub_activity
+    with pytest.raises(grpc.aio.AioRpcError) as too_early:
+        await stub.AcceptProposal(
+            pb.AcceptProposalRequest(public_id=submitted.public_id, sub_activity_id=sub_activity.id),
+            metadata=PLANNER,
+            timeout=5,
+        )
+    assert too_early.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    reviewed = await stub.ReviewProposal(
+        pb.ReviewProposalRequest(public_id=submitted.public_id, note="Dibahas di Musrenbang kecamatan"),
+        metadata=PLANNER,
+        timeout=5,
+    )
+    assert reviewed.proposal.proposer_name == "Siti Aminah"
+    accepted = await stub.AcceptProposal(
+        pb.AcceptProposalRequest(public_id=submitted.public_id, sub_activity_id=sub_activity.id, expected_version=2),
+        metadata=PLANNER,
+        timeout=5,
+    )
+    assert accepted.proposal.proposal.status == proposal_pb2.PROPOSAL_STATUS_ACCEPTED
+    public = (
+        await stub.GetPublicProposal(pb.GetPublicProposalRequest(public_id=submitted.public_id), timeout=5)
+    ).proposal
+    assert [c.status for c in public.history] == [
+        proposal_pb2.PROPOSAL_STATUS_SUBMITTED,
+        proposal_pb2.PROPOSAL_STATUS_UNDER_REVIEW,
+        proposal_pb2.PROPOSAL_STATUS_ACCEPTED,
+    ]
+    assert public.history[1].note == "Dibahas di Musrenbang kecamatan"
+    assert public.sub_activity_id == sub_activity.id
+
+    with pytest.raises(grpc.aio.AioRpcError) as bad:
+        await stub.SubmitProposal(
+            pb.SubmitProposalRequest(government_code="99", category=proposal_pb2.PROPOSAL_CATEGORY_OTHER, title="x"),
+            timeout=5,
+        )
+    assert bad.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert {"title", "description", "proposer_name"} <= set(_violations(bad.value))
+
+    second = (
+        await stub.SubmitProposal(
+            pb.SubmitProposalRequest(
+                government_code="33",
+                category=proposal_pb2.PROPOSAL_CATEGORY_INFRASTRUCTURE,
+                title="Perbaikan jalan desa",
+                description="Jalan desa rusak berat sepanjang dua kilometer sejak banjir.",
+                proposer_name="Budi",
+            ),
+            timeout=5,
+        )
+    ).proposal
+    rejected = await stub.RejectProposal(
+        pb.RejectProposalRequest(public_id=second.public_id, reason="Kewenangan kabupaten, diteruskan ke Bappeda"),
+        metadata=PLANNER,
+        timeout=5,
+    )
+    assert rejected.proposal.proposal.status == proposal_pb2.PROPOSAL_STATUS_REJECTED
+
+    first_page = await stub.ListProposals(
+        pb.ListProposalsRequest(government_code="33", page=paging_pb2.PageRequest(page_size=1)),
+        metadata=PLANNER,
+        timeout=5,
+    )
+    assert [p.proposal.public_id for p in first_page.proposals] == [submitted.public_id]
+    rest = await stub.ListProposals(
+        pb.ListProposalsRequest(
+            government_code="33", page=paging_pb2.PageRequest(page_token=first_page.page.next_page_token)
+        ),
+        metadata=PLANNER,
+        timeout=5,
+    )
+    assert [p.proposal.public_id for p in rest.proposals] == [second.public_id]
+
+    with runtime.db.engine.connect() as conn:
+        rows = conn.execute(select(messaging.outbox.c.subject, messaging.outbox.c.payload)).all()
+    changes = [
+        events_pb2.ProposalStatusChanged.FromString(r.payload)
+        for r in rows
+        if r.subject == "grms.planning.proposal_status_changed.v1"
+    ]
+    assert len(changes) == 5  # two submissions, review, acceptance, rejection
+    assert all("Siti" not in str(c) and "Budi" not in str(c) for c in changes)
