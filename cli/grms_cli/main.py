@@ -27,9 +27,13 @@ app = typer.Typer(
 user_app = typer.Typer(help="Gateway user accounts.", no_args_is_help=True)
 apikey_app = typer.Typer(help="Gateway API keys.", no_args_is_help=True)
 outbox_app = typer.Typer(help="The services' transactional outboxes.", no_args_is_help=True)
+audit_app = typer.Typer(help="The tamper-evident audit chains of budget plans.", no_args_is_help=True)
+budget_app = typer.Typer(help="Budget plans (RKA/DPA) as Excel workbooks.", no_args_is_help=True)
 app.add_typer(user_app, name="user")
 app.add_typer(apikey_app, name="apikey")
 app.add_typer(outbox_app, name="outbox")
+app.add_typer(audit_app, name="audit")
+app.add_typer(budget_app, name="budget")
 
 console = Console()
 err = Console(stderr=True)
@@ -214,6 +218,103 @@ def outbox_redrive(
 
     count = accounts.redrive(service, _var_dir(var_dir))
     console.print(f"{count} dead outbox message(s) of {service} put back in line.")
+
+
+@audit_app.command("verify")
+def audit_verify(
+    plan: Annotated[str | None, typer.Option("--plan", help="Only this plan's chain (default: every plan).")] = None,
+    var_dir: VarDir = None,
+) -> None:
+    """Re-hash every budget plan's audit chain; exit 1 when any chain is broken."""
+    from grms_cli.budget import verify_audit
+
+    report = verify_audit(_var_dir(var_dir), plan)
+    table = Table(title="Audit chains of budget plans", title_justify="left")
+    table.add_column("plan")
+    table.add_column("chain")
+    for plan_id, broken in report.items():
+        table.add_row(plan_id, "[green]OK[/]" if broken is None else f"[red]broken at seq {broken}[/]")
+    console.print(table)
+    bad = [p for p, seq in report.items() if seq is not None]
+    if bad:
+        err.print(f"[red]{len(bad)} of {len(report)} audit chain(s) broken[/]")
+        raise typer.Exit(1)
+    console.print(f"{len(report)} audit chain(s) intact.")
+
+
+BudgetTarget = Annotated[
+    str | None,
+    typer.Option("--target", help="Budgeting gRPC address host:port (default: suite.json, else "
+                                   "$GRMS_BUDGETING_GRPC_HOST:$GRMS_BUDGETING_GRPC_PORT or 127.0.0.1:50151).",
+                 show_default=False),
+]
+CallTimeout = Annotated[float, typer.Option("--timeout", help="Deadline of the call in seconds.", min=0.1)]
+
+
+def _print_rejected(exc: CliError) -> None:
+    from grms_cli.budget import RejectedWorkbook
+
+    if isinstance(exc, RejectedWorkbook) and exc.violations:
+        table = Table(title="What is wrong, by row and column", title_justify="left")
+        table.add_column("cell")
+        table.add_column("problem")
+        for cell, problem in exc.violations:
+            table.add_row(cell, problem)
+        err.print(table)
+
+
+@budget_app.command("import-lines")
+def budget_import_lines(
+    plan_id: Annotated[str, typer.Argument(metavar="PLAN_ID", help="The draft or returned plan.")],
+    file: Annotated[Path, typer.Argument(metavar="FILE.xlsx", exists=True, dir_okay=False, readable=True,
+                                         help="RKA workbook: a header row, then one line per row.")],
+    expected_version: Annotated[int, typer.Option(help="Refuse unless the plan is at this version (0: any).",
+                                                  min=0)] = 0,
+    target: BudgetTarget = None,
+    timeout: CallTimeout = 60.0,
+    var_dir: VarDir = None,
+) -> None:
+    """Add every line of an RKA workbook to a plan, or none when any row is wrong."""
+    from grms_cli.budget import import_lines
+
+    directory = _var_dir(var_dir)
+    secret = resolve_auth_secret(directory)
+    address = budgeting_address(target, directory)
+    try:
+        with Progress(TextColumn(f"Importing {file.name}"), BarColumn(), MofNCompleteColumn(),
+                      TextColumn("{task.description}"), console=console, transient=True) as progress:
+            task = progress.add_task("", total=3)
+            result = import_lines(address, secret, plan_id, file, expected_version=expected_version, timeout=timeout,
+                                  advance=lambda step: progress.update(task, advance=1, description=step))
+    except CliError as exc:
+        _print_rejected(exc)
+        raise
+    console.print(f"Imported {result.imported} line(s): plan {plan_id} now has {result.line_count} line(s), "
+                  f"Rp{result.total:,} in all, at version {result.version}.")
+
+
+@budget_app.command("export")
+def budget_export(
+    plan_id: Annotated[str, typer.Argument(metavar="PLAN_ID", help="The plan (or DPA).")],
+    out: Annotated[Path, typer.Argument(metavar="OUT.xlsx", dir_okay=False, help="Where to write the workbook.")],
+    target: BudgetTarget = None,
+    timeout: CallTimeout = 60.0,
+    var_dir: VarDir = None,
+) -> None:
+    """Write a plan's lines to an RKA workbook (re-importable)."""
+    from grms_cli.budget import export_plan
+
+    if not out.parent.is_dir():
+        raise CliError(f"{out.parent} is not a directory", 2)
+    directory = _var_dir(var_dir)
+    secret = resolve_auth_secret(directory)
+    address = budgeting_address(target, directory)
+    with Progress(TextColumn(f"Exporting {plan_id}"), BarColumn(), MofNCompleteColumn(), console=console,
+                  transient=True) as progress:
+        task = progress.add_task("", total=None)
+        size = export_plan(address, secret, plan_id, out, timeout=timeout,
+                           progress=lambda done, total: progress.update(task, completed=done, total=total))
+    console.print(f"Wrote {out} ({size:,} bytes).")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -25,11 +25,15 @@ __all__ = [
     "budget_line",
     "budget_plan",
     "budget_plan_version",
+    "cash_plan",
     "ceiling",
+    "document_counter",
     "government",
     "messaging",
     "metadata",
     "nomenclature_code",
+    "payment_request",
+    "spending_allotment",
     "standard_price",
     "standard_price_account",
 ]
@@ -176,6 +180,10 @@ budget_line = Table(
     Column("amount", BigInteger, nullable=False),
     Column("funding_source", String(100), nullable=False),
     Column("tags", JSON, nullable=False),
+    # e-penatausahaan on the DPA: reserved by filed SPPs (incl. disbursed ones) and paid by SP2Ds.
+    # Changed only by conditional UPDATEs (`committed + x <= amount`), never read-modify-write.
+    Column("committed", BigInteger, nullable=False, server_default="0"),
+    Column("disbursed", BigInteger, nullable=False, server_default="0"),
 )
 
 # Immutable snapshots of whole plans, one per stage change: never updated, never deleted.
@@ -208,4 +216,79 @@ audit_entry = Table(
     Column("request_id", String(100), nullable=False),
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
+)
+
+# ---- e-penatausahaan ---------------------------------------------------------------------------
+
+# Monthly cash plan (anggaran kas) of a DPA line, or of the whole plan (line_number 0).
+cash_plan = Table(
+    "cash_plan",
+    metadata,
+    Column("plan_id", String(36), ForeignKey("budget_plan.id"), primary_key=True),
+    Column("line_number", Integer, primary_key=True),
+    Column("months", JSON, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
+# SPD: BUD makes part of a DPA spendable up to a month.
+spending_allotment = Table(
+    "spending_allotment",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("number", String(120), nullable=False),
+    Column("government_code", String(20), nullable=False),
+    Column("agency_code", String(40), nullable=False),
+    Column("plan_id", String(36), ForeignKey("budget_plan.id"), nullable=False),
+    Column("fiscal_year", Integer, nullable=False),
+    Column("from_month", Integer, nullable=False),
+    Column("to_month", Integer, nullable=False),
+    Column("amount", BigInteger, nullable=False),
+    Column("committed", BigInteger, nullable=False),
+    Column("disbursed", BigInteger, nullable=False),
+    Column("created_by", String(200), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    UniqueConstraint("government_code", "number", name="uq_spending_allotment_number"),
+    Index("ix_spending_allotment_plan", "plan_id"),
+)
+
+# SPP → SPM → SP2D of one DPA line and one SPD.
+payment_request = Table(
+    "payment_request",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("number", String(120), nullable=False),
+    Column("government_code", String(20), nullable=False),
+    Column("agency_code", String(40), nullable=False),
+    Column("plan_id", String(36), ForeignKey("budget_plan.id"), nullable=False),
+    Column("fiscal_year", Integer, nullable=False),
+    Column("line_number", Integer, nullable=False),
+    Column("allotment_id", String(36), ForeignKey("spending_allotment.id"), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("amount", BigInteger, nullable=False),
+    Column("description", String(1000), nullable=False),
+    Column("beneficiary", JSON, nullable=True),
+    Column("contract_reference", String(200), nullable=False),
+    # Set by e-delivery's RequestContractPayment; NULL otherwise (NULLs never collide).
+    Column("external_request_id", String(100), nullable=True),
+    Column("state", String(20), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("spm_number", String(120), nullable=False),
+    Column("sp2d_number", String(120), nullable=False),
+    Column("rejection_reason", String(1000), nullable=False),
+    Column("history", JSON, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    UniqueConstraint("government_code", "number", name="uq_payment_request_number"),
+    UniqueConstraint("government_code", "external_request_id", name="uq_payment_request_external"),
+    Index("ix_payment_request_queue", "government_code", "state", "id"),
+)
+
+# The last number given per government, fiscal year and document type (SPD, SPP, SPM, SP2D).
+document_counter = Table(
+    "document_counter",
+    metadata,
+    Column("government_code", String(20), primary_key=True),
+    Column("fiscal_year", Integer, primary_key=True),
+    Column("doc", String(10), primary_key=True),
+    Column("last", Integer, nullable=False),
 )

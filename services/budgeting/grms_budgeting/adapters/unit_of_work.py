@@ -14,6 +14,7 @@ from grms_budgeting.adapters.budget_repository import (
     SqlStandardPriceRepository,
 )
 from grms_budgeting.adapters.repository import SqlAgencyRepository, SqlGovernmentRepository
+from grms_budgeting.adapters.treasury_repository import SqlTreasuryRepository
 from grms_budgeting.adapters.wire import event_to_message
 from grms_budgeting.domain.model import DomainEvent
 
@@ -30,6 +31,7 @@ class SqlUnitOfWork(UnitOfWork):
     prices: SqlStandardPriceRepository
     ceilings: SqlCeilingRepository
     plans: SqlBudgetPlanRepository
+    treasury: SqlTreasuryRepository
 
     def __enter__(self) -> SqlUnitOfWork:
         super().__enter__()
@@ -43,11 +45,13 @@ class SqlUnitOfWork(UnitOfWork):
         self.prices = SqlStandardPriceRepository(session)
         self.ceilings = SqlCeilingRepository(session)
         self.plans = SqlBudgetPlanRepository(session)
+        self.treasury = SqlTreasuryRepository(session)
 
     def _collect_events(self) -> list[tuple[Message, str]]:
         out: list[tuple[Message, str]] = []
         pending: list[list[DomainEvent]] = [a.events for a in self.governments.seen]
         pending += [a.events for a in self.agencies.seen] + [p.events for p in self.plans.seen]
+        pending += [r.events for r in self.treasury.seen]
         for events in pending:
             while events:
                 out.append(event_to_message(events.pop(0)))

@@ -6,7 +6,15 @@ import datetime as dt
 
 from google.protobuf.message import Message
 from google.protobuf.timestamp_pb2 import Timestamp
-from grms.budgeting.v1 import agency_pb2, budget_plan_pb2, codes_pb2, events_pb2, government_pb2, prices_pb2
+from grms.budgeting.v1 import (
+    agency_pb2,
+    budget_plan_pb2,
+    codes_pb2,
+    events_pb2,
+    government_pb2,
+    prices_pb2,
+    treasury_pb2,
+)
 from grms.common.v1 import money_pb2
 from grms_kit.errors import InvalidArgument
 
@@ -38,14 +46,26 @@ from grms_budgeting.domain.model import (
     GovernmentLevel,
     GovernmentRegistered,
 )
+from grms_budgeting.domain.treasury import (
+    Beneficiary,
+    CashPlan,
+    FundsDisbursed,
+    PaymentKind,
+    PaymentRequest,
+    PaymentState,
+    SpendingAllotment,
+)
 
 __all__ = [
     "LEVELS",
     "PRICE_GROUPS",
     "account_code_to_pb",
     "agency_to_pb",
+    "allotment_to_pb",
     "audit_entry_to_pb",
+    "beneficiary_from_pb",
     "budget_plan_to_pb",
+    "cash_plan_to_pb",
     "ceiling_to_pb",
     "contact_from_pb",
     "event_to_message",
@@ -55,6 +75,9 @@ __all__ = [
     "line_input_from_pb",
     "money",
     "nomenclature_code_to_pb",
+    "payment_kind_from_pb",
+    "payment_request_to_pb",
+    "payment_state_from_pb",
     "plan_version_to_pb",
     "price_group_from_pb",
     "standard_price_to_pb",
@@ -317,8 +340,131 @@ def audit_entry_to_pb(entry: AuditEntry) -> budget_plan_pb2.AuditEntry:
     )
 
 
+PAYMENT_KINDS = {
+    PaymentKind.UP: treasury_pb2.PAYMENT_KIND_UP,
+    PaymentKind.GU: treasury_pb2.PAYMENT_KIND_GU,
+    PaymentKind.TU: treasury_pb2.PAYMENT_KIND_TU,
+    PaymentKind.LS_GAJI: treasury_pb2.PAYMENT_KIND_LS_GAJI,
+    PaymentKind.LS_BARANG_JASA: treasury_pb2.PAYMENT_KIND_LS_BARANG_JASA,
+    PaymentKind.LS_PIHAK_KETIGA: treasury_pb2.PAYMENT_KIND_LS_PIHAK_KETIGA,
+}
+_PAYMENT_KINDS_BACK = {v: k for k, v in PAYMENT_KINDS.items()}
+PAYMENT_STATES = {
+    PaymentState.REQUESTED: treasury_pb2.PAYMENT_REQUEST_STATE_REQUESTED,
+    PaymentState.ORDERED: treasury_pb2.PAYMENT_REQUEST_STATE_ORDERED,
+    PaymentState.DISBURSED: treasury_pb2.PAYMENT_REQUEST_STATE_DISBURSED,
+    PaymentState.REJECTED: treasury_pb2.PAYMENT_REQUEST_STATE_REJECTED,
+}
+_PAYMENT_STATES_BACK = {v: k for k, v in PAYMENT_STATES.items()}
+
+
+def payment_kind_from_pb(value: int) -> PaymentKind:
+    """The PaymentKind of an enum value; unspecified is invalid."""
+    kind = _PAYMENT_KINDS_BACK.get(value)  # type: ignore[call-overload]
+    if kind is None:
+        raise InvalidArgument.field("kind", "must be UP, GU, TU, LS_GAJI, LS_BARANG_JASA or LS_PIHAK_KETIGA")
+    return kind
+
+
+def payment_state_from_pb(value: int) -> PaymentState | None:
+    """The PaymentState of an enum value; unspecified is None (any state)."""
+    if value == treasury_pb2.PAYMENT_REQUEST_STATE_UNSPECIFIED:
+        return None
+    state = _PAYMENT_STATES_BACK.get(value)  # type: ignore[call-overload]
+    if state is None:
+        raise InvalidArgument.field("state", "unknown state")
+    return state
+
+
+def beneficiary_from_pb(message: treasury_pb2.Beneficiary, present: bool) -> Beneficiary | None:
+    """A Beneficiary from its message, None when the field was not set."""
+    if not present:
+        return None
+    return Beneficiary(message.name, message.bank, message.account_number)
+
+
+def cash_plan_to_pb(value: CashPlan) -> treasury_pb2.CashPlan:
+    """A CashPlan as its message."""
+    return treasury_pb2.CashPlan(
+        plan_id=value.plan_id, line_number=value.line_number, months=[money(m) for m in value.months]
+    )
+
+
+def allotment_to_pb(value: SpendingAllotment) -> treasury_pb2.SpendingAllotment:
+    """An SPD as its message."""
+    return treasury_pb2.SpendingAllotment(
+        id=value.id,
+        number=value.number,
+        government_code=value.government_code,
+        agency_code=value.agency_code,
+        plan_id=value.plan_id,
+        fiscal_year=value.fiscal_year,
+        from_month=value.from_month,
+        to_month=value.to_month,
+        amount=money(value.amount),
+        committed=money(value.committed),
+        disbursed=money(value.disbursed),
+        create_time=_ts(value.created_at),
+    )
+
+
+def payment_request_to_pb(value: PaymentRequest) -> treasury_pb2.PaymentRequest:
+    """A PaymentRequest with its history as its message."""
+    b = value.beneficiary
+    return treasury_pb2.PaymentRequest(
+        id=value.id,
+        number=value.number,
+        government_code=value.government_code,
+        agency_code=value.agency_code,
+        plan_id=value.plan_id,
+        fiscal_year=value.fiscal_year,
+        line_number=value.line_number,
+        allotment_id=value.allotment_id,
+        kind=PAYMENT_KINDS[value.kind],
+        amount=money(value.amount),
+        description=value.description,
+        beneficiary=treasury_pb2.Beneficiary(name=b.name, bank=b.bank, account_number=b.account_number) if b else None,
+        contract_reference=value.contract_reference,
+        external_request_id=value.external_request_id,
+        state=PAYMENT_STATES[value.state],
+        version=value.version,
+        spm_number=value.spm_number,
+        sp2d_number=value.sp2d_number,
+        rejection_reason=value.rejection_reason,
+        history=[
+            treasury_pb2.PaymentStep(
+                state=PAYMENT_STATES[PaymentState(h["state"])],
+                actor=h["actor"],
+                time=_ts(dt.datetime.fromisoformat(h["at"])),
+                note=h["note"],
+            )
+            for h in value.history
+        ],
+        create_time=_ts(value.created_at),
+        update_time=_ts(value.updated_at),
+    )
+
+
 def event_to_message(event: DomainEvent) -> tuple[Message, str]:
     """The integration event for a domain event, with its tenant (government code)."""
+    if isinstance(event, FundsDisbursed):
+        return (
+            events_pb2.FundsDisbursed(
+                payment_request_id=event.payment_request_id,
+                government_code=event.government_code,
+                agency_code=event.agency_code,
+                plan_id=event.plan_id,
+                fiscal_year=event.fiscal_year,
+                line_number=event.line_number,
+                sub_activity_code=event.sub_activity_code,
+                account_code=event.account_code,
+                kind=PAYMENT_KINDS[event.kind],
+                amount=money(event.amount),
+                sp2d_number=event.sp2d_number,
+                disburse_time=_ts(event.disbursed_at),
+            ),
+            event.government_code,
+        )
     if isinstance(event, GovernmentRegistered):
         return events_pb2.GovernmentRegistered(government=government_to_pb(event.government)), event.government.code
     if isinstance(event, AgencyRegistered):

@@ -563,6 +563,19 @@ class BudgetPlan:
         self.audit.append(AuditRecord(actor, self.agency_code, "add_line", None, line.to_json()))
         return line
 
+    def add_lines(self, lines: list[BudgetLine], *, expected_version: int | None, actor: str, now: dt.datetime) -> None:
+        """Append checked lines (numbered from `next_line_number`) as one change: one version, one record each."""
+        self._editable(expected_version)
+        for offset, line in enumerate(lines):
+            if line.number != self.next_line_number + offset:
+                raise ValueError("imported lines must carry the plan's next line numbers in order")
+        for line in lines:
+            self.lines[line.number] = line
+            self.changed_lines.add(line.number)
+            self.audit.append(AuditRecord(actor, self.agency_code, "add_line", None, line.to_json()))
+        self.next_line_number += len(lines)
+        self._touch(now)
+
     def update_line(self, line: BudgetLine, *, expected_version: int | None, actor: str, now: dt.datetime) -> bool:
         """Replace line `line.number`; False (and nothing recorded) when nothing changed."""
         self._editable(expected_version)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 
 import grpc
 from grms.budgeting.v1 import budgeting_service_pb2 as pb
@@ -18,8 +19,11 @@ from grms_kit.paging import Page
 from grms_budgeting.adapters.wire import (
     LEVELS,
     agency_to_pb,
+    allotment_to_pb,
     audit_entry_to_pb,
+    beneficiary_from_pb,
     budget_plan_to_pb,
+    cash_plan_to_pb,
     ceiling_to_pb,
     contact_from_pb,
     government_to_pb,
@@ -27,18 +31,24 @@ from grms_budgeting.adapters.wire import (
     line_diff_to_pb,
     line_input_from_pb,
     money,
+    payment_kind_from_pb,
+    payment_request_to_pb,
+    payment_state_from_pb,
     plan_version_to_pb,
     price_group_from_pb,
     standard_price_to_pb,
 )
+from grms_budgeting.adapters.xlsx import read_rka, write_rka
 from grms_budgeting.domain.budget import BudgetPlan
 from grms_budgeting.domain.codes import NomenclatureRow
-from grms_budgeting.service_layer import budget, handlers
+from grms_budgeting.service_layer import budget, handlers, treasury
 from grms_budgeting.service_layer.ports import UnitOfWork
 
 __all__ = ["BudgetingApi"]
 
 _LEVELS_BACK = {v: k for k, v in LEVELS.items()}
+MAX_WORKBOOK_BYTES = 8 * 1024 * 1024
+EXPORT_CHUNK_BYTES = 16 * 1024
 
 
 def _page(message: paging_pb2.PageRequest) -> Page:
@@ -338,3 +348,129 @@ class BudgetingApi(pb_grpc.BudgetingServiceServicer):
             page=paging_pb2.PageResponse(next_page_token=token),
             first_broken_seq=broken or 0,
         )
+
+    # ---- e-penatausahaan -----------------------------------------------------------------
+
+    async def SetCashPlan(
+        self, request: pb.SetCashPlanRequest, context: grpc.aio.ServicerContext
+    ) -> pb.SetCashPlanResponse:
+        cmd = treasury.SetCashPlan(request.plan_id, request.line_number, [m.rupiah for m in request.months])
+        plans = await self.db.run(treasury.set_cash_plan, cmd, uow=self.uow(), actor=current_identity())
+        return pb.SetCashPlanResponse(cash_plans=[cash_plan_to_pb(c) for c in plans])
+
+    async def CreateSpendingAllotment(
+        self, request: pb.CreateSpendingAllotmentRequest, context: grpc.aio.ServicerContext
+    ) -> pb.CreateSpendingAllotmentResponse:
+        cmd = treasury.CreateSpendingAllotment(
+            request.plan_id, request.from_month, request.to_month, request.amount.rupiah
+        )
+        allotment = await self.db.run(treasury.create_spending_allotment, cmd, uow=self.uow(), actor=current_identity())
+        return pb.CreateSpendingAllotmentResponse(spending_allotment=allotment_to_pb(allotment))
+
+    async def CreatePaymentRequest(
+        self, request: pb.CreatePaymentRequestRequest, context: grpc.aio.ServicerContext
+    ) -> pb.CreatePaymentRequestResponse:
+        cmd = treasury.CreatePaymentRequest(
+            plan_id=request.plan_id,
+            line_number=request.line_number,
+            allotment_id=request.allotment_id,
+            kind=payment_kind_from_pb(request.kind),
+            amount=request.amount.rupiah,
+            description=request.description,
+            beneficiary=beneficiary_from_pb(request.beneficiary, request.HasField("beneficiary")),
+            contract_reference=request.contract_reference,
+        )
+        found = await self.db.run(treasury.create_payment_request, cmd, uow=self.uow(), actor=current_identity())
+        return pb.CreatePaymentRequestResponse(payment_request=payment_request_to_pb(found))
+
+    async def RequestContractPayment(
+        self, request: pb.RequestContractPaymentRequest, context: grpc.aio.ServicerContext
+    ) -> pb.RequestContractPaymentResponse:
+        cmd = treasury.RequestContractPayment(
+            external_request_id=request.external_request_id,
+            plan_id=request.plan_id,
+            line_number=request.line_number,
+            allotment_id=request.allotment_id,
+            amount=request.amount.rupiah,
+            description=request.description,
+            beneficiary=beneficiary_from_pb(request.beneficiary, request.HasField("beneficiary")),
+            contract_reference=request.contract_reference,
+        )
+        found = await self.db.run(treasury.request_contract_payment, cmd, uow=self.uow(), actor=current_identity())
+        return pb.RequestContractPaymentResponse(payment_request=payment_request_to_pb(found))
+
+    async def OrderPayment(
+        self, request: pb.OrderPaymentRequest, context: grpc.aio.ServicerContext
+    ) -> pb.OrderPaymentResponse:
+        cmd = treasury.PaymentStep(request.payment_request_id, _expected(request.expected_version))
+        found = await self.db.run(treasury.order_payment, cmd, uow=self.uow(), actor=current_identity())
+        return pb.OrderPaymentResponse(payment_request=payment_request_to_pb(found))
+
+    async def DisbursePayment(
+        self, request: pb.DisbursePaymentRequest, context: grpc.aio.ServicerContext
+    ) -> pb.DisbursePaymentResponse:
+        cmd = treasury.PaymentStep(request.payment_request_id, _expected(request.expected_version))
+        found = await self.db.run(treasury.disburse_payment, cmd, uow=self.uow(), actor=current_identity())
+        return pb.DisbursePaymentResponse(payment_request=payment_request_to_pb(found))
+
+    async def RejectPaymentRequest(
+        self, request: pb.RejectPaymentRequestRequest, context: grpc.aio.ServicerContext
+    ) -> pb.RejectPaymentRequestResponse:
+        cmd = treasury.RejectPaymentRequest(
+            request.payment_request_id, request.reason, _expected(request.expected_version)
+        )
+        found = await self.db.run(treasury.reject_payment_request, cmd, uow=self.uow(), actor=current_identity())
+        return pb.RejectPaymentRequestResponse(payment_request=payment_request_to_pb(found))
+
+    async def GetPaymentRequest(
+        self, request: pb.GetPaymentRequestRequest, context: grpc.aio.ServicerContext
+    ) -> pb.GetPaymentRequestResponse:
+        found = await self.db.run(
+            treasury.get_payment_request, request.payment_request_id, uow=self.uow(), actor=current_identity()
+        )
+        return pb.GetPaymentRequestResponse(payment_request=payment_request_to_pb(found))
+
+    async def ListPaymentRequests(
+        self, request: pb.ListPaymentRequestsRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ListPaymentRequestsResponse:
+        items, token = await self.db.run(
+            treasury.list_payment_requests,
+            request.government_code,
+            request.agency_code,
+            payment_state_from_pb(request.state),
+            _page(request.page),
+            uow=self.uow(),
+            actor=current_identity(),
+        )
+        return pb.ListPaymentRequestsResponse(
+            payment_requests=[payment_request_to_pb(r) for r in items],
+            page=paging_pb2.PageResponse(next_page_token=token),
+        )
+
+    # ---- RKA workbooks -------------------------------------------------------------------
+
+    async def ImportBudgetLines(
+        self, request: pb.ImportBudgetLinesRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ImportBudgetLinesResponse:
+        # Decision: one bytes field, not a client stream — the kit's interceptor maps identity
+        # and errors for unary and server-streaming calls; 8 MiB holds ~50,000 RKA lines.
+        if not request.workbook:
+            raise InvalidArgument.field("workbook", "is empty")
+        if len(request.workbook) > MAX_WORKBOOK_BYTES:
+            raise InvalidArgument.field("workbook", f"is larger than {MAX_WORKBOOK_BYTES // (1024 * 1024)} MiB")
+        rows, letters = await asyncio.to_thread(read_rka, request.workbook)
+        cmd = budget.ImportBudgetLines(request.plan_id, _expected(request.expected_version), rows, letters)
+        plan, count = await self.db.run(
+            budget.import_budget_lines, cmd, uow=self.uow(), actor=current_identity(), request_id=_request_id(context)
+        )
+        return pb.ImportBudgetLinesResponse(budget_plan=budget_plan_to_pb(plan), imported_count=count)
+
+    async def ExportBudgetPlan(
+        self, request: pb.ExportBudgetPlanRequest, context: grpc.aio.ServicerContext
+    ) -> AsyncIterator[pb.ExportBudgetPlanResponse]:
+        plan = await self.db.run(budget.get_budget_plan, request.plan_id, uow=self.uow(), actor=current_identity())
+        data = await asyncio.to_thread(write_rka, plan)
+        for offset in range(0, len(data), EXPORT_CHUNK_BYTES):
+            yield pb.ExportBudgetPlanResponse(
+                total_size=len(data) if offset == 0 else 0, chunk=data[offset : offset + EXPORT_CHUNK_BYTES]
+            )

@@ -53,12 +53,14 @@ from grms_budgeting.domain.codes import (
     validate_nomenclature_batch,
 )
 from grms_budgeting.domain.model import GovernmentLevel
+from grms_budgeting.domain.rka_sheet import sheet_path
 from grms_budgeting.service_layer.ports import UnitOfWork
 
 __all__ = [
     "AddBudgetLine",
     "CreateBudgetPlan",
     "CreateStandardPrice",
+    "ImportBudgetLines",
     "PlanTransition",
     "RemoveBudgetLine",
     "ReturnBudgetPlan",
@@ -71,6 +73,7 @@ __all__ = [
     "diff_budget_plan_versions",
     "get_budget_plan",
     "import_account_codes",
+    "import_budget_lines",
     "import_nomenclature",
     "list_audit_entries",
     "list_budget_plan_versions",
@@ -403,6 +406,45 @@ def remove_budget_line(cmd: RemoveBudgetLine, *, uow: UnitOfWork, actor: Identit
         uow.plans.save(plan, previous_version=previous, request_id=request_id)
         uow.commit()
         return plan
+
+
+@dataclass(frozen=True)
+class ImportBudgetLines:
+    plan_id: str
+    expected_version: int | None
+    rows: list[tuple[int, LineInput]]  # (row of the sheet, line)
+    letters: dict[str, str]  # field of LineInput -> column letter of the sheet
+
+
+def import_budget_lines(
+    cmd: ImportBudgetLines, *, uow: UnitOfWork, actor: Identity, request_id: str
+) -> tuple[BudgetPlan, int]:
+    """Append the rows of an RKA sheet to a draft or returned plan: all of them, or none.
+
+    Every rule a row breaks is reported as `rows[<row>].<column letter>`.
+    """
+    if not cmd.rows:
+        raise InvalidArgument.field("workbook", "has no budget lines under its header row")
+    with uow:
+        plan = _load(uow, cmd.plan_id)
+        _agency_officer(actor, plan.government_code, plan.agency_code)
+        _unlocked(uow, plan)
+        accounts, prices = _references(uow, plan, [given for _, given in cmd.rows])
+        violations: list[FieldViolation] = []
+        for row, given in cmd.rows:
+            for v in line_violations(row, given, accounts=accounts, prices=prices):
+                violations.append(FieldViolation(sheet_path(row, v.field, cmd.letters), v.description))
+        if violations:
+            raise InvalidArgument(violations)
+        lines = [
+            BudgetLine.check(plan.next_line_number + i, given, accounts=accounts, prices=prices)
+            for i, (_, given) in enumerate(cmd.rows)
+        ]
+        previous = plan.version
+        plan.add_lines(lines, expected_version=cmd.expected_version, actor=actor.sub, now=uow.clock.now())
+        uow.plans.save(plan, previous_version=previous, request_id=request_id)
+        uow.commit()
+        return plan, len(lines)
 
 
 def _check_lines_against_current_prices(uow: UnitOfWork, plan: BudgetPlan) -> None:

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 
 from grms_budgeting.domain.audit import GENESIS_HASH, AuditEntry, chain
 from grms_budgeting.domain.budget import BudgetPlan, Ceiling, PlanVersion, StandardPrice
 from grms_budgeting.domain.codes import AccountCode, NomenclatureCode
 from grms_budgeting.domain.model import Agency, DomainEvent, Government
+from grms_budgeting.domain.treasury import CashPlan, PaymentKind, PaymentRequest, PaymentState, SpendingAllotment
 from grms_kit.clock import ManualClock
-from grms_kit.errors import Conflict
+from grms_kit.errors import Conflict, FailedPrecondition
 
 
 class FakeGovernments:
@@ -195,6 +197,115 @@ class FakePlans:
         return [e for e in self.chains.get(plan_id, []) if e.seq > after_seq][:limit]
 
 
+class FakeTreasury:
+    """Cash plans, SPDs, requests and the line commitments, with the SQL repository's rules."""
+
+    def __init__(self, plans: FakePlans) -> None:
+        self.plans = plans
+        self.cash: dict[tuple[str, int], CashPlan] = {}
+        self.spds: dict[str, SpendingAllotment] = {}
+        self.requests: dict[str, PaymentRequest] = {}
+        self.lines: dict[tuple[str, int], list[int]] = {}  # (plan, line) -> [committed, disbursed]
+        self.counters: dict[tuple[str, int, str], int] = {}
+        self.seen: list[PaymentRequest] = []
+
+    def lock_plan(self, plan_id: str) -> None:
+        return None
+
+    def next_number(self, government_code: str, fiscal_year: int, doc: str) -> int:
+        key = (government_code, fiscal_year, doc)
+        self.counters[key] = self.counters.get(key, 0) + 1
+        return self.counters[key]
+
+    def cash_plans(self, plan_id: str) -> list[CashPlan]:
+        return [c for (p, _), c in sorted(self.cash.items()) if p == plan_id]
+
+    def set_cash_plan(self, value: CashPlan, *, now: object) -> None:
+        self.cash[(value.plan_id, value.line_number)] = value
+
+    def add_allotment(self, value: SpendingAllotment) -> None:
+        self.spds[value.id] = value
+
+    def get_allotment(self, allotment_id: str) -> SpendingAllotment | None:
+        return self.spds.get(allotment_id)
+
+    def allotments(self, plan_id: str) -> list[SpendingAllotment]:
+        return [a for a in self.spds.values() if a.plan_id == plan_id]
+
+    def line_balance(self, plan_id: str, line_number: int) -> tuple[int, int, int]:
+        committed, disbursed = self.lines.get((plan_id, line_number), [0, 0])
+        return self.plans.rows[plan_id].lines[line_number].amount, committed, disbursed
+
+    def reserve(self, plan_id: str, line_number: int, allotment_id: str, amount: int) -> None:
+        total, committed, _ = self.line_balance(plan_id, line_number)
+        if committed + amount > total:
+            raise FailedPrecondition(f"DPA line {line_number} has Rp{total - committed:,} left of Rp{total:,}")
+        spd = self.spds[allotment_id]
+        if spd.committed + amount > spd.amount:
+            raise FailedPrecondition(f"SPD {spd.number} has Rp{spd.remainder:,} left")
+        self.lines.setdefault((plan_id, line_number), [0, 0])[0] += amount
+        self.spds[allotment_id] = dataclasses.replace(spd, committed=spd.committed + amount)
+
+    def release(self, plan_id: str, line_number: int, allotment_id: str, amount: int) -> None:
+        self.lines[(plan_id, line_number)][0] -= amount
+        spd = self.spds[allotment_id]
+        self.spds[allotment_id] = dataclasses.replace(spd, committed=spd.committed - amount)
+
+    def settle(self, plan_id: str, line_number: int, allotment_id: str, amount: int) -> None:
+        balance = self.lines[(plan_id, line_number)]
+        spd = self.spds[allotment_id]
+        if balance[1] + amount > balance[0] or spd.disbursed + amount > spd.committed:
+            raise FailedPrecondition("more than is committed")
+        balance[1] += amount
+        self.spds[allotment_id] = dataclasses.replace(spd, disbursed=spd.disbursed + amount)
+
+    def add_request(self, value: PaymentRequest) -> None:
+        self.requests[value.id] = copy.deepcopy(value)
+        self.seen.append(value)
+
+    def get_request(self, request_id: str) -> PaymentRequest | None:
+        found = self.requests.get(request_id)
+        return copy.deepcopy(found) if found else None
+
+    def find_external(self, government_code: str, external_request_id: str) -> PaymentRequest | None:
+        for r in self.requests.values():
+            if (r.government_code, r.external_request_id) == (government_code, external_request_id):
+                return copy.deepcopy(r)
+        return None
+
+    def save_request(self, value: PaymentRequest, *, previous_version: int) -> None:
+        if self.requests[value.id].version != previous_version:
+            raise Conflict("changed by someone else")
+        stored = copy.deepcopy(value)
+        stored.events = []
+        self.requests[value.id] = stored
+        self.seen.append(value)
+
+    def list_requests(
+        self, government_code: str, *, agency_code: str, state: PaymentState | None, after: str, limit: int
+    ) -> list[PaymentRequest]:
+        found = [
+            r
+            for _, r in sorted(self.requests.items())
+            if r.government_code == government_code
+            and r.id > after
+            and (not agency_code or r.agency_code == agency_code)
+            and (state is None or r.state is state)
+        ]
+        return found[:limit]
+
+    def count_kind(
+        self, government_code: str, agency_code: str, fiscal_year: int, kind: PaymentKind, states: set[PaymentState]
+    ) -> int:
+        return sum(
+            1
+            for r in self.requests.values()
+            if (r.government_code, r.agency_code, r.fiscal_year, r.kind)
+            == (government_code, agency_code, fiscal_year, kind)
+            and r.state in states
+        )
+
+
 class FakeUnitOfWork:
     """Commits by moving raised events to `published`; nothing else happens."""
 
@@ -206,6 +317,7 @@ class FakeUnitOfWork:
         self.prices = FakePrices()
         self.ceilings = FakeCeilings()
         self.plans = FakePlans()
+        self.treasury = FakeTreasury(self.plans)
         self.clock = ManualClock()
         self.published: list[DomainEvent] = []
         self.commits = 0
@@ -214,6 +326,7 @@ class FakeUnitOfWork:
         self.governments.seen = []
         self.agencies.seen = []
         self.plans.seen = []
+        self.treasury.seen = []
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -221,6 +334,6 @@ class FakeUnitOfWork:
 
     def commit(self) -> None:
         self.commits += 1
-        for aggregate in [*self.governments.seen, *self.agencies.seen, *self.plans.seen]:
+        for aggregate in [*self.governments.seen, *self.agencies.seen, *self.plans.seen, *self.treasury.seen]:
             self.published.extend(aggregate.events)
             aggregate.events.clear()

@@ -1,0 +1,132 @@
+"""RKA workbooks (XLSX) in and out with openpyxl: cells to LineInputs, a plan to a workbook."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from typing import Any
+
+from grms_kit.errors import FieldViolation, InvalidArgument
+from openpyxl import Workbook, load_workbook
+from openpyxl.styles import Font
+
+from grms_budgeting.domain.budget import BudgetPlan, LineInput
+from grms_budgeting.domain.rka_sheet import AMOUNT_HEADER, COLUMNS, HEADERS, column_letter
+
+__all__ = ["MAX_ROWS", "read_rka", "write_rka"]
+
+MAX_ROWS = 10_000
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value).strip()
+
+
+def read_rka(data: bytes) -> tuple[list[tuple[int, LineInput]], dict[str, str]]:
+    """The lines of the first sheet with their row numbers, and each field's column letter.
+
+    Raises InvalidArgument naming the header or every cell that is not what its column needs
+    (`rows[<row>].<letter>`); the checks against the price list come later, per line.
+    """
+    try:
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+        raise InvalidArgument.field("workbook", f"is not an XLSX workbook ({type(exc).__name__})") from None
+    try:
+        sheet = book.worksheets[0]
+        rows = sheet.iter_rows(values_only=True)
+        header = next(rows, None) or ()
+        where: dict[str, int] = {}
+        for i, cell in enumerate(header):
+            name = HEADERS.get(_text(cell).lower())
+            if name:
+                where[name] = i
+        missing = [h for n, h in COLUMNS if n not in where and n != "tags"]
+        if missing:
+            raise InvalidArgument.field("rows[1]", f"the header row lacks the column(s) {', '.join(missing)}")
+        letters = {name: column_letter(i + 1) for name, i in where.items()}
+        out: list[tuple[int, LineInput]] = []
+        violations: list[FieldViolation] = []
+        for number, values in enumerate(rows, start=2):
+            cells = {name: (values[i] if i < len(values) else None) for name, i in where.items()}
+            if all(_text(v) == "" for v in cells.values()):
+                continue
+            if len(out) >= MAX_ROWS:
+                raise InvalidArgument.field("workbook", f"has more than {MAX_ROWS:,} lines")
+            price = cells["unit_price"]
+            if isinstance(price, str) and price.strip().replace(".", "").isdigit():
+                price = int(price.strip().replace(".", ""))  # "55.000" as Indonesians write it
+            if isinstance(price, float) and price.is_integer():
+                price = int(price)
+            if isinstance(price, bool) or not isinstance(price, int):
+                violations.append(
+                    FieldViolation(f"rows[{number}].{letters['unit_price']}", "Harga Satuan: must be whole rupiah")
+                )
+                price = 0
+            tags = tuple(t.strip() for t in _text(cells.get("tags")).split(",") if t.strip())
+            out.append(
+                (
+                    number,
+                    LineInput(
+                        account_code=_text(cells["account_code"]),
+                        standard_item_code=_text(cells["standard_item_code"]),
+                        specification=_text(cells["specification"]),
+                        volume=_text(cells["volume"]),
+                        unit=_text(cells["unit"]),
+                        unit_price=price,
+                        funding_source=_text(cells["funding_source"]),
+                        tags=tags,
+                    ),
+                )
+            )
+        if violations:
+            raise InvalidArgument(violations)
+        return out, letters
+    finally:
+        book.close()
+
+
+def write_rka(plan: BudgetPlan) -> bytes:
+    """The plan as an RKA workbook: the lines (re-importable) and a sheet about the plan."""
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "RKA" if plan.state.value != "approved" else "DPA"
+    sheet.append([h for _, h in COLUMNS] + [AMOUNT_HEADER])
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for number in sorted(plan.lines):
+        line = plan.lines[number]
+        sheet.append(
+            [
+                line.account_code,
+                line.standard_item_code,
+                line.specification,
+                line.volume,
+                line.unit,
+                line.unit_price,
+                line.funding_source,
+                ", ".join(line.tags),
+                line.amount,
+            ]
+        )
+    for column, width in zip("ABCDEFGHI", (22, 20, 48, 22, 10, 14, 14, 18, 16), strict=True):
+        sheet.column_dimensions[column].width = width
+    about = book.create_sheet("Info")
+    for row in (
+        ("Plan", plan.id),
+        ("Government", plan.government_code),
+        ("Agency", plan.agency_code),
+        ("Sub-activity", plan.sub_activity_code),
+        ("Fiscal year", plan.fiscal_year),
+        ("State", plan.state.value),
+        ("Version", plan.version),
+        ("Total", plan.total),
+    ):
+        about.append(list(row))
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
