@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 
 from google.protobuf.message import Message
-from google.protobuf.timestamp_pb2 import Timestamp
 from grms.budgeting.v1 import (
     agency_pb2,
     budget_plan_pb2,
@@ -15,8 +14,8 @@ from grms.budgeting.v1 import (
     prices_pb2,
     treasury_pb2,
 )
-from grms.common.v1 import money_pb2
 from grms_kit.errors import InvalidArgument
+from grms_kit.wire import money, timestamp
 
 from grms_budgeting.domain.audit import AuditEntry, canonical_json
 from grms_budgeting.domain.budget import (
@@ -96,14 +95,6 @@ KINDS = {
 KINDS_BACK = {v: k for k, v in KINDS.items()}
 
 
-def _ts(value: dt.datetime | None) -> Timestamp | None:
-    if value is None:
-        return None
-    ts = Timestamp()
-    ts.FromDatetime(value.astimezone(dt.UTC))
-    return ts
-
-
 def government_to_pb(government: Government) -> government_pb2.Government:
     """A Government as its protobuf message."""
     return government_pb2.Government(
@@ -111,7 +102,7 @@ def government_to_pb(government: Government) -> government_pb2.Government:
         name=government.name,
         level=LEVELS[government.level],
         parent_code=government.parent_code,
-        create_time=_ts(government.created_at),
+        create_time=timestamp(government.created_at),
     )
 
 
@@ -127,13 +118,13 @@ def agency_to_pb(agency: Agency) -> agency_pb2.Agency:
         else None,
         contacts=[
             agency_pb2.ContactChannel(
-                kind=KINDS[c.kind], value=c.value, verified=c.verified, verify_time=_ts(c.verified_at)
+                kind=KINDS[c.kind], value=c.value, verified=c.verified, verify_time=timestamp(c.verified_at)
             )
             for c in agency.contacts
         ],
         version=agency.version,
-        create_time=_ts(agency.created_at),
-        update_time=_ts(agency.updated_at),
+        create_time=timestamp(agency.created_at),
+        update_time=timestamp(agency.updated_at),
     )
 
 
@@ -178,11 +169,6 @@ _CHANGE_KINDS = {
     "removed": budget_plan_pb2.LINE_CHANGE_KIND_REMOVED,
     "changed": budget_plan_pb2.LINE_CHANGE_KIND_CHANGED,
 }
-
-
-def money(rupiah: int) -> money_pb2.Money:
-    """Whole rupiah as a Money message."""
-    return money_pb2.Money(rupiah=rupiah)
 
 
 def nomenclature_code_to_pb(code: NomenclatureCode) -> codes_pb2.NomenclatureCode:
@@ -244,7 +230,7 @@ def ceiling_to_pb(value: Ceiling) -> budget_plan_pb2.Ceiling:
         amount=money(value.amount),
         locked=value.locked,
         version=value.version,
-        update_time=_ts(value.updated_at),
+        update_time=timestamp(value.updated_at),
     )
 
 
@@ -291,8 +277,8 @@ def budget_plan_to_pb(plan: BudgetPlan) -> budget_plan_pb2.BudgetPlan:
         ],
         total=money(plan.total),
         review_note=plan.review_note,
-        create_time=_ts(plan.created_at),
-        update_time=_ts(plan.updated_at),
+        create_time=timestamp(plan.created_at),
+        update_time=timestamp(plan.updated_at),
     )
 
 
@@ -304,7 +290,7 @@ def plan_version_to_pb(version: PlanVersion) -> budget_plan_pb2.BudgetPlanVersio
         state=PLAN_STATES[version.state],
         action=version.action,
         actor=version.actor,
-        create_time=_ts(version.created_at),
+        create_time=timestamp(version.created_at),
         total=money(version.total),
         line_count=version.line_count,
     )
@@ -333,7 +319,7 @@ def audit_entry_to_pb(entry: AuditEntry) -> budget_plan_pb2.AuditEntry:
         action=entry.action,
         old_json=canonical_json(entry.old),
         new_json=canonical_json(entry.new),
-        create_time=_ts(entry.at),
+        create_time=timestamp(entry.at),
         request_id=entry.request_id,
         prev_hash=entry.prev_hash,
         hash=entry.hash,
@@ -404,7 +390,7 @@ def allotment_to_pb(value: SpendingAllotment) -> treasury_pb2.SpendingAllotment:
         amount=money(value.amount),
         committed=money(value.committed),
         disbursed=money(value.disbursed),
-        create_time=_ts(value.created_at),
+        create_time=timestamp(value.created_at),
     )
 
 
@@ -435,13 +421,13 @@ def payment_request_to_pb(value: PaymentRequest) -> treasury_pb2.PaymentRequest:
             treasury_pb2.PaymentStep(
                 state=PAYMENT_STATES[PaymentState(h["state"])],
                 actor=h["actor"],
-                time=_ts(dt.datetime.fromisoformat(h["at"])),
+                time=timestamp(dt.datetime.fromisoformat(h["at"])),
                 note=h["note"],
             )
             for h in value.history
         ],
-        create_time=_ts(value.created_at),
-        update_time=_ts(value.updated_at),
+        create_time=timestamp(value.created_at),
+        update_time=timestamp(value.updated_at),
     )
 
 
@@ -461,7 +447,7 @@ def event_to_message(event: DomainEvent) -> tuple[Message, str]:
                 kind=PAYMENT_KINDS[event.kind],
                 amount=money(event.amount),
                 sp2d_number=event.sp2d_number,
-                disburse_time=_ts(event.disbursed_at),
+                disburse_time=timestamp(event.disbursed_at),
             ),
             event.government_code,
         )

@@ -7,13 +7,12 @@ confidential complaint is left out; the text of the others is redacted.
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 
 from google.protobuf.message import Message as ProtoMessage
-from google.protobuf.timestamp_pb2 import Timestamp
 from grms.complaints.v1 import complaint_pb2, complaints_service_pb2, events_pb2
 from grms_kit.errors import InvalidArgument
+from grms_kit.wire import timestamp
 
 from grms_complaints.domain.model import (
     Channel,
@@ -48,7 +47,6 @@ __all__ = [
     "event_to_message",
     "location_from_pb",
     "public_complaint_to_pb",
-    "ts",
 ]
 
 CLASSES = {
@@ -72,15 +70,6 @@ _EVENT_NAMESPACE = uuid.UUID("6f1c3a52-8d0e-4b7a-9a57-3c1e4e0c5a11")
 def event_id_for(key: str) -> str:
     """The deterministic event id of the fact named `key`."""
     return str(uuid.uuid5(_EVENT_NAMESPACE, key))
-
-
-def ts(value: dt.datetime | None) -> Timestamp | None:
-    """A protobuf Timestamp, or None."""
-    if value is None:
-        return None
-    out = Timestamp()
-    out.FromDatetime(value.astimezone(dt.UTC))
-    return out
 
 
 def enum_from_pb(mapping: dict, value: int, field: str):  # type: ignore[no-untyped-def, type-arg]
@@ -107,11 +96,11 @@ def _deadline_to_pb(d: Deadline) -> complaint_pb2.SlaDeadline:
     return complaint_pb2.SlaDeadline(
         kind=KINDS[d.kind],
         round=d.round,
-        start_time=ts(d.started_at),
-        due_time=ts(d.due_at),
-        warn_time=ts(d.warn_at),
-        met_time=ts(d.met_at),
-        breach_time=ts(d.breached_at),
+        start_time=timestamp(d.started_at),
+        due_time=timestamp(d.due_at),
+        warn_time=timestamp(d.warn_at),
+        met_time=timestamp(d.met_at),
+        breach_time=timestamp(d.breached_at),
         escalation_level=d.escalation_level,  # type: ignore[arg-type]
         cancelled=d.cancelled_at is not None,
     )
@@ -137,18 +126,18 @@ def complaint_to_pb(c: Complaint) -> complaint_pb2.Complaint:
         agency_code=c.agency_code,
         assignments=[
             complaint_pb2.Assignment(
-                agency_code=a.agency_code, reason=a.reason, actor=a.actor, assign_time=ts(a.assigned_at)
+                agency_code=a.agency_code, reason=a.reason, actor=a.actor, assign_time=timestamp(a.assigned_at)
             )
             for a in c.assignments
         ],
         replies=[
-            complaint_pb2.Reply(text=m.text, agency_code=m.agency_code, create_time=ts(m.created_at))
+            complaint_pb2.Reply(text=m.text, agency_code=m.agency_code, create_time=timestamp(m.created_at))
             for m in c.messages
             if m.kind is MessageKind.REPLY
         ],
         notes=[
             complaint_pb2.InternalNote(
-                text=m.text, actor=m.actor, agency_code=m.agency_code, create_time=ts(m.created_at)
+                text=m.text, actor=m.actor, agency_code=m.agency_code, create_time=timestamp(m.created_at)
             )
             for m in c.messages
             if m.kind is MessageKind.NOTE
@@ -158,8 +147,8 @@ def complaint_to_pb(c: Complaint) -> complaint_pb2.Complaint:
         reopen_count=c.reopen_count,
         first_response_minutes=c.first_response_minutes or 0,
         deadlines=[_deadline_to_pb(d) for d in c.deadlines],
-        receive_time=ts(c.received_at),
-        update_time=ts(c.updated_at),
+        receive_time=timestamp(c.received_at),
+        update_time=timestamp(c.updated_at),
         version=c.version,
     )
 
@@ -176,11 +165,12 @@ def public_complaint_to_pb(r: PublicRecord) -> complaints_service_pb2.PublicComp
         description=r.description,
         agency_code=r.agency_code,
         anonymous=r.anonymous,
-        receive_time=ts(r.received_at),
-        update_time=ts(r.updated_at),
-        resolve_due_time=ts(r.resolve_due_at),
+        receive_time=timestamp(r.received_at),
+        update_time=timestamp(r.updated_at),
+        resolve_due_time=timestamp(r.resolve_due_at),
         replies=[
-            complaint_pb2.Reply(text=m.text, agency_code=m.agency_code, create_time=ts(m.created_at)) for m in r.replies
+            complaint_pb2.Reply(text=m.text, agency_code=m.agency_code, create_time=timestamp(m.created_at))
+            for m in r.replies
         ],
     )
     if r.location is not None:
@@ -213,7 +203,7 @@ def event_to_message(event: DomainEvent) -> tuple[ProtoMessage, str, str | None]
             channel=CHANNELS[c.channel],
             anonymous=c.anonymous,
             confidential=c.confidential,
-            receive_time=ts(c.received_at),
+            receive_time=timestamp(c.received_at),
             title=_public_text(c, c.title),
         )
     elif isinstance(event, ComplaintAssigned):
@@ -225,7 +215,7 @@ def event_to_message(event: DomainEvent) -> tuple[ProtoMessage, str, str | None]
             category_code=c.category_code,
             anonymous=c.anonymous,
             confidential=c.confidential,
-            assign_time=ts(event.at),
+            assign_time=timestamp(event.at),
         )
     elif isinstance(event, ComplaintResponded):
         message = events_pb2.ComplaintResponded(
@@ -234,7 +224,7 @@ def event_to_message(event: DomainEvent) -> tuple[ProtoMessage, str, str | None]
             agency_code=event.reply.agency_code,
             category_code=c.category_code,
             confidential=c.confidential,
-            respond_time=ts(event.reply.created_at),
+            respond_time=timestamp(event.reply.created_at),
             first_response_minutes=event.first_response_minutes,
             reply=_public_text(c, event.reply.text),
         )
@@ -245,7 +235,7 @@ def event_to_message(event: DomainEvent) -> tuple[ProtoMessage, str, str | None]
             agency_code=c.agency_code,
             category_code=c.category_code,
             channel=CHANNELS[c.channel],
-            resolve_time=ts(event.at),
+            resolve_time=timestamp(event.at),
             resolution_minutes=event.resolution_minutes,
             first_response_minutes=c.first_response_minutes or 0,
         )
@@ -255,7 +245,7 @@ def event_to_message(event: DomainEvent) -> tuple[ProtoMessage, str, str | None]
             government_code=c.government_code,
             agency_code=c.agency_code,
             category_code=c.category_code,
-            reopen_time=ts(event.at),
+            reopen_time=timestamp(event.at),
             reopen_count=c.reopen_count,
         )
     elif isinstance(event, SlaStepReached):
@@ -268,8 +258,8 @@ def event_to_message(event: DomainEvent) -> tuple[ProtoMessage, str, str | None]
                 category_code=c.category_code,
                 kind=KINDS[step.kind],
                 round=step.round,
-                warn_time=ts(step.at),
-                due_time=ts(step.due_at),
+                warn_time=timestamp(step.at),
+                due_time=timestamp(step.due_at),
             )
         else:
             message = events_pb2.ComplaintSlaBreached(
@@ -280,8 +270,8 @@ def event_to_message(event: DomainEvent) -> tuple[ProtoMessage, str, str | None]
                 kind=KINDS[step.kind],
                 round=step.round,
                 escalation_level=step.level,  # type: ignore[arg-type]
-                due_time=ts(step.due_at),
-                escalate_time=ts(step.at),
+                due_time=timestamp(step.due_at),
+                escalate_time=timestamp(step.at),
                 overdue_minutes=minutes_between(step.due_at, step.at),
             )
         return message, c.government_code, event_id_for(event.key)

@@ -13,6 +13,7 @@ from grms_kit.db import Database
 from grms_kit.errors import InvalidArgument
 from grms_kit.identity import current_identity
 from grms_kit.paging import Page
+from grms_kit.wire import timestamp
 from grms_reference.replica import ReferenceReplica
 
 from grms_complaints.adapters.wire import (
@@ -25,7 +26,6 @@ from grms_complaints.adapters.wire import (
     enum_from_pb,
     location_from_pb,
     public_complaint_to_pb,
-    ts,
 )
 from grms_complaints.domain.categories import DEFAULT_CATEGORIES, Category
 from grms_complaints.domain.model import Complainant, Complaint
@@ -86,7 +86,7 @@ class ComplaintsApi(pb_grpc.ComplaintsServiceServicer):
             ticket_id=filed.complaint.ticket_id,
             pin=filed.pin,
             status=STATUSES[filed.complaint.status],
-            receive_time=ts(filed.complaint.received_at),
+            receive_time=timestamp(filed.complaint.received_at),
         )
 
     async def GetComplaint(
@@ -105,10 +105,11 @@ class ComplaintsApi(pb_grpc.ComplaintsServiceServicer):
             title=tracked.title,
             agency_code=tracked.agency_code,
             replies=[
-                {"text": r.text, "agency_code": r.agency_code, "create_time": ts(r.created_at)} for r in tracked.replies
+                {"text": r.text, "agency_code": r.agency_code, "create_time": timestamp(r.created_at)}
+                for r in tracked.replies
             ],
-            receive_time=ts(tracked.received_at),
-            update_time=ts(tracked.updated_at),
+            receive_time=timestamp(tracked.received_at),
+            update_time=timestamp(tracked.updated_at),
         )
 
     async def VerifyComplaint(

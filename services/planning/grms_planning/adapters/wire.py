@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from decimal import Decimal
 from typing import TypeVar
 
 from google.protobuf.message import Message
-from google.protobuf.timestamp_pb2 import Timestamp
-from grms.common.v1 import money_pb2
 from grms.planning.v1 import events_pb2, procurement_pb2, proposal_pb2, sub_activity_pb2
 from grms_kit.errors import InvalidArgument
+from grms_kit.wire import money, timestamp
 
 from grms_planning.domain.curves import CurveShape
 from grms_planning.domain.model import (
@@ -115,17 +113,6 @@ def enum_from_pb(mapping: dict[E, int], value: int, path: str) -> E:
     raise InvalidArgument.field(path, f"must be one of: {names}")
 
 
-def money(rupiah: int) -> money_pb2.Money:
-    """Whole rupiah as grms.common.v1.Money."""
-    return money_pb2.Money(rupiah=rupiah)
-
-
-def _ts(value: dt.datetime) -> Timestamp:
-    ts = Timestamp()
-    ts.FromDatetime(value.astimezone(dt.UTC))
-    return ts
-
-
 def _pct(value: Decimal) -> str:
     return f"{value:.2f}"
 
@@ -193,8 +180,8 @@ def sub_activity_to_pb(s: SubActivity) -> sub_activity_pb2.SubActivity:
         monthly_plan=monthly_plan_to_pb(s.monthly_plan),
         packaged=money(s.packaged),
         version=s.version,
-        create_time=_ts(s.created_at),
-        update_time=_ts(s.updated_at),
+        create_time=timestamp(s.created_at),
+        update_time=timestamp(s.updated_at),
         approved_budget=None if s.approved_budget is None else money(s.approved_budget),
     )
 
@@ -212,12 +199,12 @@ def public_proposal_to_pb(p: Proposal) -> proposal_pb2.PublicProposal:
         sub_activity_id=p.sub_activity_id,
         history=[
             proposal_pb2.ProposalChange(
-                status=PROPOSAL_STATUSES[c.status], time=_ts(c.at), note=c.note, sub_activity_id=c.sub_activity_id
+                status=PROPOSAL_STATUSES[c.status], time=timestamp(c.at), note=c.note, sub_activity_id=c.sub_activity_id
             )
             for c in p.history
         ],
-        create_time=_ts(p.created_at),
-        update_time=_ts(p.updated_at),
+        create_time=timestamp(p.created_at),
+        update_time=timestamp(p.updated_at),
     )
 
 
@@ -261,7 +248,7 @@ def package_to_pb(p: ProcurementPackage) -> procurement_pb2.ProcurementPackage:
         selection_schedule=_range(p.selection),
         contract_schedule=_range(p.contract),
         use_schedule=_range(p.use),
-        create_time=_ts(p.created_at),
+        create_time=timestamp(p.created_at),
     )
 
 
