@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any, TypeVar
@@ -198,6 +198,41 @@ class BudgetingClient(_ServiceClient):
         """Register an agency; never retried (not idempotent)."""
         response = await self._call("RegisterAgency", self.stub.RegisterAgency, request, ctx=ctx)
         return response.agency
+
+    async def approved_budget_lines(
+        self, government: str, fiscal_year: int, *, ctx: CallContext, stream_seconds: float
+    ) -> AsyncIterator[budgeting_service_pb2.StreamApprovedBudgetLinesResponse]:
+        """The batches of a year's approved lines, as they arrive; `stream_seconds` bounds the whole stream."""
+        request = budgeting_service_pb2.StreamApprovedBudgetLinesRequest(
+            government_code=government, fiscal_year=fiscal_year
+        )
+        method = "StreamApprovedBudgetLines"
+        started = time.perf_counter()
+        code = grpc.StatusCode.OK
+        call = self.stub.StreamApprovedBudgetLines(request, timeout=stream_seconds, metadata=ctx.metadata())
+        try:
+            async for batch in call:
+                yield batch
+        except grpc.aio.AioRpcError as exc:
+            code = exc.code()
+            raise UpstreamError.from_rpc_error(exc, service=self.service, method=method) from exc
+        finally:
+            call.cancel()  # a no-op once finished; stops the server when the HTTP client went away
+            self.metrics.observe_grpc(self.service, method, code.name, time.perf_counter() - started)
+
+    async def unit_price_anomalies(
+        self, government: str, fiscal_year: int, *, ctx: CallContext
+    ) -> budgeting_service_pb2.GetUnitPriceAnomaliesResponse:
+        """Both unit-price findings of a year's approved plans."""
+        request = budgeting_service_pb2.GetUnitPriceAnomaliesRequest(
+            government_code=government, fiscal_year=fiscal_year
+        )
+        return await self._call("GetUnitPriceAnomalies", self.stub.GetUnitPriceAnomalies, request, ctx=ctx)
+
+    async def audit_heads(self, government: str, *, ctx: CallContext) -> budgeting_service_pb2.GetAuditHeadsResponse:
+        """The head of every plan's audit chain and their combined hash."""
+        request = budgeting_service_pb2.GetAuditHeadsRequest(government_code=government)
+        return await self._call("GetAuditHeads", self.stub.GetAuditHeads, request, ctx=ctx)
 
     async def update_agency(
         self, agency: agency_pb2.Agency, paths: Sequence[str], *, expected_version: int, ctx: CallContext

@@ -9,13 +9,15 @@ from collections.abc import AsyncIterator, Callable
 import grpc
 from grms.budgeting.v1 import budgeting_service_pb2 as pb
 from grms.budgeting.v1 import budgeting_service_pb2_grpc as pb_grpc
-from grms.budgeting.v1 import government_pb2
+from grms.budgeting.v1 import government_pb2, open_data_pb2
 from grms.common.v1 import paging_pb2
 from grms_kit.db import Database
 from grms_kit.errors import InvalidArgument
 from grms_kit.identity import current_identity
 from grms_kit.paging import Page
+from grms_kit.wire import timestamp
 
+from grms_budgeting.adapters.open_data import ApprovedLine, LineKey, SqlOpenData
 from grms_budgeting.adapters.wire import (
     LEVELS,
     agency_to_pb,
@@ -40,7 +42,8 @@ from grms_budgeting.adapters.wire import (
 )
 from grms_budgeting.adapters.xlsx import read_rka, write_rka
 from grms_budgeting.domain.budget import BudgetPlan
-from grms_budgeting.domain.codes import NomenclatureRow
+from grms_budgeting.domain.codes import NomenclatureRow, check_fiscal_year
+from grms_budgeting.domain.open_data import combined_head
 from grms_budgeting.service_layer import budget, handlers, treasury
 from grms_budgeting.service_layer.ports import UnitOfWork
 
@@ -49,6 +52,7 @@ __all__ = ["BudgetingApi"]
 _LEVELS_BACK = {v: k for k, v in LEVELS.items()}
 MAX_WORKBOOK_BYTES = 8 * 1024 * 1024
 EXPORT_CHUNK_BYTES = 16 * 1024
+OPEN_DATA_BATCH = 500
 
 
 def _page(message: paging_pb2.PageRequest) -> Page:
@@ -73,6 +77,7 @@ class BudgetingApi(pb_grpc.BudgetingServiceServicer):
     def __init__(self, db: Database, uow: Callable[[], UnitOfWork]) -> None:
         self.db = db
         self.uow = uow
+        self.open_data = SqlOpenData(db)
 
     async def RegisterGovernment(
         self, request: pb.RegisterGovernmentRequest, context: grpc.aio.ServicerContext
@@ -474,3 +479,116 @@ class BudgetingApi(pb_grpc.BudgetingServiceServicer):
             yield pb.ExportBudgetPlanResponse(
                 total_size=len(data) if offset == 0 else 0, chunk=data[offset : offset + EXPORT_CHUNK_BYTES]
             )
+
+    # ---- open data (public: approved plans and audit heads only) ------------------------
+
+    async def StreamApprovedBudgetLines(
+        self, request: pb.StreamApprovedBudgetLinesRequest, context: grpc.aio.ServicerContext
+    ) -> AsyncIterator[pb.StreamApprovedBudgetLinesResponse]:
+        government, year = _open_scope(request.government_code, request.fiscal_year)
+        after: LineKey | None = None
+        while True:
+            batch = await self.db.run(
+                self.open_data.approved_lines, government, year, after=after, limit=OPEN_DATA_BATCH
+            )
+            if batch or after is None:  # an empty year still answers once, with no lines
+                yield pb.StreamApprovedBudgetLinesResponse(lines=[_open_line_to_pb(line) for line in batch])
+            if len(batch) < OPEN_DATA_BATCH:
+                return
+            after = batch[-1].key
+
+    async def GetUnitPriceAnomalies(
+        self, request: pb.GetUnitPriceAnomaliesRequest, context: grpc.aio.ServicerContext
+    ) -> pb.GetUnitPriceAnomaliesResponse:
+        government, year = _open_scope(request.government_code, request.fiscal_year)
+        found = await self.db.run(self.open_data.unit_price_anomalies, government, year)
+        return pb.GetUnitPriceAnomaliesResponse(
+            ceiling_bunching=[
+                open_data_pb2.CeilingBunching(
+                    agency_code=b.agency_code,
+                    agency_name=b.agency_name,
+                    priced_lines=b.priced_lines,
+                    lines_at_ceiling=b.lines_at_ceiling,
+                    line_share_bp=b.line_share_bp,
+                    priced_amount=b.priced_amount,
+                    amount_at_ceiling=b.amount_at_ceiling,
+                    amount_share_bp=b.amount_share_bp,
+                )
+                for b in found.ceiling_bunching
+            ],
+            price_spreads=[
+                open_data_pb2.PriceSpread(
+                    standard_item_code=s.standard_item_code,
+                    item_name=s.item_name,
+                    unit=s.unit,
+                    standard_price=s.standard_price,
+                    min_unit_price=s.min_unit_price,
+                    max_unit_price=s.max_unit_price,
+                    spread=s.spread,
+                    spread_bp=s.spread_bp,
+                    agencies=[
+                        open_data_pb2.AgencyPrice(
+                            agency_code=a.agency_code,
+                            agency_name=a.agency_name,
+                            min_unit_price=a.min_unit_price,
+                            max_unit_price=a.max_unit_price,
+                            line_count=a.line_count,
+                        )
+                        for a in s.agencies
+                    ],
+                )
+                for s in found.price_spreads
+            ],
+            ceiling_threshold_bp=found.threshold_bp,
+        )
+
+    async def GetAuditHeads(
+        self, request: pb.GetAuditHeadsRequest, context: grpc.aio.ServicerContext
+    ) -> pb.GetAuditHeadsResponse:
+        government = _government(request.government_code)
+        heads = await self.db.run(self.open_data.audit_heads, government)
+        return pb.GetAuditHeadsResponse(
+            heads=open_data_pb2.AuditHeads(
+                government_code=government,
+                plans=[
+                    open_data_pb2.PlanAuditHead(
+                        plan_id=h.plan_id, agency_code=h.agency_code, fiscal_year=h.fiscal_year, seq=h.seq, hash=h.hash
+                    )
+                    for h in heads
+                ],
+                combined_hash=combined_head(heads),
+                compute_time=timestamp(self.uow().clock.now()),
+            )
+        )
+
+
+def _government(code: str) -> str:
+    code = code.strip()
+    if not code or len(code) > 20:
+        raise InvalidArgument.field("government_code", "is required (at most 20 characters)")
+    return code
+
+
+def _open_scope(government_code: str, fiscal_year: int) -> tuple[str, int]:
+    government = _government(government_code)
+    check_fiscal_year(fiscal_year)
+    return government, fiscal_year
+
+
+def _open_line_to_pb(line: ApprovedLine) -> open_data_pb2.OpenBudgetLine:
+    return open_data_pb2.OpenBudgetLine(
+        agency_code=line.agency_code,
+        agency_name=line.agency_name,
+        sub_activity_code=line.sub_activity_code,
+        line_number=line.line_number,
+        account_code=line.account_code,
+        account_display_code=line.account_display_code,
+        standard_item_code=line.standard_item_code,
+        description=line.description,
+        volume=line.volume,
+        unit=line.unit,
+        unit_price=line.unit_price,
+        amount=line.amount,
+        funding_source=line.funding_source,
+        disbursed=line.disbursed,
+    )
