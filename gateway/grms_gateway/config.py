@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from grms_kit.settings import SharedSettings
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import SettingsConfigDict
 
 __all__ = ["DEFAULT_PORTS", "SERVICES", "GatewaySettings"]
@@ -45,6 +45,16 @@ class GatewaySettings(SharedSettings):
     grpc_deadline: float = Field(5.0, gt=0, le=120, validation_alias=_gw("GRPC_DEADLINE"))
     probe_timeout: float = Field(1.0, gt=0, le=30, validation_alias=_gw("PROBE_TIMEOUT"))
     token_ttl: int = Field(3600, ge=60, le=86400, validation_alias=_gw("TOKEN_TTL"))
+
+    # Complaint channels (routes/channels.py). A channel whose secret is unset answers 503.
+    #: The government whose complaints the WhatsApp number and the SMS centre receive.
+    channel_government: str = Field("33", pattern=r"^\d{2}(\.\d{2})?$", validation_alias=_gw("CHANNEL_GOVERNMENT"))
+    #: The token Meta echoes in the webhook verification handshake (hub.verify_token).
+    whatsapp_verify_token: SecretStr | None = Field(None, validation_alias=_gw("WHATSAPP_VERIFY_TOKEN"))
+    #: The Meta app secret: X-Hub-Signature-256 is the HMAC-SHA256 of the raw body under it.
+    whatsapp_app_secret: SecretStr | None = Field(None, validation_alias=_gw("WHATSAPP_APP_SECRET"))
+    #: The secret the SMS gateway sends in the X-GRMS-SMS-Secret header.
+    sms_secret: SecretStr | None = Field(None, validation_alias=_gw("SMS_SECRET"))
 
     budgeting_grpc_host: str = Field("127.0.0.1", validation_alias=_svc("budgeting", "HOST"))
     budgeting_grpc_port: int = Field(

@@ -32,6 +32,7 @@ __all__ = [
     "ReopenIn",
     "ReplyOut",
     "StatusName",
+    "SubmitterOut",
     "TextIn",
     "TightenIn",
     "TrackIn",
@@ -196,6 +197,14 @@ class DeadlineOut(BaseModel):
     cancelled: bool
 
 
+class SubmitterOut(BaseModel):
+    """The village head who filed on behalf of the complainant."""
+
+    name: str
+    village_code: str
+    role: str
+
+
 class ComplaintOut(BaseModel):
     """The staff view: everything but the complainant's identity."""
 
@@ -222,6 +231,9 @@ class ComplaintOut(BaseModel):
     receive_time: dt.datetime | None
     update_time: dt.datetime | None
     version: int
+    channel_message_id: str = Field(description="The channel's id of the delivery it came from; '' for none")
+    recorded_by: str = Field(description="The staff member who entered it; '' when the citizen filed it")
+    submitted_by: SubmitterOut | None = None
 
 
 class PublicComplaintOut(BaseModel):
@@ -363,6 +375,15 @@ def complaint_out(c: complaint_pb2.Complaint) -> ComplaintOut:
         receive_time=timestamp(c.receive_time),
         update_time=timestamp(c.update_time),
         version=c.version,
+        channel_message_id=c.channel_message_id,
+        recorded_by=c.recorded_by,
+        submitted_by=SubmitterOut(
+            name=c.submitted_by.name,
+            village_code=c.submitted_by.village_code,
+            role=enum_name(complaint_pb2.SubmitterRole, c.submitted_by.role, "SUBMITTER_ROLE_"),
+        )
+        if c.HasField("submitted_by")
+        else None,
     )
 
 

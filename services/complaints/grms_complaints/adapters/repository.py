@@ -10,6 +10,7 @@ from grms_kit.errors import Conflict, InvalidArgument
 from grms_kit.paging import Page
 from grms_reference.tables import ReferenceTables
 from sqlalchemy import and_, false, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from grms_complaints.adapters.tables import (
@@ -35,6 +36,8 @@ from grms_complaints.domain.model import (
     MessageKind,
     RejectionReason,
     Status,
+    Submitter,
+    SubmitterRole,
 )
 from grms_complaints.domain.sla import Deadline, DeadlineKind
 from grms_complaints.service_layer.ports import PublicQuery, PublicRecord
@@ -52,8 +55,13 @@ class SqlComplaintRepository:
         self._stored: dict[str, tuple[int, int, set[tuple[str, int]]]] = {}
 
     def add(self, complaint: Complaint) -> None:
-        """Insert a new complaint and its children."""
-        self.session.execute(insert(complaint_table).values(**_complaint_row(complaint)))
+        """Insert a new complaint and its children; Conflict when its delivery was filed meanwhile."""
+        try:
+            with self.session.begin_nested():
+                self.session.execute(insert(complaint_table).values(**_complaint_row(complaint)))
+        except IntegrityError:
+            delivery = complaint.channel_message_id
+            raise Conflict(f"delivery {delivery!r} was just filed; it is the same complaint") from None
         self._stored[complaint.ticket_id] = (0, 0, set())
         self._write_children(complaint)
         self.seen.append(complaint)
@@ -81,6 +89,18 @@ class SqlComplaintRepository:
         complaint = _complaint(row._mapping, assignments, messages, deadlines)
         self._stored[ticket_id] = (len(assignments), len(messages), {(x.kind.value, x.round) for x in deadlines})
         return complaint
+
+    def find_delivery(self, government_code: str, channel: Channel, channel_message_id: str) -> Complaint | None:
+        """The complaint filed from this delivery, if any."""
+        t = complaint_table
+        ticket = self.session.execute(
+            select(t.c.ticket_id).where(
+                t.c.government_code == government_code,
+                t.c.channel == channel.value,
+                t.c.channel_message_id == channel_message_id,
+            )
+        ).scalar()
+        return self.get(ticket) if ticket is not None else None
 
     def save(self, complaint: Complaint) -> None:
         """Write a changed complaint; Conflict when someone else saved it since it was loaded."""
@@ -274,6 +294,7 @@ class SqlComplainantRepository:
                 nik=complainant.nik,
                 phone=complainant.phone,
                 email=complainant.email,
+                handle=complainant.handle,
                 created_at=self.clock.now(),
             )
         )
@@ -284,7 +305,14 @@ class SqlComplainantRepository:
         row = self.session.execute(select(t).where(t.c.reporter_ref == reporter_ref)).first()
         if row is None:
             return None
-        return Complainant(reporter_ref=row.reporter_ref, name=row.name, nik=row.nik, phone=row.phone, email=row.email)
+        return Complainant(
+            reporter_ref=row.reporter_ref,
+            name=row.name,
+            nik=row.nik,
+            phone=row.phone,
+            email=row.email,
+            handle=row.handle,
+        )
 
     def log_access(
         self, *, reporter_ref: str, ticket_id: str, actor: str, reason: str, government_code: str, at: dt.datetime
@@ -347,6 +375,11 @@ def _complaint_row(c: Complaint) -> dict[str, Any]:
         "version": c.version,
         "received_at": c.received_at,
         "updated_at": c.updated_at,
+        "channel_message_id": c.channel_message_id or None,
+        "recorded_by": c.recorded_by,
+        "submitted_by_name": c.submitted_by.name if c.submitted_by else None,
+        "submitted_by_village_code": c.submitted_by.village_code if c.submitted_by else None,
+        "submitted_by_role": c.submitted_by.role.value if c.submitted_by else None,
     }
 
 
@@ -376,6 +409,15 @@ def _complaint(
         first_response_minutes=row["first_response_minutes"],
         resolution_minutes=row["resolution_minutes"],
         reopen_count=row["reopen_count"],
+        channel_message_id=row["channel_message_id"] or "",
+        recorded_by=row["recorded_by"],
+        submitted_by=Submitter(
+            name=row["submitted_by_name"],
+            village_code=row["submitted_by_village_code"],
+            role=SubmitterRole(row["submitted_by_role"]),
+        )
+        if row["submitted_by_name"]
+        else None,
         assignments=assignments,
         messages=messages,
         deadlines=deadlines,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from grms_kit.tables import UtcDateTime, add_messaging_tables, new_metadata
 from grms_reference.tables import add_reference_tables
-from sqlalchemy import Boolean, Column, Float, ForeignKey, Index, Integer, String, Table, Text
+from sqlalchemy import Boolean, Column, Float, ForeignKey, Index, Integer, String, Table, Text, UniqueConstraint
 
 __all__ = [
     "complainant",
@@ -50,6 +50,14 @@ complaint = Table(
     Column("version", Integer, nullable=False),
     Column("received_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
+    # The channel's id of the delivery; NULL for none (NULLs never collide in the unique constraint).
+    Column("channel_message_id", String(200), nullable=True),
+    Column("recorded_by", String(200), nullable=False, server_default=""),
+    Column("submitted_by_name", String(200), nullable=True),
+    Column("submitted_by_village_code", String(20), nullable=True),
+    Column("submitted_by_role", String(20), nullable=True),
+    # One complaint per delivery: a webhook delivered twice finds the first complaint.
+    UniqueConstraint("government_code", "channel", "channel_message_id", name="uq_complaint_delivery"),
 )
 
 complaint_assignment = Table(
@@ -85,6 +93,7 @@ complainant = Table(
     Column("nik", String(16), nullable=False),
     Column("phone", String(20), nullable=False),
     Column("email", String(200), nullable=False),
+    Column("handle", String(130), nullable=False, server_default=""),
     Column("created_at", UtcDateTime, nullable=False),
 )
 

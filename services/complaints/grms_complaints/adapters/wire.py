@@ -30,6 +30,8 @@ from grms_complaints.domain.model import (
     RejectionReason,
     SlaStepReached,
     Status,
+    Submitter,
+    SubmitterRole,
 )
 from grms_complaints.domain.redaction import redact
 from grms_complaints.domain.sla import Deadline, DeadlineKind, minutes_between
@@ -40,6 +42,7 @@ __all__ = [
     "CLASSES",
     "REJECTIONS",
     "STATUSES",
+    "SUBMITTER_ROLES",
     "complainant_to_pb",
     "complaint_to_pb",
     "enum_from_pb",
@@ -47,6 +50,7 @@ __all__ = [
     "event_to_message",
     "location_from_pb",
     "public_complaint_to_pb",
+    "submitter_from_pb",
 ]
 
 CLASSES = {
@@ -59,6 +63,7 @@ STATUSES = {status: complaint_pb2.ComplaintStatus.Value(f"COMPLAINT_STATUS_{stat
 REJECTIONS = {
     reason: complaint_pb2.RejectionReason.Value(f"REJECTION_REASON_{reason.name}") for reason in RejectionReason
 }
+SUBMITTER_ROLES = {role: complaint_pb2.SubmitterRole.Value(f"SUBMITTER_ROLE_{role.name}") for role in SubmitterRole}
 KINDS = {kind: complaint_pb2.SlaKind.Value(f"SLA_KIND_{kind.name}") for kind in DeadlineKind}
 
 # Event ids of facts that a redo must not repeat (SLA warnings and escalations) are derived
@@ -90,6 +95,14 @@ def location_from_pb(message: complaint_pb2.Location, present: bool) -> Location
         longitude=point.longitude if point else None,
         address=message.address,
     )
+
+
+def submitter_from_pb(message: complaint_pb2.Submitter, present: bool) -> Submitter | None:
+    """The village head filing on someone's behalf; None when the request names none."""
+    if not present:
+        return None
+    role = enum_from_pb(SUBMITTER_ROLES, message.role, "submitted_by.role")
+    return Submitter(name=message.name, village_code=message.village_code, role=role)
 
 
 def _deadline_to_pb(d: Deadline) -> complaint_pb2.SlaDeadline:
@@ -150,6 +163,15 @@ def complaint_to_pb(c: Complaint) -> complaint_pb2.Complaint:
         receive_time=timestamp(c.received_at),
         update_time=timestamp(c.updated_at),
         version=c.version,
+        channel_message_id=c.channel_message_id,
+        recorded_by=c.recorded_by,
+        submitted_by=complaint_pb2.Submitter(
+            name=c.submitted_by.name,
+            village_code=c.submitted_by.village_code,
+            role=SUBMITTER_ROLES[c.submitted_by.role],  # type: ignore[arg-type]
+        )
+        if c.submitted_by
+        else None,
     )
 
 
@@ -184,7 +206,7 @@ def public_complaint_to_pb(r: PublicRecord) -> complaints_service_pb2.PublicComp
 
 def complainant_to_pb(c: Complainant) -> complaint_pb2.Complainant:
     """The identity, for GetComplainantIdentity only."""
-    return complaint_pb2.Complainant(name=c.name, nik=c.nik, phone=c.phone, email=c.email)
+    return complaint_pb2.Complainant(name=c.name, nik=c.nik, phone=c.phone, email=c.email, handle=c.handle)
 
 
 def _public_text(c: Complaint, text: str) -> str:

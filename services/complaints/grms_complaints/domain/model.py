@@ -28,6 +28,8 @@ from grms_kit.errors import FailedPrecondition, FieldViolation, InvalidArgument,
 from grms_complaints.domain.sla import Deadline, DeadlineKind, SlaPolicy, SlaStep, minutes_between
 
 __all__ = [
+    "FREE_TEXT_CHANNELS",
+    "OPERATOR_CHANNELS",
     "Assignment",
     "Channel",
     "Complainant",
@@ -45,6 +47,10 @@ __all__ = [
     "RejectionReason",
     "SlaStepReached",
     "Status",
+    "Submitter",
+    "SubmitterRole",
+    "check_delivery_id",
+    "check_submitter",
     "hash_pin",
     "new_pin",
     "new_reporter_ref",
@@ -58,6 +64,9 @@ _NIK = re.compile(r"^\d{16}$")
 _PHONE = re.compile(r"^\+62\d{7,13}$")
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+$")
 _TICKET = re.compile(r"^[A-Z2-7]{16}$")
+_HANDLE = re.compile(r"^[a-z][a-z0-9_]{1,19}:@?[A-Za-z0-9_.\-]{1,100}$")
+_VILLAGE = re.compile(r"^\d{2}\.\d{2}\.\d{2}\.\d{4}$")
+_DELIVERY_ID = re.compile(r"^[\x21-\x7e]{1,200}$")
 # Indonesia's bounding box: Sabang to Merauke, Miangas to Rote.
 LAT_RANGE = (-11.5, 6.5)
 LON_RANGE = (94.5, 141.5)
@@ -83,6 +92,20 @@ class Channel(enum.StrEnum):
     SOCIAL_MEDIA = "social_media"
     WALK_IN = "walk_in"
     LAPOR_SP4N = "lapor_sp4n"
+
+
+#: Channels whose messages are free text: no structured location arrives; the coordinator
+#: completes it at verification (a missing region is a reason to reject, DOMAIN §1.8).
+FREE_TEXT_CHANNELS = frozenset({Channel.WHATSAPP, Channel.SMS, Channel.SOCIAL_MEDIA})
+#: Channels where staff type the complaint in for the citizen.
+OPERATOR_CHANNELS = frozenset({Channel.HOTLINE, Channel.WALK_IN})
+
+
+class SubmitterRole(enum.StrEnum):
+    """The office of someone filing on behalf of a citizen."""
+
+    KEPALA_DESA = "kepala_desa"
+    LURAH = "lurah"
 
 
 class Status(enum.StrEnum):
@@ -131,6 +154,17 @@ class Complainant:
     nik: str = ""
     phone: str = ""
     email: str = ""
+    # A social-media account, "platform:@handle".
+    handle: str = ""
+
+
+@dataclass(frozen=True)
+class Submitter:
+    """A village head filing on behalf of a named villager; the villager stays the complainant."""
+
+    name: str
+    village_code: str
+    role: SubmitterRole = SubmitterRole.KEPALA_DESA
 
 
 @dataclass(frozen=True)
@@ -267,10 +301,18 @@ def normalize_phone(value: str) -> str:
     return digits
 
 
-def check_complainant(complainant: Complainant, prefix: str = "complainant") -> Complainant:
-    """Validate and normalise the identity; InvalidArgument lists every bad field."""
+def check_complainant(
+    complainant: Complainant, prefix: str = "complainant", *, name_required: bool = True
+) -> Complainant:
+    """Validate and normalise the identity; InvalidArgument lists every bad field.
+
+    A way to answer is required: a phone number, an e-mail address or a social-media handle.
+    The name may be left out only where the channel has none to give (an SMS).
+    """
     violations: list[FieldViolation] = []
-    name = _text(" ".join(complainant.name.split()), f"{prefix}.name", violations, low=2, high=200)
+    name = " ".join(complainant.name.split())
+    if name or name_required:
+        name = _text(name, f"{prefix}.name", violations, low=2, high=200)
     nik = complainant.nik.replace(" ", "")
     if nik and not _NIK.match(nik):
         violations.append(FieldViolation(f"{prefix}.nik", "must be a 16-digit NIK"))
@@ -280,11 +322,36 @@ def check_complainant(complainant: Complainant, prefix: str = "complainant") -> 
     email = complainant.email.strip().lower()
     if email and not _EMAIL.match(email):
         violations.append(FieldViolation(f"{prefix}.email", "must be an e-mail address"))
-    if not phone and not email:
+    handle = complainant.handle.strip()
+    if handle and not _HANDLE.match(handle):
+        violations.append(FieldViolation(f"{prefix}.handle", 'must be "platform:@handle", like "twitter:@budi_s"'))
+    if not phone and not email and not handle:
         violations.append(FieldViolation(f"{prefix}.phone", "a phone number or an e-mail address is required"))
     if violations:
         raise InvalidArgument(violations)
-    return Complainant(reporter_ref=complainant.reporter_ref, name=name, nik=nik, phone=phone, email=email)
+    return Complainant(
+        reporter_ref=complainant.reporter_ref, name=name, nik=nik, phone=phone, email=email, handle=handle
+    )
+
+
+def check_submitter(submitter: Submitter, prefix: str = "submitted_by") -> Submitter:
+    """Validate the village head filing on someone's behalf; InvalidArgument lists every bad field."""
+    violations: list[FieldViolation] = []
+    name = _text(" ".join(submitter.name.split()), f"{prefix}.name", violations, low=2, high=200)
+    village_code = submitter.village_code.strip()
+    if not _VILLAGE.match(village_code):
+        violations.append(FieldViolation(f"{prefix}.village_code", 'must be a village code like "33.74.01.1001"'))
+    if violations:
+        raise InvalidArgument(violations)
+    return Submitter(name=name, village_code=village_code, role=submitter.role)
+
+
+def check_delivery_id(value: str) -> str:
+    """A channel's delivery id: 1 to 200 visible ASCII characters, or "" for none."""
+    value = value.strip()
+    if value and not _DELIVERY_ID.match(value):
+        raise InvalidArgument.field("channel_message_id", "must be at most 200 visible ASCII characters")
+    return value
 
 
 def check_ticket_id(ticket_id: str) -> str:
@@ -321,6 +388,12 @@ class Complaint:
     first_response_minutes: int | None = None
     resolution_minutes: int | None = None
     reopen_count: int = 0
+    # The channel's id of the delivery this complaint came from ("" for none): unique per
+    # government and channel, so a redelivered webhook finds its complaint instead of making one.
+    channel_message_id: str = ""
+    # The staff member who typed the complaint in ("" when the citizen filed it).
+    recorded_by: str = ""
+    submitted_by: Submitter | None = None
     assignments: list[Assignment] = field(default_factory=list)
     messages: list[Message] = field(default_factory=list)
     deadlines: list[Deadline] = field(default_factory=list)
@@ -343,8 +416,14 @@ class Complaint:
         pin: str,
         sla: SlaPolicy,
         now: dt.datetime,
+        channel_message_id: str = "",
+        recorded_by: str = "",
+        submitted_by: Submitter | None = None,
     ) -> Complaint:
-        """Validate and receive a complaint; its first-response, verification and resolution clocks start."""
+        """Validate and receive a complaint; its first-response, verification and resolution clocks start.
+
+        A free-text channel (WhatsApp, SMS, social media) may come without a location.
+        """
         violations: list[FieldViolation] = []
         if not _GOV_CODE.match(government_code):
             violations.append(FieldViolation("government_code", 'must be a region code like "33" or "33.74"'))
@@ -352,7 +431,19 @@ class Complaint:
             violations.append(FieldViolation("category_code", "must be a category code like 'jalan_rusak'"))
         title = _text(" ".join(title.split()), "title", violations, low=5, high=200)
         description = _text(description, "description", violations, low=10, high=MAX_TEXT)
-        location = _check_location(location, violations)
+        if location is None and channel in FREE_TEXT_CHANNELS:
+            location = Location()
+        else:
+            location = _check_location(location, violations)
+        try:
+            channel_message_id = check_delivery_id(channel_message_id)
+        except InvalidArgument as exc:
+            violations += exc.violations
+        if submitted_by is not None:
+            try:
+                submitted_by = check_submitter(submitted_by)
+            except InvalidArgument as exc:
+                violations += exc.violations
         if violations:
             raise InvalidArgument(violations)
         complaint = cls(
@@ -371,6 +462,9 @@ class Complaint:
             status=Status.RECEIVED,
             received_at=now,
             updated_at=now,
+            channel_message_id=channel_message_id,
+            recorded_by=recorded_by,
+            submitted_by=submitted_by,
         )
         for kind in (DeadlineKind.FIRST_RESPONSE, DeadlineKind.VERIFICATION, DeadlineKind.RESOLUTION):
             complaint.deadlines.append(sla.open(kind, category_code, start=now))

@@ -26,6 +26,7 @@ from grms_complaints.adapters.wire import (
     enum_from_pb,
     location_from_pb,
     public_complaint_to_pb,
+    submitter_from_pb,
 )
 from grms_complaints.domain.categories import DEFAULT_CATEGORIES, Category
 from grms_complaints.domain.model import Complainant, Complaint
@@ -75,18 +76,28 @@ class ComplaintsApi(pb_grpc.ComplaintsServiceServicer):
             title=request.title,
             description=request.description,
             location=location_from_pb(request.location, request.HasField("location")),
-            complainant=Complainant(reporter_ref="", name=c.name, nik=c.nik, phone=c.phone, email=c.email),
+            complainant=Complainant(
+                reporter_ref="", name=c.name, nik=c.nik, phone=c.phone, email=c.email, handle=c.handle
+            ),
             anonymous=request.anonymous,
             confidential=request.confidential,
+            channel_message_id=request.channel_message_id,
+            submitted_by=submitter_from_pb(request.submitted_by, request.HasField("submitted_by")),
         )
         filed = await self.db.run(
-            handlers.file_complaint, cmd, uow=self.uow(), sla=self.sla, categories=self.category_codes
+            handlers.file_complaint,
+            cmd,
+            uow=self.uow(),
+            sla=self.sla,
+            categories=self.category_codes,
+            actor=current_identity(),
         )
         return pb.FileComplaintResponse(
             ticket_id=filed.complaint.ticket_id,
             pin=filed.pin,
             status=STATUSES[filed.complaint.status],
             receive_time=timestamp(filed.complaint.received_at),
+            duplicate_delivery=filed.duplicate_delivery,
         )
 
     async def GetComplaint(

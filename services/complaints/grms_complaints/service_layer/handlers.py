@@ -13,11 +13,13 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
 from grms_kit.errors import Conflict, FailedPrecondition, FieldViolation, InvalidArgument, NotFound, PermissionDenied
-from grms_kit.identity import Identity, Role
+from grms_kit.identity import ANONYMOUS, Identity, Role
 from grms_kit.paging import Page
 
 from grms_complaints.domain.model import (
     DUMMY_PIN_HASH,
+    FREE_TEXT_CHANNELS,
+    OPERATOR_CHANNELS,
     Channel,
     Complainant,
     Complaint,
@@ -26,7 +28,9 @@ from grms_complaints.domain.model import (
     Message,
     RejectionReason,
     Status,
+    Submitter,
     check_complainant,
+    check_delivery_id,
     check_ticket_id,
     new_pin,
     new_reporter_ref,
@@ -85,14 +89,22 @@ class FileComplaint:
     complainant: Complainant
     anonymous: bool = False
     confidential: bool = False
+    # The channel's id of this delivery (WhatsApp message id, SMS id, "platform:post id").
+    channel_message_id: str = ""
+    submitted_by: Submitter | None = None
 
 
 @dataclass(frozen=True)
 class FiledComplaint:
-    """The new complaint and its PIN: the only moment the PIN exists in clear."""
+    """The new complaint and its PIN: the only moment the PIN exists in clear.
+
+    For a delivery filed before (`duplicate_delivery`), the complaint is the one filed then
+    and `pin` is "": a PIN is issued once, to the first delivery, and never again.
+    """
 
     complaint: Complaint
     pin: str
+    duplicate_delivery: bool = False
 
 
 @dataclass(frozen=True)
@@ -137,12 +149,56 @@ class TrackedComplaint:
 
 
 def file_complaint(
-    cmd: FileComplaint, *, uow: UnitOfWork, sla: SlaPolicy, categories: Collection[str] | None = None
+    cmd: FileComplaint,
+    *,
+    uow: UnitOfWork,
+    sla: SlaPolicy,
+    categories: Collection[str] | None = None,
+    actor: Identity = ANONYMOUS,
 ) -> FiledComplaint:
     """Receive a complaint from any channel; open to the public (the gateway rate-limits it).
 
     With `categories`, the category code must be one of them (the configured category list).
+    Hotline and walk-in entries, and filings on behalf of someone (`submitted_by`), are typed
+    in by a complaints officer or admin of the government, who is recorded as `recorded_by`.
+
+    Intake is idempotent per delivery: when `channel_message_id` was filed before for the same
+    government and channel, that complaint comes back with `duplicate_delivery` and no PIN —
+    nothing is stored and no second PIN exists. Two deliveries racing each other meet at the
+    database's unique constraint; the loser answers the same way.
     """
+    government_code = cmd.government_code.strip()
+    delivery_id = check_delivery_id(cmd.channel_message_id)
+    staff_entry = cmd.channel in OPERATOR_CHANNELS or cmd.submitted_by is not None
+    if staff_entry:
+        actor.require_role(*OFFICERS)
+        actor.require_government(government_code)
+    if delivery_id:
+        with uow:
+            earlier = uow.complaints.find_delivery(government_code, cmd.channel, delivery_id)
+        if earlier is not None:
+            return FiledComplaint(complaint=earlier, pin="", duplicate_delivery=True)
+    try:
+        return _file_new(cmd, delivery_id, uow=uow, sla=sla, categories=categories, actor=actor)
+    except Conflict:
+        if not delivery_id:
+            raise
+        with uow:
+            earlier = uow.complaints.find_delivery(government_code, cmd.channel, delivery_id)
+        if earlier is None:
+            raise
+        return FiledComplaint(complaint=earlier, pin="", duplicate_delivery=True)
+
+
+def _file_new(
+    cmd: FileComplaint,
+    delivery_id: str,
+    *,
+    uow: UnitOfWork,
+    sla: SlaPolicy,
+    categories: Collection[str] | None,
+    actor: Identity,
+) -> FiledComplaint:
     violations: list[FieldViolation] = []
     if categories is not None and cmd.category_code.strip() not in categories:
         violations.append(FieldViolation("category_code", "is not a complaint category of this service"))
@@ -150,6 +206,7 @@ def file_complaint(
     complaint: Complaint | None = None
     pin = new_pin()
     reporter_ref = new_reporter_ref()
+    staff_entry = cmd.channel in OPERATOR_CHANNELS or cmd.submitted_by is not None or actor.has_role(*OFFICERS)
     with uow:
         try:
             complainant = check_complainant(
@@ -159,7 +216,9 @@ def file_complaint(
                     nik=cmd.complainant.nik,
                     phone=cmd.complainant.phone,
                     email=cmd.complainant.email,
-                )
+                    handle=cmd.complainant.handle,
+                ),
+                name_required=cmd.channel not in FREE_TEXT_CHANNELS,
             )
         except InvalidArgument as exc:
             violations += exc.violations
@@ -178,6 +237,9 @@ def file_complaint(
                 pin=pin,
                 sla=sla,
                 now=uow.clock.now(),
+                channel_message_id=delivery_id,
+                recorded_by=actor.sub if staff_entry else "",
+                submitted_by=cmd.submitted_by,
             )
         except InvalidArgument as exc:
             violations += exc.violations
@@ -185,8 +247,8 @@ def file_complaint(
             violations.append(FieldViolation("government_code", "is not a government known to this service"))
         if violations or complaint is None or complainant is None:
             raise InvalidArgument(violations)
-        uow.complainants.add(complainant)
         uow.complaints.add(complaint)
+        uow.complainants.add(complainant)
         uow.commit()
         return FiledComplaint(complaint=complaint, pin=pin)
 

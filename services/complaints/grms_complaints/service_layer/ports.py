@@ -9,7 +9,7 @@ from typing import Protocol
 from grms_kit.clock import Clock
 from grms_kit.paging import Page
 
-from grms_complaints.domain.model import Complainant, Complaint, ComplaintClass, Location, Message, Status
+from grms_complaints.domain.model import Channel, Complainant, Complaint, ComplaintClass, Location, Message, Status
 
 __all__ = [
     "AgencyDirectory",
@@ -56,8 +56,15 @@ class PublicRecord:
 class ComplaintRepository(Protocol):
     """Complaints by ticket id, saved with optimistic concurrency on `version`."""
 
-    def add(self, complaint: Complaint) -> None: ...
+    def add(self, complaint: Complaint) -> None:
+        """Insert; Conflict when its (government, channel, channel_message_id) is already filed."""
+        ...
+
     def get(self, ticket_id: str) -> Complaint | None: ...
+    def find_delivery(self, government_code: str, channel: Channel, channel_message_id: str) -> Complaint | None:
+        """The complaint filed from this delivery of this channel for this government, if any."""
+        ...
+
     def save(self, complaint: Complaint) -> None: ...
     def due_for_sla(self, now: dt.datetime, limit: int) -> list[str]: ...
     def list_public(self, query: PublicQuery, page: Page) -> tuple[list[PublicRecord], str]:

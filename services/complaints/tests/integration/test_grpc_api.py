@@ -260,7 +260,10 @@ async def test_callers_mistakes_get_their_status_codes_and_store_nothing(service
         before = [conn.execute(select(func.count()).select_from(t)).scalar() for t in (complaint, complainant)]
         outbox_before = conn.execute(select(func.count()).select_from(messaging.outbox)).scalar()
     with pytest.raises(grpc.aio.AioRpcError) as info:
-        await stub.FileComplaint(file_request(description="", location=None), timeout=5)
+        # The web form must give a location (free-text channels such as WhatsApp need not).
+        await stub.FileComplaint(
+            file_request(description="", location=None, channel=complaint_pb2.COMPLAINT_CHANNEL_WEB), timeout=5
+        )
     assert info.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert _violations(info.value) == {"description", "location"}
 
@@ -378,3 +381,37 @@ async def test_sla_breaches_escalate_once_per_level_with_a_manual_clock(service,
     assert types.count("grms.complaints.v1.ComplaintSlaBreached") == 3
     levels = [events_pb2.ComplaintSlaBreached.FromString(m.data).escalation_level for m in breaches]
     assert levels == [1, 2, 3]
+
+
+async def test_a_delivery_filed_twice_is_one_row_and_concurrent_redeliveries_meet_at_the_constraint(
+    service: tuple[pb_grpc.ComplaintsServiceStub, ServiceRuntime, ManualClock],
+) -> None:
+    stub, runtime, _ = service
+    request = file_request(channel_message_id="wamid.HBgMNjI4MTIyNTU1", location=None)
+    first = await stub.FileComplaint(request, timeout=5)
+    # Redeliveries, some of them at the same moment: the unique constraint settles the race.
+    again = await asyncio.gather(*(stub.FileComplaint(request, timeout=10) for _ in range(4)))
+    assert first.pin and not first.duplicate_delivery
+    assert {r.ticket_id for r in again} == {first.ticket_id}
+    assert all(r.duplicate_delivery and r.pin == "" for r in again)
+    with runtime.db.engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(complaint)).scalar() == 1
+        assert conn.execute(select(func.count()).select_from(complainant)).scalar() == 1
+        assert conn.execute(select(func.count()).select_from(messaging.outbox)).scalar() == 1
+
+    staff_view = await stub.GetComplaint(pb.GetComplaintRequest(ticket_id=first.ticket_id), metadata=OFFICER, timeout=5)
+    assert staff_view.complaint.channel_message_id == "wamid.HBgMNjI4MTIyNTU1"
+
+    with pytest.raises(grpc.aio.AioRpcError) as info:
+        await stub.FileComplaint(file_request(channel=complaint_pb2.COMPLAINT_CHANNEL_HOTLINE), timeout=5)
+    assert info.value.code() == grpc.StatusCode.UNAUTHENTICATED
+    village_head = complaint_pb2.Submitter(
+        name="Slamet Riyadi", village_code="33.74.01.1001", role=complaint_pb2.SUBMITTER_ROLE_KEPALA_DESA
+    )
+    walk_in = await stub.FileComplaint(
+        file_request(channel=complaint_pb2.COMPLAINT_CHANNEL_WALK_IN, submitted_by=village_head),
+        metadata=OFFICER,
+        timeout=5,
+    )
+    entered = await stub.GetComplaint(pb.GetComplaintRequest(ticket_id=walk_in.ticket_id), metadata=OFFICER, timeout=5)
+    assert entered.complaint.recorded_by == "officer-33" and entered.complaint.submitted_by == village_head

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 
-from grms_complaints.domain.model import Complainant, Complaint, DomainEvent
+from grms_complaints.domain.model import Channel, Complainant, Complaint, DomainEvent
 from grms_kit.clock import ManualClock
 from grms_kit.errors import Conflict
 
@@ -16,8 +16,22 @@ class FakeComplaints:
         self.seen: list[Complaint] = []
 
     def add(self, complaint: Complaint) -> None:
+        # The unique constraint on (government, channel, channel_message_id), as the database has it.
+        if complaint.channel_message_id and self._delivery(
+            complaint.government_code, complaint.channel, complaint.channel_message_id
+        ):
+            raise Conflict("delivery already filed")
         self.rows[complaint.ticket_id] = copy.deepcopy(complaint)
         self.seen.append(complaint)
+
+    def _delivery(self, government_code: str, channel: Channel, channel_message_id: str) -> str | None:
+        key = (government_code, channel, channel_message_id)
+        found = [t for t, c in self.rows.items() if (c.government_code, c.channel, c.channel_message_id) == key]
+        return found[0] if found else None
+
+    def find_delivery(self, government_code: str, channel: Channel, channel_message_id: str) -> Complaint | None:
+        ticket = self._delivery(government_code, channel, channel_message_id)
+        return self.get(ticket) if ticket else None
 
     def get(self, ticket_id: str) -> Complaint | None:
         found = self.rows.get(ticket_id)
