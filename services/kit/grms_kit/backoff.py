@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import random
 
-__all__ = ["Backoff"]
+__all__ = ["Backoff", "raise_if_cancelled"]
 
 
 class Backoff:
@@ -25,3 +26,15 @@ class Backoff:
     def reset(self) -> None:
         """Start again from `initial` after a success."""
         self._current = self.initial
+
+
+def raise_if_cancelled() -> None:
+    """Raise CancelledError if this task was asked to stop, even if an await swallowed the request.
+
+    On Python 3.11, asyncio.wait_for (used inside nats-py) can drop a cancellation that races
+    the inner result; the task's `cancelling()` count still records it. Every forever-loop calls
+    this at the top of each turn, so a lost cancel cannot keep a service from shutting down.
+    """
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError

@@ -27,7 +27,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
-from grms_kit.backoff import Backoff
+from grms_kit.backoff import Backoff, raise_if_cancelled
 from grms_kit.clock import Clock
 from grms_kit.db import Database
 from grms_kit.events import Header, service_of, stream_for, subject_for
@@ -156,6 +156,7 @@ class EventConsumer:
         backoff = Backoff(0.1, 5.0)
         sub = None
         while True:
+            raise_if_cancelled()
             try:
                 if sub is None:
                     sub = await self.bind(jetstream())

@@ -22,7 +22,7 @@ import nats.js.errors
 from nats.js import JetStreamContext
 from sqlalchemy import and_, func, or_, select, update
 
-from grms_kit.backoff import Backoff
+from grms_kit.backoff import Backoff, raise_if_cancelled
 from grms_kit.clock import Clock
 from grms_kit.db import Database
 from grms_kit.tables import MessagingTables
@@ -130,6 +130,7 @@ class OutboxRelay:
         current: asyncio.Task[bool] | None = None
         try:
             while True:
+                raise_if_cancelled()
                 self._wake.clear()  # before reading: a commit during the read wakes the wait below
                 try:
                     rows = await self.db.run(self._fetch, in_flight)

@@ -87,3 +87,28 @@ def test_invalid_argument_carries_field_violations() -> None:
 def test_invalid_argument_shorthand() -> None:
     exc = InvalidArgument.field("code", "must be digits")
     assert exc.violations == [FieldViolation("code", "must be digits")]
+
+
+async def test_a_swallowed_cancellation_still_stops_a_loop() -> None:
+    import asyncio
+
+    from grms_kit.backoff import raise_if_cancelled
+
+    turns = 0
+
+    async def loop() -> None:
+        nonlocal turns
+        while True:
+            raise_if_cancelled()
+            turns += 1
+            try:
+                await asyncio.sleep(0.01)
+            except asyncio.CancelledError:
+                pass  # what a racing asyncio.wait_for can do on Python 3.11
+
+    task = asyncio.create_task(loop())
+    await asyncio.sleep(0.03)
+    task.cancel()
+    await asyncio.wait_for(asyncio.gather(task, return_exceptions=True), 2)
+    assert task.cancelled()
+    assert turns >= 1
