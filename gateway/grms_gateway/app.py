@@ -30,8 +30,10 @@ from grms_gateway.routes.planning import router as planning_router
 from grms_gateway.routes.reference import router as reference_router
 from grms_gateway.schemas.problem import Problem
 from grms_gateway.state import Gateway, LifespanState
+from grms_gateway.web.login_pages import router as login_pages_router
 from grms_gateway.web.pages import STATIC_DIR, make_templates
 from grms_gateway.web.pages import router as pages_router
+from grms_gateway.web.planning_pages import router as planning_pages_router
 
 __all__ = ["create_app"]
 
@@ -121,11 +123,13 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     app.include_router(health_router)
     app.include_router(auth_router)
     app.include_router(reference_router)
-    app.include_router(complaints_router)
     app.include_router(channels_router)
+    app.include_router(complaints_router)
     app.include_router(planning_router)
     app.include_router(open_data_router)
     app.include_router(pages_router)
+    app.include_router(login_pages_router)
+    app.include_router(planning_pages_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     install_docs(app)
     FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz,metrics,static,favicon")

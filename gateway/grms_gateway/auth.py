@@ -23,7 +23,7 @@ from grms_gateway.schemas.auth import TokenOut
 from grms_gateway.schemas.problem import problem_responses
 from grms_gateway.state import Gateway, get_gateway
 
-__all__ = ["Caller", "call_context", "get_caller", "require_role", "router"]
+__all__ = ["Caller", "call_context", "get_caller", "require_role", "router", "sign_in"]
 
 TOKEN_URL = "/api/v1/auth/token"
 API_KEY_TOKEN_TTL = dt.timedelta(minutes=5)
@@ -99,9 +99,20 @@ async def issue_token(
     gateway: Annotated[Gateway, Depends(get_gateway)],
 ) -> TokenOut:
     """OAuth2 password grant: a bearer token for an active user, 401 problem otherwise."""
-    user = await gateway.accounts.authenticate(form.username, form.password)
-    if user is None:
+    signed = await sign_in(gateway, form.username, form.password)
+    if signed is None:
         raise _unauthenticated("problem.bad_credentials")
+    token, expires_in = signed
+    return TokenOut(access_token=token, expires_in=expires_in)
+
+
+async def sign_in(gateway: Gateway, username: str, password: str) -> tuple[str, int] | None:
+    """A signed token and its lifetime in seconds for an active user with this password, else None.
+
+    The one place tokens are issued for people: the OAuth2 endpoint and the web login both use it.
+    """
+    user = await gateway.accounts.authenticate(username, password)
+    if user is None:
+        return None
     ttl = dt.timedelta(seconds=gateway.settings.token_ttl)
-    token = gateway.codec.issue(user.identity(), ttl=ttl)
-    return TokenOut(access_token=token, expires_in=int(ttl.total_seconds()))
+    return gateway.codec.issue(user.identity(), ttl=ttl), int(ttl.total_seconds())

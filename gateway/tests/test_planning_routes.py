@@ -5,14 +5,16 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 import nats
 import pytest
+from grms.budgeting.v1 import agency_pb2, government_pb2
 from grms.budgeting.v1 import events_pb2 as budgeting_events
-from grms.budgeting.v1 import government_pb2
 from grms_gateway.app import create_app
 from grms_gateway.config import GatewaySettings
 from grms_kit.events import Envelope
@@ -23,39 +25,71 @@ from grms_planning.config import Settings
 
 from .conftest import TEST_SECRET, with_lifespan_state
 
+AGENCY = "1.02.0.00.0.00.01.0000"
 
-@pytest.fixture
-async def http(nats_server: NatsServer, tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
+
+@dataclass(frozen=True)
+class PlanningStack:
+    """The gateway in front of the real planning runtime: its HTTP client and planning's own address."""
+
+    http: httpx.AsyncClient
+    planning_address: str
+    gateway_settings: GatewaySettings
+
+
+async def start_planning(nats_url: str, var_dir: Path) -> tuple[Settings, asyncio.Event, asyncio.Task[None]]:
+    """Run planning (SQLite, NATS) and feed it budgeting's facts: province 33 and its health agency."""
     settings = Settings(
-        database_url=f"sqlite:///{tmp_path / 'planning.db'}",
+        database_url=f"sqlite:///{var_dir / 'planning.db'}",
         grpc_port=free_port(),
-        nats_url=nats_server.url,
+        nats_url=nats_url,
         auth_secret=TEST_SECRET,
-        var_dir=tmp_path,
+        var_dir=var_dir,
     )
     runtime = bootstrap.build(settings)
     stop = asyncio.Event()
     task = asyncio.create_task(runtime.run(stop))
     await asyncio.wait_for(runtime.ready.wait(), 30)
-    nc = await nats.connect(nats_server.url)
+    nc = await nats.connect(nats_url)
     js = nc.jetstream()
     await ensure_stream(js, "budgeting")
-    fact = budgeting_events.GovernmentRegistered(
-        government=government_pb2.Government(code="33", name="Provinsi Jawa Tengah")
-    )
-    envelope = Envelope.wrap(fact, source="grms-budgeting", government="33", time=dt.datetime.now(dt.UTC))
-    await js.publish(envelope.subject, envelope.payload, headers=envelope.headers())
+    facts = [
+        budgeting_events.GovernmentRegistered(
+            government=government_pb2.Government(code="33", name="Provinsi Jawa Tengah")
+        ),
+        budgeting_events.AgencyRegistered(
+            agency=agency_pb2.Agency(government_code="33", code=AGENCY, name="Dinas Kesehatan", version=1)
+        ),
+    ]
+    for fact in facts:
+        envelope = Envelope.wrap(fact, source="grms-budgeting", government="33", time=dt.datetime.now(dt.UTC))
+        await js.publish(envelope.subject, envelope.payload, headers=envelope.headers())
     await nc.close()
+    return settings, stop, task
+
+
+@asynccontextmanager
+async def planning_stack(nats_url: str, tmp_path: Path) -> AsyncIterator[PlanningStack]:
+    """Planning running, the gateway's lifespan started, an httpx client on it; all stopped on exit."""
+    settings, stop, task = await start_planning(nats_url, tmp_path)
     gateway_settings = GatewaySettings(
         auth_secret=TEST_SECRET, var_dir=tmp_path / "var", grpc_deadline=3.0, planning_grpc_port=settings.grpc_port
     )
     app = create_app(gateway_settings)
-    async with app.router.lifespan_context(app) as state:
-        transport = httpx.ASGITransport(app=with_lifespan_state(app, dict(state or {})), raise_app_exceptions=False)
-        async with httpx.AsyncClient(transport=transport, base_url="http://gateway.test") as client:
-            yield client
-    stop.set()
-    await asyncio.wait_for(task, 30)
+    try:
+        async with app.router.lifespan_context(app) as state:
+            transport = httpx.ASGITransport(app=with_lifespan_state(app, dict(state or {})), raise_app_exceptions=False)
+            async with httpx.AsyncClient(transport=transport, base_url="http://gateway.test") as client:
+                yield PlanningStack(client, settings.grpc_address, gateway_settings)
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 30)
+
+
+@pytest.fixture
+async def http(nats_server: NatsServer, tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
+    async with planning_stack(nats_server.url, tmp_path) as stack:
+        yield stack.http
 
 
 BODY: dict[str, Any] = {

@@ -20,6 +20,7 @@ from grms_gateway.errors import UpstreamError
 from grms_gateway.i18n import Lang, format_rupiah, format_wib, negotiate, translate
 from grms_gateway.schemas.reference import AgencyOut, GovernmentOut, agency_out, government_out
 from grms_gateway.state import Gateway, get_gateway
+from grms_gateway.web.session import session_caller
 
 __all__ = ["STATIC_DIR", "TEMPLATES_DIR", "make_templates", "router"]
 
@@ -67,7 +68,13 @@ def render(
     response = gateway.templates.TemplateResponse(
         request,
         template,
-        {"lang": lang, "t": _translator(lang), "path": request.url.path, **context},
+        {
+            "lang": lang,
+            "t": _translator(lang),
+            "path": request.url.path,
+            "session": session_caller(request, gateway),
+            **context,
+        },
         status_code=status_code,
         headers={"Content-Language": lang},
     )
