@@ -14,6 +14,7 @@ from grms_kit.settings import load_settings
 from grms_reference.replica import ReferenceReplica
 
 from grms_complaints.adapters.calendar import sla_policy
+from grms_complaints.adapters.photos import FilePhotoStore
 from grms_complaints.adapters.tables import messaging, reference
 from grms_complaints.adapters.unit_of_work import SqlUnitOfWork
 from grms_complaints.config import Settings
@@ -46,7 +47,8 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Se
     uow = unit_of_work_factory(db, clock)
     replica = ReferenceReplica(db, reference, clock)
     categories = [c.to_domain() for c in settings.categories]
-    api = ComplaintsApi(db, uow, policy_from(settings), replica, categories)
+    photos = FilePhotoStore(settings.photo_root(), max_bytes=settings.photo_max_bytes)
+    api = ComplaintsApi(db, uow, policy_from(settings), replica, categories, photos=photos)
     scheduler = SlaScheduler(uow, run=db.run, interval=settings.sla_scan_interval, batch=settings.sla_scan_batch)
     name = complaints_service_pb2.DESCRIPTOR.services_by_name["ComplaintsService"].full_name
     return ServiceRuntime(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 from grms_kit.settings import ServiceSettings, service_config
 from pydantic import BaseModel, Field
@@ -73,6 +74,7 @@ class Settings(ServiceSettings):
     GRMS_COMPLAINTS_CUTI_BERSAMA is a JSON list of dates; GRMS_COMPLAINTS_SLA_CATEGORIES a
     JSON object of category code → SlaCategory; GRMS_COMPLAINTS_CATEGORIES a JSON list of
     CategoryConfig, the categories citizens choose from (default: DEFAULT_CATEGORIES).
+    GRMS_COMPLAINTS_PHOTO_DIR and GRMS_COMPLAINTS_PHOTO_MAX_BYTES configure the photo store.
     """
 
     model_config = service_config("complaints")
@@ -83,3 +85,11 @@ class Settings(ServiceSettings):
     cuti_bersama: list[dt.date] = Field(default_factory=lambda: list(CUTI_BERSAMA_2025))
     sla_categories: dict[str, SlaCategory] = Field(default_factory=dict)
     categories: list[CategoryConfig] = Field(default_factory=_default_categories, min_length=1)
+    #: Where photos are stored by content hash; default `<GRMS_VAR_DIR>/complaint-photos`.
+    photo_dir: Path | None = None
+    #: The largest photo accepted, in bytes (default 5 MB).
+    photo_max_bytes: int = Field(5 * 1024 * 1024, ge=1024, le=15 * 1024 * 1024)
+
+    def photo_root(self) -> Path:
+        """The directory of the photo store."""
+        return self.photo_dir or self.var_dir / "complaint-photos"

@@ -21,10 +21,12 @@ from grms_complaints.adapters.tables import (
 )
 from grms_complaints.adapters.tables import (
     complaint_assignment,
+    complaint_attachment,
     complaint_message,
     identity_access_log,
     sla_deadline,
 )
+from grms_complaints.domain.attachments import Attachment, AttachmentSource
 from grms_complaints.domain.model import (
     Assignment,
     Channel,
@@ -53,6 +55,7 @@ class SqlComplaintRepository:
         self.seen: list[Complaint] = []
         # What each loaded complaint had in the database: history rows are append-only.
         self._stored: dict[str, tuple[int, int, set[tuple[str, int]]]] = {}
+        self._stored_attachments: dict[str, int] = {}
 
     def add(self, complaint: Complaint) -> None:
         """Insert a new complaint and its children; Conflict when its delivery was filed meanwhile."""
@@ -63,6 +66,7 @@ class SqlComplaintRepository:
             delivery = complaint.channel_message_id
             raise Conflict(f"delivery {delivery!r} was just filed; it is the same complaint") from None
         self._stored[complaint.ticket_id] = (0, 0, set())
+        self._stored_attachments[complaint.ticket_id] = 0
         self._write_children(complaint)
         self.seen.append(complaint)
 
@@ -87,7 +91,20 @@ class SqlComplaintRepository:
             )
         ]
         complaint = _complaint(row._mapping, assignments, messages, deadlines)
+        p = complaint_attachment
+        complaint.attachments = [
+            Attachment(
+                sha256=r.sha256,
+                media_type=r.media_type,
+                size_bytes=r.size_bytes,
+                source=AttachmentSource(r.source),
+                added_by=r.added_by,
+                added_at=r.added_at,
+            )
+            for r in self.session.execute(select(p).where(p.c.ticket_id == ticket_id).order_by(p.c.seq))
+        ]
         self._stored[ticket_id] = (len(assignments), len(messages), {(x.kind.value, x.round) for x in deadlines})
+        self._stored_attachments[ticket_id] = len(complaint.attachments)
         return complaint
 
     def find_delivery(self, government_code: str, channel: Channel, channel_message_id: str) -> Complaint | None:
@@ -274,6 +291,26 @@ class SqlComplaintRepository:
                 )
             else:
                 self.session.execute(insert(d).values(ticket_id=ticket, kind=key[0], round=key[1], **values))
+        n_photos = self._stored_attachments.get(ticket, 0)
+        new_photos = complaint.attachments[n_photos:]
+        if new_photos:
+            self.session.execute(
+                insert(complaint_attachment),
+                [
+                    {
+                        "ticket_id": ticket,
+                        "sha256": x.sha256,
+                        "seq": n_photos + i,
+                        "media_type": x.media_type,
+                        "size_bytes": x.size_bytes,
+                        "source": x.source.value,
+                        "added_by": x.added_by,
+                        "added_at": x.added_at,
+                    }
+                    for i, x in enumerate(new_photos)
+                ],
+            )
+        self._stored_attachments[ticket] = len(complaint.attachments)
         self._stored[ticket] = (
             len(complaint.assignments),
             len(complaint.messages),

@@ -10,6 +10,7 @@ __all__ = [
     "complainant",
     "complaint",
     "complaint_assignment",
+    "complaint_attachment",
     "complaint_message",
     "identity_access_log",
     "messaging",
@@ -84,6 +85,23 @@ complaint_message = Table(
     Column("agency_code", String(40), nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
 )
+
+# Photos: the rows link a complaint to content stored by SHA-256 in the photo store (a
+# directory), so the same photo on two complaints is stored once.
+complaint_attachment = Table(
+    "complaint_attachment",
+    metadata,
+    Column("ticket_id", String(16), ForeignKey("complaint.ticket_id"), primary_key=True),
+    Column("sha256", String(64), primary_key=True),
+    Column("seq", Integer, nullable=False),
+    Column("media_type", String(20), nullable=False),
+    Column("size_bytes", Integer, nullable=False),
+    # "complainant" or "staff"; added_by names the staff member ("" for the complainant).
+    Column("source", String(20), nullable=False),
+    Column("added_by", String(200), nullable=False),
+    Column("added_at", UtcDateTime, nullable=False),
+)
+Index("ix_complaint_attachment_sha256", complaint_attachment.c.sha256)
 
 # Identity apart from the complaint (RELIABILITY §B.3): no foreign key from `complaint`,
 # so the table can move to a database of its own with its own role.

@@ -14,6 +14,7 @@ from grms.complaints.v1 import complaint_pb2, complaints_service_pb2, events_pb2
 from grms_kit.errors import InvalidArgument
 from grms_kit.wire import timestamp
 
+from grms_complaints.domain.attachments import Attachment, AttachmentSource
 from grms_complaints.domain.model import (
     Channel,
     Complainant,
@@ -43,6 +44,7 @@ __all__ = [
     "REJECTIONS",
     "STATUSES",
     "SUBMITTER_ROLES",
+    "attachment_to_pb",
     "complainant_to_pb",
     "complaint_to_pb",
     "enum_from_pb",
@@ -104,6 +106,23 @@ def submitter_from_pb(message: complaint_pb2.Submitter, present: bool) -> Submit
         return None
     role = enum_from_pb(SUBMITTER_ROLES, message.role, "submitted_by.role")
     return Submitter(name=message.name, village_code=message.village_code, role=role)
+
+
+SOURCES = {
+    source: complaint_pb2.AttachmentSource.Value(f"ATTACHMENT_SOURCE_{source.name}") for source in AttachmentSource
+}
+
+
+def attachment_to_pb(a: Attachment, *, public: bool = False) -> complaint_pb2.Attachment:
+    """A photo's attachment row; `public` leaves out which staff member added it."""
+    return complaint_pb2.Attachment(
+        sha256=a.sha256,
+        media_type=a.media_type,
+        size_bytes=a.size_bytes,
+        source=SOURCES[a.source],  # type: ignore[arg-type]
+        added_by="" if public else a.added_by,
+        add_time=timestamp(a.added_at),
+    )
 
 
 def _deadline_to_pb(d: Deadline) -> complaint_pb2.SlaDeadline:
@@ -173,6 +192,7 @@ def complaint_to_pb(c: Complaint) -> complaint_pb2.Complaint:
         )
         if c.submitted_by
         else None,
+        attachments=[attachment_to_pb(a) for a in c.attachments],
     )
 
 

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 
 from grms_kit.errors import FailedPrecondition, FieldViolation, InvalidArgument, NotFound, PermissionDenied
 
+from grms_complaints.domain.attachments import MAX_ATTACHMENTS, Attachment, AttachmentSource, Photo
 from grms_complaints.domain.sla import Deadline, DeadlineKind, SlaPolicy, SlaStep, minutes_between
 
 __all__ = [
@@ -405,6 +406,7 @@ class Complaint:
     assignments: list[Assignment] = field(default_factory=list)
     messages: list[Message] = field(default_factory=list)
     deadlines: list[Deadline] = field(default_factory=list)
+    attachments: list[Attachment] = field(default_factory=list)
     events: list[DomainEvent] = field(default_factory=list, repr=False, compare=False)
 
     @classmethod
@@ -427,6 +429,7 @@ class Complaint:
         channel_message_id: str = "",
         recorded_by: str = "",
         submitted_by: Submitter | None = None,
+        photos: tuple[Photo, ...] = (),
     ) -> Complaint:
         """Validate and receive a complaint; its first-response, verification and resolution clocks start.
 
@@ -457,6 +460,8 @@ class Complaint:
                 submitted_by = check_submitter(submitted_by)
             except InvalidArgument as exc:
                 violations += exc.violations
+        if len(photos) > MAX_ATTACHMENTS:
+            violations.append(FieldViolation("photos", f"at most {MAX_ATTACHMENTS} photos"))
         if violations:
             raise InvalidArgument(violations)
         complaint = cls(
@@ -481,6 +486,10 @@ class Complaint:
         )
         for kind in (DeadlineKind.FIRST_RESPONSE, DeadlineKind.VERIFICATION, DeadlineKind.RESOLUTION):
             complaint.deadlines.append(sla.open(kind, category_code, start=now))
+        # Photos typed in by an operator are theirs to answer for; the citizen's own are the complainant's.
+        source = AttachmentSource.STAFF if recorded_by else AttachmentSource.COMPLAINANT
+        for photo in photos:
+            complaint.attach(photo, source=source, actor=recorded_by, now=now)
         complaint.events.append(ComplaintFiled(complaint))
         return complaint
 
@@ -639,6 +648,27 @@ class Complaint:
         if changed:
             self._touch(now)
         return changed
+
+    def attach(self, photo: Photo, *, source: AttachmentSource, actor: str, now: dt.datetime) -> Attachment:
+        """Link a photo to the complaint; the same photo twice is one attachment (the first is returned)."""
+        for existing in self.attachments:
+            if existing.sha256 == photo.sha256:
+                return existing
+        if self.status in (Status.CLOSED, Status.REJECTED):
+            raise FailedPrecondition(f"complaint {self.ticket_id} is {self.status.value}: no more photos")
+        if len(self.attachments) >= MAX_ATTACHMENTS:
+            raise FailedPrecondition(f"complaint {self.ticket_id} has {MAX_ATTACHMENTS} photos already")
+        attachment = Attachment(
+            sha256=photo.sha256,
+            media_type=photo.media_type,
+            size_bytes=photo.size,
+            source=source,
+            added_by=actor if source is AttachmentSource.STAFF else "",
+            added_at=now,
+        )
+        self.attachments.append(attachment)
+        self._touch(now)
+        return attachment
 
     # The SLA clocks, advanced by the scheduler.
 

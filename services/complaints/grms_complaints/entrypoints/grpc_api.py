@@ -21,6 +21,7 @@ from grms_complaints.adapters.wire import (
     CLASSES,
     REJECTIONS,
     STATUSES,
+    attachment_to_pb,
     complainant_to_pb,
     complaint_to_pb,
     enum_from_pb,
@@ -32,7 +33,7 @@ from grms_complaints.domain.categories import DEFAULT_CATEGORIES, Category
 from grms_complaints.domain.model import Complainant, Complaint
 from grms_complaints.domain.sla import SlaPolicy
 from grms_complaints.service_layer import handlers
-from grms_complaints.service_layer.ports import PublicQuery, UnitOfWork
+from grms_complaints.service_layer.ports import PhotoStore, PublicQuery, UnitOfWork
 
 __all__ = ["ComplaintsApi"]
 
@@ -51,7 +52,10 @@ class ComplaintsApi(pb_grpc.ComplaintsServiceServicer):
         sla: SlaPolicy,
         replica: ReferenceReplica,
         categories: Sequence[Category] = DEFAULT_CATEGORIES,
+        *,
+        photos: PhotoStore,
     ) -> None:
+        self.photos = photos
         self.db = db
         self.uow = uow
         self.sla = sla
@@ -83,6 +87,7 @@ class ComplaintsApi(pb_grpc.ComplaintsServiceServicer):
             confidential=request.confidential,
             channel_message_id=request.channel_message_id,
             submitted_by=submitter_from_pb(request.submitted_by, request.HasField("submitted_by")),
+            photos=tuple(request.photos),
         )
         filed = await self.db.run(
             handlers.file_complaint,
@@ -91,6 +96,7 @@ class ComplaintsApi(pb_grpc.ComplaintsServiceServicer):
             sla=self.sla,
             categories=self.category_codes,
             actor=current_identity(),
+            photos=self.photos,
         )
         return pb.FileComplaintResponse(
             ticket_id=filed.complaint.ticket_id,
@@ -121,6 +127,7 @@ class ComplaintsApi(pb_grpc.ComplaintsServiceServicer):
             ],
             receive_time=timestamp(tracked.received_at),
             update_time=timestamp(tracked.updated_at),
+            attachments=[attachment_to_pb(a, public=True) for a in tracked.attachments],
         )
 
     async def VerifyComplaint(
@@ -262,3 +269,26 @@ class ComplaintsApi(pb_grpc.ComplaintsServiceServicer):
     async def GetAgency(self, request: pb.GetAgencyRequest, context: grpc.aio.ServicerContext) -> pb.GetAgencyResponse:
         agency = await self.db.run(self.replica.get_agency, request.government_code, request.code)
         return pb.GetAgencyResponse(agency=agency)
+
+    # Photos.
+
+    async def AddPhoto(self, request: pb.AddPhotoRequest, context: grpc.aio.ServicerContext) -> pb.AddPhotoResponse:
+        cmd = handlers.AddPhoto(ticket_id=request.ticket_id, content=request.content, pin=request.pin)
+        _, attachment = await self.db.run(
+            handlers.add_photo, cmd, uow=self.uow(), photos=self.photos, actor=current_identity()
+        )
+        return pb.AddPhotoResponse(attachment=attachment_to_pb(attachment, public=bool(request.pin)))
+
+    async def GetPhoto(self, request: pb.GetPhotoRequest, context: grpc.aio.ServicerContext) -> pb.GetPhotoResponse:
+        actor = current_identity()
+        attachment, content = await self.db.run(
+            handlers.get_photo,
+            request.ticket_id,
+            request.sha256,
+            uow=self.uow(),
+            photos=self.photos,
+            actor=actor,
+            pin=request.pin,
+        )
+        staff = actor.authenticated and not request.pin
+        return pb.GetPhotoResponse(attachment=attachment_to_pb(attachment, public=not staff), content=content)

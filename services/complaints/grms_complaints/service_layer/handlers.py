@@ -16,6 +16,13 @@ from grms_kit.errors import Conflict, FailedPrecondition, FieldViolation, Invali
 from grms_kit.identity import ANONYMOUS, Identity, Role
 from grms_kit.paging import Page
 
+from grms_complaints.domain.attachments import (
+    Attachment,
+    AttachmentSource,
+    Photo,
+    check_photo,
+    check_sha256,
+)
 from grms_complaints.domain.model import (
     DUMMY_PIN_HASH,
     FREE_TEXT_CHANNELS,
@@ -38,9 +45,10 @@ from grms_complaints.domain.model import (
 )
 from grms_complaints.domain.redaction import redact
 from grms_complaints.domain.sla import SlaPolicy
-from grms_complaints.service_layer.ports import PublicQuery, PublicRecord, UnitOfWork
+from grms_complaints.service_layer.ports import PhotoStore, PublicQuery, PublicRecord, UnitOfWork
 
 __all__ = [
+    "AddPhoto",
     "AssignComplaint",
     "FileComplaint",
     "FiledComplaint",
@@ -49,11 +57,13 @@ __all__ = [
     "TightenConfidentiality",
     "TrackedComplaint",
     "add_internal_note",
+    "add_photo",
     "assign_complaint",
     "close_complaint",
     "file_complaint",
     "get_complainant_identity",
     "get_complaint",
+    "get_photo",
     "list_public_complaints",
     "reject_complaint",
     "reopen_complaint",
@@ -92,6 +102,17 @@ class FileComplaint:
     # The channel's id of this delivery (WhatsApp message id, SMS id, "platform:post id").
     channel_message_id: str = ""
     submitted_by: Submitter | None = None
+    # Photo bytes as sent; their type is read from the bytes, whatever the client claimed.
+    photos: tuple[bytes, ...] = ()
+
+
+@dataclass(frozen=True)
+class AddPhoto:
+    """A photo for a complaint: from the complainant with ticket and PIN, or from staff (pin "")."""
+
+    ticket_id: str
+    content: bytes
+    pin: str = ""
 
 
 @dataclass(frozen=True)
@@ -146,6 +167,7 @@ class TrackedComplaint:
     received_at: dt.datetime
     updated_at: dt.datetime
     replies: list[Message]
+    attachments: list[Attachment] = dataclasses.field(default_factory=list)
 
 
 def file_complaint(
@@ -155,6 +177,7 @@ def file_complaint(
     sla: SlaPolicy,
     categories: Collection[str] | None = None,
     actor: Identity = ANONYMOUS,
+    photos: PhotoStore | None = None,
 ) -> FiledComplaint:
     """Receive a complaint from any channel; open to the public (the gateway rate-limits it).
 
@@ -179,7 +202,7 @@ def file_complaint(
         if earlier is not None:
             return FiledComplaint(complaint=earlier, pin="", duplicate_delivery=True)
     try:
-        return _file_new(cmd, delivery_id, uow=uow, sla=sla, categories=categories, actor=actor)
+        return _file_new(cmd, delivery_id, uow=uow, sla=sla, categories=categories, actor=actor, photos=photos)
     except Conflict:
         if not delivery_id:
             raise
@@ -198,10 +221,20 @@ def _file_new(
     sla: SlaPolicy,
     categories: Collection[str] | None,
     actor: Identity,
+    photos: PhotoStore | None,
 ) -> FiledComplaint:
     violations: list[FieldViolation] = []
     if categories is not None and cmd.category_code.strip() not in categories:
         violations.append(FieldViolation("category_code", "is not a complaint category of this service"))
+    checked: list[Photo] = []
+    if cmd.photos and photos is None:
+        violations.append(FieldViolation("photos", "this service takes no photos"))
+    elif cmd.photos and photos is not None:
+        for i, content in enumerate(cmd.photos):
+            try:
+                checked.append(check_photo(content, max_bytes=photos.max_bytes, field=f"photos[{i}]"))
+            except InvalidArgument as exc:
+                violations += exc.violations
     complainant: Complainant | None = None
     complaint: Complaint | None = None
     pin = new_pin()
@@ -240,6 +273,7 @@ def _file_new(
                 channel_message_id=delivery_id,
                 recorded_by=actor.sub if staff_entry else "",
                 submitted_by=cmd.submitted_by,
+                photos=tuple(checked),
             )
         except InvalidArgument as exc:
             violations += exc.violations
@@ -247,10 +281,19 @@ def _file_new(
             violations.append(FieldViolation("government_code", "is not a government known to this service"))
         if violations or complaint is None or complainant is None:
             raise InvalidArgument(violations)
+        _store_photos(photos, checked)
         uow.complaints.add(complaint)
         uow.complainants.add(complainant)
         uow.commit()
         return FiledComplaint(complaint=complaint, pin=pin)
+
+
+def _store_photos(photos: PhotoStore | None, checked: Collection[Photo]) -> None:
+    # Content first, then the rows that name it: a failed commit leaves at most an unreferenced
+    # file (named by its hash, harmless), never a row naming content that is not there.
+    if photos is not None:
+        for photo in checked:
+            photos.put(photo.sha256, photo.content)
 
 
 def _load(uow: UnitOfWork, ticket_id: str) -> Complaint:
@@ -305,6 +348,7 @@ def track_complaint(ticket_id: str, pin: str, *, uow: UnitOfWork) -> TrackedComp
         received_at=complaint.received_at,
         updated_at=complaint.updated_at,
         replies=[Message(m.kind, redact(m.text), "", m.agency_code, m.created_at) for m in complaint.replies],
+        attachments=list(complaint.attachments),
     )
 
 
@@ -440,6 +484,71 @@ def reopen_complaint(cmd: ReopenComplaint, *, uow: UnitOfWork, sla: SlaPolicy) -
         uow.complaints.save(complaint)
         uow.commit()
         return complaint
+
+
+def _by_pin(uow: UnitOfWork, ticket_id: str, pin: str) -> Complaint:
+    complaint = uow.complaints.get(check_ticket_id(ticket_id))
+    if complaint is None:
+        verify_pin(pin, DUMMY_PIN_HASH)
+        raise NotFound(_NOT_FOUND)
+    complaint.check_pin(pin)
+    return complaint
+
+
+def add_photo(
+    cmd: AddPhoto, *, uow: UnitOfWork, photos: PhotoStore, actor: Identity = ANONYMOUS
+) -> tuple[Complaint, Attachment]:
+    """Attach a photo: the complainant with ticket and PIN, or a handler of the complaint.
+
+    The bytes are checked before anything is loaded or stored (type from the magic bytes, size
+    against the store's limit); the same photo twice is one attachment.
+    """
+    if not cmd.pin:
+        actor.require_role(*HANDLERS)
+    photo = check_photo(cmd.content, max_bytes=photos.max_bytes, field="content")
+    with uow:
+        if cmd.pin:
+            complaint = _by_pin(uow, cmd.ticket_id, cmd.pin)
+            source, by = AttachmentSource.COMPLAINANT, ""
+        else:
+            complaint = _load(uow, cmd.ticket_id)
+            _may_act(actor, complaint)
+            source, by = AttachmentSource.STAFF, actor.sub
+        known = len(complaint.attachments)
+        attachment = complaint.attach(photo, source=source, actor=by, now=uow.clock.now())
+        if len(complaint.attachments) > known:
+            _store_photos(photos, [photo])
+            uow.complaints.save(complaint)
+            uow.commit()
+        return complaint, attachment
+
+
+def get_photo(
+    ticket_id: str, sha256: str, *, uow: UnitOfWork, photos: PhotoStore, actor: Identity = ANONYMOUS, pin: str = ""
+) -> tuple[Attachment, bytes]:
+    """A photo of a complaint: for anyone when the complaint is not confidential, else for its staff or complainant.
+
+    A confidential complaint's photo is NotFound to everyone else, as an unknown photo is.
+    """
+    sha256 = check_sha256(sha256)
+    with uow:
+        if pin:
+            complaint = _by_pin(uow, ticket_id, pin)
+        else:
+            complaint = uow.complaints.get(ticket_id.strip().upper())
+            if complaint is None:
+                raise NotFound(f"no photo {sha256} on complaint {ticket_id}")
+            if complaint.confidential:
+                if not actor.has_role(*READERS):
+                    raise NotFound(f"no photo {sha256} on complaint {ticket_id}")
+                _may_act(actor, complaint)
+    attachment = next((a for a in complaint.attachments if a.sha256 == sha256), None)
+    if attachment is None:
+        raise NotFound(f"no photo {sha256} on complaint {complaint.ticket_id}")
+    content = photos.get(sha256)
+    if content is None:
+        raise NotFound(f"the content of photo {sha256} is missing from the photo store")
+    return attachment, content
 
 
 def get_complainant_identity(ticket_id: str, reason: str, *, uow: UnitOfWork, actor: Identity) -> Complainant:

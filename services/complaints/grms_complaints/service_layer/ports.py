@@ -15,6 +15,7 @@ __all__ = [
     "AgencyDirectory",
     "ComplainantRepository",
     "ComplaintRepository",
+    "PhotoStore",
     "PublicQuery",
     "PublicRecord",
     "UnitOfWork",
@@ -80,6 +81,21 @@ class ComplainantRepository(Protocol):
     def log_access(
         self, *, reporter_ref: str, ticket_id: str, actor: str, reason: str, government_code: str, at: dt.datetime
     ) -> None: ...
+
+
+class PhotoStore(Protocol):
+    """Photo content by SHA-256, outside the database; writing the same content twice stores it once."""
+
+    #: The largest photo accepted, in bytes.
+    max_bytes: int
+
+    def put(self, sha256: str, content: bytes) -> None:
+        """Store `content` under its hash (a no-op when it is there already)."""
+        ...
+
+    def get(self, sha256: str) -> bytes | None:
+        """The content, or None when nothing is stored under `sha256`."""
+        ...
 
 
 class AgencyDirectory(Protocol):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import hashlib
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -18,7 +19,14 @@ from grms.complaints.v1 import complaint_pb2, events_pb2
 from grms.complaints.v1 import complaints_service_pb2 as pb
 from grms.complaints.v1 import complaints_service_pb2_grpc as pb_grpc
 from grms_complaints import bootstrap
-from grms_complaints.adapters.tables import complainant, complaint, identity_access_log, messaging, sla_deadline
+from grms_complaints.adapters.tables import (
+    complainant,
+    complaint,
+    complaint_attachment,
+    identity_access_log,
+    messaging,
+    sla_deadline,
+)
 from grms_complaints.adapters.wire import event_id_for
 from grms_complaints.config import Settings
 from grms_complaints.domain.sla import JAKARTA
@@ -448,3 +456,45 @@ async def test_the_village_code_is_stored_returned_and_sent_to_planners_unless_r
     shown, hidden = by_ticket[public.ticket_id], by_ticket[secret.ticket_id]
     assert (shown.village_code, shown.latitude, shown.longitude) == ("33.74.01.1001", -7.0051, 110.4381)
     assert (hidden.village_code, hidden.latitude, hidden.longitude) == ("", 0.0, 0.0)
+
+
+JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" + b"\x11" * 4000
+PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x22" * 4000
+
+
+async def test_photos_are_stored_once_by_hash_and_served_unless_rahasia(service, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    stub, runtime, _ = service
+    jpeg, png = hashlib.sha256(JPEG).hexdigest(), hashlib.sha256(PNG).hexdigest()
+    public = await stub.FileComplaint(file_request(photos=[JPEG]), timeout=5)
+    secret = await stub.FileComplaint(file_request(photos=[JPEG, PNG], confidential=True), timeout=5)
+    added = await stub.AddPhoto(pb.AddPhotoRequest(ticket_id=public.ticket_id, pin=public.pin, content=PNG), timeout=5)
+    assert (added.attachment.sha256, added.attachment.media_type) == (png, "image/png")
+
+    got = await stub.GetComplaint(pb.GetComplaintRequest(ticket_id=secret.ticket_id), metadata=OFFICER, timeout=5)
+    assert [(a.sha256, a.size_bytes) for a in got.complaint.attachments] == [(jpeg, len(JPEG)), (png, len(PNG))]
+    stored = sorted(p.name for p in (tmp_path / "complaint-photos").rglob("*") if p.is_file())
+    assert stored == sorted([jpeg, png])  # three links, two files
+    with runtime.db.engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(complaint_attachment)).scalar() == 4
+
+    served = await stub.GetPhoto(pb.GetPhotoRequest(ticket_id=public.ticket_id, sha256=png), timeout=5)
+    assert served.content == PNG and served.attachment.added_by == ""
+    with pytest.raises(grpc.aio.AioRpcError) as hidden:
+        await stub.GetPhoto(pb.GetPhotoRequest(ticket_id=secret.ticket_id, sha256=jpeg), timeout=5)
+    assert hidden.value.code() == grpc.StatusCode.NOT_FOUND
+    staff = await stub.GetPhoto(
+        pb.GetPhotoRequest(ticket_id=secret.ticket_id, sha256=jpeg), metadata=OFFICER, timeout=5
+    )
+    assert staff.content == JPEG
+
+    with pytest.raises(grpc.aio.AioRpcError) as wrong_type:
+        await stub.FileComplaint(file_request(photos=[b"%PDF-1.7 " + JPEG]), timeout=5)
+    assert wrong_type.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert _violations(wrong_type.value) == {"photos[0]"}
+    with pytest.raises(grpc.aio.AioRpcError) as too_big:
+        big = JPEG + b"\x00" * (5 * 1024 * 1024)
+        await stub.AddPhoto(pb.AddPhotoRequest(ticket_id=public.ticket_id, content=big), metadata=OFFICER, timeout=5)
+    assert too_big.value.code() == grpc.StatusCode.INVALID_ARGUMENT and _violations(too_big.value) == {"content"}
+    with runtime.db.engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(complaint)).scalar() == 2
+        assert conn.execute(select(func.count()).select_from(complaint_attachment)).scalar() == 4

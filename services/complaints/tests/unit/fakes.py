@@ -127,3 +127,19 @@ class FakeUnitOfWork:
             self.published.extend(complaint.events)
             complaint.events.clear()
         self.complaints.seen = []
+
+
+class FakePhotoStore:
+    """Photos in a dict by hash, with the same contract as the file store."""
+
+    def __init__(self, max_bytes: int = 5 * 1024 * 1024) -> None:
+        self.max_bytes = max_bytes
+        self.blobs: dict[str, bytes] = {}
+        self.writes = 0
+
+    def put(self, sha256: str, content: bytes) -> None:
+        self.writes += 1
+        self.blobs.setdefault(sha256, content)
+
+    def get(self, sha256: str) -> bytes | None:
+        return self.blobs.get(sha256)
