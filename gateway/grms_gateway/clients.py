@@ -334,6 +334,8 @@ class ServiceClients:
                     ("grpc.service_config", retry_service_config(service)),
                     # Reconnect quickly after a service restarts instead of backing off for up to 2 min.
                     ("grpc.max_reconnect_backoff_ms", 2000),
+                    # Complaint photos (up to 15 MB by setting) come back in one message.
+                    ("grpc.max_receive_message_length", 16 * 1024 * 1024),
                 ],
                 interceptors=aio_client_interceptors(),
             )

@@ -56,6 +56,11 @@ class GatewaySettings(SharedSettings):
     #: The secret the SMS gateway sends in the X-GRMS-SMS-Secret header.
     sms_secret: SecretStr | None = Field(None, validation_alias=_gw("SMS_SECRET"))
 
+    #: The largest complaint photo the gateway forwards (413 above it); the complaints service checks again.
+    complaint_photo_max_bytes: int = Field(
+        5 * 1024 * 1024, ge=1024, le=15 * 1024 * 1024, validation_alias=_gw("COMPLAINT_PHOTO_MAX_BYTES")
+    )
+
     budgeting_grpc_host: str = Field("127.0.0.1", validation_alias=_svc("budgeting", "HOST"))
     budgeting_grpc_port: int = Field(
         DEFAULT_PORTS["budgeting"], ge=1, le=65535, validation_alias=_svc("budgeting", "PORT")

@@ -80,6 +80,7 @@ _SLUGS = {
     405: "method-not-allowed",
     409: "conflict",
     413: "too-large",
+    415: "unsupported-media-type",
     422: "validation",
     429: "too-many-requests",
     499: "cancelled",
@@ -239,6 +240,7 @@ def _title_for(status: int) -> str:
         405: "problem.method_not_allowed",
         409: "problem.conflict",
         413: "problem.too_large",
+        415: "problem.unsupported_media_type",
         503: "problem.unavailable",
     }.get(status, "problem.internal" if status >= 500 else "problem.bad_request")
 

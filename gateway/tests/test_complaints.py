@@ -9,7 +9,10 @@ and XML with its errors, the public web pages, the leak test of issue #3 and a b
 from __future__ import annotations
 
 import asyncio
+import base64
 import datetime as dt
+import hashlib
+import json
 import os
 import threading
 import uuid
@@ -271,6 +274,101 @@ async def test_the_village_code_through_the_json_api_and_the_web_form(
     assert by_web["location"] == {"latitude": None, "longitude": None, "address": "", "village_code": "33.74.01.1001"}
     wrong = await client.post("/pengaduan", data={**form, "village_code": "3374011001"})
     assert wrong.status_code == 400 and "location.village_code" in wrong.text
+
+
+JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" + b"\x11" * 3000
+PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x22" * 3000
+WEBP = b"RIFF\xd0\x00\x00\x00WEBPVP8 " + b"\x33" * 3000
+
+
+def b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+
+
+async def test_photos_at_filing_later_and_served_unless_rahasia(client: httpx.AsyncClient, login_as: LoginAs) -> None:
+    officer = await login_as("officer", [Role.COMPLAINTS_OFFICER])
+    filed = await file(client, photos=[b64(JPEG)])
+    ticket, pin = filed["ticket_id"], filed["pin"]
+    staff_view = (await client.get(f"/api/v1/complaints/{ticket}", headers=officer)).json()
+    [photo] = staff_view["photos"]
+    assert (photo["sha256"], photo["media_type"], photo["size_bytes"], photo["source"]) == (
+        hashlib.sha256(JPEG).hexdigest(),
+        "image/jpeg",
+        len(JPEG),
+        "complainant",
+    )
+    served = await client.get(photo["url"])
+    assert served.status_code == 200 and served.content == JPEG
+    assert served.headers["content-type"] == "image/jpeg" and served.headers["x-content-type-options"] == "nosniff"
+
+    # Later: the complainant with ticket and PIN (multipart), staff with their token (JSON base64).
+    added = await client.post(
+        "/api/v1/complaints/photos",
+        data={"ticket_id": ticket, "pin": pin},
+        files={"photo": ("foto.jpg", PNG, "image/jpeg")},  # the claimed type is ignored
+    )
+    assert added.status_code == 201, added.text
+    assert added.json()["media_type"] == "image/png" and added.json()["added_by"] == ""
+    wrong_pin = await client.post(
+        "/api/v1/complaints/photos", json={"ticket_id": ticket, "pin": "00000000", "content": b64(WEBP)}
+    )
+    assert wrong_pin.status_code == 404 and wrong_pin.headers["content-type"] == PROBLEM
+    by_staff = await client.post(f"/api/v1/complaints/{ticket}/photos", headers=officer, json={"content": b64(WEBP)})
+    assert by_staff.status_code == 201 and by_staff.json()["source"] == "staff"
+    anonymous_staff = await client.post(f"/api/v1/complaints/{ticket}/photos", json={"content": b64(WEBP)})
+    assert anonymous_staff.status_code == 401
+    tracked = (await client.post("/api/v1/complaints/track", json={"ticket_id": ticket, "pin": pin})).json()
+    assert [p["media_type"] for p in tracked["photos"]] == ["image/jpeg", "image/png", "image/webp"]
+    assert {p["added_by"] for p in tracked["photos"]} == {""}
+
+    # Multipart filing; a confidential complaint's photo is served to its staff only.
+    body = complaint_body(confidential=True)
+    secret = await client.post(
+        "/api/v1/complaints",
+        data={"complaint": json.dumps(body)},
+        files=[("photos", ("a.webp", WEBP, "image/webp")), ("photos", ("b.png", PNG, "image/png"))],
+    )
+    assert secret.status_code == 201, secret.text
+    secret_ticket = secret.json()["ticket_id"]
+    url = f"/api/v1/complaints/{secret_ticket}/photos/{hashlib.sha256(WEBP).hexdigest()}"
+    hidden = await client.get(url)
+    assert hidden.status_code == 404 and hidden.headers["content-type"] == PROBLEM
+    assert (await client.get(url, headers=officer)).content == WEBP
+
+
+async def test_oversize_or_wrong_type_photos_are_413_or_415_and_store_nothing(
+    client: httpx.AsyncClient, settings: GatewaySettings
+) -> None:
+    big = JPEG + b"\x00" * settings.complaint_photo_max_bytes
+    too_big = await client.post("/api/v1/complaints", json=complaint_body(photos=[b64(big)]))
+    assert too_big.status_code == 413 and too_big.headers["content-type"] == PROBLEM
+    pdf = b"%PDF-1.7\n" + JPEG
+    wrong = await client.post(
+        "/api/v1/complaints",
+        data={"complaint": json.dumps(complaint_body())},
+        files={"photos": ("foto.jpg", pdf, "image/jpeg")},
+    )
+    assert wrong.status_code == 415 and wrong.headers["content-type"] == PROBLEM
+    assert wrong.json()["type"] == "urn:grms:problem:unsupported-media-type"
+    not_base64 = await client.post("/api/v1/complaints", json=complaint_body(photos=["***"]))
+    assert not_base64.status_code == 400
+    assert (await client.get("/api/v1/public/complaints")).json()["complaints"] == []
+
+    form = {
+        "category_code": "banjir_drainase",
+        "title": "Saluran tersumbat di Kaligawe",
+        "description": "Air menggenang setiap hujan karena saluran tersumbat sampah.",
+        "name": "Sri Wahyuni",
+        "phone": "081311112222",
+        "address": "Jl. Kaligawe Raya",
+    }
+    page = await client.post("/pengaduan", data=form, files={"photos": ("x.png", pdf, "image/png")})
+    assert page.status_code == 415 and "JPEG, PNG, atau WebP" in page.text
+    assert (await client.get("/api/v1/public/complaints")).json()["complaints"] == []
+    ok = await client.post("/pengaduan", data=form, files={"photos": ("x.png", PNG, "image/png")})
+    assert ok.status_code == 200 and "PIN hanya ditampilkan sekali" in ok.text
+    [listed] = (await client.get("/api/v1/public/complaints")).json()["complaints"]
+    assert listed["title"] == "Saluran tersumbat di Kaligawe"
 
 
 # Open311 GeoReport v2.

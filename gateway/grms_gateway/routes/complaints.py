@@ -11,13 +11,15 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Path, Query, status
+from fastapi import APIRouter, Body, Depends, Path, Query, Request, status
 from grms.complaints.v1 import complaint_pb2
 from grms.complaints.v1 import complaints_service_pb2 as pb
 from grms_kit.identity import Role
 
 from grms_gateway.auth import Caller, call_context, require_role
 from grms_gateway.clients import CallContext
+from grms_gateway.routes.complaint_photos import filing_from_request
+from grms_gateway.routes.complaint_photos import router as photos_router
 from grms_gateway.routes.open311 import router as open311_router
 from grms_gateway.schemas.complaints import (
     AssignIn,
@@ -73,16 +75,51 @@ async def _staff(gateway: Gateway, method: str, request: Any, ctx: CallContext) 
     return complaint_out(response.complaint)
 
 
+def _filing_schema() -> dict[str, Any]:
+    # FileComplaintIn inline (its nested models are in components already, through OperatorEntryIn).
+    schema = FileComplaintIn.model_json_schema(ref_template="#/components/schemas/{model}")
+    schema.pop("$defs", None)
+    schema["properties"]["photos"] = {"type": "array", "items": {"type": "string", "format": "byte"}, "maxItems": 10}
+    return schema
+
+
+_FILING_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {"schema": _filing_schema()},
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "properties": {
+                        "complaint": {"type": "string", "description": "FileComplaintIn as JSON"},
+                        "photos": {"type": "array", "items": {"type": "string", "format": "binary"}},
+                    },
+                    "required": ["complaint"],
+                }
+            },
+        },
+    }
+}
+
+
 @router.post(
     _BASE,
     response_model=FiledOut,
     status_code=status.HTTP_201_CREATED,
-    summary="File a complaint (public, no login)",
-    responses=_PUBLIC_PROBLEMS,
+    summary="File a complaint (public, no login), with photos as base64 (JSON) or files (multipart)",
+    responses={**_PUBLIC_PROBLEMS, **problem_responses(413, 415)},
+    openapi_extra=_FILING_BODY,
 )
-async def file_complaint(*, body: Annotated[FileComplaintIn, Body()], ctx: Ctx, gateway: GatewayDep) -> FiledOut:
-    """Returns the ticket id and the PIN once: keep both to track the complaint."""
-    filed = await gateway.clients.complaints.file(file_request(body), ctx=ctx)
+async def file_complaint(*, request: Request, ctx: Ctx, gateway: GatewayDep) -> FiledOut:
+    """Returns the ticket id and the PIN once: keep both to track the complaint.
+
+    Photos must be JPEG, PNG or WebP (by their bytes: 415 otherwise) within the size limit (413).
+    """
+    body, photos = await filing_from_request(request, gateway.settings.complaint_photo_max_bytes)
+    filing = file_request(body)
+    filing.photos.extend(photos)
+    filed = await gateway.clients.complaints.file(filing, ctx=ctx)
     return FiledOut(
         ticket_id=filed.ticket_id,
         pin=filed.pin,
@@ -288,5 +325,6 @@ async def get_identity(
     return IdentityOut(name=c.name, nik=c.nik, phone=c.phone, email=c.email)
 
 
+router.include_router(photos_router)
 router.include_router(open311_router)
 router.include_router(pages_router)

@@ -26,6 +26,7 @@ __all__ = [
     "IdentityOut",
     "LocationIn",
     "LocationOut",
+    "PhotoOut",
     "PublicComplaintList",
     "PublicComplaintOut",
     "RejectIn",
@@ -41,6 +42,7 @@ __all__ = [
     "complaint_out",
     "enum_name",
     "file_request",
+    "photo_out",
     "public_out",
     "status_value",
     "timestamp",
@@ -159,6 +161,18 @@ class ReplyOut(BaseModel):
     create_time: dt.datetime | None
 
 
+class PhotoOut(BaseModel):
+    """A photo on a complaint; `url` serves it (to anyone only when the complaint is not confidential)."""
+
+    sha256: str
+    media_type: str
+    size_bytes: int
+    source: str = Field(description="complainant or staff")
+    added_by: str = Field(description="The staff member who added it; '' for the complainant and in public views")
+    add_time: dt.datetime | None
+    url: str
+
+
 class TrackedOut(BaseModel):
     ticket_id: str
     status: str
@@ -167,6 +181,7 @@ class TrackedOut(BaseModel):
     replies: list[ReplyOut]
     receive_time: dt.datetime | None
     update_time: dt.datetime | None
+    photos: list[PhotoOut] = []
 
 
 class LocationOut(BaseModel):
@@ -236,6 +251,7 @@ class ComplaintOut(BaseModel):
     channel_message_id: str = Field(description="The channel's id of the delivery it came from; '' for none")
     recorded_by: str = Field(description="The staff member who entered it; '' when the citizen filed it")
     submitted_by: SubmitterOut | None = None
+    photos: list[PhotoOut] = []
 
 
 class PublicComplaintOut(BaseModel):
@@ -324,6 +340,18 @@ def _location(message: object, present: bool) -> LocationOut | None:
     )
 
 
+def photo_out(ticket_id: str, a: complaint_pb2.Attachment) -> PhotoOut:
+    return PhotoOut(
+        sha256=a.sha256,
+        media_type=a.media_type,
+        size_bytes=a.size_bytes,
+        source=enum_name(complaint_pb2.AttachmentSource, a.source, "ATTACHMENT_SOURCE_"),
+        added_by=a.added_by,
+        add_time=timestamp(a.add_time),
+        url=f"/api/v1/complaints/{ticket_id}/photos/{a.sha256}",
+    )
+
+
 def tracked_out(t: pb.TrackComplaintResponse) -> TrackedOut:
     return TrackedOut(
         ticket_id=t.ticket_id,
@@ -333,6 +361,7 @@ def tracked_out(t: pb.TrackComplaintResponse) -> TrackedOut:
         replies=[_reply(r) for r in t.replies],
         receive_time=timestamp(t.receive_time),
         update_time=timestamp(t.update_time),
+        photos=[photo_out(t.ticket_id, a) for a in t.attachments],
     )
 
 
@@ -388,6 +417,7 @@ def complaint_out(c: complaint_pb2.Complaint) -> ComplaintOut:
         )
         if c.HasField("submitted_by")
         else None,
+        photos=[photo_out(c.ticket_id, a) for a in c.attachments],
     )
 
 

@@ -36,6 +36,8 @@ _DESCRIPTIONS = {
     404: "Not found",
     405: "Method not allowed",
     409: "Exists already, or changed since read (stale If-Match)",
+    413: "Too large (a photo over the size limit)",
+    415: "Unsupported media type (a photo that is not JPEG, PNG or WebP)",
     422: "The request does not match the schema; `errors` lists the fields",
     500: "Internal error",
     503: "A service is unavailable; `service` names it, Retry-After says when to retry",

@@ -15,8 +15,11 @@ from fastapi.responses import HTMLResponse
 from grms.complaints.v1 import complaint_pb2
 from grms.complaints.v1 import complaints_service_pb2 as pb
 from grms_kit.errors import FieldViolation
+from starlette.datastructures import UploadFile
 
-from grms_gateway.errors import UpstreamError
+from grms_gateway.errors import ApiProblem, UpstreamError
+from grms_gateway.i18n import negotiate, translate
+from grms_gateway.routes.complaint_photos import MAX_PHOTOS, read_upload
 from grms_gateway.schemas.complaints import tracked_out
 from grms_gateway.state import Gateway, get_gateway
 from grms_gateway.web.pages import DEFAULT_GOVERNMENT, render
@@ -75,8 +78,20 @@ async def complaint_form(request: Request, gateway: GatewayDep) -> HTMLResponse:
 @router.post("/pengaduan", response_class=HTMLResponse)
 async def file_complaint(request: Request, gateway: GatewayDep) -> HTMLResponse:
     """File the complaint; show ticket and PIN once, or the form again with what is wrong."""
-    form = await request.form()
+    form = await request.form(max_files=MAX_PHOTOS)
     values = {k: str(form.get(k, "")).strip() for k in _FIELDS}
+    photos: list[bytes] = []
+    uploads = [u for u in form.getlist("photos") if isinstance(u, UploadFile) and u.size]
+    try:
+        for i, upload in enumerate(uploads):
+            photos.append(
+                await read_upload(upload, max_bytes=gateway.settings.complaint_photo_max_bytes, field=f"photos[{i}]")
+            )
+    except ApiProblem as problem:
+        # Too large (413) or not a photo (415): the form again, with what is wrong, nothing filed.
+        lang = negotiate(query=request.query_params.get("lang"), cookies=request.cookies, accept_language=None)
+        text = translate(problem.detail or problem.title, lang, **problem.values)
+        return await _form_page(request, gateway, values, [FieldViolation("photos", text)], problem.status)
     complaint_class = values["complaint_class"] if values["complaint_class"] in CLASSES else "pengaduan"
     filed = pb.FileComplaintRequest(
         government_code=DEFAULT_GOVERNMENT,
@@ -90,6 +105,7 @@ async def file_complaint(request: Request, gateway: GatewayDep) -> HTMLResponse:
         ),
         anonymous=form.get("anonymous") == "on",
         confidential=form.get("confidential") == "on",
+        photos=photos,
     )
     if values["address"] or values["village_code"]:
         filed.location.address = values["address"]
