@@ -194,6 +194,16 @@ async def test_file_track_and_handle_through_the_json_api(client: httpx.AsyncCli
     reopen = await client.post("/api/v1/complaints/reopen", json={"ticket_id": ticket, "pin": pin, "reason": "Belum"})
     assert reopen.status_code == 400 and reopen.json()["code"] == "FAILED_PRECONDITION"
 
+    out_of_range = await client.post("/api/v1/complaints/rate", json={"ticket_id": ticket, "pin": pin, "score": 6})
+    assert out_of_range.status_code == 422 and out_of_range.headers["content-type"] == PROBLEM
+    rating = {"ticket_id": ticket, "pin": pin, "score": 4, "comment": "Cepat, terima kasih"}
+    rated = await client.post("/api/v1/complaints/rate", json=rating)
+    assert rated.status_code == 200, rated.text
+    assert rated.json()["rating"]["score"] == 4 and rated.json()["status"] == "closed"
+    again = await client.post("/api/v1/complaints/rate", json=rating)
+    assert again.status_code == 400 and again.json()["code"] == "FAILED_PRECONDITION"
+    assert (await client.get(base, headers=officer)).json()["rating"]["comment"] == "Cepat, terima kasih"
+
 
 async def test_reject_tighten_and_identity(client: httpx.AsyncClient, login_as: LoginAs) -> None:
     officer = await login_as("officer", [Role.COMPLAINTS_OFFICER])

@@ -30,6 +30,7 @@ from grms_gateway.schemas.complaints import (
     IdentityIn,
     IdentityOut,
     PublicComplaintList,
+    RateIn,
     RejectIn,
     ReopenIn,
     StatusName,
@@ -146,6 +147,19 @@ async def reopen_complaint(*, body: Annotated[ReopenIn, Body()], ctx: Ctx, gatew
     """The complainant sends an answered or resolved complaint back to work."""
     request = pb.ReopenComplaintRequest(ticket_id=body.ticket_id, pin=body.pin, reason=body.reason)
     await gateway.clients.complaints.call("ReopenComplaint", request, ctx=ctx)
+    return tracked_out(await gateway.clients.complaints.track(body.ticket_id, body.pin, ctx=ctx))
+
+
+@router.post(
+    f"{_BASE}/rate",
+    response_model=TrackedOut,
+    summary="Rate a resolved complaint (1-5) with ticket and PIN, once",
+    responses=_PUBLIC_PROBLEMS,
+)
+async def rate_complaint(*, body: Annotated[RateIn, Body()], ctx: Ctx, gateway: GatewayDep) -> TrackedOut:
+    """Only when resolved or closed, and only once (400 FAILED_PRECONDITION otherwise); rating closes a resolved one."""
+    request = pb.RateComplaintRequest(ticket_id=body.ticket_id, pin=body.pin, score=body.score, comment=body.comment)
+    await gateway.clients.complaints.call("RateComplaint", request, ctx=ctx)
     return tracked_out(await gateway.clients.complaints.track(body.ticket_id, body.pin, ctx=ctx))
 
 

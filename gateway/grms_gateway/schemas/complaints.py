@@ -29,6 +29,8 @@ __all__ = [
     "PhotoOut",
     "PublicComplaintList",
     "PublicComplaintOut",
+    "RateIn",
+    "RatingOut",
     "RejectIn",
     "ReopenIn",
     "ReplyOut",
@@ -44,6 +46,7 @@ __all__ = [
     "file_request",
     "photo_out",
     "public_out",
+    "rating_out",
     "status_value",
     "timestamp",
     "tracked_out",
@@ -123,6 +126,19 @@ class ReopenIn(TrackIn):
     reason: str = Field(min_length=1, max_length=2000)
 
 
+class RateIn(TrackIn):
+    """The complainant's rating of a resolved or closed complaint, once; it closes a resolved one."""
+
+    score: int = Field(ge=1, le=5, description="1 (very poor) to 5 (very good)")
+    comment: str = Field("", max_length=1000)
+
+
+class RatingOut(BaseModel):
+    score: int
+    comment: str
+    rate_time: dt.datetime | None
+
+
 class AssignIn(_Input):
     agency_code: str = Field(min_length=1, max_length=40)
     reason: str = Field("", max_length=2000)
@@ -182,6 +198,7 @@ class TrackedOut(BaseModel):
     receive_time: dt.datetime | None
     update_time: dt.datetime | None
     photos: list[PhotoOut] = []
+    rating: RatingOut | None = None
 
 
 class LocationOut(BaseModel):
@@ -252,6 +269,7 @@ class ComplaintOut(BaseModel):
     recorded_by: str = Field(description="The staff member who entered it; '' when the citizen filed it")
     submitted_by: SubmitterOut | None = None
     photos: list[PhotoOut] = []
+    rating: RatingOut | None = None
 
 
 class PublicComplaintOut(BaseModel):
@@ -352,6 +370,10 @@ def photo_out(ticket_id: str, a: complaint_pb2.Attachment) -> PhotoOut:
     )
 
 
+def rating_out(r: complaint_pb2.ComplaintRating, present: bool) -> RatingOut | None:
+    return RatingOut(score=r.score, comment=r.comment, rate_time=timestamp(r.rate_time)) if present else None
+
+
 def tracked_out(t: pb.TrackComplaintResponse) -> TrackedOut:
     return TrackedOut(
         ticket_id=t.ticket_id,
@@ -362,6 +384,7 @@ def tracked_out(t: pb.TrackComplaintResponse) -> TrackedOut:
         receive_time=timestamp(t.receive_time),
         update_time=timestamp(t.update_time),
         photos=[photo_out(t.ticket_id, a) for a in t.attachments],
+        rating=rating_out(t.rating, t.HasField("rating")),
     )
 
 
@@ -418,6 +441,7 @@ def complaint_out(c: complaint_pb2.Complaint) -> ComplaintOut:
         if c.HasField("submitted_by")
         else None,
         photos=[photo_out(c.ticket_id, a) for a in c.attachments],
+        rating=rating_out(c.rating, c.HasField("rating")),
     )
 
 

@@ -36,7 +36,7 @@ def unit_of_work_factory(db: Database, clock: Clock) -> Callable[[], SqlUnitOfWo
 def policy_from(settings: Settings) -> SlaPolicy:
     """The SLA policy the settings describe."""
     categories = {code: SlaRule(**rule.model_dump()) for code, rule in settings.sla_categories.items()}
-    return sla_policy(settings.cuti_bersama, categories)
+    return sla_policy(settings.cuti_bersama, categories, auto_close_days=settings.auto_close_days)
 
 
 def build(settings: Settings | None = None, *, clock: Clock | None = None) -> ServiceRuntime:

@@ -85,6 +85,8 @@ class Settings(ServiceSettings):
     cuti_bersama: list[dt.date] = Field(default_factory=lambda: list(CUTI_BERSAMA_2025))
     sla_categories: dict[str, SlaCategory] = Field(default_factory=dict)
     categories: list[CategoryConfig] = Field(default_factory=_default_categories, min_length=1)
+    #: Working days after resolution without a reply from the complainant before a complaint closes itself.
+    auto_close_days: int = Field(10, ge=1, le=90)
     #: Where photos are stored by content hash; default `<GRMS_VAR_DIR>/complaint-photos`.
     photo_dir: Path | None = None
     #: The largest photo accepted, in bytes (default 5 MB).

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 
 import holidays
 
-from grms_complaints.domain.sla import SlaPolicy, SlaRule, WorkingCalendar
+from grms_complaints.domain.sla import DEFAULT_AUTO_CLOSE_DAYS, SlaPolicy, SlaRule, WorkingCalendar
 
 __all__ = ["indonesian_calendar", "sla_policy"]
 
@@ -22,8 +22,12 @@ def sla_policy(
     cuti_bersama: Iterable[dt.date] = (),
     categories: Mapping[str, SlaRule] | None = None,
     default: SlaRule | None = None,
+    auto_close_days: int = DEFAULT_AUTO_CLOSE_DAYS,
 ) -> SlaPolicy:
     """The SLA policy on the Indonesian calendar."""
     return SlaPolicy(
-        calendar=indonesian_calendar(cuti_bersama), default=default or SlaRule(), categories=dict(categories or {})
+        calendar=indonesian_calendar(cuti_bersama),
+        default=default or SlaRule(),
+        categories=dict(categories or {}),
+        auto_close_days=auto_close_days,
     )

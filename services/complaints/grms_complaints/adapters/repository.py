@@ -36,6 +36,7 @@ from grms_complaints.domain.model import (
     Location,
     Message,
     MessageKind,
+    Rating,
     RejectionReason,
     Status,
     Submitter,
@@ -404,6 +405,9 @@ def _complaint_row(c: Complaint) -> dict[str, Any]:
         "longitude": c.location.longitude,
         "address": c.location.address,
         "village_code": c.location.village_code or None,
+        "rating_score": c.rating.score if c.rating else None,
+        "rating_comment": c.rating.comment if c.rating else None,
+        "rated_at": c.rating.rated_at if c.rating else None,
         "anonymous": c.anonymous,
         "confidential": c.confidential,
         "status": c.status.value,
@@ -467,6 +471,9 @@ def _complaint(
         assignments=assignments,
         messages=messages,
         deadlines=deadlines,
+        rating=Rating(score=row["rating_score"], comment=row["rating_comment"] or "", rated_at=row["rated_at"])
+        if row["rating_score"] is not None
+        else None,
     )
 
 

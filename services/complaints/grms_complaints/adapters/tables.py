@@ -57,6 +57,10 @@ complaint = Table(
     Column("submitted_by_name", String(200), nullable=True),
     Column("submitted_by_village_code", String(20), nullable=True),
     Column("submitted_by_role", String(20), nullable=True),
+    # The complainant's rating (1 to 5) of the resolution; NULL until rated.
+    Column("rating_score", Integer, nullable=True),
+    Column("rating_comment", String(1000), nullable=True),
+    Column("rated_at", UtcDateTime, nullable=True),
     # The Kemendagri village code of the location ("33.01.01.2001"); NULL when unknown.
     Column("village_code", String(13), nullable=True, index=True),
     # One complaint per delivery: a webhook delivered twice finds the first complaint.

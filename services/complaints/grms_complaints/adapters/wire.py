@@ -22,12 +22,14 @@ from grms_complaints.domain.model import (
     ComplaintAssigned,
     ComplaintClass,
     ComplaintFiled,
+    ComplaintRated,
     ComplaintReopened,
     ComplaintResolved,
     ComplaintResponded,
     DomainEvent,
     Location,
     MessageKind,
+    Rating,
     RejectionReason,
     SlaStepReached,
     Status,
@@ -52,6 +54,7 @@ __all__ = [
     "event_to_message",
     "location_from_pb",
     "public_complaint_to_pb",
+    "rating_to_pb",
     "submitter_from_pb",
 ]
 
@@ -125,6 +128,13 @@ def attachment_to_pb(a: Attachment, *, public: bool = False) -> complaint_pb2.At
     )
 
 
+def rating_to_pb(r: Rating | None) -> complaint_pb2.ComplaintRating | None:
+    """The complainant's rating, or None while there is none."""
+    if r is None:
+        return None
+    return complaint_pb2.ComplaintRating(score=r.score, comment=r.comment, rate_time=timestamp(r.rated_at))
+
+
 def _deadline_to_pb(d: Deadline) -> complaint_pb2.SlaDeadline:
     return complaint_pb2.SlaDeadline(
         kind=KINDS[d.kind],
@@ -193,6 +203,7 @@ def complaint_to_pb(c: Complaint) -> complaint_pb2.Complaint:
         if c.submitted_by
         else None,
         attachments=[attachment_to_pb(a) for a in c.attachments],
+        rating=rating_to_pb(c.rating),
     )
 
 
@@ -295,6 +306,15 @@ def event_to_message(event: DomainEvent) -> tuple[ProtoMessage, str, str | None]
             category_code=c.category_code,
             reopen_time=timestamp(event.at),
             reopen_count=c.reopen_count,
+        )
+    elif isinstance(event, ComplaintRated):
+        message = events_pb2.ComplaintRated(
+            ticket_id=c.ticket_id,
+            government_code=c.government_code,
+            agency_code=c.agency_code,
+            category_code=c.category_code,
+            score=event.rating.score,
+            rate_time=timestamp(event.rating.rated_at),
         )
     elif isinstance(event, SlaStepReached):
         step = event.step

@@ -39,6 +39,7 @@ __all__ = [
     "ComplaintAssigned",
     "ComplaintClass",
     "ComplaintFiled",
+    "ComplaintRated",
     "ComplaintReopened",
     "ComplaintResolved",
     "ComplaintResponded",
@@ -46,6 +47,7 @@ __all__ = [
     "Location",
     "Message",
     "MessageKind",
+    "Rating",
     "RejectionReason",
     "SlaStepReached",
     "Status",
@@ -197,6 +199,15 @@ class Message:
     created_at: dt.datetime
 
 
+@dataclass(frozen=True)
+class Rating:
+    """The complainant's verdict on a resolved complaint: 1 (very poor) to 5 (very good), and why."""
+
+    score: int
+    comment: str
+    rated_at: dt.datetime
+
+
 @dataclass
 class DomainEvent:
     """Something that happened to a complaint; `key` names it stably when a redo must not repeat it."""
@@ -235,6 +246,11 @@ class ComplaintResolved(DomainEvent):
 @dataclass
 class ComplaintReopened(DomainEvent):
     at: dt.datetime
+
+
+@dataclass
+class ComplaintRated(DomainEvent):
+    rating: Rating
 
 
 @dataclass
@@ -407,6 +423,7 @@ class Complaint:
     messages: list[Message] = field(default_factory=list)
     deadlines: list[Deadline] = field(default_factory=list)
     attachments: list[Attachment] = field(default_factory=list)
+    rating: Rating | None = None
     events: list[DomainEvent] = field(default_factory=list, repr=False, compare=False)
 
     @classmethod
@@ -581,13 +598,15 @@ class Complaint:
         self._touch(now)
         return note
 
-    def resolve(self, *, now: dt.datetime) -> None:
-        """The matter is settled (selesai)."""
+    def resolve(self, *, sla: SlaPolicy, now: dt.datetime) -> None:
+        """The matter is settled (selesai); it closes by itself unless the complainant answers in time."""
         self._require("resolve", Status.RESPONDED)
         self.status = Status.RESOLVED
         minutes = self._meet(DeadlineKind.RESOLUTION, now)
         self.resolution_minutes = minutes if minutes is not None else minutes_between(self.received_at, now)
         self._cancel_open(now)
+        round_ = sum(1 for d in self.deadlines if d.kind is DeadlineKind.AUTO_CLOSE)
+        self.deadlines.append(sla.open(DeadlineKind.AUTO_CLOSE, self.category_code, start=now, round=round_))
         self._touch(now)
         self.events.append(ComplaintResolved(self, resolution_minutes=self.resolution_minutes, at=now))
 
@@ -595,7 +614,31 @@ class Complaint:
         """Archive a resolved complaint (diarsipkan); it can no longer be reopened."""
         self._require("close", Status.RESOLVED)
         self.status = Status.CLOSED
+        self._cancel_open(now)
         self._touch(now)
+
+    def rate(self, score: int, comment: str, *, now: dt.datetime) -> Rating:
+        """The complainant rates the resolution, once; a resolved complaint is closed by it (accepted)."""
+        self._require("rate", Status.RESOLVED, Status.CLOSED)
+        if self.rating is not None:
+            raise FailedPrecondition(f"complaint {self.ticket_id} was rated already")
+        violations: list[FieldViolation] = []
+        if not 1 <= score <= 5:
+            violations.append(FieldViolation("score", "must be 1 to 5"))
+        comment = comment.strip()
+        if len(comment) > 1000:
+            violations.append(FieldViolation("comment", "must be at most 1000 characters"))
+        if violations:
+            raise InvalidArgument(violations)
+        self.rating = Rating(score=score, comment=comment, rated_at=now)
+        if self.status is Status.RESOLVED:
+            auto_close = self._open_deadline(DeadlineKind.AUTO_CLOSE)
+            if auto_close is not None:
+                auto_close.cancel(now)
+            self.status = Status.CLOSED
+        self._touch(now)
+        self.events.append(ComplaintRated(self, rating=self.rating))
+        return self.rating
 
     def reject(self, reason: RejectionReason, note: str, *, now: dt.datetime) -> None:
         """Refuse the complaint: spam, not this government's authority, or not eligible."""
@@ -679,6 +722,21 @@ class Complaint:
             steps.extend(deadline.advance(now))
         for step in steps:
             self.events.append(SlaStepReached(self, step=step, agency_code=self.agency_code))
+        auto_close = self._open_deadline(DeadlineKind.AUTO_CLOSE)
+        if auto_close is not None and now >= auto_close.due_at:
+            if self.status is Status.RESOLVED:
+                # The complainant neither reopened nor rated it in time: closed, exactly once (the
+                # deadline is met in the same save that closes it).
+                auto_close.meet(now)
+                self.status = Status.CLOSED
+                self.messages.append(
+                    Message(
+                        MessageKind.NOTE, "Ditutup otomatis: pelapor tidak menanggapi penyelesaian", "system", "", now
+                    )
+                )
+                self._touch(now)
+            else:
+                auto_close.cancel(now)
         return steps
 
     @property

@@ -15,7 +15,9 @@ from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 __all__ = [
+    "DEFAULT_AUTO_CLOSE_DAYS",
     "JAKARTA",
+    "SLA_KINDS",
     "Deadline",
     "DeadlineKind",
     "EscalationTarget",
@@ -37,6 +39,16 @@ class DeadlineKind(enum.StrEnum):
     VERIFICATION = "verification"  # verified or rejected by the coordinator: 3 working days (LAPOR)
     FOLLOW_UP = "follow_up"  # the agency's tindak lanjut after disposisi: 5 working days (LAPOR)
     RESOLUTION = "resolution"  # resolved: 14 working days, 60 with a field check (KemenPANRB 2018)
+    # Not an SLA of the agencies: a resolved complaint closes by itself when the complainant
+    # neither reopens nor rates it within N working days (default 10). No warning, no escalation.
+    AUTO_CLOSE = "auto_close"
+
+
+#: The kinds that measure the agencies (warnings, breaches, escalation, compliance).
+SLA_KINDS = frozenset(
+    {DeadlineKind.FIRST_RESPONSE, DeadlineKind.VERIFICATION, DeadlineKind.FOLLOW_UP, DeadlineKind.RESOLUTION}
+)
+DEFAULT_AUTO_CLOSE_DAYS = 10
 
 
 class EscalationTarget(enum.IntEnum):
@@ -106,6 +118,8 @@ class SlaPolicy:
     calendar: WorkingCalendar
     default: SlaRule = field(default_factory=SlaRule)
     categories: Mapping[str, SlaRule] = field(default_factory=dict)
+    #: Working days after resolution without a word from the complainant before it closes by itself.
+    auto_close_days: int = DEFAULT_AUTO_CLOSE_DAYS
 
     def rule_for(self, category_code: str) -> SlaRule:
         """The rule of `category_code`, or the default."""
@@ -114,6 +128,9 @@ class SlaPolicy:
     def open(self, kind: DeadlineKind, category_code: str, *, start: dt.datetime, round: int = 0) -> Deadline:
         """A new deadline of `kind` running from `start`."""
         rule = self.rule_for(category_code)
+        if kind is DeadlineKind.AUTO_CLOSE:
+            due = self.calendar.add_working_days(start, self.auto_close_days)
+            return Deadline(kind=kind, round=round, started_at=start, due_at=due, warn_at=due)
         if kind is DeadlineKind.FIRST_RESPONSE:
             due = start + dt.timedelta(hours=rule.first_response_hours)  # clock hours, not working time
         elif kind is DeadlineKind.VERIFICATION:
@@ -174,6 +191,8 @@ class Deadline:
         """When a scan next has something to do for this deadline (None: never again)."""
         if not self.is_open or self.escalation_level >= max(EscalationTarget):
             return None
+        if self.kind is DeadlineKind.AUTO_CLOSE:
+            return self.due_at
         if self.warned_at is None and self.escalation_level == 0:
             return self.warn_at
         return self.due_at + self.period * self.escalation_level
@@ -181,7 +200,7 @@ class Deadline:
     def advance(self, now: dt.datetime) -> list[SlaStep]:
         """Record the warning and the escalation levels due by `now`; return the new ones only."""
         steps: list[SlaStep] = []
-        if not self.is_open:
+        if not self.is_open or self.kind is DeadlineKind.AUTO_CLOSE:
             return steps
         if self.warned_at is None and now >= self.warn_at:
             self.warned_at = now

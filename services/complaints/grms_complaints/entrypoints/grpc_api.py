@@ -27,6 +27,7 @@ from grms_complaints.adapters.wire import (
     enum_from_pb,
     location_from_pb,
     public_complaint_to_pb,
+    rating_to_pb,
     submitter_from_pb,
 )
 from grms_complaints.domain.categories import DEFAULT_CATEGORIES, Category
@@ -128,6 +129,7 @@ class ComplaintsApi(pb_grpc.ComplaintsServiceServicer):
             receive_time=timestamp(tracked.received_at),
             update_time=timestamp(tracked.updated_at),
             attachments=[attachment_to_pb(a, public=True) for a in tracked.attachments],
+            rating=rating_to_pb(tracked.rating),
         )
 
     async def VerifyComplaint(
@@ -166,7 +168,9 @@ class ComplaintsApi(pb_grpc.ComplaintsServiceServicer):
     async def ResolveComplaint(
         self, request: pb.ResolveComplaintRequest, context: grpc.aio.ServicerContext
     ) -> pb.ResolveComplaintResponse:
-        complaint = await self._staff(handlers.resolve_complaint, request.ticket_id)
+        complaint = await self.db.run(
+            handlers.resolve_complaint, request.ticket_id, uow=self.uow(), actor=current_identity(), sla=self.sla
+        )
         return pb.ResolveComplaintResponse(complaint=complaint_to_pb(complaint))
 
     async def CloseComplaint(
@@ -292,3 +296,12 @@ class ComplaintsApi(pb_grpc.ComplaintsServiceServicer):
         )
         staff = actor.authenticated and not request.pin
         return pb.GetPhotoResponse(attachment=attachment_to_pb(attachment, public=not staff), content=content)
+
+    async def RateComplaint(
+        self, request: pb.RateComplaintRequest, context: grpc.aio.ServicerContext
+    ) -> pb.RateComplaintResponse:
+        cmd = handlers.RateComplaint(
+            ticket_id=request.ticket_id, pin=request.pin, score=request.score, comment=request.comment
+        )
+        complaint = await self.db.run(handlers.rate_complaint, cmd, uow=self.uow())
+        return pb.RateComplaintResponse(status=STATUSES[complaint.status], rating=rating_to_pb(complaint.rating))

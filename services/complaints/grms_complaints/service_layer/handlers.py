@@ -33,6 +33,7 @@ from grms_complaints.domain.model import (
     ComplaintClass,
     Location,
     Message,
+    Rating,
     RejectionReason,
     Status,
     Submitter,
@@ -52,6 +53,7 @@ __all__ = [
     "AssignComplaint",
     "FileComplaint",
     "FiledComplaint",
+    "RateComplaint",
     "RejectComplaint",
     "ReopenComplaint",
     "TightenConfidentiality",
@@ -65,6 +67,7 @@ __all__ = [
     "get_complaint",
     "get_photo",
     "list_public_complaints",
+    "rate_complaint",
     "reject_complaint",
     "reopen_complaint",
     "resolve_complaint",
@@ -168,6 +171,7 @@ class TrackedComplaint:
     updated_at: dt.datetime
     replies: list[Message]
     attachments: list[Attachment] = dataclasses.field(default_factory=list)
+    rating: Rating | None = None
 
 
 def file_complaint(
@@ -349,6 +353,7 @@ def track_complaint(ticket_id: str, pin: str, *, uow: UnitOfWork) -> TrackedComp
         updated_at=complaint.updated_at,
         replies=[Message(m.kind, redact(m.text), "", m.agency_code, m.created_at) for m in complaint.replies],
         attachments=list(complaint.attachments),
+        rating=complaint.rating,
     )
 
 
@@ -440,10 +445,10 @@ def add_internal_note(ticket_id: str, text: str, *, uow: UnitOfWork, actor: Iden
     )
 
 
-def resolve_complaint(ticket_id: str, *, uow: UnitOfWork, actor: Identity) -> Complaint:
-    """Mark the complaint settled."""
+def resolve_complaint(ticket_id: str, *, uow: UnitOfWork, actor: Identity, sla: SlaPolicy) -> Complaint:
+    """Mark the complaint settled; the auto-close clock starts."""
     now = uow.clock.now()
-    return _change(ticket_id, uow=uow, actor=actor, roles=OFFICERS, apply=lambda c: c.resolve(now=now))
+    return _change(ticket_id, uow=uow, actor=actor, roles=OFFICERS, apply=lambda c: c.resolve(sla=sla, now=now))
 
 
 def close_complaint(ticket_id: str, *, uow: UnitOfWork, actor: Identity) -> Complaint:
@@ -549,6 +554,24 @@ def get_photo(
     if content is None:
         raise NotFound(f"the content of photo {sha256} is missing from the photo store")
     return attachment, content
+
+
+@dataclass(frozen=True)
+class RateComplaint:
+    ticket_id: str
+    pin: str
+    score: int
+    comment: str = ""
+
+
+def rate_complaint(cmd: RateComplaint, *, uow: UnitOfWork) -> Complaint:
+    """The complainant, with ticket and PIN, rates a resolved or closed complaint, once."""
+    with uow:
+        complaint = _by_pin(uow, cmd.ticket_id, cmd.pin)
+        complaint.rate(cmd.score, cmd.comment, now=uow.clock.now())
+        uow.complaints.save(complaint)
+        uow.commit()
+        return complaint
 
 
 def get_complainant_identity(ticket_id: str, reason: str, *, uow: UnitOfWork, actor: Identity) -> Complainant:

@@ -196,7 +196,7 @@ async def test_file_verify_assign_respond_resolve_with_events_free_of_identity(s
     assert c.status == complaint_pb2.COMPLAINT_STATUS_RESOLVED
     assert c.first_response_minutes == 300 and [a.agency_code for a in c.assignments] == ["DINKES"]
     assert [n.text for n in c.notes] == ["Kepala puskesmas sudah ditegur"]
-    assert all(d.met_time.seconds for d in c.deadlines)
+    assert all(d.met_time.seconds for d in c.deadlines if d.kind != complaint_pb2.SLA_KIND_AUTO_CLOSE)
 
     tracked = await stub.TrackComplaint(pb.TrackComplaintRequest(ticket_id=ticket, pin=pin), timeout=5)
     assert tracked.status == complaint_pb2.COMPLAINT_STATUS_RESOLVED
@@ -498,3 +498,57 @@ async def test_photos_are_stored_once_by_hash_and_served_unless_rahasia(service,
     with runtime.db.engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(complaint)).scalar() == 2
         assert conn.execute(select(func.count()).select_from(complaint_attachment)).scalar() == 4
+
+
+async def _resolve(stub, **changes: object) -> pb.FileComplaintResponse:  # type: ignore[no-untyped-def]
+    filed = await stub.FileComplaint(file_request(**changes), timeout=5)
+    t = filed.ticket_id
+    await stub.VerifyComplaint(pb.VerifyComplaintRequest(ticket_id=t), metadata=OFFICER, timeout=5)
+    await stub.AssignComplaint(
+        pb.AssignComplaintRequest(ticket_id=t, agency_code="DINKES"), metadata=OFFICER, timeout=5
+    )
+    await stub.StartWork(pb.StartWorkRequest(ticket_id=t), metadata=AGENCY, timeout=5)
+    await stub.RespondToComplaint(
+        pb.RespondToComplaintRequest(ticket_id=t, text="Jam buka sudah diperbaiki."), metadata=AGENCY, timeout=5
+    )
+    await stub.ResolveComplaint(pb.ResolveComplaintRequest(ticket_id=t), metadata=OFFICER, timeout=5)
+    return filed
+
+
+async def test_rating_closes_once_and_unanswered_resolutions_close_themselves(service, nats_server) -> None:  # type: ignore[no-untyped-def]
+    stub, runtime, clock = service
+    rated = await _resolve(stub)
+    answer = await stub.RateComplaint(
+        pb.RateComplaintRequest(ticket_id=rated.ticket_id, pin=rated.pin, score=5, comment="Terima kasih"), timeout=5
+    )
+    assert answer.status == complaint_pb2.COMPLAINT_STATUS_CLOSED and answer.rating.score == 5
+    with pytest.raises(grpc.aio.AioRpcError) as twice:
+        await stub.RateComplaint(pb.RateComplaintRequest(ticket_id=rated.ticket_id, pin=rated.pin, score=1), timeout=5)
+    assert twice.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    [event] = await wait_for_type(nats_server.url, "grms.complaints.v1.ComplaintRated", 1)
+    payload = events_pb2.ComplaintRated.FromString(event.data)
+    assert (payload.ticket_id, payload.score, payload.agency_code) == (rated.ticket_id, 5, "DINKES")
+    assert b"Terima kasih" not in event.data
+    tracked = await stub.TrackComplaint(pb.TrackComplaintRequest(ticket_id=rated.ticket_id, pin=rated.pin), timeout=5)
+    assert tracked.rating.score == 5
+
+    silent = await _resolve(stub)
+    got = await stub.GetComplaint(pb.GetComplaintRequest(ticket_id=silent.ticket_id), metadata=OFFICER, timeout=5)
+    [auto_close] = [d for d in got.complaint.deadlines if d.kind == complaint_pb2.SLA_KIND_AUTO_CLOSE]
+    clock.set(auto_close.due_time.ToDatetime(dt.UTC) + dt.timedelta(minutes=1))
+
+    for _ in range(300):  # the scheduler runs every 0.05 s
+        c = await stub.GetComplaint(pb.GetComplaintRequest(ticket_id=silent.ticket_id), metadata=OFFICER, timeout=5)
+        if c.complaint.status == complaint_pb2.COMPLAINT_STATUS_CLOSED:
+            break
+        await asyncio.sleep(0.05)
+    else:
+        pytest.fail("the resolved complaint never closed itself")
+    assert c.complaint.notes[-1].text == "Ditutup otomatis: pelapor tidak menanggapi penyelesaian"
+    with runtime.db.engine.connect() as conn:
+        row = conn.execute(
+            select(sla_deadline).where(
+                sla_deadline.c.ticket_id == silent.ticket_id, sla_deadline.c.kind == "auto_close"
+            )
+        ).one()
+    assert row.met_at is not None and row.next_check_at is None  # durable: a restart finds nothing to redo

@@ -16,7 +16,7 @@ from grms_complaints.domain.model import (
     hash_pin,
     verify_pin,
 )
-from grms_complaints.domain.sla import DeadlineKind, SlaPolicy
+from grms_complaints.domain.sla import SLA_KINDS, DeadlineKind, SlaPolicy
 from grms_complaints.service_layer import handlers
 from grms_kit.errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied, Unauthenticated
 from grms_kit.identity import ANONYMOUS, Identity, Role
@@ -37,7 +37,7 @@ def to(uow: FakeUnitOfWork, sla: SlaPolicy, status: Status) -> handlers.FiledCom
         ),
         (Status.IN_PROGRESS, lambda: handlers.start_work(t, uow=uow, actor=AGENCY)),
         (Status.RESPONDED, lambda: handlers.respond_to_complaint(t, "Sudah kami tambal.", uow=uow, actor=AGENCY)),
-        (Status.RESOLVED, lambda: handlers.resolve_complaint(t, uow=uow, actor=OFFICER)),
+        (Status.RESOLVED, lambda: handlers.resolve_complaint(t, uow=uow, actor=OFFICER, sla=sla)),
         (Status.CLOSED, lambda: handlers.close_complaint(t, uow=uow, actor=OFFICER)),
     ]
     if status is Status.REJECTED:
@@ -64,7 +64,8 @@ def test_the_happy_path_raises_its_events_and_meets_its_clocks(uow: FakeUnitOfWo
         ComplaintResponded,
         ComplaintResolved,
     ]
-    assert {d.kind for d in stored.deadlines if d.met_at} == set(DeadlineKind)
+    assert {d.kind for d in stored.deadlines if d.met_at} == SLA_KINDS
+    assert [d.kind for d in stored.deadlines if d.is_open] == [DeadlineKind.AUTO_CLOSE]
     assert stored.first_response_minutes == 0 and stored.resolution_minutes == 0
     assert [m.kind for m in stored.messages] == [MessageKind.REPLY]
 
@@ -106,7 +107,7 @@ def act(action: str, f: handlers.FiledComplaint, uow: FakeUnitOfWork, sla: SlaPo
     elif action == "respond":
         handlers.respond_to_complaint(t, "Sedang kami tangani.", uow=uow, actor=OFFICER)
     elif action == "resolve":
-        handlers.resolve_complaint(t, uow=uow, actor=OFFICER)
+        handlers.resolve_complaint(t, uow=uow, actor=OFFICER, sla=sla)
     elif action == "close":
         handlers.close_complaint(t, uow=uow, actor=OFFICER)
     elif action == "reject":
