@@ -22,11 +22,13 @@ from grms_complaints.adapters.tables import (
 from grms_complaints.adapters.tables import (
     complaint_assignment,
     complaint_attachment,
+    complaint_category,
     complaint_message,
     identity_access_log,
     sla_deadline,
 )
 from grms_complaints.domain.attachments import Attachment, AttachmentSource
+from grms_complaints.domain.categories import Category, GovernmentCategory
 from grms_complaints.domain.model import (
     Assignment,
     Channel,
@@ -45,7 +47,7 @@ from grms_complaints.domain.model import (
 from grms_complaints.domain.sla import Deadline, DeadlineKind
 from grms_complaints.service_layer.ports import PublicQuery, PublicRecord
 
-__all__ = ["SqlAgencyDirectory", "SqlComplainantRepository", "SqlComplaintRepository"]
+__all__ = ["SqlAgencyDirectory", "SqlCategoryRepository", "SqlComplainantRepository", "SqlComplaintRepository"]
 
 
 class SqlComplaintRepository:
@@ -369,6 +371,80 @@ class SqlComplainantRepository:
                 accessed_at=at,
             )
         )
+
+
+class SqlCategoryRepository:
+    """The categories a government's admins saved, with optimistic concurrency on `version`."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def list(self, government_code: str) -> list[GovernmentCategory]:
+        """The saved categories of a government, by code."""
+        t = complaint_category
+        rows = self.session.execute(select(t).where(t.c.government_code == government_code).order_by(t.c.code))
+        return [_category(r._mapping) for r in rows]
+
+    def get(self, government_code: str, code: str) -> GovernmentCategory | None:
+        """One saved category, or None."""
+        t = complaint_category
+        row = self.session.execute(select(t).where(t.c.government_code == government_code, t.c.code == code)).first()
+        return _category(row._mapping) if row else None
+
+    def save(self, category: GovernmentCategory) -> None:
+        """Insert version 1, or update from the version before; Conflict when someone saved meanwhile."""
+        t = complaint_category
+        values = _category_row(category)
+        if category.version == 1:
+            try:
+                with self.session.begin_nested():
+                    self.session.execute(insert(t).values(**values))
+            except IntegrityError:
+                raise Conflict(f"category {category.code} was saved meanwhile; reload and try again") from None
+            return
+        result = self.session.execute(
+            update(t)
+            .where(
+                t.c.government_code == category.government_code,
+                t.c.code == category.code,
+                t.c.version == category.version - 1,
+            )
+            .values(**values)
+        )
+        if result.rowcount != 1:
+            raise Conflict(f"category {category.code} was saved meanwhile; reload and try again")
+
+
+def _category_row(g: GovernmentCategory) -> dict[str, Any]:
+    c = g.category
+    return {
+        "government_code": g.government_code,
+        "code": c.code,
+        "name": c.name,
+        "name_en": c.name_en,
+        "description": c.description,
+        "group_name": c.group,
+        "keywords": "|".join(c.keywords),
+        "default_agency_code": g.default_agency_code,
+        "active": g.active,
+        "version": g.version,
+        "updated_by": g.updated_by,
+        "updated_at": g.updated_at,
+    }
+
+
+def _category(row: Any) -> GovernmentCategory:
+    keywords = tuple(k for k in row["keywords"].split("|") if k)
+    category = Category(row["code"], row["name"], row["name_en"], row["description"], row["group_name"], keywords)
+    return GovernmentCategory(
+        government_code=row["government_code"],
+        category=category,
+        default_agency_code=row["default_agency_code"],
+        active=row["active"],
+        version=row["version"],
+        updated_by=row["updated_by"],
+        updated_at=row["updated_at"],
+    )
 
 
 class SqlAgencyDirectory:

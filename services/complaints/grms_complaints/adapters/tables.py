@@ -11,6 +11,7 @@ __all__ = [
     "complaint",
     "complaint_assignment",
     "complaint_attachment",
+    "complaint_category",
     "complaint_message",
     "identity_access_log",
     "messaging",
@@ -106,6 +107,26 @@ complaint_attachment = Table(
     Column("added_at", UtcDateTime, nullable=False),
 )
 Index("ix_complaint_attachment_sha256", complaint_attachment.c.sha256)
+
+# Categories as each government's admins edit them; the configured list is the base, these
+# rows override or add to it per government (version 0 = never edited, so no row).
+complaint_category = Table(
+    "complaint_category",
+    metadata,
+    Column("government_code", String(20), primary_key=True),
+    Column("code", String(60), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("name_en", String(200), nullable=False),
+    Column("description", String(1000), nullable=False),
+    Column("group_name", String(60), nullable=False),
+    # The keywords joined by "|" (a keyword never contains one).
+    Column("keywords", Text, nullable=False),
+    Column("default_agency_code", String(40), nullable=False),
+    Column("active", Boolean, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("updated_by", String(200), nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
 
 # Identity apart from the complaint (RELIABILITY §B.3): no foreign key from `complaint`,
 # so the table can move to a database of its own with its own role.

@@ -5,7 +5,12 @@ from __future__ import annotations
 from grms_kit.uow import UnitOfWork
 from sqlalchemy.orm import Session
 
-from grms_complaints.adapters.repository import SqlAgencyDirectory, SqlComplainantRepository, SqlComplaintRepository
+from grms_complaints.adapters.repository import (
+    SqlAgencyDirectory,
+    SqlCategoryRepository,
+    SqlComplainantRepository,
+    SqlComplaintRepository,
+)
 from grms_complaints.adapters.tables import reference
 from grms_complaints.adapters.wire import event_to_message
 
@@ -18,6 +23,7 @@ class SqlUnitOfWork(UnitOfWork):
     complaints: SqlComplaintRepository
     complainants: SqlComplainantRepository
     directory: SqlAgencyDirectory
+    categories: SqlCategoryRepository
 
     def __enter__(self) -> SqlUnitOfWork:
         super().__enter__()
@@ -27,6 +33,7 @@ class SqlUnitOfWork(UnitOfWork):
         self.complaints = SqlComplaintRepository(session)
         self.complainants = SqlComplainantRepository(session, self.clock)
         self.directory = SqlAgencyDirectory(session, reference)
+        self.categories = SqlCategoryRepository(session)
 
     def commit(self) -> None:
         """Turn the touched complaints' events into integration events, then commit with them."""

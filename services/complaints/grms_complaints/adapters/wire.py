@@ -15,6 +15,7 @@ from grms_kit.errors import InvalidArgument
 from grms_kit.wire import timestamp
 
 from grms_complaints.domain.attachments import Attachment, AttachmentSource
+from grms_complaints.domain.categories import Category, GovernmentCategory
 from grms_complaints.domain.model import (
     Channel,
     Complainant,
@@ -47,6 +48,8 @@ __all__ = [
     "STATUSES",
     "SUBMITTER_ROLES",
     "attachment_to_pb",
+    "category_from_pb",
+    "category_to_pb",
     "complainant_to_pb",
     "complaint_to_pb",
     "enum_from_pb",
@@ -126,6 +129,33 @@ def attachment_to_pb(a: Attachment, *, public: bool = False) -> complaint_pb2.At
         added_by="" if public else a.added_by,
         add_time=timestamp(a.added_at),
     )
+
+
+def category_to_pb(c: Category | GovernmentCategory) -> complaints_service_pb2.Category:
+    """A configured category, or a government's (with its routing, state and version)."""
+    base = c.category if isinstance(c, GovernmentCategory) else c
+    out = complaints_service_pb2.Category(
+        code=base.code,
+        name=base.name,
+        name_en=base.name_en,
+        description=base.description,
+        group=base.group,
+        keywords=list(base.keywords),
+    )
+    if isinstance(c, GovernmentCategory):
+        out.government_code = c.government_code
+        out.default_agency_code = c.default_agency_code
+        out.retired = not c.active
+        out.version = c.version
+        out.updated_by = c.updated_by
+        if c.updated_at is not None:
+            out.update_time.CopyFrom(timestamp(c.updated_at))
+    return out
+
+
+def category_from_pb(m: complaints_service_pb2.Category) -> Category:
+    """The category fields of a create/update request (validated by the use case)."""
+    return Category(m.code, m.name, m.name_en, m.description, m.group, tuple(m.keywords))
 
 
 def rating_to_pb(r: Rating | None) -> complaint_pb2.ComplaintRating | None:

@@ -22,6 +22,8 @@ from grms_complaints.adapters.wire import (
     REJECTIONS,
     STATUSES,
     attachment_to_pb,
+    category_from_pb,
+    category_to_pb,
     complainant_to_pb,
     complaint_to_pb,
     enum_from_pb,
@@ -242,18 +244,13 @@ class ComplaintsApi(pb_grpc.ComplaintsServiceServicer):
     async def ListCategories(
         self, request: pb.ListCategoriesRequest, context: grpc.aio.ServicerContext
     ) -> pb.ListCategoriesResponse:
+        if not request.government_code.strip():
+            return pb.ListCategoriesResponse(categories=[category_to_pb(c) for c in self.categories])
+        found = await self.db.run(
+            handlers.list_categories, request.government_code, uow=self.uow(), configured=self.categories
+        )
         return pb.ListCategoriesResponse(
-            categories=[
-                pb.Category(
-                    code=c.code,
-                    name=c.name,
-                    name_en=c.name_en,
-                    description=c.description,
-                    group=c.group,
-                    keywords=list(c.keywords),
-                )
-                for c in self.categories
-            ]
+            categories=[category_to_pb(c) for c in found if c.active or request.include_retired]
         )
 
     # The reference copy (budgeting's governments and agencies), answered by the replica.
@@ -305,3 +302,32 @@ class ComplaintsApi(pb_grpc.ComplaintsServiceServicer):
         )
         complaint = await self.db.run(handlers.rate_complaint, cmd, uow=self.uow())
         return pb.RateComplaintResponse(status=STATUSES[complaint.status], rating=rating_to_pb(complaint.rating))
+
+    # Categories per government.
+
+    def _save(self, government_code: str, message: pb.Category, expected_version: int = 0) -> handlers.SaveCategory:
+        return handlers.SaveCategory(
+            government_code=government_code,
+            category=category_from_pb(message),
+            default_agency_code=message.default_agency_code,
+            active=not message.retired,
+            expected_version=expected_version,
+        )
+
+    async def CreateCategory(
+        self, request: pb.CreateCategoryRequest, context: grpc.aio.ServicerContext
+    ) -> pb.CreateCategoryResponse:
+        cmd = self._save(request.government_code, request.category)
+        saved = await self.db.run(
+            handlers.create_category, cmd, uow=self.uow(), actor=current_identity(), configured=self.categories
+        )
+        return pb.CreateCategoryResponse(category=category_to_pb(saved))
+
+    async def UpdateCategory(
+        self, request: pb.UpdateCategoryRequest, context: grpc.aio.ServicerContext
+    ) -> pb.UpdateCategoryResponse:
+        cmd = self._save(request.government_code, request.category, request.expected_version)
+        saved = await self.db.run(
+            handlers.update_category, cmd, uow=self.uow(), actor=current_identity(), configured=self.categories
+        )
+        return pb.UpdateCategoryResponse(category=category_to_pb(saved))

@@ -9,10 +9,18 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 
-from grms_kit.errors import Conflict, FailedPrecondition, FieldViolation, InvalidArgument, NotFound, PermissionDenied
+from grms_kit.errors import (
+    AlreadyExists,
+    Conflict,
+    FailedPrecondition,
+    FieldViolation,
+    InvalidArgument,
+    NotFound,
+    PermissionDenied,
+)
 from grms_kit.identity import ANONYMOUS, Identity, Role
 from grms_kit.paging import Page
 
@@ -23,6 +31,7 @@ from grms_complaints.domain.attachments import (
     check_photo,
     check_sha256,
 )
+from grms_complaints.domain.categories import Category, GovernmentCategory, check_category, effective_categories
 from grms_complaints.domain.model import (
     DUMMY_PIN_HASH,
     FREE_TEXT_CHANNELS,
@@ -56,16 +65,19 @@ __all__ = [
     "RateComplaint",
     "RejectComplaint",
     "ReopenComplaint",
+    "SaveCategory",
     "TightenConfidentiality",
     "TrackedComplaint",
     "add_internal_note",
     "add_photo",
     "assign_complaint",
     "close_complaint",
+    "create_category",
     "file_complaint",
     "get_complainant_identity",
     "get_complaint",
     "get_photo",
+    "list_categories",
     "list_public_complaints",
     "rate_complaint",
     "reject_complaint",
@@ -76,6 +88,7 @@ __all__ = [
     "start_work",
     "tighten_confidentiality",
     "track_complaint",
+    "update_category",
     "verify_complaint",
 ]
 
@@ -228,8 +241,6 @@ def _file_new(
     photos: PhotoStore | None,
 ) -> FiledComplaint:
     violations: list[FieldViolation] = []
-    if categories is not None and cmd.category_code.strip() not in categories:
-        violations.append(FieldViolation("category_code", "is not a complaint category of this service"))
     checked: list[Photo] = []
     if cmd.photos and photos is None:
         violations.append(FieldViolation("photos", "this service takes no photos"))
@@ -245,6 +256,10 @@ def _file_new(
     reporter_ref = new_reporter_ref()
     staff_entry = cmd.channel in OPERATOR_CHANNELS or cmd.submitted_by is not None or actor.has_role(*OFFICERS)
     with uow:
+        if categories is not None and cmd.category_code.strip() not in _active_codes(
+            uow, cmd.government_code.strip(), categories
+        ):
+            violations.append(FieldViolation("category_code", "is not a complaint category of this service"))
         try:
             complainant = check_complainant(
                 Complainant(
@@ -298,6 +313,16 @@ def _store_photos(photos: PhotoStore | None, checked: Collection[Photo]) -> None
     if photos is not None:
         for photo in checked:
             photos.put(photo.sha256, photo.content)
+
+
+def _active_codes(uow: UnitOfWork, government_code: str, configured: Collection[str]) -> set[str]:
+    codes = set(configured)
+    for saved in uow.categories.list(government_code):
+        if saved.active:
+            codes.add(saved.code)
+        else:
+            codes.discard(saved.code)
+    return codes
 
 
 def _load(uow: UnitOfWork, ticket_id: str) -> Complaint:
@@ -408,11 +433,17 @@ def assign_complaint(cmd: AssignComplaint, *, uow: UnitOfWork, actor: Identity, 
     """Disposisi to an agency this service knows; a re-route keeps the chain of assignments."""
     actor.require_role(*OFFICERS)
     agency_code = cmd.agency_code.strip()
-    if not agency_code:
-        raise InvalidArgument.field("agency_code", "is required")
     with uow:
         complaint = _load(uow, cmd.ticket_id)
         _may_act(actor, complaint)
+        if not agency_code:
+            # No agency named: the category's default routing for this government, if it has one.
+            saved = uow.categories.get(complaint.government_code, complaint.category_code)
+            agency_code = saved.default_agency_code if saved else ""
+            if not agency_code:
+                raise InvalidArgument.field(
+                    "agency_code", f"is required: category {complaint.category_code} has no default agency"
+                )
         if not uow.directory.agency_exists(complaint.government_code, agency_code):
             raise FailedPrecondition(
                 f"agency {agency_code} of government {complaint.government_code} is not known to this service"
@@ -596,6 +627,101 @@ def get_complainant_identity(ticket_id: str, reason: str, *, uow: UnitOfWork, ac
         )
         uow.commit()
         return complainant
+
+
+# Categories, edited by each government's admins over the configured list.
+
+
+@dataclass(frozen=True)
+class SaveCategory:
+    government_code: str
+    category: Category
+    default_agency_code: str = ""
+    active: bool = True
+    # For an update: the version read before (0: whatever is stored).
+    expected_version: int = 0
+
+
+def list_categories(
+    government_code: str, *, uow: UnitOfWork, configured: Sequence[Category]
+) -> list[GovernmentCategory]:
+    """The categories of a government (configured ones overlaid by its saved ones), inactive included."""
+    with uow:
+        saved = uow.categories.list(government_code.strip()) if government_code.strip() else []
+    return effective_categories(government_code.strip(), configured, saved)
+
+
+def _check_default_agency(uow: UnitOfWork, government_code: str, agency_code: str) -> None:
+    if agency_code and not uow.directory.agency_exists(government_code, agency_code):
+        raise FailedPrecondition(f"agency {agency_code} of government {government_code} is not known to this service")
+
+
+def create_category(
+    cmd: SaveCategory, *, uow: UnitOfWork, actor: Identity, configured: Sequence[Category]
+) -> GovernmentCategory:
+    """A new category for one government (admin of it); AlreadyExists when the code is taken there."""
+    actor.require_role(Role.ADMIN)
+    government_code = cmd.government_code.strip()
+    actor.require_government(government_code)
+    category = check_category(cmd.category)
+    with uow:
+        if not uow.directory.government_exists(government_code):
+            raise InvalidArgument.field("government_code", "is not a government known to this service")
+        taken = {
+            c.code for c in effective_categories(government_code, configured, uow.categories.list(government_code))
+        }
+        if category.code in taken:
+            raise AlreadyExists(f"category {category.code} exists for government {government_code}; update it instead")
+        _check_default_agency(uow, government_code, cmd.default_agency_code.strip())
+        saved = GovernmentCategory(government_code, category).changed(
+            category,
+            default_agency_code=cmd.default_agency_code,
+            active=cmd.active,
+            expected_version=0,
+            actor=actor.sub,
+            now=uow.clock.now(),
+        )
+        uow.categories.save(saved)
+        uow.commit()
+        return saved
+
+
+def update_category(
+    cmd: SaveCategory, *, uow: UnitOfWork, actor: Identity, configured: Sequence[Category]
+) -> GovernmentCategory:
+    """Change a category of one government (admin of it); Conflict when `expected_version` is stale.
+
+    A configured category nobody edited yet is at version 0: its first save stores it for this
+    government. Existing complaints keep their category code; only new filings and default
+    routing follow the change.
+    """
+    actor.require_role(Role.ADMIN)
+    government_code = cmd.government_code.strip()
+    actor.require_government(government_code)
+    code = cmd.category.code.strip()
+    with uow:
+        current = next(
+            (
+                c
+                for c in effective_categories(government_code, configured, uow.categories.list(government_code))
+                if c.code == code
+            ),
+            None,
+        )
+        if current is None:
+            raise NotFound(f"no category {code} for government {government_code}")
+        saved = current.changed(
+            cmd.category,
+            default_agency_code=cmd.default_agency_code,
+            active=cmd.active,
+            expected_version=cmd.expected_version,
+            actor=actor.sub,
+            now=uow.clock.now(),
+        )
+        _check_default_agency(uow, government_code, saved.default_agency_code)
+        uow.categories.save(saved)
+        uow.commit()
+        return saved
 
 
 def scan_sla(limit: int, *, uow: UnitOfWork) -> int:

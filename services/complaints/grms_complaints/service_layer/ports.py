@@ -9,10 +9,12 @@ from typing import Protocol
 from grms_kit.clock import Clock
 from grms_kit.paging import Page
 
+from grms_complaints.domain.categories import GovernmentCategory
 from grms_complaints.domain.model import Channel, Complainant, Complaint, ComplaintClass, Location, Message, Status
 
 __all__ = [
     "AgencyDirectory",
+    "CategoryRepository",
     "ComplainantRepository",
     "ComplaintRepository",
     "PhotoStore",
@@ -83,6 +85,16 @@ class ComplainantRepository(Protocol):
     ) -> None: ...
 
 
+class CategoryRepository(Protocol):
+    """The categories each government's admins saved (over the configured list)."""
+
+    def list(self, government_code: str) -> list[GovernmentCategory]: ...
+    def get(self, government_code: str, code: str) -> GovernmentCategory | None: ...
+    def save(self, category: GovernmentCategory) -> None:
+        """Insert version 1 or update from version - 1; Conflict when the stored version differs."""
+        ...
+
+
 class PhotoStore(Protocol):
     """Photo content by SHA-256, outside the database; writing the same content twice stores it once."""
 
@@ -111,6 +123,7 @@ class UnitOfWork(Protocol):
     complaints: ComplaintRepository
     complainants: ComplainantRepository
     directory: AgencyDirectory
+    categories: CategoryRepository
     clock: Clock
 
     def __enter__(self) -> UnitOfWork: ...

@@ -552,3 +552,52 @@ async def test_rating_closes_once_and_unanswered_resolutions_close_themselves(se
             )
         ).one()
     assert row.met_at is not None and row.next_check_at is None  # durable: a restart finds nothing to redo
+
+
+ADMIN = bearer(sub="admin-33", roles=frozenset({Role.ADMIN}), government="33")
+
+
+async def test_admins_edit_categories_with_versions_and_default_routing(service) -> None:  # type: ignore[no-untyped-def]
+    stub, _, _ = service
+    stunting = pb.Category(
+        code="stunting", name="Stunting dan gizi", name_en="Stunting", group="kesehatan", default_agency_code="DINKES"
+    )
+    with pytest.raises(grpc.aio.AioRpcError) as officer:
+        await stub.CreateCategory(
+            pb.CreateCategoryRequest(government_code="33", category=stunting), metadata=OFFICER, timeout=5
+        )
+    assert officer.value.code() == grpc.StatusCode.PERMISSION_DENIED
+    created = await stub.CreateCategory(
+        pb.CreateCategoryRequest(government_code="33", category=stunting), metadata=ADMIN, timeout=5
+    )
+    assert (created.category.version, created.category.default_agency_code) == (1, "DINKES")
+    with pytest.raises(grpc.aio.AioRpcError) as again:
+        await stub.CreateCategory(
+            pb.CreateCategoryRequest(government_code="33", category=stunting), metadata=ADMIN, timeout=5
+        )
+    assert again.value.code() == grpc.StatusCode.ALREADY_EXISTS
+    renamed = pb.Category()
+    renamed.CopyFrom(stunting)
+    renamed.name = "Stunting, gizi buruk"
+    updated = await stub.UpdateCategory(
+        pb.UpdateCategoryRequest(government_code="33", category=renamed, expected_version=1), metadata=ADMIN, timeout=5
+    )
+    assert (updated.category.version, updated.category.name) == (2, "Stunting, gizi buruk")
+    with pytest.raises(grpc.aio.AioRpcError) as stale:
+        await stub.UpdateCategory(
+            pb.UpdateCategoryRequest(government_code="33", category=stunting, expected_version=1),
+            metadata=ADMIN,
+            timeout=5,
+        )
+    assert stale.value.code() == grpc.StatusCode.ABORTED
+    listed = await stub.ListCategories(pb.ListCategoriesRequest(government_code="33"), timeout=5)
+    assert {c.code: c.version for c in listed.categories}["stunting"] == 2
+    assert "stunting" not in {c.code for c in (await stub.ListCategories(pb.ListCategoriesRequest())).categories}
+
+    filed = await stub.FileComplaint(file_request(category_code="stunting"), timeout=5)
+    await stub.VerifyComplaint(pb.VerifyComplaintRequest(ticket_id=filed.ticket_id), metadata=OFFICER, timeout=5)
+    assigned = await stub.AssignComplaint(
+        pb.AssignComplaintRequest(ticket_id=filed.ticket_id), metadata=OFFICER, timeout=5
+    )
+    assert assigned.complaint.agency_code == "DINKES"
+    assert [(a.agency_code, a.actor) for a in assigned.complaint.assignments] == [("DINKES", "officer-33")]

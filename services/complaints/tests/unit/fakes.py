@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 
+from grms_complaints.domain.categories import GovernmentCategory
 from grms_complaints.domain.model import Channel, Complainant, Complaint, DomainEvent
 from grms_kit.clock import ManualClock
 from grms_kit.errors import Conflict
@@ -79,6 +80,23 @@ class FakeComplainants:
         self.access_log.append(entry)
 
 
+class FakeCategories:
+    def __init__(self) -> None:
+        self.rows: dict[tuple[str, str], GovernmentCategory] = {}
+
+    def list(self, government_code: str) -> list[GovernmentCategory]:
+        return [c for (g, _), c in sorted(self.rows.items()) if g == government_code]
+
+    def get(self, government_code: str, code: str) -> GovernmentCategory | None:
+        return self.rows.get((government_code, code))
+
+    def save(self, category: GovernmentCategory) -> None:
+        stored = self.rows.get((category.government_code, category.code))
+        if (stored.version if stored else 0) != category.version - 1:
+            raise Conflict("saved meanwhile")
+        self.rows[(category.government_code, category.code)] = category
+
+
 class FakeDirectory:
     def __init__(self) -> None:
         self.governments = {"33", "33.74"}
@@ -98,10 +116,11 @@ class FakeUnitOfWork:
         self.complaints = FakeComplaints()
         self.complainants = FakeComplainants()
         self.directory = FakeDirectory()
+        self.categories = FakeCategories()
         self.clock = clock or ManualClock()
         self.published: list[DomainEvent] = []
         self.commits = 0
-        self._snapshot: tuple[dict[str, Complaint], dict[str, Complainant], int] | None = None
+        self._snapshot: tuple[dict[str, Complaint], dict[str, Complainant], int, dict] | None = None  # type: ignore[type-arg]
 
     def __enter__(self) -> FakeUnitOfWork:
         self.complaints.seen = []
@@ -109,14 +128,16 @@ class FakeUnitOfWork:
             dict(self.complaints.rows),
             dict(self.complainants.rows),
             len(self.complainants.access_log),
+            dict(self.categories.rows),
         )
         return self
 
     def __exit__(self, *exc: object) -> None:
         if self._snapshot is not None:  # not committed: roll back
-            rows, people, logged = self._snapshot
+            rows, people, logged, categories = self._snapshot
             self.complaints.rows = rows
             self.complainants.rows = people
+            self.categories.rows = categories
             del self.complainants.access_log[logged:]
         self._snapshot = None
 
