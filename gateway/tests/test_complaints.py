@@ -286,6 +286,39 @@ async def test_the_village_code_through_the_json_api_and_the_web_form(
     assert wrong.status_code == 400 and "location.village_code" in wrong.text
 
 
+async def test_admins_edit_categories_and_assigning_follows_the_default_agency(
+    client: httpx.AsyncClient, login_as: LoginAs
+) -> None:
+    admin = await login_as("admin", [Role.ADMIN])
+    officer = await login_as("officer", [Role.COMPLAINTS_OFFICER])
+    body = {"code": "stunting", "name": "Stunting dan gizi", "name_en": "Stunting", "default_agency_code": AGENCY}
+    assert (await client.post("/api/v1/complaint-categories/33", json=body, headers=officer)).status_code == 403
+    created = await client.post("/api/v1/complaint-categories/33", json=body, headers=admin)
+    assert created.status_code == 201 and created.headers["etag"] == '"1"'
+    assert created.json()["default_agency_code"] == AGENCY
+    taken = await client.post("/api/v1/complaint-categories/33", json=body, headers=admin)
+    assert taken.status_code == 409 and taken.headers["content-type"] == PROBLEM
+    change = {k: v for k, v in body.items() if k != "code"} | {"name": "Stunting dan gizi buruk"}
+    url = "/api/v1/complaint-categories/33/stunting"
+    stale = await client.put(url, json=change, headers={**admin, "If-Match": '"7"'})
+    assert stale.status_code == 409 and stale.json()["code"] == "ABORTED"
+    updated = await client.put(url, json=change, headers={**admin, "If-Match": '"1"'})
+    assert updated.status_code == 200 and updated.headers["etag"] == '"2"'
+    listed = {c["code"]: c for c in (await client.get("/api/v1/complaint-categories/33")).json()}
+    assert listed["stunting"]["name"] == "Stunting dan gizi buruk" and listed["jalan_rusak"]["version"] == 0
+
+    ticket = (await file(client, category_code="stunting"))["ticket_id"]
+    await client.post(f"/api/v1/complaints/{ticket}/verify", headers=officer)
+    assigned = await client.post(f"/api/v1/complaints/{ticket}/assign", headers=officer, json={})
+    assert assigned.status_code == 200, assigned.text
+    assert assigned.json()["agency_code"] == AGENCY and assigned.json()["assignments"][0]["actor"]
+
+    retire = change | {"retired": True}
+    assert (await client.put(url, json=retire, headers=admin)).json()["retired"] is True
+    refused = await client.post("/api/v1/complaints", json=complaint_body(category_code="stunting"))
+    assert refused.status_code == 400 and "category_code" in {e["field"] for e in refused.json()["errors"]}
+
+
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" + b"\x11" * 3000
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x22" * 3000
 WEBP = b"RIFF\xd0\x00\x00\x00WEBPVP8 " + b"\x33" * 3000

@@ -18,6 +18,7 @@ from grms_kit.identity import Role
 
 from grms_gateway.auth import Caller, call_context, require_role
 from grms_gateway.clients import CallContext
+from grms_gateway.routes.complaint_categories import router as categories_router
 from grms_gateway.routes.complaint_photos import filing_from_request
 from grms_gateway.routes.complaint_photos import router as photos_router
 from grms_gateway.routes.open311 import router as open311_router
@@ -340,5 +341,6 @@ async def get_identity(
 
 
 router.include_router(photos_router)
+router.include_router(categories_router)
 router.include_router(open311_router)
 router.include_router(pages_router)

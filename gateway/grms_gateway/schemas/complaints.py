@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
     "AssignIn",
+    "CategoryIn",
     "CategoryOut",
     "ComplainantIn",
     "ComplaintOut",
@@ -26,6 +27,7 @@ __all__ = [
     "IdentityOut",
     "LocationIn",
     "LocationOut",
+    "NewCategoryIn",
     "PhotoOut",
     "PublicComplaintList",
     "PublicComplaintOut",
@@ -140,7 +142,7 @@ class RatingOut(BaseModel):
 
 
 class AssignIn(_Input):
-    agency_code: str = Field(min_length=1, max_length=40)
+    agency_code: str = Field("", max_length=40, description="Empty: the category's default agency, if it has one")
     reason: str = Field("", max_length=2000)
 
 
@@ -303,6 +305,26 @@ class CategoryOut(BaseModel):
     description: str
     group: str
     keywords: list[str]
+    government_code: str = Field("", description="'' in the configured list")
+    default_agency_code: str = Field("", description="Where assigning without an agency routes it; '' for none")
+    retired: bool = False
+    version: int = Field(0, description="0: configured, never edited for this government; the ETag")
+
+
+class CategoryIn(_Input):
+    """A category of one government; PUT replaces every field."""
+
+    name: str = Field(min_length=1, max_length=200)
+    name_en: str = Field(min_length=1, max_length=200)
+    description: str = Field("", max_length=1000)
+    group: str = Field("", max_length=60)
+    keywords: list[str] = Field(default_factory=list, max_length=20)
+    default_agency_code: str = Field("", max_length=40)
+    retired: bool = False
+
+
+class NewCategoryIn(CategoryIn):
+    code: str = Field(min_length=1, max_length=60)
 
 
 class IdentityOut(BaseModel):
@@ -466,5 +488,14 @@ def public_out(c: pb.PublicComplaint) -> PublicComplaintOut:
 
 def category_out(c: pb.Category) -> CategoryOut:
     return CategoryOut(
-        code=c.code, name=c.name, name_en=c.name_en, description=c.description, group=c.group, keywords=list(c.keywords)
+        code=c.code,
+        name=c.name,
+        name_en=c.name_en,
+        description=c.description,
+        group=c.group,
+        keywords=list(c.keywords),
+        government_code=c.government_code,
+        default_agency_code=c.default_agency_code,
+        retired=c.retired,
+        version=c.version,
     )
