@@ -14,12 +14,14 @@ from grms_kit.settings import load_settings
 from grms_reference.replica import ReferenceReplica
 
 from grms_complaints.adapters.calendar import sla_policy
+from grms_complaints.adapters.channels import SmtpAdapter, SmtpConfig
 from grms_complaints.adapters.photos import FilePhotoStore
 from grms_complaints.adapters.tables import messaging, reference
 from grms_complaints.adapters.unit_of_work import SqlUnitOfWork
 from grms_complaints.config import Settings
 from grms_complaints.domain.sla import SlaPolicy, SlaRule
 from grms_complaints.entrypoints.grpc_api import ComplaintsApi
+from grms_complaints.entrypoints.notification_dispatcher import NotificationDispatcher
 from grms_complaints.entrypoints.sla_scheduler import SlaScheduler
 
 __all__ = ["MIGRATIONS", "SERVICE", "build", "policy_from", "unit_of_work_factory"]
@@ -39,6 +41,23 @@ def policy_from(settings: Settings) -> SlaPolicy:
     return sla_policy(settings.cuti_bersama, categories, auto_close_days=settings.auto_close_days)
 
 
+def smtp_from(settings: Settings) -> SmtpAdapter | None:
+    """The e-mail adapter, when GRMS_COMPLAINTS_SMTP_HOST and _SENDER are set."""
+    if not settings.smtp_host or not settings.smtp_sender:
+        return None
+    return SmtpAdapter(
+        SmtpConfig(
+            host=settings.smtp_host,
+            port=settings.smtp_port,
+            sender=settings.smtp_sender,
+            username=settings.smtp_username,
+            password=settings.smtp_password.get_secret_value() if settings.smtp_password else "",
+            starttls=settings.smtp_starttls,
+            timeout=settings.smtp_timeout,
+        )
+    )
+
+
 def build(settings: Settings | None = None, *, clock: Clock | None = None) -> ServiceRuntime:
     """Build the complaints service from the environment (or the given settings)."""
     settings = settings or load_settings(Settings)
@@ -50,6 +69,13 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Se
     photos = FilePhotoStore(settings.photo_root(), max_bytes=settings.photo_max_bytes)
     api = ComplaintsApi(db, uow, policy_from(settings), replica, categories, photos=photos)
     scheduler = SlaScheduler(uow, run=db.run, interval=settings.sla_scan_interval, batch=settings.sla_scan_batch)
+    dispatcher = NotificationDispatcher(
+        uow,
+        run=db.run,
+        smtp=smtp_from(settings),
+        interval=settings.notify_interval,
+        max_attempts=settings.notify_max_attempts,
+    )
     name = complaints_service_pb2.DESCRIPTOR.services_by_name["ComplaintsService"].full_name
     return ServiceRuntime(
         SERVICE,
@@ -60,5 +86,5 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Se
         migrations=MIGRATIONS,
         grpc_services=[(complaints_service_pb2_grpc.add_ComplaintsServiceServicer_to_server, api, name)],
         consumers=[EventConsumer(f"{SERVICE}-budgeting-reference", db, messaging, replica.handlers, clock)],
-        background=[scheduler.run],
+        background=[scheduler.run, dispatcher.run],
     )

@@ -6,7 +6,7 @@ import datetime as dt
 from pathlib import Path
 
 from grms_kit.settings import ServiceSettings, service_config
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, SecretStr
 
 from grms_complaints.domain.categories import DEFAULT_CATEGORIES, Category
 
@@ -91,6 +91,18 @@ class Settings(ServiceSettings):
     photo_dir: Path | None = None
     #: The largest photo accepted, in bytes (default 5 MB).
     photo_max_bytes: int = Field(5 * 1024 * 1024, ge=1024, le=15 * 1024 * 1024)
+
+    #: How often the notification dispatcher looks for messages to deliver, in seconds.
+    notify_interval: float = Field(5.0, gt=0, le=3600)
+    notify_max_attempts: int = Field(8, ge=1, le=50)
+    #: E-mail to complainants: on when host and sender are set; otherwise the local log only.
+    smtp_host: str = ""
+    smtp_port: int = Field(587, ge=1, le=65535)
+    smtp_sender: str = ""
+    smtp_username: str = ""
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = True
+    smtp_timeout: float = Field(10.0, gt=0, le=120)
 
     def photo_root(self) -> Path:
         """The directory of the photo store."""

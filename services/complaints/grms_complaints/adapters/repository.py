@@ -24,6 +24,7 @@ from grms_complaints.adapters.tables import (
     complaint_attachment,
     complaint_category,
     complaint_message,
+    complaint_notification,
     identity_access_log,
     sla_deadline,
 )
@@ -44,10 +45,17 @@ from grms_complaints.domain.model import (
     Submitter,
     SubmitterRole,
 )
+from grms_complaints.domain.notifications import DeliveryStatus, NotificationKind, OutboundNotification
 from grms_complaints.domain.sla import Deadline, DeadlineKind
 from grms_complaints.service_layer.ports import PublicQuery, PublicRecord
 
-__all__ = ["SqlAgencyDirectory", "SqlCategoryRepository", "SqlComplainantRepository", "SqlComplaintRepository"]
+__all__ = [
+    "SqlAgencyDirectory",
+    "SqlCategoryRepository",
+    "SqlComplainantRepository",
+    "SqlComplaintRepository",
+    "SqlNotificationRepository",
+]
 
 
 class SqlComplaintRepository:
@@ -314,6 +322,27 @@ class SqlComplaintRepository:
                 ],
             )
         self._stored_attachments[ticket] = len(complaint.attachments)
+        if complaint.outgoing:
+            self.session.execute(
+                insert(complaint_notification),
+                [
+                    {
+                        "ticket_id": ticket,
+                        "channel": complaint.channel.value,
+                        "kind": n.kind.value,
+                        "text": n.text,
+                        "created_at": n.created_at,
+                        "status": DeliveryStatus.PENDING.value,
+                        "attempts": 0,
+                        "next_attempt_at": n.created_at,
+                        "sent_at": None,
+                        "delivered_via": "",
+                        "last_error": "",
+                    }
+                    for n in complaint.outgoing
+                ],
+            )
+            complaint.outgoing.clear()
         self._stored[ticket] = (
             len(complaint.assignments),
             len(complaint.messages),
@@ -371,6 +400,67 @@ class SqlComplainantRepository:
                 accessed_at=at,
             )
         )
+
+
+class SqlNotificationRepository:
+    """The queue of messages to complainants, and its delivery state."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def due(self, now: dt.datetime, limit: int) -> list[OutboundNotification]:
+        """Pending notifications whose next attempt is due, oldest first."""
+        t = complaint_notification
+        query = (
+            select(t)
+            .where(t.c.next_attempt_at.is_not(None), t.c.next_attempt_at <= now)
+            .order_by(t.c.next_attempt_at, t.c.id)
+            .limit(limit)
+        )
+        return [_notification(r._mapping) for r in self.session.execute(query)]
+
+    def get(self, notification_id: int) -> OutboundNotification | None:
+        t = complaint_notification
+        row = self.session.execute(select(t).where(t.c.id == notification_id)).first()
+        return _notification(row._mapping) if row else None
+
+    def save(self, n: OutboundNotification) -> None:
+        t = complaint_notification
+        self.session.execute(
+            update(t)
+            .where(t.c.id == n.id)
+            .values(
+                status=n.status.value,
+                attempts=n.attempts,
+                next_attempt_at=n.next_attempt_at,
+                sent_at=n.sent_at,
+                delivered_via=n.delivered_via,
+                last_error=n.last_error,
+            )
+        )
+
+    def for_ticket(self, ticket_id: str) -> list[OutboundNotification]:
+        """Every notification of a complaint, oldest first."""
+        t = complaint_notification
+        rows = self.session.execute(select(t).where(t.c.ticket_id == ticket_id).order_by(t.c.id))
+        return [_notification(r._mapping) for r in rows]
+
+
+def _notification(row: Any) -> OutboundNotification:
+    return OutboundNotification(
+        id=row["id"],
+        ticket_id=row["ticket_id"],
+        channel=row["channel"],
+        kind=NotificationKind(row["kind"]),
+        text=row["text"],
+        created_at=row["created_at"],
+        status=DeliveryStatus(row["status"]),
+        attempts=row["attempts"],
+        next_attempt_at=row["next_attempt_at"],
+        sent_at=row["sent_at"],
+        delivered_via=row["delivered_via"],
+        last_error=row["last_error"],
+    )
 
 
 class SqlCategoryRepository:

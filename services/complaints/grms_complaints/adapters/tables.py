@@ -13,6 +13,7 @@ __all__ = [
     "complaint_attachment",
     "complaint_category",
     "complaint_message",
+    "complaint_notification",
     "identity_access_log",
     "messaging",
     "metadata",
@@ -127,6 +128,28 @@ complaint_category = Table(
     Column("updated_by", String(200), nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
 )
+
+# Messages to complainants, queued in the transaction of the change that causes them and
+# delivered by the dispatcher; a row delivered through the "log" adapter is the local
+# notification log the tracking page shows. No address here: it is read at delivery.
+complaint_notification = Table(
+    "complaint_notification",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("ticket_id", String(16), ForeignKey("complaint.ticket_id"), nullable=False, index=True),
+    Column("channel", String(20), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("status", String(10), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    # When the dispatcher may (next) try it; NULL once sent or given up.
+    Column("next_attempt_at", UtcDateTime, nullable=True),
+    Column("sent_at", UtcDateTime, nullable=True),
+    Column("delivered_via", String(20), nullable=False),
+    Column("last_error", String(500), nullable=False),
+)
+Index("ix_complaint_notification_next_attempt_at", complaint_notification.c.next_attempt_at)
 
 # Identity apart from the complaint (RELIABILITY §B.3): no foreign key from `complaint`,
 # so the table can move to a database of its own with its own role.

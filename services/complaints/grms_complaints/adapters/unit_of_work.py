@@ -10,6 +10,7 @@ from grms_complaints.adapters.repository import (
     SqlCategoryRepository,
     SqlComplainantRepository,
     SqlComplaintRepository,
+    SqlNotificationRepository,
 )
 from grms_complaints.adapters.tables import reference
 from grms_complaints.adapters.wire import event_to_message
@@ -24,6 +25,7 @@ class SqlUnitOfWork(UnitOfWork):
     complainants: SqlComplainantRepository
     directory: SqlAgencyDirectory
     categories: SqlCategoryRepository
+    notifications: SqlNotificationRepository
 
     def __enter__(self) -> SqlUnitOfWork:
         super().__enter__()
@@ -34,6 +36,7 @@ class SqlUnitOfWork(UnitOfWork):
         self.complainants = SqlComplainantRepository(session, self.clock)
         self.directory = SqlAgencyDirectory(session, reference)
         self.categories = SqlCategoryRepository(session)
+        self.notifications = SqlNotificationRepository(session)
 
     def commit(self) -> None:
         """Turn the touched complaints' events into integration events, then commit with them."""

@@ -37,6 +37,7 @@ from grms_complaints.domain.model import (
     Submitter,
     SubmitterRole,
 )
+from grms_complaints.domain.notifications import OutboundNotification
 from grms_complaints.domain.redaction import redact
 from grms_complaints.domain.sla import Deadline, DeadlineKind, minutes_between
 from grms_complaints.service_layer.ports import PublicRecord
@@ -56,6 +57,7 @@ __all__ = [
     "event_id_for",
     "event_to_message",
     "location_from_pb",
+    "notification_to_pb",
     "public_complaint_to_pb",
     "rating_to_pb",
     "submitter_from_pb",
@@ -156,6 +158,18 @@ def category_to_pb(c: Category | GovernmentCategory) -> complaints_service_pb2.C
 def category_from_pb(m: complaints_service_pb2.Category) -> Category:
     """The category fields of a create/update request (validated by the use case)."""
     return Category(m.code, m.name, m.name_en, m.description, m.group, tuple(m.keywords))
+
+
+def notification_to_pb(n: OutboundNotification) -> complaint_pb2.ComplaintNotification:
+    """A message to the complainant as the tracking view shows it."""
+    return complaint_pb2.ComplaintNotification(
+        kind=n.kind.value,
+        text=n.text,
+        create_time=timestamp(n.created_at),
+        send_time=timestamp(n.sent_at),
+        delivered_via=n.delivered_via,
+        status=n.status.value,
+    )
 
 
 def rating_to_pb(r: Rating | None) -> complaint_pb2.ComplaintRating | None:

@@ -27,6 +27,8 @@ from dataclasses import dataclass, field
 from grms_kit.errors import FailedPrecondition, FieldViolation, InvalidArgument, NotFound, PermissionDenied
 
 from grms_complaints.domain.attachments import MAX_ATTACHMENTS, Attachment, AttachmentSource, Photo
+from grms_complaints.domain.notifications import Notification, NotificationKind
+from grms_complaints.domain.redaction import redact
 from grms_complaints.domain.sla import Deadline, DeadlineKind, SlaPolicy, SlaStep, minutes_between
 
 __all__ = [
@@ -132,6 +134,13 @@ class RejectionReason(enum.StrEnum):
     SPAM = "spam"
     NOT_OUR_AUTHORITY = "not_our_authority"  # bukan wewenang
     NOT_ELIGIBLE = "not_eligible"  # tidak layak / tidak memenuhi kriteria
+
+
+_REJECTION_LABELS = {
+    RejectionReason.SPAM: "spam",
+    RejectionReason.NOT_OUR_AUTHORITY: "bukan kewenangan pemerintah daerah ini",
+    RejectionReason.NOT_ELIGIBLE: "tidak memenuhi kriteria",
+}
 
 
 class MessageKind(enum.StrEnum):
@@ -424,6 +433,8 @@ class Complaint:
     deadlines: list[Deadline] = field(default_factory=list)
     attachments: list[Attachment] = field(default_factory=list)
     rating: Rating | None = None
+    # Messages for the complainant queued by this change, written with it (then cleared).
+    outgoing: list[Notification] = field(default_factory=list, repr=False, compare=False)
     events: list[DomainEvent] = field(default_factory=list, repr=False, compare=False)
 
     @classmethod
@@ -522,6 +533,9 @@ class Complaint:
     def _touch(self, now: dt.datetime) -> None:
         self.updated_at = now
 
+    def _notify(self, kind: NotificationKind, text: str, now: dt.datetime) -> None:
+        self.outgoing.append(Notification(kind=kind, text=text, created_at=now))
+
     def _open_deadline(self, kind: DeadlineKind) -> Deadline | None:
         return next((d for d in reversed(self.deadlines) if d.kind is kind and d.is_open), None)
 
@@ -582,6 +596,7 @@ class Complaint:
         self._meet(DeadlineKind.FOLLOW_UP, now)
         self.status = Status.RESPONDED
         self._touch(now)
+        self._notify(NotificationKind.REPLY, f"Tanggapan atas pengaduan {self.ticket_id}: {redact(text)}", now)
         self.events.append(
             ComplaintResponded(self, reply=reply, first_response_minutes=self.first_response_minutes or 0)
         )
@@ -608,6 +623,12 @@ class Complaint:
         round_ = sum(1 for d in self.deadlines if d.kind is DeadlineKind.AUTO_CLOSE)
         self.deadlines.append(sla.open(DeadlineKind.AUTO_CLOSE, self.category_code, start=now, round=round_))
         self._touch(now)
+        self._notify(
+            NotificationKind.RESOLVED,
+            f"Pengaduan {self.ticket_id} dinyatakan selesai. Beri penilaian, atau buka kembali bila belum"
+            f" tuntas, dalam {sla.auto_close_days} hari kerja; setelah itu pengaduan ditutup otomatis.",
+            now,
+        )
         self.events.append(ComplaintResolved(self, resolution_minutes=self.resolution_minutes, at=now))
 
     def close(self, *, now: dt.datetime) -> None:
@@ -650,6 +671,11 @@ class Complaint:
         self.status = Status.REJECTED
         self.rejection_reason = reason
         self.rejection_note = note
+        self._notify(
+            NotificationKind.REJECTED,
+            f"Pengaduan {self.ticket_id} tidak dapat diproses ({_REJECTION_LABELS[reason]}): {redact(note)}",
+            now,
+        )
         # A rejection answers the complainant and ends the verification.
         first = self._meet(DeadlineKind.FIRST_RESPONSE, now)
         if first is not None:

@@ -28,6 +28,7 @@ from grms_complaints.adapters.wire import (
     complaint_to_pb,
     enum_from_pb,
     location_from_pb,
+    notification_to_pb,
     public_complaint_to_pb,
     rating_to_pb,
     submitter_from_pb,
@@ -132,6 +133,7 @@ class ComplaintsApi(pb_grpc.ComplaintsServiceServicer):
             update_time=timestamp(tracked.updated_at),
             attachments=[attachment_to_pb(a, public=True) for a in tracked.attachments],
             rating=rating_to_pb(tracked.rating),
+            notifications=[notification_to_pb(n) for n in tracked.notifications],
         )
 
     async def VerifyComplaint(

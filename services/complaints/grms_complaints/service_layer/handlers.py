@@ -53,6 +53,7 @@ from grms_complaints.domain.model import (
     new_reporter_ref,
     verify_pin,
 )
+from grms_complaints.domain.notifications import MAX_ATTEMPTS, OutboundNotification
 from grms_complaints.domain.redaction import redact
 from grms_complaints.domain.sla import SlaPolicy
 from grms_complaints.service_layer.ports import PhotoStore, PublicQuery, PublicRecord, UnitOfWork
@@ -60,6 +61,7 @@ from grms_complaints.service_layer.ports import PhotoStore, PublicQuery, PublicR
 __all__ = [
     "AddPhoto",
     "AssignComplaint",
+    "Delivery",
     "FileComplaint",
     "FiledComplaint",
     "RateComplaint",
@@ -71,6 +73,7 @@ __all__ = [
     "add_internal_note",
     "add_photo",
     "assign_complaint",
+    "claim_notifications",
     "close_complaint",
     "create_category",
     "file_complaint",
@@ -79,6 +82,8 @@ __all__ = [
     "get_photo",
     "list_categories",
     "list_public_complaints",
+    "notification_delivered",
+    "notification_failed",
     "rate_complaint",
     "reject_complaint",
     "reopen_complaint",
@@ -185,6 +190,8 @@ class TrackedComplaint:
     replies: list[Message]
     attachments: list[Attachment] = dataclasses.field(default_factory=list)
     rating: Rating | None = None
+    # The messages sent (or being sent) to the complainant, oldest first.
+    notifications: list[OutboundNotification] = dataclasses.field(default_factory=list)
 
 
 def file_complaint(
@@ -369,6 +376,7 @@ def track_complaint(ticket_id: str, pin: str, *, uow: UnitOfWork) -> TrackedComp
             verify_pin(pin, DUMMY_PIN_HASH)  # same cost as a wrong PIN: timing tells nothing
             raise NotFound(_NOT_FOUND)
         complaint.check_pin(pin)
+        notifications = uow.notifications.for_ticket(complaint.ticket_id)
     return TrackedComplaint(
         ticket_id=complaint.ticket_id,
         status=complaint.status,
@@ -379,6 +387,7 @@ def track_complaint(ticket_id: str, pin: str, *, uow: UnitOfWork) -> TrackedComp
         replies=[Message(m.kind, redact(m.text), "", m.agency_code, m.created_at) for m in complaint.replies],
         attachments=list(complaint.attachments),
         rating=complaint.rating,
+        notifications=notifications,
     )
 
 
@@ -722,6 +731,76 @@ def update_category(
         uow.categories.save(saved)
         uow.commit()
         return saved
+
+
+# Notifications to complainants: claimed, delivered by the dispatcher's adapter, then marked.
+
+DISPATCHER = "notification-dispatcher"
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """A claimed notification and, when asked for, the complainant's e-mail address ("" for none)."""
+
+    notification: OutboundNotification
+    email: str = ""
+
+
+def claim_notifications(limit: int, *, uow: UnitOfWork, with_email: bool) -> list[Delivery]:
+    """Take up to `limit` due notifications for delivery (each held for a lease).
+
+    With `with_email` (an e-mail adapter is configured), the complainant's address is read
+    from the identity store — logged like every identity read — and handed to the adapter
+    only; it is never written anywhere else.
+    """
+    out: list[Delivery] = []
+    with uow:
+        now = uow.clock.now()
+        for notification in uow.notifications.due(now, limit):
+            notification.claim(now)
+            uow.notifications.save(notification)
+            email = ""
+            if with_email:
+                complaint = uow.complaints.get(notification.ticket_id)
+                person = uow.complainants.get(complaint.reporter_ref) if complaint else None
+                if complaint is not None and person is not None and person.email:
+                    email = person.email
+                    uow.complainants.log_access(
+                        reporter_ref=complaint.reporter_ref,
+                        ticket_id=complaint.ticket_id,
+                        actor=DISPATCHER,
+                        reason=f"mengirim pemberitahuan {notification.kind.value} kepada pelapor",
+                        government_code=complaint.government_code,
+                        at=now,
+                    )
+            out.append(Delivery(notification, email))
+        uow.commit()
+    return out
+
+
+def notification_delivered(notification_id: int, via: str, *, uow: UnitOfWork) -> None:
+    """The adapter `via` delivered it."""
+    with uow:
+        notification = uow.notifications.get(notification_id)
+        if notification is None:
+            raise NotFound(f"no notification {notification_id}")
+        notification.delivered(via, uow.clock.now())
+        uow.notifications.save(notification)
+        uow.commit()
+
+
+def notification_failed(
+    notification_id: int, error: str, *, uow: UnitOfWork, max_attempts: int = MAX_ATTEMPTS
+) -> OutboundNotification:
+    """The adapter failed: retried after a backoff, or given up after `max_attempts`."""
+    with uow:
+        notification = uow.notifications.get(notification_id)
+        if notification is None:
+            raise NotFound(f"no notification {notification_id}")
+        notification.failed(error, uow.clock.now(), max_attempts=max_attempts)
+        uow.notifications.save(notification)
+        uow.commit()
+        return notification
 
 
 def scan_sla(limit: int, *, uow: UnitOfWork) -> int:

@@ -11,12 +11,14 @@ from grms_kit.paging import Page
 
 from grms_complaints.domain.categories import GovernmentCategory
 from grms_complaints.domain.model import Channel, Complainant, Complaint, ComplaintClass, Location, Message, Status
+from grms_complaints.domain.notifications import OutboundNotification
 
 __all__ = [
     "AgencyDirectory",
     "CategoryRepository",
     "ComplainantRepository",
     "ComplaintRepository",
+    "NotificationRepository",
     "PhotoStore",
     "PublicQuery",
     "PublicRecord",
@@ -95,6 +97,15 @@ class CategoryRepository(Protocol):
         ...
 
 
+class NotificationRepository(Protocol):
+    """The queue of messages to complainants (rows are added by the complaint repository's saves)."""
+
+    def due(self, now: dt.datetime, limit: int) -> list[OutboundNotification]: ...
+    def get(self, notification_id: int) -> OutboundNotification | None: ...
+    def save(self, notification: OutboundNotification) -> None: ...
+    def for_ticket(self, ticket_id: str) -> list[OutboundNotification]: ...
+
+
 class PhotoStore(Protocol):
     """Photo content by SHA-256, outside the database; writing the same content twice stores it once."""
 
@@ -124,6 +135,7 @@ class UnitOfWork(Protocol):
     complainants: ComplainantRepository
     directory: AgencyDirectory
     categories: CategoryRepository
+    notifications: NotificationRepository
     clock: Clock
 
     def __enter__(self) -> UnitOfWork: ...

@@ -7,14 +7,44 @@ import datetime as dt
 
 from grms_complaints.domain.categories import GovernmentCategory
 from grms_complaints.domain.model import Channel, Complainant, Complaint, DomainEvent
+from grms_complaints.domain.notifications import OutboundNotification
 from grms_kit.clock import ManualClock
 from grms_kit.errors import Conflict
 
 
-class FakeComplaints:
+class FakeNotifications:
     def __init__(self) -> None:
+        self.rows: dict[int, OutboundNotification] = {}
+
+    def queue(self, complaint: Complaint) -> None:
+        for n in complaint.outgoing:
+            nid = len(self.rows) + 1
+            self.rows[nid] = OutboundNotification(
+                nid, complaint.ticket_id, complaint.channel.value, n.kind, n.text, n.created_at,
+                next_attempt_at=n.created_at,
+            )  # fmt: skip
+        complaint.outgoing.clear()
+
+    def due(self, now: dt.datetime, limit: int) -> list[OutboundNotification]:
+        due = [n for n in self.rows.values() if n.next_attempt_at is not None and n.next_attempt_at <= now]
+        return [copy.deepcopy(n) for n in sorted(due, key=lambda n: (n.next_attempt_at, n.id))[:limit]]
+
+    def get(self, notification_id: int) -> OutboundNotification | None:
+        found = self.rows.get(notification_id)
+        return copy.deepcopy(found) if found else None
+
+    def save(self, notification: OutboundNotification) -> None:
+        self.rows[notification.id] = copy.deepcopy(notification)
+
+    def for_ticket(self, ticket_id: str) -> list[OutboundNotification]:
+        return [copy.deepcopy(n) for n in self.rows.values() if n.ticket_id == ticket_id]
+
+
+class FakeComplaints:
+    def __init__(self, notifications: FakeNotifications | None = None) -> None:
         self.rows: dict[str, Complaint] = {}
         self.seen: list[Complaint] = []
+        self.notifications = notifications or FakeNotifications()
 
     def add(self, complaint: Complaint) -> None:
         # The unique constraint on (government, channel, channel_message_id), as the database has it.
@@ -22,6 +52,7 @@ class FakeComplaints:
             complaint.government_code, complaint.channel, complaint.channel_message_id
         ):
             raise Conflict("delivery already filed")
+        self.notifications.queue(complaint)
         self.rows[complaint.ticket_id] = copy.deepcopy(complaint)
         self.seen.append(complaint)
 
@@ -46,6 +77,7 @@ class FakeComplaints:
         if self.rows[complaint.ticket_id].version != complaint.version:
             raise Conflict("changed by someone else")
         complaint.version += 1
+        self.notifications.queue(complaint)
         stored = copy.deepcopy(complaint)
         stored.events = []
         self.rows[complaint.ticket_id] = stored
@@ -113,7 +145,8 @@ class FakeUnitOfWork:
     """Commits by moving raised events to `published`; an uncommitted unit of work leaves no trace."""
 
     def __init__(self, clock: ManualClock | None = None) -> None:
-        self.complaints = FakeComplaints()
+        self.notifications = FakeNotifications()
+        self.complaints = FakeComplaints(self.notifications)
         self.complainants = FakeComplainants()
         self.directory = FakeDirectory()
         self.categories = FakeCategories()
@@ -129,12 +162,14 @@ class FakeUnitOfWork:
             dict(self.complainants.rows),
             len(self.complainants.access_log),
             dict(self.categories.rows),
+            copy.deepcopy(self.notifications.rows),
         )
         return self
 
     def __exit__(self, *exc: object) -> None:
         if self._snapshot is not None:  # not committed: roll back
-            rows, people, logged, categories = self._snapshot
+            rows, people, logged, categories, notifications = self._snapshot
+            self.notifications.rows = notifications
             self.complaints.rows = rows
             self.complainants.rows = people
             self.categories.rows = categories
