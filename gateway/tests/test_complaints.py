@@ -73,7 +73,12 @@ async def start_complaints(database_url: str, nats_url: str, var_dir: Path) -> t
     import grpc
 
     settings = ComplaintsSettings(
-        database_url=database_url, grpc_port=free_port(), nats_url=nats_url, auth_secret=TEST_SECRET, var_dir=var_dir
+        database_url=database_url,
+        grpc_port=free_port(),
+        nats_url=nats_url,
+        auth_secret=TEST_SECRET,
+        var_dir=var_dir,
+        notify_interval=0.05,
     )
     runtime = bootstrap.build(settings)
     stop = asyncio.Event()
@@ -169,7 +174,15 @@ async def test_file_track_and_handle_through_the_json_api(client: httpx.AsyncCli
     resolved = await client.post(f"{base}/resolve", headers=officer)
     assert resolved.json()["status"] == "resolved" and resolved.json()["first_response_minutes"] >= 0
 
-    tracked = (await client.post("/api/v1/complaints/track", json={"ticket_id": ticket, "pin": pin})).json()
+    for _ in range(200):  # the dispatcher delivers into the local notification log
+        tracked = (await client.post("/api/v1/complaints/track", json={"ticket_id": ticket, "pin": pin})).json()
+        if [m["status"] for m in tracked["messages"]] == ["sent", "sent"]:
+            break
+        await asyncio.sleep(0.05)
+    assert [(m["kind"], m["delivered_via"]) for m in tracked["messages"]] == [("reply", "log"), ("resolved", "log")]
+    assert tracked["messages"][0]["text"].endswith("hubungi [nomor telepon disembunyikan] bila belum.")
+    page = await client.post("/pengaduan/lacak", data={"ticket_id": ticket, "pin": pin})
+    assert "Pesan yang dikirim kepada Anda" in page.text and "catatan pemberitahuan" in page.text
     assert tracked["status"] == "resolved" and tracked["agency_code"] == AGENCY
     assert tracked["replies"][0]["text"] == "Sudah ditambal; hubungi [nomor telepon disembunyikan] bila belum."
     assert "Tim UPT" not in str(tracked)

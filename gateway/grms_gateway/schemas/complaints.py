@@ -28,6 +28,7 @@ __all__ = [
     "LocationIn",
     "LocationOut",
     "NewCategoryIn",
+    "NotificationOut",
     "PhotoOut",
     "PublicComplaintList",
     "PublicComplaintOut",
@@ -191,6 +192,17 @@ class PhotoOut(BaseModel):
     url: str
 
 
+class NotificationOut(BaseModel):
+    """A message sent (or waiting to be sent) to the complainant."""
+
+    kind: str = Field(description="reply, resolved or rejected")
+    text: str
+    status: str = Field(description="pending, sent or failed")
+    delivered_via: str = Field(description="log (the local notification log) or smtp; '' while pending")
+    create_time: dt.datetime | None
+    send_time: dt.datetime | None
+
+
 class TrackedOut(BaseModel):
     ticket_id: str
     status: str
@@ -201,6 +213,7 @@ class TrackedOut(BaseModel):
     update_time: dt.datetime | None
     photos: list[PhotoOut] = []
     rating: RatingOut | None = None
+    messages: list[NotificationOut] = Field(default_factory=list, description="What was sent to the complainant")
 
 
 class LocationOut(BaseModel):
@@ -407,6 +420,17 @@ def tracked_out(t: pb.TrackComplaintResponse) -> TrackedOut:
         update_time=timestamp(t.update_time),
         photos=[photo_out(t.ticket_id, a) for a in t.attachments],
         rating=rating_out(t.rating, t.HasField("rating")),
+        messages=[
+            NotificationOut(
+                kind=n.kind,
+                text=n.text,
+                status=n.status,
+                delivered_via=n.delivered_via,
+                create_time=timestamp(n.create_time),
+                send_time=timestamp(n.send_time),
+            )
+            for n in t.notifications
+        ],
     )
 
 
