@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from grms_complaints.adapters.photos import FilePhotoStore
 from grms_complaints.adapters.tables import messaging, reference
 from grms_complaints.adapters.unit_of_work import SqlUnitOfWork
 from grms_complaints.config import Settings
+from grms_complaints.domain.duplicates import DuplicatePolicy
 from grms_complaints.domain.sla import SlaPolicy, SlaRule
 from grms_complaints.entrypoints.grpc_api import ComplaintsApi
 from grms_complaints.entrypoints.notification_dispatcher import NotificationDispatcher
@@ -67,7 +69,21 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Se
     replica = ReferenceReplica(db, reference, clock)
     categories = [c.to_domain() for c in settings.categories]
     photos = FilePhotoStore(settings.photo_root(), max_bytes=settings.photo_max_bytes)
-    api = ComplaintsApi(db, uow, policy_from(settings), replica, categories, photos=photos)
+    duplicates = DuplicatePolicy(
+        radius_m=settings.duplicate_radius_m,
+        window=dt.timedelta(days=settings.duplicate_window_days),
+        threshold=settings.duplicate_threshold,
+    )
+    api = ComplaintsApi(
+        db,
+        uow,
+        policy_from(settings),
+        replica,
+        categories,
+        photos=photos,
+        duplicates=duplicates,
+        check_duplicates_at_intake=settings.duplicate_check_at_intake,
+    )
     scheduler = SlaScheduler(uow, run=db.run, interval=settings.sla_scan_interval, batch=settings.sla_scan_batch)
     dispatcher = NotificationDispatcher(
         uow,

@@ -92,6 +92,12 @@ class Settings(ServiceSettings):
     #: The largest photo accepted, in bytes (default 5 MB).
     photo_max_bytes: int = Field(5 * 1024 * 1024, ge=1024, le=15 * 1024 * 1024)
 
+    #: Likely duplicates: within this distance and time window, suggested from this score up.
+    duplicate_radius_m: float = Field(1000.0, gt=0, le=50_000)
+    duplicate_window_days: int = Field(30, ge=1, le=365)
+    duplicate_threshold: float = Field(0.45, gt=0, le=1)
+    #: Note likely duplicates on each new complaint for the coordinator (one bounded query per filing).
+    duplicate_check_at_intake: bool = True
     #: How often the notification dispatcher looks for messages to deliver, in seconds.
     notify_interval: float = Field(5.0, gt=0, le=3600)
     notify_max_attempts: int = Field(8, ge=1, le=50)

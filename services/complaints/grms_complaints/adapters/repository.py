@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 from typing import Any
 
 from grms_kit.clock import Clock
@@ -30,6 +31,7 @@ from grms_complaints.adapters.tables import (
 )
 from grms_complaints.domain.attachments import Attachment, AttachmentSource
 from grms_complaints.domain.categories import Category, GovernmentCategory
+from grms_complaints.domain.duplicates import Report
 from grms_complaints.domain.model import (
     Assignment,
     Channel,
@@ -160,6 +162,71 @@ class SqlComplaintRepository:
                 tickets.append(row.ticket_id)
         return tickets[:limit]
 
+    def merged_into(self, ticket_id: str) -> list[Complaint]:
+        """The complaints merged into `ticket_id` as duplicates."""
+        t = complaint_table
+        tickets = self.session.execute(
+            select(t.c.ticket_id).where(t.c.merged_into == ticket_id).order_by(t.c.ticket_id)
+        ).scalars()
+        return [c for c in (self.get(x) for x in list(tickets)) if c is not None]
+
+    def duplicate_pool(self, report: Report, *, window: dt.timedelta, radius_m: float, limit: int) -> list[Report]:
+        """Recent complaints of the same government near `report` that are not rejected or merged.
+
+        A bounding box around a point keeps the pool small; without a point every complaint of
+        the window is a candidate (the newest `limit`).
+        """
+        t = complaint_table
+        where = [
+            t.c.government_code == report.government_code,
+            t.c.ticket_id != report.ticket_id,
+            t.c.received_at >= report.received_at - window,
+            t.c.received_at <= report.received_at + window,
+            t.c.merged_into.is_(None),
+            t.c.status != Status.REJECTED.value,
+        ]
+        if report.latitude is not None and report.longitude is not None:
+            dlat = radius_m / 111_000
+            dlon = radius_m / (111_000 * max(0.1, math.cos(math.radians(report.latitude))))
+            where.append(
+                or_(
+                    t.c.latitude.is_(None),
+                    and_(
+                        t.c.latitude.between(report.latitude - dlat, report.latitude + dlat),
+                        t.c.longitude.between(report.longitude - dlon, report.longitude + dlon),
+                    ),
+                )
+            )
+        query = (
+            select(
+                t.c.ticket_id,
+                t.c.government_code,
+                t.c.category_code,
+                t.c.title,
+                t.c.description,
+                t.c.received_at,
+                t.c.latitude,
+                t.c.longitude,
+                t.c.village_code,
+            )
+            .where(*where)
+            .order_by(t.c.received_at.desc())
+            .limit(limit)
+        )
+        return [
+            Report(
+                ticket_id=r.ticket_id,
+                government_code=r.government_code,
+                category_code=r.category_code,
+                text=f"{r.title}\n{r.description}",
+                received_at=r.received_at,
+                latitude=r.latitude,
+                longitude=r.longitude,
+                village_code=r.village_code or "",
+            )
+            for r in self.session.execute(query)
+        ]
+
     def list_public(self, query: PublicQuery, page: Page) -> tuple[list[PublicRecord], str]:
         """Non-confidential complaints, newest first, keyset-paged on (received_at, ticket_id).
 
@@ -183,6 +250,7 @@ class SqlComplaintRepository:
             t.c.anonymous,
             t.c.received_at,
             t.c.updated_at,
+            t.c.merged_into,
         )
         where = [t.c.confidential == false(), t.c.government_code == query.government_code]
         if query.category_code:
@@ -251,6 +319,7 @@ class SqlComplaintRepository:
                 updated_at=r.updated_at,
                 resolve_due_at=due.get(r.ticket_id),
                 replies=tuple(replies[r.ticket_id]),
+                merged_into=r.merged_into or "",
             )
             for r in rows
         ]
@@ -571,6 +640,7 @@ def _complaint_row(c: Complaint) -> dict[str, Any]:
         "longitude": c.location.longitude,
         "address": c.location.address,
         "village_code": c.location.village_code or None,
+        "merged_into": c.merged_into or None,
         "rating_score": c.rating.score if c.rating else None,
         "rating_comment": c.rating.comment if c.rating else None,
         "rated_at": c.rating.rated_at if c.rating else None,
@@ -637,6 +707,7 @@ def _complaint(
         assignments=assignments,
         messages=messages,
         deadlines=deadlines,
+        merged_into=row["merged_into"] or "",
         rating=Rating(score=row["rating_score"], comment=row["rating_comment"] or "", rated_at=row["rated_at"])
         if row["rating_score"] is not None
         else None,

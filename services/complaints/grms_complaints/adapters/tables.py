@@ -63,6 +63,8 @@ complaint = Table(
     Column("rating_score", Integer, nullable=True),
     Column("rating_comment", String(1000), nullable=True),
     Column("rated_at", UtcDateTime, nullable=True),
+    # The primary this complaint was merged into as a duplicate; NULL for none.
+    Column("merged_into", String(16), nullable=True, index=True),
     # The Kemendagri village code of the location ("33.01.01.2001"); NULL when unknown.
     Column("village_code", String(13), nullable=True, index=True),
     # One complaint per delivery: a webhook delivered twice finds the first complaint.

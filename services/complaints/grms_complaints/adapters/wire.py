@@ -248,6 +248,7 @@ def complaint_to_pb(c: Complaint) -> complaint_pb2.Complaint:
         else None,
         attachments=[attachment_to_pb(a) for a in c.attachments],
         rating=rating_to_pb(c.rating),
+        merged_into=c.merged_into,
     )
 
 
@@ -270,6 +271,7 @@ def public_complaint_to_pb(r: PublicRecord) -> complaints_service_pb2.PublicComp
             complaint_pb2.Reply(text=m.text, agency_code=m.agency_code, create_time=timestamp(m.created_at))
             for m in r.replies
         ],
+        merged_into=r.merged_into,
     )
     if r.location is not None:
         out.location.address = r.location.address

@@ -433,6 +433,8 @@ class Complaint:
     deadlines: list[Deadline] = field(default_factory=list)
     attachments: list[Attachment] = field(default_factory=list)
     rating: Rating | None = None
+    # The primary complaint this one was merged into as a duplicate ("" when it is not one).
+    merged_into: str = ""
     # Messages for the complainant queued by this change, written with it (then cleared).
     outgoing: list[Notification] = field(default_factory=list, repr=False, compare=False)
     events: list[DomainEvent] = field(default_factory=list, repr=False, compare=False)
@@ -524,6 +526,10 @@ class Complaint:
     # The state machine.
 
     def _require(self, action: str, *allowed: Status) -> None:
+        if self.merged_into and action != "rate":
+            raise FailedPrecondition(
+                f"cannot {action} complaint {self.ticket_id}: it is merged into {self.merged_into} and follows it"
+            )
         if self.status not in allowed:
             raise FailedPrecondition(
                 f"cannot {action} complaint {self.ticket_id}: it is {self.status.value}"
@@ -738,6 +744,64 @@ class Complaint:
         self.attachments.append(attachment)
         self._touch(now)
         return attachment
+
+    # Duplicates.
+
+    def merge_into(
+        self, primary: Complaint, *, reason: str, actor: str, has_duplicates: bool, now: dt.datetime
+    ) -> None:
+        """Make this complaint a duplicate of `primary`: it follows the primary's status and resolution from now on.
+
+        Refused (FailedPrecondition) for itself, across governments, for a complaint already merged
+        or that others were merged into, into a merged or confidential primary, and when either
+        is rejected or this one is closed. Its own SLA clocks stop: the primary's run for both.
+        """
+        violations: list[FieldViolation] = []
+        reason = _text(reason, "reason", violations, low=2, high=1000)
+        if violations:
+            raise InvalidArgument(violations)
+        problem = None
+        if primary.ticket_id == self.ticket_id:
+            problem = "a complaint cannot be merged into itself"
+        elif primary.government_code != self.government_code:
+            problem = "complaints of different governments cannot be merged"
+        elif self.merged_into:
+            problem = f"complaint {self.ticket_id} is merged into {self.merged_into} already"
+        elif has_duplicates:
+            problem = f"complaint {self.ticket_id} has duplicates of its own: merge them into {primary.ticket_id} first"
+        elif primary.merged_into:
+            problem = f"complaint {primary.ticket_id} is itself merged into {primary.merged_into}: merge into that one"
+        elif primary.confidential:
+            problem = f"complaint {primary.ticket_id} is confidential: it cannot share its replies as a primary"
+        elif Status.REJECTED in (self.status, primary.status) or self.status is Status.CLOSED:
+            problem = f"cannot merge a {self.status.value} complaint into a {primary.status.value} one"
+        if problem:
+            raise FailedPrecondition(problem)
+        self.merged_into = primary.ticket_id
+        self._cancel_open(now)
+        self.messages.append(
+            Message(MessageKind.NOTE, f"Digabungkan ke pengaduan {primary.ticket_id}: {reason}", actor, "", now)
+        )
+        self._notify(
+            NotificationKind.MERGED,
+            f"Pengaduan {self.ticket_id} digabungkan dengan pengaduan {primary.ticket_id} yang melaporkan masalah"
+            " yang sama; tanggapan dan penyelesaiannya berlaku juga untuk pengaduan Anda.",
+            now,
+        )
+        self.follow(primary, now=now)
+
+    def follow(self, primary: Complaint, *, now: dt.datetime) -> bool:
+        """Take the primary's status, agency and resolution; return whether anything changed."""
+        before = (self.status, self.agency_code, self.resolution_minutes)
+        self.status = primary.status
+        self.agency_code = primary.agency_code
+        self.resolution_minutes = primary.resolution_minutes
+        if self.first_response_minutes is None and primary.first_response_minutes is not None:
+            self.first_response_minutes = minutes_between(self.received_at, now)
+        changed = before != (self.status, self.agency_code, self.resolution_minutes)
+        if changed:
+            self._touch(now)
+        return changed
 
     # The SLA clocks, advanced by the scheduler.
 

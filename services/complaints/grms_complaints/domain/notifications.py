@@ -37,6 +37,7 @@ class NotificationKind(enum.StrEnum):
     REPLY = "reply"  # a public answer (tindak lanjut)
     RESOLVED = "resolved"  # selesai: rate it or reopen it
     REJECTED = "rejected"  # tidak dapat diproses, with the reason
+    MERGED = "merged"  # digabungkan: the same problem is handled under another ticket
 
 
 class DeliveryStatus(enum.StrEnum):

@@ -34,6 +34,7 @@ from grms_complaints.adapters.wire import (
     submitter_from_pb,
 )
 from grms_complaints.domain.categories import DEFAULT_CATEGORIES, Category
+from grms_complaints.domain.duplicates import DuplicatePolicy
 from grms_complaints.domain.model import Complainant, Complaint
 from grms_complaints.domain.sla import SlaPolicy
 from grms_complaints.service_layer import handlers
@@ -58,8 +59,12 @@ class ComplaintsApi(pb_grpc.ComplaintsServiceServicer):
         categories: Sequence[Category] = DEFAULT_CATEGORIES,
         *,
         photos: PhotoStore,
+        duplicates: DuplicatePolicy | None = None,
+        check_duplicates_at_intake: bool = True,
     ) -> None:
         self.photos = photos
+        self.duplicates = duplicates or DuplicatePolicy()
+        self.intake_duplicates = self.duplicates if check_duplicates_at_intake else None
         self.db = db
         self.uow = uow
         self.sla = sla
@@ -101,6 +106,7 @@ class ComplaintsApi(pb_grpc.ComplaintsServiceServicer):
             categories=self.category_codes,
             actor=current_identity(),
             photos=self.photos,
+            duplicates=self.intake_duplicates,
         )
         return pb.FileComplaintResponse(
             ticket_id=filed.complaint.ticket_id,
@@ -134,6 +140,7 @@ class ComplaintsApi(pb_grpc.ComplaintsServiceServicer):
             attachments=[attachment_to_pb(a, public=True) for a in tracked.attachments],
             rating=rating_to_pb(tracked.rating),
             notifications=[notification_to_pb(n) for n in tracked.notifications],
+            merged_into=tracked.merged_into,
         )
 
     async def VerifyComplaint(
@@ -333,3 +340,44 @@ class ComplaintsApi(pb_grpc.ComplaintsServiceServicer):
             handlers.update_category, cmd, uow=self.uow(), actor=current_identity(), configured=self.categories
         )
         return pb.UpdateCategoryResponse(category=category_to_pb(saved))
+
+    # Duplicates.
+
+    async def ListDuplicateCandidates(
+        self, request: pb.ListDuplicateCandidatesRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ListDuplicateCandidatesResponse:
+        found = await self.db.run(
+            handlers.list_duplicate_candidates,
+            request.ticket_id,
+            uow=self.uow(),
+            actor=current_identity(),
+            policy=self.duplicates,
+        )
+        return pb.ListDuplicateCandidatesResponse(
+            candidates=[
+                pb.DuplicateCandidate(
+                    ticket_id=c.ticket_id,
+                    title=other.title,
+                    category_code=other.category_code,
+                    status=STATUSES[other.status],
+                    score=c.score,
+                    text_similarity=c.text_similarity,
+                    distance_meters=c.distance_m if c.distance_m is not None else -1,
+                    same_category=c.same_category,
+                    receive_time=timestamp(other.received_at),
+                    confidential=other.confidential,
+                )
+                for c, other in found
+            ]
+        )
+
+    async def MergeComplaints(
+        self, request: pb.MergeComplaintsRequest, context: grpc.aio.ServicerContext
+    ) -> pb.MergeComplaintsResponse:
+        cmd = handlers.MergeComplaints(
+            primary_ticket_id=request.primary_ticket_id,
+            duplicate_ticket_id=request.duplicate_ticket_id,
+            reason=request.reason,
+        )
+        duplicate = await self._staff(handlers.merge_complaints, cmd)
+        return pb.MergeComplaintsResponse(duplicate=complaint_to_pb(duplicate))

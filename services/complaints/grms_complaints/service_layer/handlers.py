@@ -32,6 +32,7 @@ from grms_complaints.domain.attachments import (
     check_sha256,
 )
 from grms_complaints.domain.categories import Category, GovernmentCategory, check_category, effective_categories
+from grms_complaints.domain.duplicates import DuplicateCandidate, DuplicatePolicy, Report, likely_duplicates
 from grms_complaints.domain.model import (
     DUMMY_PIN_HASH,
     FREE_TEXT_CHANNELS,
@@ -42,6 +43,7 @@ from grms_complaints.domain.model import (
     ComplaintClass,
     Location,
     Message,
+    MessageKind,
     Rating,
     RejectionReason,
     Status,
@@ -53,7 +55,7 @@ from grms_complaints.domain.model import (
     new_reporter_ref,
     verify_pin,
 )
-from grms_complaints.domain.notifications import MAX_ATTEMPTS, OutboundNotification
+from grms_complaints.domain.notifications import MAX_ATTEMPTS, Notification, OutboundNotification
 from grms_complaints.domain.redaction import redact
 from grms_complaints.domain.sla import SlaPolicy
 from grms_complaints.service_layer.ports import PhotoStore, PublicQuery, PublicRecord, UnitOfWork
@@ -64,6 +66,7 @@ __all__ = [
     "Delivery",
     "FileComplaint",
     "FiledComplaint",
+    "MergeComplaints",
     "RateComplaint",
     "RejectComplaint",
     "ReopenComplaint",
@@ -81,7 +84,9 @@ __all__ = [
     "get_complaint",
     "get_photo",
     "list_categories",
+    "list_duplicate_candidates",
     "list_public_complaints",
+    "merge_complaints",
     "notification_delivered",
     "notification_failed",
     "rate_complaint",
@@ -192,6 +197,8 @@ class TrackedComplaint:
     rating: Rating | None = None
     # The messages sent (or being sent) to the complainant, oldest first.
     notifications: list[OutboundNotification] = dataclasses.field(default_factory=list)
+    # The primary this complaint was merged into: its replies are shown, its status followed.
+    merged_into: str = ""
 
 
 def file_complaint(
@@ -202,6 +209,7 @@ def file_complaint(
     categories: Collection[str] | None = None,
     actor: Identity = ANONYMOUS,
     photos: PhotoStore | None = None,
+    duplicates: DuplicatePolicy | None = None,
 ) -> FiledComplaint:
     """Receive a complaint from any channel; open to the public (the gateway rate-limits it).
 
@@ -226,7 +234,9 @@ def file_complaint(
         if earlier is not None:
             return FiledComplaint(complaint=earlier, pin="", duplicate_delivery=True)
     try:
-        return _file_new(cmd, delivery_id, uow=uow, sla=sla, categories=categories, actor=actor, photos=photos)
+        return _file_new(
+            cmd, delivery_id, uow=uow, sla=sla, categories=categories, actor=actor, photos=photos, duplicates=duplicates
+        )
     except Conflict:
         if not delivery_id:
             raise
@@ -246,6 +256,7 @@ def _file_new(
     categories: Collection[str] | None,
     actor: Identity,
     photos: PhotoStore | None,
+    duplicates: DuplicatePolicy | None = None,
 ) -> FiledComplaint:
     violations: list[FieldViolation] = []
     checked: list[Photo] = []
@@ -307,6 +318,14 @@ def _file_new(
             violations.append(FieldViolation("government_code", "is not a government known to this service"))
         if violations or complaint is None or complainant is None:
             raise InvalidArgument(violations)
+        if duplicates is not None:
+            # Suggested to the coordinator as a note; the citizen is told nothing about others' complaints.
+            found = _duplicates_of(uow, complaint, duplicates)
+            if found:
+                listed = ", ".join(f"{c.ticket_id} (skor {c.score:.2f})" for c in found)
+                complaint.messages.append(
+                    Message(MessageKind.NOTE, f"Kemungkinan duplikat: {listed}", "system", "", complaint.received_at)
+                )
         _store_photos(photos, checked)
         uow.complaints.add(complaint)
         uow.complainants.add(complainant)
@@ -354,9 +373,21 @@ def _change(
         complaint = _load(uow, ticket_id)
         _may_act(actor, complaint)
         apply(complaint)
-        uow.complaints.save(complaint)
+        _save_with_duplicates(uow, complaint)
         uow.commit()
         return complaint
+
+
+def _save_with_duplicates(uow: UnitOfWork, primary: Complaint) -> None:
+    """Save `primary`; its merged duplicates follow its status and get the messages it queued."""
+    sent = list(primary.outgoing)
+    uow.complaints.save(primary)
+    now = uow.clock.now()
+    for duplicate in uow.complaints.merged_into(primary.ticket_id):
+        changed = duplicate.follow(primary, now=now)
+        duplicate.outgoing.extend(Notification(n.kind, n.text, now) for n in sent)
+        if changed or sent:
+            uow.complaints.save(duplicate)
 
 
 def get_complaint(ticket_id: str, *, uow: UnitOfWork, actor: Identity) -> Complaint:
@@ -377,6 +408,8 @@ def track_complaint(ticket_id: str, pin: str, *, uow: UnitOfWork) -> TrackedComp
             raise NotFound(_NOT_FOUND)
         complaint.check_pin(pin)
         notifications = uow.notifications.for_ticket(complaint.ticket_id)
+        primary = uow.complaints.get(complaint.merged_into) if complaint.merged_into else None
+    replies = (primary or complaint).replies
     return TrackedComplaint(
         ticket_id=complaint.ticket_id,
         status=complaint.status,
@@ -384,10 +417,11 @@ def track_complaint(ticket_id: str, pin: str, *, uow: UnitOfWork) -> TrackedComp
         agency_code=complaint.agency_code,
         received_at=complaint.received_at,
         updated_at=complaint.updated_at,
-        replies=[Message(m.kind, redact(m.text), "", m.agency_code, m.created_at) for m in complaint.replies],
+        replies=[Message(m.kind, redact(m.text), "", m.agency_code, m.created_at) for m in replies],
         attachments=list(complaint.attachments),
         rating=complaint.rating,
         notifications=notifications,
+        merged_into=complaint.merged_into,
     )
 
 
@@ -458,7 +492,7 @@ def assign_complaint(cmd: AssignComplaint, *, uow: UnitOfWork, actor: Identity, 
                 f"agency {agency_code} of government {complaint.government_code} is not known to this service"
             )
         complaint.assign(agency_code, reason=cmd.reason, actor=actor.sub, sla=sla, now=uow.clock.now())
-        uow.complaints.save(complaint)
+        _save_with_duplicates(uow, complaint)
         uow.commit()
         return complaint
 
@@ -526,7 +560,7 @@ def reopen_complaint(cmd: ReopenComplaint, *, uow: UnitOfWork, sla: SlaPolicy) -
             raise NotFound(_NOT_FOUND)
         complaint.check_pin(cmd.pin)
         complaint.reopen(cmd.reason, sla=sla, now=uow.clock.now())
-        uow.complaints.save(complaint)
+        _save_with_duplicates(uow, complaint)
         uow.commit()
         return complaint
 
@@ -609,7 +643,7 @@ def rate_complaint(cmd: RateComplaint, *, uow: UnitOfWork) -> Complaint:
     with uow:
         complaint = _by_pin(uow, cmd.ticket_id, cmd.pin)
         complaint.rate(cmd.score, cmd.comment, now=uow.clock.now())
-        uow.complaints.save(complaint)
+        _save_with_duplicates(uow, complaint)
         uow.commit()
         return complaint
 
@@ -803,6 +837,76 @@ def notification_failed(
         return notification
 
 
+# Duplicates: suggested at intake and on request, merged by officers.
+
+
+def _report(c: Complaint) -> Report:
+    return Report(
+        ticket_id=c.ticket_id,
+        government_code=c.government_code,
+        category_code=c.category_code,
+        text=f"{c.title}\n{c.description}",
+        received_at=c.received_at,
+        latitude=c.location.latitude,
+        longitude=c.location.longitude,
+        village_code=c.location.village_code,
+    )
+
+
+DEFAULT_DUPLICATES = DuplicatePolicy()
+#: How many recent complaints a duplicate search compares at most.
+DUPLICATE_POOL = 300
+
+
+def _duplicates_of(uow: UnitOfWork, complaint: Complaint, policy: DuplicatePolicy) -> list[DuplicateCandidate]:
+    report = _report(complaint)
+    pool = uow.complaints.duplicate_pool(report, window=policy.window, radius_m=policy.radius_m, limit=DUPLICATE_POOL)
+    return likely_duplicates(report, pool, policy)
+
+
+def list_duplicate_candidates(
+    ticket_id: str, *, uow: UnitOfWork, actor: Identity, policy: DuplicatePolicy = DEFAULT_DUPLICATES
+) -> list[tuple[DuplicateCandidate, Complaint]]:
+    """The complaints that likely report the same problem, best first, for staff of the government."""
+    actor.require_role(*READERS)
+    with uow:
+        complaint = _load(uow, ticket_id)
+        _may_act(actor, complaint)
+        out: list[tuple[DuplicateCandidate, Complaint]] = []
+        for candidate in _duplicates_of(uow, complaint, policy):
+            other = uow.complaints.get(candidate.ticket_id)
+            if other is not None:
+                out.append((candidate, other))
+        return out
+
+
+@dataclass(frozen=True)
+class MergeComplaints:
+    primary_ticket_id: str
+    duplicate_ticket_id: str
+    reason: str
+
+
+def merge_complaints(cmd: MergeComplaints, *, uow: UnitOfWork, actor: Identity) -> Complaint:
+    """Merge a duplicate into its primary (officers): it follows the primary from now on; returns the duplicate."""
+    actor.require_role(*OFFICERS)
+    with uow:
+        primary = _load(uow, cmd.primary_ticket_id)
+        duplicate = _load(uow, cmd.duplicate_ticket_id)
+        _may_act(actor, primary)
+        _may_act(actor, duplicate)
+        duplicate.merge_into(
+            primary,
+            reason=cmd.reason,
+            actor=actor.sub,
+            has_duplicates=bool(uow.complaints.merged_into(duplicate.ticket_id)),
+            now=uow.clock.now(),
+        )
+        uow.complaints.save(duplicate)
+        uow.commit()
+        return duplicate
+
+
 def scan_sla(limit: int, *, uow: UnitOfWork) -> int:
     """Advance the SLA clocks of up to `limit` complaints that have something due; return how many.
 
@@ -818,8 +922,12 @@ def scan_sla(limit: int, *, uow: UnitOfWork) -> int:
                 complaint = uow.complaints.get(ticket_id)
                 if complaint is None:
                     continue
+                status = complaint.status
                 complaint.check_sla(now)
-                uow.complaints.save(complaint)
+                if complaint.status is not status:  # closed by itself: its duplicates follow
+                    _save_with_duplicates(uow, complaint)
+                else:
+                    uow.complaints.save(complaint)
                 uow.commit()
         except Conflict:
             continue

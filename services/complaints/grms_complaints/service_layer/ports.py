@@ -10,6 +10,7 @@ from grms_kit.clock import Clock
 from grms_kit.paging import Page
 
 from grms_complaints.domain.categories import GovernmentCategory
+from grms_complaints.domain.duplicates import Report
 from grms_complaints.domain.model import Channel, Complainant, Complaint, ComplaintClass, Location, Message, Status
 from grms_complaints.domain.notifications import OutboundNotification
 
@@ -56,6 +57,8 @@ class PublicRecord:
     updated_at: dt.datetime
     resolve_due_at: dt.datetime | None
     replies: tuple[Message, ...]
+    # The primary complaint this one was merged into ("" for none): its page points there.
+    merged_into: str = ""
 
 
 class ComplaintRepository(Protocol):
@@ -71,6 +74,14 @@ class ComplaintRepository(Protocol):
         ...
 
     def save(self, complaint: Complaint) -> None: ...
+    def merged_into(self, ticket_id: str) -> list[Complaint]:
+        """The complaints merged into `ticket_id` as duplicates."""
+        ...
+
+    def duplicate_pool(self, report: Report, *, window: dt.timedelta, radius_m: float, limit: int) -> list[Report]:
+        """Recent, not rejected, not merged complaints of the government near `report`."""
+        ...
+
     def due_for_sla(self, now: dt.datetime, limit: int) -> list[str]: ...
     def list_public(self, query: PublicQuery, page: Page) -> tuple[list[PublicRecord], str]:
         """Non-confidential complaints only, excluded in the query itself; newest first."""

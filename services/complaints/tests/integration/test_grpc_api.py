@@ -601,3 +601,57 @@ async def test_admins_edit_categories_with_versions_and_default_routing(service)
     )
     assert assigned.complaint.agency_code == "DINKES"
     assert [(a.agency_code, a.actor) for a in assigned.complaint.assignments] == [("DINKES", "officer-33")]
+
+
+async def test_duplicates_are_suggested_merged_and_follow_their_primary(service) -> None:  # type: ignore[no-untyped-def]
+    stub, _, _ = service
+    text = "Puskesmas Candi tutup jam 10 pagi padahal jadwal buka sampai jam 14, pasien terlantar."
+    near = complaint_pb2.Location(point=complaint_pb2.GeoPoint(latitude=-7.0053, longitude=110.4383), address="Candi")
+    primary = await stub.FileComplaint(file_request(description=text), timeout=5)
+    duplicate = await stub.FileComplaint(file_request(description=text, location=near), timeout=5)
+    staff = await stub.GetComplaint(pb.GetComplaintRequest(ticket_id=duplicate.ticket_id), metadata=OFFICER, timeout=5)
+    assert [n.text.split(" (skor")[0] for n in staff.complaint.notes] == [f"Kemungkinan duplikat: {primary.ticket_id}"]
+
+    found = await stub.ListDuplicateCandidates(
+        pb.ListDuplicateCandidatesRequest(ticket_id=duplicate.ticket_id), metadata=OFFICER, timeout=5
+    )
+    [candidate] = found.candidates
+    assert candidate.ticket_id == primary.ticket_id and candidate.score > 0.8 and 0 < candidate.distance_meters < 50
+
+    with pytest.raises(grpc.aio.AioRpcError) as itself:
+        await stub.MergeComplaints(
+            pb.MergeComplaintsRequest(
+                primary_ticket_id=primary.ticket_id, duplicate_ticket_id=primary.ticket_id, reason="Sama"
+            ),
+            metadata=OFFICER,
+            timeout=5,
+        )
+    assert itself.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    merged = await stub.MergeComplaints(
+        pb.MergeComplaintsRequest(
+            primary_ticket_id=primary.ticket_id, duplicate_ticket_id=duplicate.ticket_id, reason="Puskesmas yang sama"
+        ),
+        metadata=OFFICER,
+        timeout=5,
+    )
+    assert merged.duplicate.merged_into == primary.ticket_id
+
+    t = primary.ticket_id
+    await stub.VerifyComplaint(pb.VerifyComplaintRequest(ticket_id=t), metadata=OFFICER, timeout=5)
+    await stub.AssignComplaint(
+        pb.AssignComplaintRequest(ticket_id=t, agency_code="DINKES"), metadata=OFFICER, timeout=5
+    )
+    await stub.StartWork(pb.StartWorkRequest(ticket_id=t), metadata=AGENCY, timeout=5)
+    await stub.RespondToComplaint(
+        pb.RespondToComplaintRequest(ticket_id=t, text="Jadwal buka sudah ditegakkan."), metadata=AGENCY, timeout=5
+    )
+    tracked = await stub.TrackComplaint(
+        pb.TrackComplaintRequest(ticket_id=duplicate.ticket_id, pin=duplicate.pin), timeout=5
+    )
+    assert tracked.merged_into == t and tracked.status == complaint_pb2.COMPLAINT_STATUS_RESPONDED
+    assert [r.text for r in tracked.replies] == ["Jadwal buka sudah ditegakkan."]
+    assert [n.kind for n in tracked.notifications] == ["merged", "reply"]
+    listed = await stub.ListPublicComplaints(
+        pb.ListPublicComplaintsRequest(government_code="33", ticket_ids=[duplicate.ticket_id]), timeout=5
+    )
+    assert listed.complaints[0].merged_into == t

@@ -6,7 +6,8 @@ import copy
 import datetime as dt
 
 from grms_complaints.domain.categories import GovernmentCategory
-from grms_complaints.domain.model import Channel, Complainant, Complaint, DomainEvent
+from grms_complaints.domain.duplicates import Report
+from grms_complaints.domain.model import Channel, Complainant, Complaint, DomainEvent, Status
 from grms_complaints.domain.notifications import OutboundNotification
 from grms_kit.clock import ManualClock
 from grms_kit.errors import Conflict
@@ -82,6 +83,30 @@ class FakeComplaints:
         stored.events = []
         self.rows[complaint.ticket_id] = stored
         self.seen.append(complaint)
+
+    def merged_into(self, ticket_id: str) -> list[Complaint]:
+        return [c for c in (self.get(t) for t in sorted(self.rows)) if c is not None and c.merged_into == ticket_id]
+
+    def duplicate_pool(self, report: Report, *, window: dt.timedelta, radius_m: float, limit: int) -> list[Report]:
+        pool = [
+            Report(
+                c.ticket_id,
+                c.government_code,
+                c.category_code,
+                f"{c.title}\n{c.description}",
+                c.received_at,
+                c.location.latitude,
+                c.location.longitude,
+                c.location.village_code,
+            )
+            for c in self.rows.values()
+            if c.ticket_id != report.ticket_id
+            and c.government_code == report.government_code
+            and not c.merged_into
+            and c.status is not Status.REJECTED
+            and abs(c.received_at - report.received_at) <= window
+        ]
+        return sorted(pool, key=lambda r: r.received_at, reverse=True)[:limit]
 
     def due_for_sla(self, now: dt.datetime, limit: int) -> list[str]:
         due = sorted(
