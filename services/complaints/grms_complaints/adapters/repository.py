@@ -173,8 +173,8 @@ class SqlComplaintRepository:
     def duplicate_pool(self, report: Report, *, window: dt.timedelta, radius_m: float, limit: int) -> list[Report]:
         """Recent complaints of the same government near `report` that are not rejected or merged.
 
-        A bounding box around a point keeps the pool small; without a point every complaint of
-        the window is a candidate (the newest `limit`).
+        A bounding box around a point keeps the pool small; without a point, the pool is the
+        same village (when known) or else the same category, the newest `limit`.
         """
         t = complaint_table
         where = [
@@ -197,6 +197,10 @@ class SqlComplaintRepository:
                     ),
                 )
             )
+        elif report.village_code:
+            where.append(t.c.village_code == report.village_code)
+        else:
+            where.append(t.c.category_code == report.category_code)
         query = (
             select(
                 t.c.ticket_id,

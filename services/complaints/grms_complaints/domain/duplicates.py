@@ -1,8 +1,8 @@
 """Likely duplicates: the same problem reported twice, found by words, place and time.
 
 Plain Python, no I/O. Texts are normalised for Indonesian (lower case, no punctuation, no
-redaction placeholders, the common particles and clitics -nya/-lah/-kah stripped, stop words
-dropped) and compared by TF-IDF cosine similarity over the pool being compared; places by
+redaction placeholders, the clitic -nya stripped, stop words dropped) and compared by
+TF-IDF cosine similarity over the pool being compared; places by
 the haversine distance between points (or the same village code when a point is missing);
 time by a window before and after the complaint. The score mixes the three:
 
@@ -34,7 +34,9 @@ __all__ = [
 
 _WORD = re.compile(r"[a-z0-9]+")
 _PLACEHOLDER = re.compile(r"\[[^\]]*disembunyikan\]")
-_CLITICS = ("nya", "lah", "kah", "pun")
+# The clitic -nya ("jalannya" → "jalan") on a stem of four letters or more. Not -lah/-kah/-pun:
+# they end too many roots (sekolah, masalah, wilayah).
+_NYA = re.compile(r"\b([a-z0-9]{4,}?)nya\b")
 #: Words that say nothing about the problem (Indonesian function words and complaint boilerplate).
 STOP_WORDS = frozenset(
     """
@@ -51,16 +53,11 @@ EARTH_RADIUS_M = 6_371_000.0
 
 def tokens(text: str) -> list[str]:
     """The content words of `text`, normalised for Indonesian."""
-    text = _PLACEHOLDER.sub(" ", text.lower())
-    out: list[str] = []
-    for word in _WORD.findall(text):
-        for clitic in _CLITICS:
-            if len(word) > len(clitic) + 3 and word.endswith(clitic):
-                word = word[: -len(clitic)]
-                break
-        if len(word) > 1 and word not in STOP_WORDS and not word.isdigit():
-            out.append(word)
-    return out
+    text = text.lower()
+    if "disembunyikan" in text:
+        text = _PLACEHOLDER.sub(" ", text)
+    text = _NYA.sub(r"\1", text)
+    return [w for w in _WORD.findall(text) if len(w) > 1 and w not in STOP_WORDS and not w.isdigit()]
 
 
 def haversine_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -146,7 +143,19 @@ def likely_duplicates(
         candidates.append((other, distance))
     if not candidates:
         return []
-    vectors = _tfidf([tokens(report.text), *(tokens(o.text) for o, _ in candidates)])
+    mine = tokens(report.text)
+    words = set(mine)
+    docs: list[list[str]] = []
+    kept: list[tuple[Report, float | None]] = []
+    for other, distance in candidates:
+        theirs = tokens(other.text)
+        if words.intersection(theirs):  # no word in common: text similarity 0, never suggested
+            docs.append(theirs)
+            kept.append((other, distance))
+    if not kept:
+        return []
+    candidates = kept
+    vectors = _tfidf([mine, *docs])
     found: list[DuplicateCandidate] = []
     for (other, distance), vector in zip(candidates, vectors[1:], strict=True):
         text = _cosine(vectors[0], vector)

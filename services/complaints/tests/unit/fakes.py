@@ -105,6 +105,14 @@ class FakeComplaints:
             and not c.merged_into
             and c.status is not Status.REJECTED
             and abs(c.received_at - report.received_at) <= window
+            and (
+                report.latitude is not None
+                or (
+                    c.location.village_code == report.village_code
+                    if report.village_code
+                    else c.category_code == report.category_code
+                )
+            )
         ]
         return sorted(pool, key=lambda r: r.received_at, reverse=True)[:limit]
 

@@ -27,9 +27,10 @@ def report(ticket: str, text: str, *, point: tuple[float, float] | None = PEMUDA
 
 
 def test_indonesian_text_is_normalised() -> None:
-    assert tokens("Jalannya RUSAK, sudah 3 minggu! Hubungi [nomor telepon disembunyikan]") == [
+    assert tokens("Jalannya RUSAK di sekolah, sudah 3 minggu! Hubungi [nomor telepon disembunyikan]") == [
         "jalan",
         "rusak",
+        "sekolah",  # a root ending in -lah stays whole
         "hubungi",
     ]
 
