@@ -101,6 +101,16 @@ MESSAGES: dict[str, dict[str, str]] = {
         "complaint.via.log": "catatan pemberitahuan",
         "complaint.via.smtp": "surel",
         "complaint.rated": "Penilaian Anda: {score} dari 5",
+        "complaint.rate_heading": "Beri penilaian atas penyelesaian",
+        "complaint.rate_score": "Nilai (1 sangat buruk, 5 sangat baik)",
+        "complaint.rate_comment": "Komentar (opsional)",
+        "complaint.rate_submit": "Kirim penilaian",
+        "complaint.rate_pick": "Pilih nilai 1 sampai 5.",
+        "complaint.rate_refused": "Pengaduan ini belum selesai atau sudah dinilai.",
+        "complaint.merged_into": (
+            "Pengaduan ini digabungkan dengan pengaduan {ticket} yang melaporkan masalah yang sama;"
+            " status dan tanggapan di bawah adalah milik pengaduan tersebut."
+        ),
         "complaint.village_code_hint": "Kode wilayah Kemendagri, misalnya 33.01.01.2001.",
         "complaint.name": "Nama",
         "complaint.nik": "NIK (16 digit, tidak wajib)",
@@ -372,6 +382,16 @@ MESSAGES: dict[str, dict[str, str]] = {
         "complaint.via.log": "notification log",
         "complaint.via.smtp": "e-mail",
         "complaint.rated": "Your rating: {score} of 5",
+        "complaint.rate_heading": "Rate the resolution",
+        "complaint.rate_score": "Score (1 very poor, 5 very good)",
+        "complaint.rate_comment": "Comment (optional)",
+        "complaint.rate_submit": "Send rating",
+        "complaint.rate_pick": "Pick a score from 1 to 5.",
+        "complaint.rate_refused": "This complaint is not resolved yet, or was rated already.",
+        "complaint.merged_into": (
+            "This complaint was merged into complaint {ticket}, which reports the same problem;"
+            " the status and replies below are that complaint's."
+        ),
         "complaint.village_code_hint": "The Kemendagri region code, like 33.01.01.2001.",
         "complaint.name": "Name",
         "complaint.nik": "NIK (16 digits, optional)",

@@ -332,6 +332,54 @@ async def test_admins_edit_categories_and_assigning_follows_the_default_agency(
     assert refused.status_code == 400 and "category_code" in {e["field"] for e in refused.json()["errors"]}
 
 
+async def test_the_complainant_rates_on_the_tracking_page(client: httpx.AsyncClient, login_as: LoginAs) -> None:
+    officer = await login_as("officer", [Role.COMPLAINTS_OFFICER])
+    filed = await file(client)
+    ticket, pin = filed["ticket_id"], filed["pin"]
+    base = f"/api/v1/complaints/{ticket}"
+    await client.post(f"{base}/verify", headers=officer)
+    await client.post(f"{base}/assign", headers=officer, json={"agency_code": AGENCY})
+    await client.post(f"{base}/start", headers=officer)
+    await client.post(f"{base}/respond", headers=officer, json={"text": "Sudah ditambal."})
+    before = await client.post("/pengaduan/lacak", data={"ticket_id": ticket, "pin": pin})
+    assert 'id="rate-form"' not in before.text  # not resolved yet
+    await client.post(f"{base}/resolve", headers=officer)
+    page = await client.post("/pengaduan/lacak", data={"ticket_id": ticket, "pin": pin})
+    assert 'id="rate-form"' in page.text and pin not in page.text  # the PIN is typed again, never echoed
+    no_score = await client.post("/pengaduan/nilai", data={"ticket_id": ticket, "pin": pin})
+    assert no_score.status_code == 400 and "Pilih nilai 1 sampai 5." in no_score.text
+    rated = await client.post(
+        "/pengaduan/nilai", data={"ticket_id": ticket, "pin": pin, "score": "5", "comment": "Cepat"}
+    )
+    assert rated.status_code == 200 and "Penilaian Anda: 5 dari 5" in rated.text and 'id="rate-form"' not in rated.text
+    again = await client.post("/pengaduan/nilai", data={"ticket_id": ticket, "pin": pin, "score": "1"})
+    assert again.status_code == 409 and "sudah dinilai" in again.text and "Penilaian Anda: 5 dari 5" in again.text
+    assert (await client.get(base, headers=officer)).json()["status"] == "closed"
+
+
+async def test_duplicates_listed_and_merged_and_the_public_page_points_to_the_primary(
+    client: httpx.AsyncClient, login_as: LoginAs
+) -> None:
+    officer = await login_as("officer", [Role.COMPLAINTS_OFFICER])
+    primary = await file(client)
+    duplicate = await file(client, location={"latitude": -6.98265, "longitude": 110.40985, "address": "Jl. Pemuda"})
+    found = (await client.get(f"/api/v1/complaints/{duplicate['ticket_id']}/duplicates", headers=officer)).json()
+    assert [d["ticket_id"] for d in found] == [primary["ticket_id"]] and found[0]["distance_meters"] < 100
+    assert (await client.get(f"/api/v1/complaints/{duplicate['ticket_id']}/duplicates")).status_code == 401
+
+    merge = {"primary_ticket_id": duplicate["ticket_id"], "reason": "Sama"}
+    itself = await client.post(f"/api/v1/complaints/{duplicate['ticket_id']}/merge", headers=officer, json=merge)
+    assert itself.status_code == 400 and itself.json()["code"] == "FAILED_PRECONDITION"
+    merge = {"primary_ticket_id": primary["ticket_id"], "reason": "Lubang yang sama"}
+    merged = await client.post(f"/api/v1/complaints/{duplicate['ticket_id']}/merge", headers=officer, json=merge)
+    assert merged.status_code == 200 and merged.json()["merged_into"] == primary["ticket_id"]
+
+    public = (await client.get("/api/v1/public/complaints")).json()["complaints"]
+    assert {c["ticket_id"]: c["merged_into"] for c in public}[duplicate["ticket_id"]] == primary["ticket_id"]
+    page = await client.post("/pengaduan/lacak", data={"ticket_id": duplicate["ticket_id"], "pin": duplicate["pin"]})
+    assert f"digabungkan dengan pengaduan {primary['ticket_id']}" in page.text
+
+
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" + b"\x11" * 3000
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x22" * 3000
 WEBP = b"RIFF\xd0\x00\x00\x00WEBPVP8 " + b"\x33" * 3000

@@ -26,10 +26,12 @@ from grms_gateway.schemas.complaints import (
     AssignIn,
     CategoryOut,
     ComplaintOut,
+    DuplicateOut,
     FileComplaintIn,
     FiledOut,
     IdentityIn,
     IdentityOut,
+    MergeIn,
     PublicComplaintList,
     RateIn,
     RejectIn,
@@ -41,6 +43,7 @@ from grms_gateway.schemas.complaints import (
     TrackIn,
     category_out,
     complaint_out,
+    duplicate_out,
     enum_name,
     file_request,
     public_out,
@@ -338,6 +341,36 @@ async def get_identity(
     response = await gateway.clients.complaints.call("GetComplainantIdentity", request, ctx=ctx)
     c = response.complainant
     return IdentityOut(name=c.name, nik=c.nik, phone=c.phone, email=c.email)
+
+
+@router.get(
+    f"{_BASE}/{{ticket_id}}/duplicates",
+    response_model=list[DuplicateOut],
+    summary="Likely duplicates of a complaint (staff)",
+    responses=_STAFF_PROBLEMS,
+)
+async def list_duplicates(*, ticket_id: Ticket, caller: Reader, ctx: Ctx, gateway: GatewayDep) -> list[DuplicateOut]:
+    """Best first: similar words, near in place (within 1 km) and time (30 days), same category."""
+    request = pb.ListDuplicateCandidatesRequest(ticket_id=ticket_id)
+    response = await gateway.clients.complaints.call("ListDuplicateCandidates", request, ctx=ctx)
+    return [duplicate_out(c) for c in response.candidates]
+
+
+@router.post(
+    f"{_BASE}/{{ticket_id}}/merge",
+    response_model=ComplaintOut,
+    summary="Merge this complaint as a duplicate into another (officers)",
+    responses=_STAFF_PROBLEMS,
+)
+async def merge_complaint(
+    *, ticket_id: Ticket, body: Annotated[MergeIn, Body()], caller: Officer, ctx: Ctx, gateway: GatewayDep
+) -> ComplaintOut:
+    """It follows the primary's status and resolution from now on; 400 FAILED_PRECONDITION for a forbidden merge."""
+    request = pb.MergeComplaintsRequest(
+        primary_ticket_id=body.primary_ticket_id, duplicate_ticket_id=ticket_id, reason=body.reason
+    )
+    response = await gateway.clients.complaints.call("MergeComplaints", request, ctx=ctx)
+    return complaint_out(response.duplicate)
 
 
 router.include_router(photos_router)

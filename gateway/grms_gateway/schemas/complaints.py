@@ -21,12 +21,14 @@ __all__ = [
     "CategoryOut",
     "ComplainantIn",
     "ComplaintOut",
+    "DuplicateOut",
     "FileComplaintIn",
     "FiledOut",
     "IdentityIn",
     "IdentityOut",
     "LocationIn",
     "LocationOut",
+    "MergeIn",
     "NewCategoryIn",
     "NotificationOut",
     "PhotoOut",
@@ -45,6 +47,7 @@ __all__ = [
     "TrackedOut",
     "category_out",
     "complaint_out",
+    "duplicate_out",
     "enum_name",
     "file_request",
     "photo_out",
@@ -214,6 +217,7 @@ class TrackedOut(BaseModel):
     photos: list[PhotoOut] = []
     rating: RatingOut | None = None
     messages: list[NotificationOut] = Field(default_factory=list, description="What was sent to the complainant")
+    merged_into: str = Field("", description="The primary this complaint was merged into; its status and replies")
 
 
 class LocationOut(BaseModel):
@@ -285,6 +289,7 @@ class ComplaintOut(BaseModel):
     submitted_by: SubmitterOut | None = None
     photos: list[PhotoOut] = []
     rating: RatingOut | None = None
+    merged_into: str = Field("", description="The primary this complaint was merged into as a duplicate")
 
 
 class PublicComplaintOut(BaseModel):
@@ -304,6 +309,29 @@ class PublicComplaintOut(BaseModel):
     receive_time: dt.datetime | None
     update_time: dt.datetime | None
     resolve_due_time: dt.datetime | None
+    merged_into: str = Field("", description="The primary this complaint was merged into; follow it there")
+
+
+class MergeIn(_Input):
+    """Merge this complaint, as a duplicate, into `primary_ticket_id`."""
+
+    primary_ticket_id: TicketId
+    reason: str = Field(min_length=1, max_length=1000)
+
+
+class DuplicateOut(BaseModel):
+    """A complaint that likely reports the same problem, and why."""
+
+    ticket_id: str
+    title: str
+    category_code: str
+    status: str
+    score: float
+    text_similarity: float
+    distance_meters: float | None
+    same_category: bool
+    receive_time: dt.datetime | None
+    confidential: bool
 
 
 class PublicComplaintList(BaseModel):
@@ -431,6 +459,7 @@ def tracked_out(t: pb.TrackComplaintResponse) -> TrackedOut:
             )
             for n in t.notifications
         ],
+        merged_into=t.merged_into,
     )
 
 
@@ -488,6 +517,7 @@ def complaint_out(c: complaint_pb2.Complaint) -> ComplaintOut:
         else None,
         photos=[photo_out(c.ticket_id, a) for a in c.attachments],
         rating=rating_out(c.rating, c.HasField("rating")),
+        merged_into=c.merged_into,
     )
 
 
@@ -507,6 +537,22 @@ def public_out(c: pb.PublicComplaint) -> PublicComplaintOut:
         receive_time=timestamp(c.receive_time),
         update_time=timestamp(c.update_time),
         resolve_due_time=timestamp(c.resolve_due_time),
+        merged_into=c.merged_into,
+    )
+
+
+def duplicate_out(c: pb.DuplicateCandidate) -> DuplicateOut:
+    return DuplicateOut(
+        ticket_id=c.ticket_id,
+        title=c.title,
+        category_code=c.category_code,
+        status=_status(c.status),
+        score=c.score,
+        text_similarity=c.text_similarity,
+        distance_meters=c.distance_meters if c.distance_meters >= 0 else None,
+        same_category=c.same_category,
+        receive_time=timestamp(c.receive_time),
+        confidential=c.confidential,
     )
 
 

@@ -127,7 +127,8 @@ async def file_complaint(request: Request, gateway: GatewayDep) -> HTMLResponse:
 @router.get("/pengaduan/lacak", response_class=HTMLResponse)
 async def track_form(request: Request, gateway: GatewayDep) -> HTMLResponse:
     """The form to track a complaint."""
-    return render(request, gateway, "complaint_track.html", {"tracked": None, "not_found": False, "ticket_id": ""})
+    context = {"tracked": None, "not_found": False, "ticket_id": "", "rate_error": ""}
+    return render(request, gateway, "complaint_track.html", context)
 
 
 @router.post("/pengaduan/lacak", response_class=HTMLResponse)
@@ -136,8 +137,42 @@ async def track(request: Request, gateway: GatewayDep) -> HTMLResponse:
     form = await request.form()
     ticket_id = str(form.get("ticket_id", "")).strip()[:40]
     pin = str(form.get("pin", "")).strip()[:40]
-    context: dict[str, Any] = {"tracked": None, "not_found": False, "unavailable": False, "ticket_id": ticket_id}
-    status_code = 200
+    return await _tracking_page(request, gateway, ticket_id, pin)
+
+
+@router.post("/pengaduan/nilai", response_class=HTMLResponse)
+async def rate(request: Request, gateway: GatewayDep) -> HTMLResponse:
+    """The complainant rates a resolved complaint (1-5, once), then sees the tracking page again."""
+    form = await request.form()
+    ticket_id = str(form.get("ticket_id", "")).strip()[:40]
+    pin = str(form.get("pin", "")).strip()[:40]
+    score = str(form.get("score", "")).strip()
+    comment = str(form.get("comment", "")).strip()[:1000]
+    if not score.isdigit() or not 1 <= int(score) <= 5:
+        return await _tracking_page(request, gateway, ticket_id, pin, rate_error="complaint.rate_pick", status_code=400)
+    request_pb = pb.RateComplaintRequest(ticket_id=ticket_id, pin=pin, score=int(score), comment=comment)
+    try:
+        await gateway.clients.complaints.call("RateComplaint", request_pb, ctx=gateway.clients.context(None))
+    except UpstreamError as err:
+        if err.code == grpc.StatusCode.FAILED_PRECONDITION:
+            return await _tracking_page(
+                request, gateway, ticket_id, pin, rate_error="complaint.rate_refused", status_code=409
+            )
+        if err.code not in (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.INVALID_ARGUMENT) and not _down(err):
+            raise
+    return await _tracking_page(request, gateway, ticket_id, pin)
+
+
+async def _tracking_page(
+    request: Request, gateway: GatewayDep, ticket_id: str, pin: str, *, rate_error: str = "", status_code: int = 200
+) -> HTMLResponse:
+    context: dict[str, Any] = {
+        "tracked": None,
+        "not_found": False,
+        "unavailable": False,
+        "ticket_id": ticket_id,
+        "rate_error": rate_error,
+    }
     try:
         answer = await gateway.clients.complaints.track(ticket_id, pin, ctx=gateway.clients.context(None))
         context["tracked"] = tracked_out(answer)
