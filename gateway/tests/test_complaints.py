@@ -456,6 +456,11 @@ async def test_oversize_or_wrong_type_photos_are_413_or_415_and_store_nothing(
     assert wrong.json()["type"] == "urn:grms:problem:unsupported-media-type"
     not_base64 = await client.post("/api/v1/complaints", json=complaint_body(photos=["***"]))
     assert not_base64.status_code == 400
+    huge = b"x" * (2 * settings.complaint_photo_max_bytes)  # refused by its Content-Length, before it is parsed
+    declared = await client.post(
+        "/api/v1/complaints/photos", content=huge, headers={"content-type": "application/json"}
+    )
+    assert declared.status_code == 413 and declared.headers["content-type"] == PROBLEM
     assert (await client.get("/api/v1/public/complaints")).json()["complaints"] == []
 
     form = {

@@ -95,8 +95,16 @@ def _invalid(exc: ValidationError, prefix: tuple[str, ...] = ("body",)) -> Reque
     return RequestValidationError([{**e, "loc": (*prefix, *e["loc"])} for e in exc.errors()])
 
 
+def _check_length(request: Request, max_bytes: int, photos: int) -> None:
+    # Before reading the body: more than the photos (as base64) and a generous complaint cannot be right.
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > photos * (max_bytes * 4 // 3 + 4096) + 1024 * 1024:
+        raise ApiProblem(413, "problem.too_large")
+
+
 async def filing_from_request(request: Request, max_bytes: int) -> tuple[FileComplaintIn, list[bytes]]:
     """The complaint and its photos from a JSON body (base64 photos) or a multipart form."""
+    _check_length(request, max_bytes, MAX_PHOTOS)
     content_type = request.headers.get("content-type", "")
     if content_type.startswith("multipart/form-data"):
         form = await request.form(max_files=MAX_PHOTOS + 1)
@@ -148,6 +156,7 @@ class ComplainantPhotoIn(PhotoIn):
 
 async def _photo_from_request(request: Request, max_bytes: int, *, with_pin: bool) -> tuple[bytes, str, str]:
     """(content, ticket_id, pin) from multipart (`photo` file, `ticket_id`, `pin`) or JSON (base64 `content`)."""
+    _check_length(request, max_bytes, 1)
     if request.headers.get("content-type", "").startswith("multipart/form-data"):
         form = await request.form(max_files=1)
         upload = form.get("photo")
