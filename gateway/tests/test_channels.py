@@ -352,6 +352,7 @@ async def test_operator_entry_needs_the_role_and_records_the_operator_and_the_vi
     sub = TokenCodec(TEST_SECRET).verify(officer["Authorization"].removeprefix("Bearer ")).sub
     assert staff["channel"] == "walk_in" and staff["recorded_by"] == sub
     assert staff["submitted_by"] == head_of_village
+    assert staff["location"]["village_code"] == "33.74.01.1001"  # where the village head's village is
     # The villager, not the village head, is the complainant.
     person = await identity(service, ticket)
     assert (person.name, person.phone) == ("Mbok Sarinah", "+6281325550202")
