@@ -14,9 +14,11 @@ import datetime as dt
 import hashlib
 import json
 import os
+import struct
 import threading
 import uuid
 import xml.etree.ElementTree as ET
+import zlib
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -380,9 +382,18 @@ async def test_duplicates_listed_and_merged_and_the_public_page_points_to_the_pr
     assert f"digabungkan dengan pengaduan {primary['ticket_id']}" in page.text
 
 
-JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" + b"\x11" * 3000
-PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x22" * 3000
-WEBP = b"RIFF\xd0\x00\x00\x00WEBPVP8 " + b"\x33" * 3000
+# Structurally valid images (the service strips their metadata, so it reads their structure).
+JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00\xff\xda\x00\x08\x01\x01\x00\x00?\x00"
+JPEG += b"\x11" * 3000 + b"\xff\xd9"
+PNG = b"\x89PNG\r\n\x1a\n" + b"".join(
+    struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    for kind, data in (
+        (b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)),
+        (b"IDAT", b"\x22" * 3000),
+        (b"IEND", b""),
+    )
+)
+WEBP = b"RIFF" + struct.pack("<I", 4 + 8 + 3000) + b"WEBPVP8 " + struct.pack("<I", 3000) + b"\x33" * 3000
 
 
 def b64(data: bytes) -> str:

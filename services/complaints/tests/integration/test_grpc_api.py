@@ -39,6 +39,8 @@ from grms_kit.testing import NatsServer, free_port
 from grpc_status import rpc_status
 from sqlalchemy import func, select
 
+from ..unit.images import jpeg, png
+
 SECRET = "complaints-test-secret-0123456789abcdef"
 NAME, NIK, PHONE, EMAIL = "Siti Rahayu", "3374015512900003", "081225550101", "siti.rahayu@example.id"
 # Friday 9 May 2025, 16:00 WIB.
@@ -458,8 +460,8 @@ async def test_the_village_code_is_stored_returned_and_sent_to_planners_unless_r
     assert (hidden.village_code, hidden.latitude, hidden.longitude) == ("", 0.0, 0.0)
 
 
-JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" + b"\x11" * 4000
-PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x22" * 4000
+JPEG = jpeg(b"\x11" * 4000)
+PNG = png(b"\x22" * 4000)
 
 
 async def test_photos_are_stored_once_by_hash_and_served_unless_rahasia(service, tmp_path) -> None:  # type: ignore[no-untyped-def]

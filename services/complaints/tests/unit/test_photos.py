@@ -16,10 +16,11 @@ from grms_kit.identity import Identity, Role
 
 from .conftest import AGENCY, OFFICER, file_cmd, filed
 from .fakes import FakePhotoStore, FakeUnitOfWork
+from .images import jpeg, png, webp
 
-JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" + b"\x11" * 200
-PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x22" * 200
-WEBP = b"RIFF\xd0\x00\x00\x00WEBPVP8 " + b"\x33" * 200
+JPEG = jpeg(b"\x11" * 200)
+PNG = png(b"\x22" * 200)
+WEBP = webp(b"\x33" * 200)
 PDF = b"%PDF-1.7\n" + b"\x44" * 200
 OTHER_GOV = Identity(sub="officer-3374", roles=frozenset({Role.COMPLAINTS_OFFICER}), government="33.74")
 
@@ -40,6 +41,33 @@ def test_anything_else_is_refused(content: bytes) -> None:
     with pytest.raises(InvalidArgument) as exc:
         check_photo(content, max_bytes=10_000, field="photos[0]")
     assert [v.field for v in exc.value.violations] == ["photos[0]"]
+
+
+GPS = b"Exif\x00\x00MM\x00*GPSLatitude -6.98265 GPSLongitude 110.40985 Artist Budi Santoso"
+
+
+@pytest.mark.parametrize(
+    ("tagged", "clean"),
+    [
+        (jpeg(b"\x11" * 50, exif=GPS), jpeg(b"\x11" * 50)),
+        (png(b"\x22" * 50, text=b"Comment\x00" + GPS), png(b"\x22" * 50)),
+        (webp(b"\x33" * 50, exif=GPS), None),
+    ],
+)
+def test_metadata_with_the_gps_position_is_stripped_and_the_pixels_kept(tagged: bytes, clean: bytes | None) -> None:
+    photo = check_photo(tagged, max_bytes=10_000)
+    assert b"GPSLatitude" not in photo.content and b"Budi" not in photo.content
+    assert photo.sha256 == sha(photo.content)  # named by what is stored
+    if clean is not None:
+        assert photo.content == clean
+    else:  # WebP: the EXIF chunk is gone, the RIFF size and the VP8X flags say so
+        assert photo.content[8:12] == b"WEBP" and int.from_bytes(photo.content[4:8], "little") == len(photo.content) - 8
+        assert photo.content[20] & 0x08 == 0 and b"\x33" * 50 in photo.content
+
+
+def test_a_truncated_image_is_refused() -> None:
+    with pytest.raises(InvalidArgument, match="not a readable PNG"):
+        check_photo(png(b"\x22" * 50)[:40], max_bytes=10_000)
 
 
 def test_a_photo_over_the_limit_is_refused() -> None:
