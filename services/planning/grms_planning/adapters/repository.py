@@ -15,10 +15,12 @@ from sqlalchemy.orm import Session
 from grms_planning.adapters.tables import approved_budget as approved_budget_table
 from grms_planning.adapters.tables import indicator as indicator_table
 from grms_planning.adapters.tables import monthly_plan as monthly_plan_table
+from grms_planning.adapters.tables import planning_stage as stage_table
 from grms_planning.adapters.tables import procurement_package as package_table
 from grms_planning.adapters.tables import proposal as proposal_table
 from grms_planning.adapters.tables import proposal_history as history_table
 from grms_planning.adapters.tables import reference
+from grms_planning.adapters.tables import stage_book as book_table
 from grms_planning.adapters.tables import sub_activity as sub_activity_table
 from grms_planning.adapters.tables import sub_activity_location as location_table
 from grms_planning.domain.budget_link import ApprovedBudget
@@ -41,12 +43,14 @@ from grms_planning.domain.procurement import (
     SelectionMethod,
 )
 from grms_planning.domain.proposal import Proposal, ProposalCategory, ProposalChange, ProposalStatus
+from grms_planning.domain.stages import Stage, StageBook, StageKind, StageSnapshot
 
 __all__ = [
     "SqlApprovedBudgetRepository",
     "SqlPackageRepository",
     "SqlProposalRepository",
     "SqlReferenceData",
+    "SqlStageRepository",
     "SqlSubActivityRepository",
 ]
 
@@ -113,7 +117,7 @@ class SqlSubActivityRepository:
         self.seen.append(sub_activity)
 
     def list(
-        self, government_code: str, fiscal_year: int, *, agency_code: str, after: tuple[str, ...], limit: int
+        self, government_code: str, fiscal_year: int, *, agency_code: str, after: tuple[str, ...], limit: int | None
     ) -> list[SubActivity]:
         """Sub-activities ordered by agency and code, after the key `after`."""
         t = sub_activity_table
@@ -122,7 +126,9 @@ class SqlSubActivityRepository:
             query = query.where(t.c.agency_code == agency_code)
         if after:
             query = query.where(_after([t.c.agency_code, t.c.code], after))
-        query = query.order_by(t.c.agency_code, t.c.code).limit(limit)
+        query = query.order_by(t.c.agency_code, t.c.code)
+        if limit is not None:
+            query = query.limit(limit)
         return _assemble(self.session, self.session.execute(query).all())
 
     def _write_parts(self, s: SubActivity) -> None:
@@ -562,3 +568,137 @@ def _proposal_row(p: Proposal) -> dict[str, Any]:
         "created_at": p.created_at,
         "updated_at": p.updated_at,
     }
+
+
+_STAGE_HEAD = [c for c in stage_table.c if c.name != "content"]
+
+
+class SqlStageRepository:
+    """Stage books with their stages; a closed stage's snapshot is written once and read on demand."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def _key(self, t: Any, government_code: str, agency_code: str, fiscal_year: int) -> list[ColumnElement[bool]]:
+        return [t.c.government_code == government_code, t.c.agency_code == agency_code, t.c.fiscal_year == fiscal_year]
+
+    def get(self, government_code: str, agency_code: str, fiscal_year: int) -> StageBook | None:
+        """The book of the agency-year with its stages (snapshot content not loaded), if any."""
+        key = (government_code, agency_code, fiscal_year)
+        version = self.session.execute(select(book_table.c.version).where(*self._key(book_table, *key))).scalar()
+        if version is None:
+            return None
+        rows = self.session.execute(
+            select(*_STAGE_HEAD).where(*self._key(stage_table, *key)).order_by(stage_table.c.number)
+        ).all()
+        return StageBook(government_code, agency_code, fiscal_year, [_stage(r) for r in rows], version)
+
+    def add(self, book: StageBook) -> None:
+        """Insert a new book and its stages."""
+        self.session.execute(
+            insert(book_table).values(
+                government_code=book.government_code,
+                agency_code=book.agency_code,
+                fiscal_year=book.fiscal_year,
+                version=book.version,
+            )
+        )
+        self._write_stages(book, stored={})
+
+    def save(self, book: StageBook, *, previous_version: int) -> None:
+        """Write a changed book: new stages inserted, a newly closed stage given its snapshot once."""
+        key = (book.government_code, book.agency_code, book.fiscal_year)
+        result = cast(
+            CursorResult[Any],
+            self.session.execute(
+                update(book_table)
+                .where(*self._key(book_table, *key), book_table.c.version == previous_version)
+                .values(version=book.version)
+            ),
+        )
+        if result.rowcount != 1:
+            raise Conflict(f"{book.label} was changed by someone else; reload and try again")
+        stored = {
+            r.number: r.closed_at is not None
+            for r in self.session.execute(
+                select(stage_table.c.number, stage_table.c.closed_at).where(*self._key(stage_table, *key))
+            )
+        }
+        self._write_stages(book, stored=stored)
+
+    def content(self, government_code: str, agency_code: str, fiscal_year: int, number: int) -> dict[str, Any] | None:
+        """The snapshot content of a closed stage, if any."""
+        key = (government_code, agency_code, fiscal_year)
+        found = self.session.execute(
+            select(stage_table.c.content).where(*self._key(stage_table, *key), stage_table.c.number == number)
+        ).scalar()
+        return cast(dict[str, Any] | None, found)
+
+    def _write_stages(self, book: StageBook, *, stored: dict[int, bool]) -> None:
+        key = (book.government_code, book.agency_code, book.fiscal_year)
+        for stage in book.stages:
+            was_closed = stored.get(stage.number)
+            if was_closed is None:
+                self.session.execute(insert(stage_table).values(**_stage_row(book, stage)))
+            elif not was_closed and stage.closed:
+                row = _stage_row(book, stage)
+                # Only the open row is ever completed: the snapshot of a closed stage is immutable.
+                self.session.execute(
+                    update(stage_table)
+                    .where(
+                        *self._key(stage_table, *key),
+                        stage_table.c.number == stage.number,
+                        stage_table.c.closed_at.is_(None),
+                    )
+                    .values(
+                        {
+                            name: row[name]
+                            for name in (
+                                "closed_at",
+                                "closed_by",
+                                "sub_activity_count",
+                                "package_count",
+                                "total_budget",
+                                "total_packaged",
+                                "content",
+                            )
+                        }
+                    )
+                )
+
+
+def _stage_row(book: StageBook, stage: Stage) -> dict[str, Any]:
+    snap = stage.snapshot
+    return {
+        "government_code": book.government_code,
+        "agency_code": book.agency_code,
+        "fiscal_year": book.fiscal_year,
+        "number": stage.number,
+        "kind": stage.kind.value,
+        "opened_at": stage.opened_at,
+        "opened_by": stage.opened_by,
+        "reason": stage.reason,
+        "closed_at": stage.closed_at,
+        "closed_by": stage.closed_by,
+        "sub_activity_count": snap.sub_activity_count if snap else None,
+        "package_count": snap.package_count if snap else None,
+        "total_budget": snap.total_budget if snap else None,
+        "total_packaged": snap.total_packaged if snap else None,
+        "content": snap.content if snap else None,
+    }
+
+
+def _stage(r: Any) -> Stage:
+    snapshot = None
+    if r.closed_at is not None:
+        snapshot = StageSnapshot(r.sub_activity_count, r.package_count, r.total_budget, r.total_packaged, None)
+    return Stage(
+        number=r.number,
+        kind=StageKind(r.kind),
+        opened_at=r.opened_at,
+        opened_by=r.opened_by,
+        reason=r.reason,
+        closed_at=r.closed_at,
+        closed_by=r.closed_by,
+        snapshot=snapshot,
+    )

@@ -10,6 +10,7 @@ from grms_planning.adapters.repository import (
     SqlPackageRepository,
     SqlProposalRepository,
     SqlReferenceData,
+    SqlStageRepository,
     SqlSubActivityRepository,
 )
 from grms_planning.adapters.wire import event_to_message
@@ -26,6 +27,7 @@ class SqlUnitOfWork(UnitOfWork):
     sub_activities: SqlSubActivityRepository
     packages: SqlPackageRepository
     proposals: SqlProposalRepository
+    stages: SqlStageRepository
     reference: SqlReferenceData
 
     def __enter__(self) -> SqlUnitOfWork:
@@ -36,6 +38,7 @@ class SqlUnitOfWork(UnitOfWork):
         self.sub_activities = SqlSubActivityRepository(session)
         self.packages = SqlPackageRepository(session)
         self.proposals = SqlProposalRepository(session)
+        self.stages = SqlStageRepository(session)
         self.reference = SqlReferenceData(session)
 
     def _collect_events(self) -> list[tuple[Message, str]]:

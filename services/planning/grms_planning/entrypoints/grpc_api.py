@@ -39,11 +39,14 @@ from grms_planning.adapters.wire import (
     proposal_to_pb,
     public_proposal_to_pb,
     s_curve_to_pb,
+    stage_book_to_pb,
+    stage_diff_to_pb,
+    stage_to_pb,
     sub_activity_to_pb,
 )
 from grms_planning.domain.model import SubActivity
 from grms_planning.domain.procurement import DirectProcurementThresholds, MonthRange, ProcurementMode, sirup_csv_lines
-from grms_planning.service_layer import handlers, proposals
+from grms_planning.service_layer import handlers, proposals, stages
 from grms_planning.service_layer.ports import UnitOfWork
 
 __all__ = ["EXPORT_CHUNK_CHARS", "PlanningApi"]
@@ -336,3 +339,42 @@ class PlanningApi(pb_grpc.PlanningServiceServicer):
         return pb.ListProposalsResponse(
             proposals=[proposal_to_pb(p) for p in items], page=paging_pb2.PageResponse(next_page_token=token)
         )
+
+    # Planning stages (tahapan) with snapshots and diffs.
+
+    async def GetStageBook(
+        self, request: pb.GetStageBookRequest, context: grpc.aio.ServicerContext
+    ) -> pb.GetStageBookResponse:
+        scope = stages.StageScope(request.government_code.strip(), request.agency_code.strip(), request.fiscal_year)
+        book = await self.db.run(stages.get_stage_book, scope, uow=self.uow(), actor=current_identity())
+        return pb.GetStageBookResponse(book=stage_book_to_pb(book))
+
+    async def CloseStage(
+        self, request: pb.CloseStageRequest, context: grpc.aio.ServicerContext
+    ) -> pb.CloseStageResponse:
+        scope = stages.StageScope(request.government_code.strip(), request.agency_code.strip(), request.fiscal_year)
+        cmd = stages.CloseStage(scope, _version(request.expected_version))
+        book = await self.db.run(stages.close_stage, cmd, uow=self.uow(), actor=current_identity())
+        return pb.CloseStageResponse(book=stage_book_to_pb(book))
+
+    async def OpenRevisionStage(
+        self, request: pb.OpenRevisionStageRequest, context: grpc.aio.ServicerContext
+    ) -> pb.OpenRevisionStageResponse:
+        scope = stages.StageScope(request.government_code.strip(), request.agency_code.strip(), request.fiscal_year)
+        cmd = stages.OpenRevision(scope, request.reason, _version(request.expected_version))
+        book = await self.db.run(stages.open_revision, cmd, uow=self.uow(), actor=current_identity())
+        return pb.OpenRevisionStageResponse(book=stage_book_to_pb(book))
+
+    async def DiffStages(
+        self, request: pb.DiffStagesRequest, context: grpc.aio.ServicerContext
+    ) -> pb.DiffStagesResponse:
+        scope = stages.StageScope(request.government_code.strip(), request.agency_code.strip(), request.fiscal_year)
+        found = await self.db.run(
+            stages.diff, scope, request.from_stage, request.to_stage, uow=self.uow(), actor=current_identity()
+        )
+        out = pb.DiffStagesResponse(items=[stage_diff_to_pb(i) for i in found.items])
+        if found.old is not None:
+            out.old_stage.CopyFrom(stage_to_pb(found.old))
+        if found.new is not None:
+            out.new_stage.CopyFrom(stage_to_pb(found.new))
+        return out

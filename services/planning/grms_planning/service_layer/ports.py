@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Protocol
+from typing import Any, Protocol
 
 from grms_kit.clock import Clock
 
@@ -11,12 +11,14 @@ from grms_planning.domain.budget_link import ApprovedBudget
 from grms_planning.domain.model import SubActivity
 from grms_planning.domain.procurement import ProcurementPackage
 from grms_planning.domain.proposal import Proposal, ProposalStatus
+from grms_planning.domain.stages import StageBook
 
 __all__ = [
     "ApprovedBudgetRepository",
     "PackageRepository",
     "ProposalRepository",
     "ReferenceData",
+    "StageRepository",
     "SubActivityRepository",
     "UnitOfWork",
 ]
@@ -30,8 +32,19 @@ class SubActivityRepository(Protocol):
     def find(self, government_code: str, fiscal_year: int, agency_code: str, code: str) -> SubActivity | None: ...
     def save(self, sub_activity: SubActivity, *, previous_version: int) -> None: ...
     def list(
-        self, government_code: str, fiscal_year: int, *, agency_code: str, after: tuple[str, ...], limit: int
+        self, government_code: str, fiscal_year: int, *, agency_code: str, after: tuple[str, ...], limit: int | None
     ) -> list[SubActivity]: ...
+
+
+class StageRepository(Protocol):
+    """The stage books of agency-years, with their stages and the snapshots of closed stages."""
+
+    def get(self, government_code: str, agency_code: str, fiscal_year: int) -> StageBook | None: ...
+    def add(self, book: StageBook) -> None: ...
+    def save(self, book: StageBook, *, previous_version: int) -> None: ...
+    def content(
+        self, government_code: str, agency_code: str, fiscal_year: int, number: int
+    ) -> dict[str, Any] | None: ...
 
 
 class PackageRepository(Protocol):
@@ -83,6 +96,7 @@ class UnitOfWork(Protocol):
     sub_activities: SubActivityRepository
     packages: PackageRepository
     proposals: ProposalRepository
+    stages: StageRepository
     reference: ReferenceData
     clock: Clock
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import copy
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from grms_kit.clock import ManualClock
 from grms_kit.errors import Conflict
 from grms_planning.domain.model import DomainEvent, SubActivity
 from grms_planning.domain.procurement import ProcurementPackage
+from grms_planning.domain.stages import Stage, StageBook, StageSnapshot
 
 T = TypeVar("T")
 
@@ -51,7 +52,7 @@ class FakeSubActivities:
         self.seen.append(sub_activity)
 
     def list(
-        self, government_code: str, fiscal_year: int, *, agency_code: str, after: tuple[str, ...], limit: int
+        self, government_code: str, fiscal_year: int, *, agency_code: str, after: tuple[str, ...], limit: int | None
     ) -> list[SubActivity]:
         items = sorted(
             (
@@ -104,6 +105,54 @@ class FakePackages:
         return [copy.deepcopy(p) for p in (items if limit is None else items[:limit])]
 
 
+class FakeStages:
+    """Books as a database keeps them: the content of a snapshot only through `content()`."""
+
+    def __init__(self) -> None:
+        self.rows: dict[tuple[str, str, int], StageBook] = {}
+        self.contents: dict[tuple[str, str, int, int], dict[str, Any]] = {}
+
+    def _keep(self, book: StageBook) -> None:
+        key = (book.government_code, book.agency_code, book.fiscal_year)
+        stages = []
+        for stage in book.stages:
+            snap = stage.snapshot
+            if snap is not None and snap.content is not None:
+                self.contents.setdefault((*key, stage.number), copy.deepcopy(snap.content))
+                snap = StageSnapshot(
+                    snap.sub_activity_count, snap.package_count, snap.total_budget, snap.total_packaged, None
+                )
+            stages.append(
+                Stage(
+                    stage.number,
+                    stage.kind,
+                    stage.opened_at,
+                    stage.opened_by,
+                    stage.reason,
+                    stage.closed_at,
+                    stage.closed_by,
+                    snap,
+                )
+            )
+        self.rows[key] = StageBook(*key, stages, book.version)
+
+    def get(self, government_code: str, agency_code: str, fiscal_year: int) -> StageBook | None:
+        found = self.rows.get((government_code, agency_code, fiscal_year))
+        return copy.deepcopy(found) if found else None
+
+    def add(self, book: StageBook) -> None:
+        self._keep(book)
+
+    def save(self, book: StageBook, *, previous_version: int) -> None:
+        if self.rows[(book.government_code, book.agency_code, book.fiscal_year)].version != previous_version:
+            raise Conflict("changed by someone else")
+        self._keep(book)
+
+    def content(self, government_code: str, agency_code: str, fiscal_year: int, number: int) -> dict[str, Any] | None:
+        found = self.contents.get((government_code, agency_code, fiscal_year, number))
+        return copy.deepcopy(found) if found is not None else None
+
+
 class FakeReference:
     def __init__(self) -> None:
         self.governments: set[str] = {"33", "33.74", "33.01"}
@@ -122,6 +171,7 @@ class FakeUnitOfWork:
     def __init__(self) -> None:
         self.sub_activities = FakeSubActivities()
         self.packages = FakePackages()
+        self.stages = FakeStages()
         self.reference = FakeReference()
         self.clock = ManualClock()
         self.published: list[DomainEvent] = []
