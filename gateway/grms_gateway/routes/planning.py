@@ -26,6 +26,15 @@ from grms_gateway.schemas.planning import (
     staff_proposal_out,
     sub_activity_out,
 )
+from grms_gateway.schemas.planning_stages import (
+    CloseStageIn,
+    OpenRevisionIn,
+    StageBookOut,
+    StageDiffOut,
+    stage_book_out,
+    stage_diff_out,
+    stage_out,
+)
 from grms_gateway.schemas.problem import problem_responses
 from grms_gateway.state import Gateway, get_gateway
 
@@ -72,6 +81,20 @@ class PlanningClient(ReplicaClient):
     async def get_sub_activity(self, sub_activity_id: str, *, ctx: CallContext) -> pb.GetSubActivityResponse:
         request = pb.GetSubActivityRequest(id=sub_activity_id)
         return await self._call("GetSubActivity", self.stub.GetSubActivity, request, ctx=ctx)
+
+    async def get_stage_book(self, request: pb.GetStageBookRequest, *, ctx: CallContext) -> pb.GetStageBookResponse:
+        return await self._call("GetStageBook", self.stub.GetStageBook, request, ctx=ctx)
+
+    async def close_stage(self, request: pb.CloseStageRequest, *, ctx: CallContext) -> pb.CloseStageResponse:
+        return await self._call("CloseStage", self.stub.CloseStage, request, ctx=ctx)
+
+    async def open_revision_stage(
+        self, request: pb.OpenRevisionStageRequest, *, ctx: CallContext
+    ) -> pb.OpenRevisionStageResponse:
+        return await self._call("OpenRevisionStage", self.stub.OpenRevisionStage, request, ctx=ctx)
+
+    async def diff_stages(self, request: pb.DiffStagesRequest, *, ctx: CallContext) -> pb.DiffStagesResponse:
+        return await self._call("DiffStages", self.stub.DiffStages, request, ctx=ctx)
 
 
 def planning(gateway: Gateway) -> PlanningClient:
@@ -197,4 +220,114 @@ async def get_sub_activity(
             )
             for p in found.s_curve
         ],
+    )
+
+
+# Planning stages (tahapan) of an agency-year.
+
+GovernmentCode = Annotated[str, Path(pattern=r"^\d{2}(\.\d{2})?$", examples=["33"])]
+AgencyCode = Annotated[str, Path(min_length=1, max_length=40, examples=["1.02.0.00.0.00.01.0000"])]
+FiscalYear = Annotated[int, Path(ge=2000, le=2100, examples=[2025])]
+Reader = Annotated[Caller, Depends(require_role(*Role.ALL))]
+_STAGES = "/api/v1/planning/{government}/{fiscal_year}/agencies/{agency}/stages"
+
+
+@router.get(
+    _STAGES,
+    response_model=StageBookOut,
+    summary="The planning stages of an agency-year (rancangan awal → rancangan → akhir → perubahan)",
+    responses=_STAFF_PROBLEMS,
+)
+async def get_stage_book(
+    *,
+    government: GovernmentCode,
+    fiscal_year: FiscalYear,
+    agency: AgencyCode,
+    caller: Reader,
+    ctx: Ctx,
+    gateway: GatewayDep,
+) -> StageBookOut:
+    request = pb.GetStageBookRequest(government_code=government, agency_code=agency, fiscal_year=fiscal_year)
+    return stage_book_out((await planning(gateway).get_stage_book(request, ctx=ctx)).book)
+
+
+@router.post(
+    _STAGES + "/close",
+    response_model=StageBookOut,
+    summary="Close the open stage with an immutable snapshot of the agency-year (planner, admin)",
+    responses=_STAFF_PROBLEMS,
+)
+async def close_stage(
+    *,
+    government: GovernmentCode,
+    fiscal_year: FiscalYear,
+    agency: AgencyCode,
+    body: Annotated[CloseStageIn, Body()],
+    caller: Staff,
+    ctx: Ctx,
+    gateway: GatewayDep,
+) -> StageBookOut:
+    """A stale `expected_version` (someone edited meanwhile) is 409; a locked plan is 409 too."""
+    request = pb.CloseStageRequest(
+        government_code=government, agency_code=agency, fiscal_year=fiscal_year, expected_version=body.expected_version
+    )
+    return stage_book_out((await planning(gateway).close_stage(request, ctx=ctx)).book)
+
+
+@router.post(
+    _STAGES + "/revisions",
+    response_model=StageBookOut,
+    status_code=status.HTTP_201_CREATED,
+    summary="Open a perubahan stage on a locked plan, with its reason (planner, admin)",
+    responses=_STAFF_PROBLEMS,
+)
+async def open_revision_stage(
+    *,
+    government: GovernmentCode,
+    fiscal_year: FiscalYear,
+    agency: AgencyCode,
+    body: Annotated[OpenRevisionIn, Body()],
+    caller: Staff,
+    ctx: Ctx,
+    gateway: GatewayDep,
+) -> StageBookOut:
+    request = pb.OpenRevisionStageRequest(
+        government_code=government,
+        agency_code=agency,
+        fiscal_year=fiscal_year,
+        reason=body.reason,
+        expected_version=body.expected_version,
+    )
+    return stage_book_out((await planning(gateway).open_revision_stage(request, ctx=ctx)).book)
+
+
+@router.get(
+    _STAGES + "/diff",
+    response_model=StageDiffOut,
+    summary="Field-by-field differences between two closed stages; stage 0 is the current working plan",
+    responses=_STAFF_PROBLEMS,
+)
+async def diff_stages(
+    *,
+    government: GovernmentCode,
+    fiscal_year: FiscalYear,
+    agency: AgencyCode,
+    caller: Reader,
+    ctx: Ctx,
+    gateway: GatewayDep,
+    from_stage: Annotated[int, Query(alias="from", ge=0, le=10_000)],
+    to_stage: Annotated[int, Query(alias="to", ge=0, le=10_000)] = 0,
+) -> StageDiffOut:
+    request = pb.DiffStagesRequest(
+        government_code=government,
+        agency_code=agency,
+        fiscal_year=fiscal_year,
+        from_stage=from_stage,
+        to_stage=to_stage,
+    )
+    found = await planning(gateway).diff_stages(request, ctx=ctx)
+    return stage_diff_out(
+        list(found.items),
+        stage_out(found.old_stage) if found.HasField("old_stage") else None,
+        stage_out(found.new_stage) if found.HasField("new_stage") else None,
     )

@@ -25,6 +25,7 @@ from grms_gateway.errors import UpstreamError
 from grms_gateway.i18n import WIB
 from grms_gateway.routes.planning import planning
 from grms_gateway.schemas.planning import CATEGORY_VALUES, public_proposal_out, sub_activity_out
+from grms_gateway.schemas.planning_stages import stage_book_out, stage_diff_out, stage_out
 from grms_gateway.state import Gateway, get_gateway
 from grms_gateway.web.charts import s_curve_chart
 from grms_gateway.web.pages import DEFAULT_GOVERNMENT, render
@@ -197,6 +198,181 @@ async def sub_activities_page(
         "more": bool(listed.page.next_page_token),
     }
     response = render(request, gateway, "planning_sub_activities.html", context)
+    response.headers.update(_NO_STORE)
+    return response
+
+
+# The planning stages (tahapan) of an agency-year, and their diffs. Registered before
+# /perencanaan/{sub_activity_id}, which would otherwise take "tahapan" for an id.
+
+_AGENCY = re.compile(r"^[0-9A-Za-z][0-9A-Za-z.\-]{0,39}$")
+
+
+def _upstream_page(request: Request, gateway: Gateway, err: UpstreamError, kind: str) -> Response:
+    """The page for an upstream refusal that is not the caller's input."""
+    if err.code == grpc.StatusCode.UNAUTHENTICATED:
+        return _login_redirect(request)
+    if err.code == grpc.StatusCode.PERMISSION_DENIED:
+        return _problem_page(request, gateway, "forbidden", 403)
+    if err.code == grpc.StatusCode.NOT_FOUND:
+        return _problem_page(request, gateway, kind, 404)
+    if _down(err):
+        return _problem_page(request, gateway, "unavailable", 503)
+    raise err
+
+
+async def _stages_page(
+    request: Request,
+    gateway: Gateway,
+    caller: Any,
+    fiscal_year: int,
+    agency: str,
+    *,
+    errors: list[FieldViolation] | None = None,
+    notice: str = "",
+    status_code: int = 200,
+) -> Response:
+    government = caller.identity.government or DEFAULT_GOVERNMENT
+    ctx = gateway.clients.context(caller.token)
+    client = planning(gateway)
+    try:
+        agencies = await client.list_agencies(government, ctx=ctx, page_size=500)
+    except UpstreamError as err:
+        return _upstream_page(request, gateway, err, "agency")
+    own = set(caller.identity.agencies or ())
+    choices = {a.code: a.name for a in agencies if not own or a.code in own}
+    if not agency and choices:
+        agency = next(iter(choices))
+    book = None
+    if agency:
+        if not _AGENCY.match(agency):
+            return _problem_page(request, gateway, "agency", 404)
+        try:
+            found = await client.get_stage_book(
+                pb.GetStageBookRequest(government_code=government, agency_code=agency, fiscal_year=fiscal_year),
+                ctx=ctx,
+            )
+        except UpstreamError as err:
+            return _upstream_page(request, gateway, err, "agency")
+        book = stage_book_out(found.book)
+    closed = [s.number for s in book.stages if s.closed_at is not None] if book else []
+    context = {
+        "government": government,
+        "fiscal_year": fiscal_year,
+        "agency": agency,
+        "agencies": choices,
+        "book": book,
+        "closed": closed,
+        "errors": errors or [],
+        "notice": notice,
+    }
+    response = render(request, gateway, "planning_stages.html", context, status_code=status_code)
+    response.headers.update(_NO_STORE)
+    return response
+
+
+@router.get("/perencanaan/tahapan", response_model=None)
+async def stages_page(
+    request: Request,
+    gateway: GatewayDep,
+    tahun: Annotated[int | None, Query(ge=2000, le=2100)] = None,
+    opd: Annotated[str, Query(max_length=40)] = "",
+    pesan: Annotated[str, Query(max_length=20)] = "",
+) -> Response:
+    """The stages of an agency-year: closed stages with their totals, the open one, and the forms to move on."""
+    caller = session_caller(request, gateway)
+    if caller is None:
+        return _login_redirect(request)
+    notice = pesan if pesan in ("closed", "opened") else ""
+    return await _stages_page(request, gateway, caller, tahun or dt.datetime.now(WIB).year, opd, notice=notice)
+
+
+def _int(value: object, default: int = 0) -> int:
+    try:
+        return int(str(value))
+    except ValueError:
+        return default
+
+
+@router.post("/perencanaan/tahapan", response_model=None)
+async def stage_action(request: Request, gateway: GatewayDep) -> Response:
+    """Close the open stage (`aksi=tutup`) or open a perubahan (`aksi=perubahan`, with `alasan`)."""
+    caller = session_caller(request, gateway)
+    if caller is None:
+        return _login_redirect(request)
+    form = await request.form()
+    fiscal_year = _int(form.get("tahun"), dt.datetime.now(WIB).year)
+    agency = str(form.get("opd", "")).strip()[:40]
+    action = str(form.get("aksi", ""))
+    version = max(_int(form.get("versi")), 0)
+    government = caller.identity.government or DEFAULT_GOVERNMENT
+    scope = {"government_code": government, "agency_code": agency, "fiscal_year": fiscal_year}
+    ctx = gateway.clients.context(caller.token)
+    try:
+        if action == "tutup":
+            await planning(gateway).close_stage(pb.CloseStageRequest(**scope, expected_version=version), ctx=ctx)
+            notice = "closed"
+        elif action == "perubahan":
+            reason = str(form.get("alasan", "")).strip()[:1000]
+            await planning(gateway).open_revision_stage(
+                pb.OpenRevisionStageRequest(**scope, reason=reason, expected_version=version), ctx=ctx
+            )
+            notice = "opened"
+        else:
+            return await _stages_page(
+                request, gateway, caller, fiscal_year, agency, errors=[FieldViolation("aksi", "")], status_code=400
+            )
+    except UpstreamError as err:
+        if err.code in (grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.FAILED_PRECONDITION, grpc.StatusCode.ABORTED):
+            errors = err.violations or [FieldViolation("", err.message)]
+            status_code = 400 if err.code == grpc.StatusCode.INVALID_ARGUMENT else 409
+            return await _stages_page(
+                request, gateway, caller, fiscal_year, agency, errors=errors, status_code=status_code
+            )
+        return _upstream_page(request, gateway, err, "agency")
+    target = f"/perencanaan/tahapan?tahun={fiscal_year}&opd={quote(agency)}&pesan={notice}"
+    return RedirectResponse(target, status_code=303)
+
+
+@router.get("/perencanaan/tahapan/beda", response_model=None)
+async def stage_diff_page(
+    request: Request,
+    gateway: GatewayDep,
+    opd: Annotated[str, Query(max_length=40)],
+    dari: Annotated[int, Query(ge=0, le=10_000)],
+    ke: Annotated[int, Query(ge=0, le=10_000)] = 0,
+    tahun: Annotated[int | None, Query(ge=2000, le=2100)] = None,
+) -> Response:
+    """What changed from stage `dari` to stage `ke` (0: the current working plan), item by item and field by field."""
+    caller = session_caller(request, gateway)
+    if caller is None:
+        return _login_redirect(request)
+    if not _AGENCY.match(opd):
+        return _problem_page(request, gateway, "agency", 404)
+    fiscal_year = tahun or dt.datetime.now(WIB).year
+    government = caller.identity.government or DEFAULT_GOVERNMENT
+    ctx = gateway.clients.context(caller.token)
+    try:
+        found = await planning(gateway).diff_stages(
+            pb.DiffStagesRequest(
+                government_code=government, agency_code=opd, fiscal_year=fiscal_year, from_stage=dari, to_stage=ke
+            ),
+            ctx=ctx,
+        )
+    except UpstreamError as err:
+        if err.code == grpc.StatusCode.INVALID_ARGUMENT:
+            return await _stages_page(
+                request, gateway, caller, fiscal_year, opd, errors=err.violations, status_code=400
+            )
+        return _upstream_page(request, gateway, err, "agency")
+    diff = stage_diff_out(
+        list(found.items),
+        stage_out(found.old_stage) if found.HasField("old_stage") else None,
+        stage_out(found.new_stage) if found.HasField("new_stage") else None,
+    )
+    counts = {kind: sum(1 for i in diff.items if i.change == kind) for kind in ("added", "removed", "changed")}
+    context = {"diff": diff, "counts": counts, "agency": opd, "fiscal_year": fiscal_year, "dari": dari, "ke": ke}
+    response = render(request, gateway, "planning_stage_diff.html", context)
     response.headers.update(_NO_STORE)
     return response
 
