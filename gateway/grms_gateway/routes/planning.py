@@ -96,6 +96,39 @@ class PlanningClient(ReplicaClient):
     async def diff_stages(self, request: pb.DiffStagesRequest, *, ctx: CallContext) -> pb.DiffStagesResponse:
         return await self._call("DiffStages", self.stub.DiffStages, request, ctx=ctx)
 
+    async def add_indicator(self, request: pb.AddIndicatorRequest, *, ctx: CallContext) -> pb.AddIndicatorResponse:
+        return await self._call("AddIndicator", self.stub.AddIndicator, request, ctx=ctx)
+
+    async def set_monthly_plan(
+        self, request: pb.SetMonthlyPlanRequest, *, ctx: CallContext
+    ) -> pb.SetMonthlyPlanResponse:
+        return await self._call("SetMonthlyPlan", self.stub.SetMonthlyPlan, request, ctx=ctx)
+
+    async def suggest_monthly_plan(
+        self, request: pb.SuggestMonthlyPlanRequest, *, ctx: CallContext
+    ) -> pb.SuggestMonthlyPlanResponse:
+        return await self._call("SuggestMonthlyPlan", self.stub.SuggestMonthlyPlan, request, ctx=ctx)
+
+    async def mark_planned(
+        self, request: pb.MarkSubActivityPlannedRequest, *, ctx: CallContext
+    ) -> pb.MarkSubActivityPlannedResponse:
+        return await self._call("MarkSubActivityPlanned", self.stub.MarkSubActivityPlanned, request, ctx=ctx)
+
+    async def create_package(
+        self, request: pb.CreateProcurementPackageRequest, *, ctx: CallContext
+    ) -> pb.CreateProcurementPackageResponse:
+        return await self._call("CreateProcurementPackage", self.stub.CreateProcurementPackage, request, ctx=ctx)
+
+    async def list_packages(
+        self, request: pb.ListProcurementPackagesRequest, *, ctx: CallContext
+    ) -> pb.ListProcurementPackagesResponse:
+        return await self._call("ListProcurementPackages", self.stub.ListProcurementPackages, request, ctx=ctx)
+
+    async def detect_splits(
+        self, request: pb.DetectSplitPackagesRequest, *, ctx: CallContext
+    ) -> pb.DetectSplitPackagesResponse:
+        return await self._call("DetectSplitPackages", self.stub.DetectSplitPackages, request, ctx=ctx)
+
 
 def planning(gateway: Gateway) -> PlanningClient:
     """A client on the gateway's channel to planning (opened by the lifespan)."""
