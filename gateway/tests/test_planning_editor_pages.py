@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -10,7 +11,7 @@ import pytest
 from grms_kit.testing import NatsServer
 
 from .conftest import ADMIN_PASSWORD
-from .test_planning_pages import BUDGET, _this_year, make_planner, seed_sub_activities
+from .test_planning_pages import ARTIFACTS, BUDGET, _this_year, live_planning, make_planner, seed_sub_activities  # noqa: F401
 from .test_planning_routes import AGENCY, PlanningStack, planning_stack
 
 
@@ -151,3 +152,60 @@ async def test_package_form_errors_budget_and_split_warnings_on_the_rup(stack: P
     assert 'id="split-warnings"' in warned.text
     listing = await http.get(f"/perencanaan/rup?tahun={year}&opd={AGENCY}&lang=en")
     assert "suspected split packages" in listing.text
+
+
+@pytest.mark.browser
+def test_browser_plans_the_f1_from_a_default_curve(live_planning: dict[str, str]) -> None:  # noqa: F811
+    chromium = os.environ.get("GRMS_CHROMIUM") or "/usr/bin/chromium"
+    if not Path(chromium).exists():
+        pytest.skip(f"no Chromium at {chromium} (install it with `apt-get install -y chromium` or set GRMS_CHROMIUM)")
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    url, sub_activity_id = live_planning["url"], live_planning["unplanned_id"]
+    problems: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=chromium,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.on("console", lambda msg: problems.append(msg.text) if msg.type == "error" else None)
+            page.on("pageerror", lambda err: problems.append(str(err)))
+            page.goto(f"{url}/perencanaan/{sub_activity_id}/f1", wait_until="networkidle")
+            page.fill("#username", "perencana")
+            page.fill("#password", ADMIN_PASSWORD)
+            page.click("button[type=submit]")
+            page.wait_for_load_state("networkidle")
+            assert page.locator("h1").inner_text() == "Rencana bulanan (F1)"
+
+            page.select_option("#usul", "goods")
+            page.click("#suggest-form button")
+            page.wait_for_load_state("networkidle")
+            assert page.locator("#fisik_12").input_value() == "100.00"
+            page.fill("#fisik_6", "10")  # below May's 75 %: the plan would go back
+            page.screenshot(path=str(ARTIFACTS / "planning-f1-editor.png"), full_page=True)
+            page.click("#f1-form button[type=submit]")
+            page.wait_for_load_state("networkidle")
+            assert page.locator("#err-fisik-6").is_visible()
+            assert page.locator("#fisik_6").get_attribute("aria-invalid") == "true"
+            page.screenshot(path=str(ARTIFACTS / "planning-f1-errors.png"), full_page=True)
+
+            page.fill("#fisik_6", "90")
+            page.click("#f1-form button[type=submit]")
+            page.wait_for_load_state("networkidle")
+            assert page.url.endswith("?pesan=f1"), page.url
+            assert page.locator("#page-notice").is_visible() and page.locator("#s-curve").is_visible()
+            page.screenshot(path=str(ARTIFACTS / "planning-f1-saved.png"), full_page=True)
+        finally:
+            browser.close()
+    # The one refused save answers 400 on purpose (the form comes back with its errors); Chromium
+    # logs any 4xx document as a console error, so exactly that one is expected and nothing else.
+    assert problems == ["Failed to load resource: the server responded with a status of 400 (Bad Request)"]

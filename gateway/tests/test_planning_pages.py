@@ -338,7 +338,7 @@ def live_planning(tmp_path: Path, nats_server: NatsServer) -> Iterator[dict[str,
 
     async def main() -> None:
         settings, stop, task = await start_planning(nats_server.url, tmp_path)
-        planned_id, _ = await seed_sub_activities(settings.grpc_address)
+        planned_id, unplanned_id = await seed_sub_activities(settings.grpc_address)
         http_port = free_port()
         gateway_settings = GatewaySettings(
             auth_secret=TEST_SECRET,
@@ -349,7 +349,9 @@ def live_planning(tmp_path: Path, nats_server: NatsServer) -> Iterator[dict[str,
         )
         make_planner(gateway_settings)
         server = uvicorn.Server(uvicorn.Config(create_app(gateway_settings), log_config=None, lifespan="on"))
-        holder.update(server=server, url=f"http://127.0.0.1:{http_port}", planned_id=planned_id)
+        holder.update(
+            server=server, url=f"http://127.0.0.1:{http_port}", planned_id=planned_id, unplanned_id=unplanned_id
+        )
         serve = asyncio.create_task(server.serve(sockets=[bind("127.0.0.1", http_port)]))
         while not server.started and not serve.done():
             await asyncio.sleep(0.02)
@@ -367,7 +369,7 @@ def live_planning(tmp_path: Path, nats_server: NatsServer) -> Iterator[dict[str,
     thread = threading.Thread(target=run, name="live-gateway-planning", daemon=True)
     thread.start()
     assert ready.wait(60) and holder.get("server") is not None and holder["server"].started, "no gateway"
-    yield {"url": holder["url"], "planned_id": holder["planned_id"]}
+    yield {"url": holder["url"], "planned_id": holder["planned_id"], "unplanned_id": holder["unplanned_id"]}
     holder["server"].should_exit = True
     thread.join(30)
 
