@@ -177,7 +177,12 @@ async def test_file_track_and_handle_through_the_json_api(client: httpx.AsyncCli
     listed = (await client.get("/api/v1/public/complaints", params={"status": "resolved"})).json()
     assert [c["ticket_id"] for c in listed["complaints"]] == [ticket]
     public = listed["complaints"][0]
-    assert public["location"] == {"latitude": -6.983, "longitude": 110.41, "address": "Jl. Pemuda, Semarang"}
+    assert public["location"] == {
+        "latitude": -6.983,
+        "longitude": 110.41,
+        "address": "Jl. Pemuda, Semarang",
+        "village_code": "",
+    }
     assert public["replies"][0]["text"].endswith("bila belum.") and "notes" not in public
     assert (await client.get("/api/v1/public/complaints", params={"status": "received"})).json()["complaints"] == []
 
@@ -232,6 +237,40 @@ async def test_filing_errors_are_problems(client: httpx.AsyncClient) -> None:
     assert extra.status_code == 422
     categories = (await client.get("/api/v1/public/complaint-categories")).json()
     assert "jalan_rusak" in {c["code"] for c in categories} and all(c["name"] and c["name_en"] for c in categories)
+
+
+async def test_the_village_code_through_the_json_api_and_the_web_form(
+    client: httpx.AsyncClient, login_as: LoginAs
+) -> None:
+    officer = await login_as("officer", [Role.COMPLAINTS_OFFICER])
+    place = {"address": "Desa Kedungwuluh", "village_code": "33.02.01.2001"}
+    filed = await file(client, location=place)
+    staff_view = (await client.get(f"/api/v1/complaints/{filed['ticket_id']}", headers=officer)).json()
+    assert staff_view["location"]["village_code"] == "33.02.01.2001"
+    listed = (await client.get("/api/v1/public/complaints")).json()["complaints"]
+    assert [c["location"]["village_code"] for c in listed] == ["33.02.01.2001"]
+
+    bad = await client.post("/api/v1/complaints", json=complaint_body(location={**place, "village_code": "33.2.1"}))
+    assert bad.status_code == 400 and bad.headers["content-type"] == PROBLEM
+    assert {e["field"] for e in bad.json()["errors"]} == {"location.village_code"}
+
+    form_page = await client.get("/pengaduan")
+    assert 'name="village_code"' in form_page.text and "Kode desa/kelurahan (opsional)" in form_page.text
+    form = {
+        "category_code": "banjir_drainase",
+        "title": "Saluran tersumbat di Kaligawe",
+        "description": "Air menggenang setiap hujan karena saluran tersumbat sampah.",
+        "name": "Sri Wahyuni",
+        "phone": "081311112222",
+        "village_code": "33.74.01.1001",
+    }
+    web = await client.post("/pengaduan", data=form)
+    assert web.status_code == 200, web.text
+    ticket = web.text.split('id="ticket-id" class="code">')[1].split("<")[0]
+    by_web = (await client.get(f"/api/v1/complaints/{ticket}", headers=officer)).json()
+    assert by_web["location"] == {"latitude": None, "longitude": None, "address": "", "village_code": "33.74.01.1001"}
+    wrong = await client.post("/pengaduan", data={**form, "village_code": "3374011001"})
+    assert wrong.status_code == 400 and "location.village_code" in wrong.text
 
 
 # Open311 GeoReport v2.

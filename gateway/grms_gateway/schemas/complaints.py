@@ -85,6 +85,7 @@ class LocationIn(_Input):
     latitude: float | None = Field(None, ge=-90, le=90)
     longitude: float | None = Field(None, ge=-180, le=180)
     address: str = Field("", max_length=500)
+    village_code: str = Field("", max_length=20, description='Kemendagri village code, like "33.01.01.2001" (optional)')
 
 
 class ComplainantIn(_Input):
@@ -172,6 +173,7 @@ class LocationOut(BaseModel):
     latitude: float | None
     longitude: float | None
     address: str
+    village_code: str = ""
 
 
 class AssignmentOut(BaseModel):
@@ -294,6 +296,7 @@ def file_request(body: FileComplaintIn) -> pb.FileComplaintRequest:
     )  # fmt: skip
     if body.location is not None:
         request.location.address = body.location.address
+        request.location.village_code = body.location.village_code
         if body.location.latitude is not None and body.location.longitude is not None:
             request.location.point.latitude = body.location.latitude
             request.location.point.longitude = body.location.longitude
@@ -317,6 +320,7 @@ def _location(message: object, present: bool) -> LocationOut | None:
         latitude=loc.point.latitude if has_point else None,
         longitude=loc.point.longitude if has_point else None,
         address=loc.address,
+        village_code=loc.village_code,
     )
 
 

@@ -26,7 +26,18 @@ __all__ = ["router"]
 router = APIRouter(include_in_schema=False)
 GatewayDep = Annotated[Gateway, Depends(get_gateway)]
 CLASSES = ("pengaduan", "aspirasi", "permintaan_informasi")
-_FIELDS = ("complaint_class", "category_code", "title", "description", "address", "name", "nik", "phone", "email")
+_FIELDS = (
+    "complaint_class",
+    "category_code",
+    "title",
+    "description",
+    "address",
+    "village_code",
+    "name",
+    "nik",
+    "phone",
+    "email",
+)
 _NO_STORE = {"Cache-Control": "no-store"}
 
 
@@ -80,8 +91,9 @@ async def file_complaint(request: Request, gateway: GatewayDep) -> HTMLResponse:
         anonymous=form.get("anonymous") == "on",
         confidential=form.get("confidential") == "on",
     )
-    if values["address"]:
+    if values["address"] or values["village_code"]:
         filed.location.address = values["address"]
+        filed.location.village_code = values["village_code"]
     try:
         answer = await gateway.clients.complaints.file(filed, ctx=gateway.clients.context(None))
     except UpstreamError as err:

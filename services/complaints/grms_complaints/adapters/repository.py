@@ -151,6 +151,7 @@ class SqlComplaintRepository:
             t.c.latitude,
             t.c.longitude,
             t.c.address,
+            t.c.village_code,
             t.c.anonymous,
             t.c.received_at,
             t.c.updated_at,
@@ -212,8 +213,10 @@ class SqlComplaintRepository:
                 title=r.title,
                 description=r.description,
                 agency_code=r.agency_code,
-                location=Location(latitude=r.latitude, longitude=r.longitude, address=r.address)
-                if r.latitude is not None or r.address
+                location=Location(
+                    latitude=r.latitude, longitude=r.longitude, address=r.address, village_code=r.village_code or ""
+                )
+                if r.latitude is not None or r.address or r.village_code
                 else None,
                 anonymous=r.anonymous,
                 received_at=r.received_at,
@@ -363,6 +366,7 @@ def _complaint_row(c: Complaint) -> dict[str, Any]:
         "latitude": c.location.latitude,
         "longitude": c.location.longitude,
         "address": c.location.address,
+        "village_code": c.location.village_code or None,
         "anonymous": c.anonymous,
         "confidential": c.confidential,
         "status": c.status.value,
@@ -396,7 +400,12 @@ def _complaint(
         channel=Channel(row["channel"]),
         title=row["title"],
         description=row["description"],
-        location=Location(latitude=row["latitude"], longitude=row["longitude"], address=row["address"]),
+        location=Location(
+            latitude=row["latitude"],
+            longitude=row["longitude"],
+            address=row["address"],
+            village_code=row["village_code"] or "",
+        ),
         anonymous=row["anonymous"],
         confidential=row["confidential"],
         status=Status(row["status"]),

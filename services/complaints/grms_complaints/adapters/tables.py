@@ -56,6 +56,8 @@ complaint = Table(
     Column("submitted_by_name", String(200), nullable=True),
     Column("submitted_by_village_code", String(20), nullable=True),
     Column("submitted_by_role", String(20), nullable=True),
+    # The Kemendagri village code of the location ("33.01.01.2001"); NULL when unknown.
+    Column("village_code", String(13), nullable=True, index=True),
     # One complaint per delivery: a webhook delivered twice finds the first complaint.
     UniqueConstraint("government_code", "channel", "channel_message_id", name="uq_complaint_delivery"),
 )

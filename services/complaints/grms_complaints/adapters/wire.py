@@ -94,6 +94,7 @@ def location_from_pb(message: complaint_pb2.Location, present: bool) -> Location
         latitude=point.latitude if point else None,
         longitude=point.longitude if point else None,
         address=message.address,
+        village_code=message.village_code,
     )
 
 
@@ -121,7 +122,7 @@ def _deadline_to_pb(d: Deadline) -> complaint_pb2.SlaDeadline:
 
 def complaint_to_pb(c: Complaint) -> complaint_pb2.Complaint:
     """The staff view of a complaint (no identity: the aggregate has none)."""
-    location = complaint_pb2.Location(address=c.location.address)
+    location = complaint_pb2.Location(address=c.location.address, village_code=c.location.village_code)
     if c.location.latitude is not None and c.location.longitude is not None:
         location.point.CopyFrom(complaint_pb2.GeoPoint(latitude=c.location.latitude, longitude=c.location.longitude))
     return complaint_pb2.Complaint(
@@ -197,6 +198,7 @@ def public_complaint_to_pb(r: PublicRecord) -> complaints_service_pb2.PublicComp
     )
     if r.location is not None:
         out.location.address = r.location.address
+        out.location.village_code = r.location.village_code
         if r.location.latitude is not None and r.location.longitude is not None:
             out.location.point.CopyFrom(
                 complaint_pb2.GeoPoint(latitude=r.location.latitude, longitude=r.location.longitude)
@@ -227,6 +229,10 @@ def event_to_message(event: DomainEvent) -> tuple[ProtoMessage, str, str | None]
             confidential=c.confidential,
             receive_time=timestamp(c.received_at),
             title=_public_text(c, c.title),
+            # Where, never who: planners map complaints per village; a confidential one stays inside.
+            village_code="" if c.confidential else c.location.village_code,
+            latitude=0.0 if c.confidential else c.location.latitude or 0.0,
+            longitude=0.0 if c.confidential else c.location.longitude or 0.0,
         )
     elif isinstance(event, ComplaintAssigned):
         message = events_pb2.ComplaintAssigned(

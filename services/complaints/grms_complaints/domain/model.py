@@ -15,6 +15,7 @@ its own table) and the complaint keeps only a random `reporter_ref`.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import datetime as dt
 import enum
 import hashlib
@@ -51,6 +52,7 @@ __all__ = [
     "SubmitterRole",
     "check_delivery_id",
     "check_submitter",
+    "check_village_code",
     "hash_pin",
     "new_pin",
     "new_reporter_ref",
@@ -138,11 +140,17 @@ class MessageKind(enum.StrEnum):
 
 @dataclass(frozen=True)
 class Location:
-    """Where the problem is: a point within Indonesia, an address, or both."""
+    """Where the problem is: a point within Indonesia, an address, a village, or any of them together.
+
+    `village_code` is the Kemendagri code of the village (desa/kelurahan), "33.01.01.2001":
+    province, regency, district (2.2.2 digits) and village (4 digits). Planners count
+    complaints per village with it; it says where the problem is, not who complained.
+    """
 
     latitude: float | None = None
     longitude: float | None = None
     address: str = ""
+    village_code: str = ""
 
 
 @dataclass(frozen=True)
@@ -431,6 +439,11 @@ class Complaint:
             violations.append(FieldViolation("category_code", "must be a category code like 'jalan_rusak'"))
         title = _text(" ".join(title.split()), "title", violations, low=5, high=200)
         description = _text(description, "description", violations, low=10, high=MAX_TEXT)
+        if submitted_by is not None and _VILLAGE.match(submitted_by.village_code.strip()):
+            # A village head files for a villager of their own village: unless told otherwise, it is there.
+            location = location or Location()
+            if not location.village_code.strip():
+                location = dataclasses.replace(location, village_code=submitted_by.village_code.strip())
         if location is None and channel in FREE_TEXT_CHANNELS:
             location = Location()
         else:
@@ -649,10 +662,30 @@ class Complaint:
             raise NotFound("no complaint with this ticket and PIN")
 
 
+def check_village_code(value: str, path: str = "location.village_code") -> str:
+    """A Kemendagri village code ("33.01.01.2001"), or "" for none; InvalidArgument naming `path` otherwise."""
+    value = value.strip()
+    if value and not _VILLAGE.match(value):
+        raise InvalidArgument.field(path, 'must be a Kemendagri village code like "33.01.01.2001"')
+    return value
+
+
 def _check_location(location: Location | None, violations: list[FieldViolation]) -> Location:
-    if location is None or (location.latitude is None and location.longitude is None and not location.address.strip()):
-        violations.append(FieldViolation("location", "a point (latitude, longitude) or an address is required"))
+    if location is None or (
+        location.latitude is None
+        and location.longitude is None
+        and not location.address.strip()
+        and not location.village_code.strip()
+    ):
+        violations.append(
+            FieldViolation("location", "a point (latitude, longitude), an address or a village code is required")
+        )
         return Location()
+    village_code = location.village_code.strip()
+    try:
+        village_code = check_village_code(village_code)
+    except InvalidArgument as exc:
+        violations += exc.violations
     address = " ".join(location.address.split())
     if len(address) > 500:
         violations.append(FieldViolation("location.address", "must be at most 500 characters"))
@@ -663,4 +696,4 @@ def _check_location(location: Location | None, violations: list[FieldViolation])
         violations.append(FieldViolation("location.latitude", "must be within Indonesia (-11.5 to 6.5)"))
     if lon is not None and not LON_RANGE[0] <= lon <= LON_RANGE[1]:
         violations.append(FieldViolation("location.longitude", "must be within Indonesia (94.5 to 141.5)"))
-    return Location(latitude=lat, longitude=lon, address=address)
+    return Location(latitude=lat, longitude=lon, address=address, village_code=village_code)

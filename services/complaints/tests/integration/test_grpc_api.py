@@ -415,3 +415,36 @@ async def test_a_delivery_filed_twice_is_one_row_and_concurrent_redeliveries_mee
     )
     entered = await stub.GetComplaint(pb.GetComplaintRequest(ticket_id=walk_in.ticket_id), metadata=OFFICER, timeout=5)
     assert entered.complaint.recorded_by == "officer-33" and entered.complaint.submitted_by == village_head
+
+
+async def test_the_village_code_is_stored_returned_and_sent_to_planners_unless_rahasia(service, nats_server) -> None:  # type: ignore[no-untyped-def]
+    stub, runtime, _ = service
+    place = complaint_pb2.Location(
+        point=complaint_pb2.GeoPoint(latitude=-7.0051, longitude=110.4381),
+        address="Jl. Candi, Semarang",
+        village_code="33.74.01.1001",
+    )
+    public = await stub.FileComplaint(file_request(location=place), timeout=5)
+    secret = await stub.FileComplaint(file_request(location=place, confidential=True), timeout=5)
+    got = await stub.GetComplaint(pb.GetComplaintRequest(ticket_id=public.ticket_id), metadata=OFFICER, timeout=5)
+    assert got.complaint.location.village_code == "33.74.01.1001"
+    with runtime.db.engine.connect() as conn:
+        stored = dict(conn.execute(select(complaint.c.ticket_id, complaint.c.village_code)).all())
+    assert stored == {public.ticket_id: "33.74.01.1001", secret.ticket_id: "33.74.01.1001"}
+
+    with pytest.raises(grpc.aio.AioRpcError) as bad:
+        bad_place = complaint_pb2.Location(address="Jl. Candi", village_code="33.74.1001")
+        await stub.FileComplaint(file_request(location=bad_place), timeout=5)
+    assert bad.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert _violations(bad.value) == {"location.village_code"}
+    with runtime.db.engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(complaint)).scalar() == 2
+
+    received = [
+        events_pb2.ComplaintReceived.FromString(m.data)
+        for m in await wait_for_type(nats_server.url, "grms.complaints.v1.ComplaintReceived", 2)
+    ]
+    by_ticket = {r.ticket_id: r for r in received}
+    shown, hidden = by_ticket[public.ticket_id], by_ticket[secret.ticket_id]
+    assert (shown.village_code, shown.latitude, shown.longitude) == ("33.74.01.1001", -7.0051, 110.4381)
+    assert (hidden.village_code, hidden.latitude, hidden.longitude) == ("", 0.0, 0.0)
