@@ -301,6 +301,24 @@ MESSAGES: dict[str, dict[str, str]] = {
         "package.from_month": "dari bulan",
         "package.to_month": "sampai bulan",
         "package.save": "Simpan paket",
+        "proposals.heading": "Usulan dan pengaduan berulang",
+        "proposals.proposed": "Usulan dibuat dari pengaduan berulang:",
+        "proposals.recurring": "Pengaduan berulang {year}",
+        "proposals.recurring_intro": (
+            "Pengaduan sekategori dari satu desa/kelurahan yang mencapai {threshold} dalam setahun ditawarkan "
+            "sebagai usulan untuk rencana {next}."
+        ),
+        "proposals.complaint_year": "Tahun pengaduan",
+        "proposals.complaint_category": "Kategori pengaduan",
+        "proposals.count": "Jumlah",
+        "proposals.period": "Rentang waktu (WIB)",
+        "proposals.action": "Usulan",
+        "proposals.propose": "Jadikan usulan {next}",
+        "proposals.no_recurring": "Belum ada pengaduan berulang yang mencapai {threshold}.",
+        "proposals.list": "Daftar usulan",
+        "proposals.id": "Nomor",
+        "proposals.proposer": "Pengusul",
+        "proposals.none": "Belum ada usulan.",
         "stage.heading": "Tahapan perencanaan {year}",
         "stage.intro": (
             "Setiap tahapan yang ditutup menyimpan potret tetap seluruh sub kegiatan, indikator, rencana "
@@ -706,6 +724,24 @@ MESSAGES: dict[str, dict[str, str]] = {
         "package.from_month": "from month",
         "package.to_month": "to month",
         "package.save": "Save the package",
+        "proposals.heading": "Proposals and recurring complaints",
+        "proposals.proposed": "Proposal created from recurring complaints:",
+        "proposals.recurring": "Recurring complaints {year}",
+        "proposals.recurring_intro": (
+            "Complaints of one category from one village that reach {threshold} in a year are offered "
+            "as proposals for the {next} plan."
+        ),
+        "proposals.complaint_year": "Year of the complaints",
+        "proposals.complaint_category": "Complaint category",
+        "proposals.count": "Count",
+        "proposals.period": "Period (WIB)",
+        "proposals.action": "Proposal",
+        "proposals.propose": "Propose for {next}",
+        "proposals.no_recurring": "No recurring complaints have reached {threshold} yet.",
+        "proposals.list": "Proposals",
+        "proposals.id": "Number",
+        "proposals.proposer": "Proposed by",
+        "proposals.none": "No proposals yet.",
         "stage.heading": "Planning stages {year}",
         "stage.intro": (
             "Each closed stage keeps a fixed snapshot of the agency's sub-activities, indicators, monthly "

@@ -26,6 +26,7 @@ from grms_gateway.schemas.planning import (
     staff_proposal_out,
     sub_activity_out,
 )
+from grms_gateway.schemas.planning_recurring import ProposeFromComplaintsIn, RecurringComplaintsOut, cluster_out
 from grms_gateway.schemas.planning_stages import (
     CloseStageIn,
     OpenRevisionIn,
@@ -128,6 +129,19 @@ class PlanningClient(ReplicaClient):
         self, request: pb.DetectSplitPackagesRequest, *, ctx: CallContext
     ) -> pb.DetectSplitPackagesResponse:
         return await self._call("DetectSplitPackages", self.stub.DetectSplitPackages, request, ctx=ctx)
+
+    async def list_proposals(self, request: pb.ListProposalsRequest, *, ctx: CallContext) -> pb.ListProposalsResponse:
+        return await self._call("ListProposals", self.stub.ListProposals, request, ctx=ctx)
+
+    async def list_recurring(
+        self, request: pb.ListRecurringComplaintsRequest, *, ctx: CallContext
+    ) -> pb.ListRecurringComplaintsResponse:
+        return await self._call("ListRecurringComplaints", self.stub.ListRecurringComplaints, request, ctx=ctx)
+
+    async def propose_from_complaints(
+        self, request: pb.ProposeFromComplaintsRequest, *, ctx: CallContext
+    ) -> pb.ProposeFromComplaintsResponse:
+        return await self._call("ProposeFromComplaints", self.stub.ProposeFromComplaints, request, ctx=ctx)
 
 
 def planning(gateway: Gateway) -> PlanningClient:
@@ -364,3 +378,53 @@ async def diff_stages(
         stage_out(found.old_stage) if found.HasField("old_stage") else None,
         stage_out(found.new_stage) if found.HasField("new_stage") else None,
     )
+
+
+# Recurring complaints offered as proposals for the next year.
+
+_RECURRING = "/api/v1/planning/{government}/recurring-complaints"
+
+
+@router.get(
+    _RECURRING,
+    response_model=RecurringComplaintsOut,
+    summary="Recurring complaints of a year (by village and category, at the threshold), largest first (planner)",
+    responses=_STAFF_PROBLEMS,
+)
+async def list_recurring_complaints(
+    *,
+    government: GovernmentCode,
+    caller: Staff,
+    ctx: Ctx,
+    gateway: GatewayDep,
+    year: Annotated[int, Query(ge=2000, le=2100)],
+) -> RecurringComplaintsOut:
+    found = await planning(gateway).list_recurring(
+        pb.ListRecurringComplaintsRequest(government_code=government, year=year), ctx=ctx
+    )
+    return RecurringComplaintsOut(threshold=found.threshold, clusters=[cluster_out(c) for c in found.clusters])
+
+
+@router.post(
+    _RECURRING + "/{year}/proposals",
+    response_model=StaffProposalOut,
+    status_code=status.HTTP_201_CREATED,
+    summary="Turn a recurring-complaint cluster into a proposal (under review) for the next year, once (planner)",
+    responses=_STAFF_PROBLEMS,
+)
+async def propose_from_complaints(
+    *,
+    government: GovernmentCode,
+    year: FiscalYear,
+    body: Annotated[ProposeFromComplaintsIn, Body()],
+    response: Response,
+    caller: Staff,
+    ctx: Ctx,
+    gateway: GatewayDep,
+) -> StaffProposalOut:
+    request = pb.ProposeFromComplaintsRequest(
+        government_code=government, year=year, village_code=body.village_code, category_code=body.category_code
+    )
+    created = (await planning(gateway).propose_from_complaints(request, ctx=ctx)).proposal
+    response.headers["Location"] = f"/api/v1/proposals/{created.proposal.public_id}"
+    return staff_proposal_out(created)

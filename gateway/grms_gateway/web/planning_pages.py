@@ -25,7 +25,8 @@ from grms_gateway.clients import CallContext
 from grms_gateway.errors import UpstreamError
 from grms_gateway.i18n import WIB
 from grms_gateway.routes.planning import planning
-from grms_gateway.schemas.planning import CATEGORY_VALUES, public_proposal_out, sub_activity_out
+from grms_gateway.schemas.planning import CATEGORY_VALUES, public_proposal_out, staff_proposal_out, sub_activity_out
+from grms_gateway.schemas.planning_recurring import cluster_out
 from grms_gateway.schemas.planning_stages import stage_book_out, stage_diff_out, stage_out
 from grms_gateway.state import Gateway, get_gateway
 from grms_gateway.web.charts import s_curve_chart
@@ -468,6 +469,85 @@ async def rup_page(
     response = render(request, gateway, "planning_rup.html", context)
     response.headers.update(_NO_STORE)
     return response
+
+
+@router.get("/perencanaan/usulan", response_model=None)
+async def planner_proposals_page(
+    request: Request,
+    gateway: GatewayDep,
+    tahun: Annotated[int | None, Query(ge=2000, le=2100)] = None,
+    pesan: Annotated[str, Query(max_length=30)] = "",
+) -> Response:
+    """Proposals of the planner's government, and the year's recurring complaints offered as proposals."""
+    caller = session_caller(request, gateway)
+    if caller is None:
+        return _login_redirect(request)
+    return await _proposals_view(request, gateway, caller, tahun, pesan, [], 200)
+
+
+async def _proposals_view(
+    request: Request,
+    gateway: Gateway,
+    caller: Any,
+    tahun: int | None,
+    pesan: str,
+    errors: list[FieldViolation],
+    status_code: int,
+) -> Response:
+    government = caller.identity.government or DEFAULT_GOVERNMENT
+    year = tahun or dt.datetime.now(WIB).year
+    ctx = gateway.clients.context(caller.token)
+    client = planning(gateway)
+    try:
+        listed, recurring = await asyncio.gather(
+            client.list_proposals(
+                pb.ListProposalsRequest(government_code=government, page=paging_pb2.PageRequest(page_size=500)),
+                ctx=ctx,
+            ),
+            client.list_recurring(pb.ListRecurringComplaintsRequest(government_code=government, year=year), ctx=ctx),
+        )
+    except UpstreamError as err:
+        return _upstream_page(request, gateway, err, "proposal")
+    clusters = [cluster_out(c) for c in recurring.clusters]
+    context = {
+        "year": year,
+        "threshold": recurring.threshold,
+        "clusters": clusters,
+        "proposals": [staff_proposal_out(p) for p in listed.proposals],
+        "notice": pesan if _PUBLIC_ID.match(pesan) else "",
+        "errors": errors,
+    }
+    response = render(request, gateway, "planning_proposals.html", context, status_code=status_code)
+    response.headers.update(_NO_STORE)
+    return response
+
+
+@router.post("/perencanaan/usulan", response_model=None)
+async def propose_from_complaints_page(request: Request, gateway: GatewayDep) -> Response:
+    """Turn a recurring-complaint cluster into a proposal; back to the list with its public id."""
+    caller = session_caller(request, gateway)
+    if caller is None:
+        return _login_redirect(request)
+    form = await request.form()
+    year = _int(form.get("tahun"), dt.datetime.now(WIB).year)
+    cmd = pb.ProposeFromComplaintsRequest(
+        government_code=caller.identity.government or DEFAULT_GOVERNMENT,
+        year=year,
+        village_code=str(form.get("desa", "")).strip()[:20],
+        category_code=str(form.get("kategori", "")).strip()[:60],
+    )
+    try:
+        created = await planning(gateway).propose_from_complaints(cmd, ctx=gateway.clients.context(caller.token))
+    except UpstreamError as err:
+        refused = _refusal(err)
+        if refused is None and err.code == grpc.StatusCode.NOT_FOUND:
+            refused = ([FieldViolation("", err.message)], 404)
+        if refused is None:
+            return _upstream_page(request, gateway, err, "proposal")
+        tahun = year if 2000 <= year <= 2100 else None
+        return await _proposals_view(request, gateway, caller, tahun, "", refused[0], refused[1])
+    public_id = created.proposal.proposal.public_id
+    return RedirectResponse(f"/perencanaan/usulan?tahun={year}&pesan={public_id}", status_code=303)
 
 
 @router.get("/perencanaan/{sub_activity_id}", response_model=None)

@@ -13,6 +13,7 @@ from sqlalchemy import ColumnElement, CursorResult, and_, delete, exists, func, 
 from sqlalchemy.orm import Session
 
 from grms_planning.adapters.tables import approved_budget as approved_budget_table
+from grms_planning.adapters.tables import complaint_cluster as cluster_table
 from grms_planning.adapters.tables import indicator as indicator_table
 from grms_planning.adapters.tables import monthly_plan as monthly_plan_table
 from grms_planning.adapters.tables import planning_stage as stage_table
@@ -43,10 +44,12 @@ from grms_planning.domain.procurement import (
     SelectionMethod,
 )
 from grms_planning.domain.proposal import Proposal, ProposalCategory, ProposalChange, ProposalStatus
+from grms_planning.domain.recurring import ComplaintCluster
 from grms_planning.domain.stages import Stage, StageBook, StageKind, StageSnapshot
 
 __all__ = [
     "SqlApprovedBudgetRepository",
+    "SqlComplaintClusterRepository",
     "SqlPackageRepository",
     "SqlProposalRepository",
     "SqlReferenceData",
@@ -701,4 +704,87 @@ def _stage(r: Any) -> Stage:
         closed_at=r.closed_at,
         closed_by=r.closed_by,
         snapshot=snapshot,
+    )
+
+
+class SqlComplaintClusterRepository:
+    """Complaint clusters, one row per (government, year, village, category)."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get(self, government_code: str, year: int, village_code: str, category_code: str) -> ComplaintCluster | None:
+        """The cluster with this key, if any."""
+        t = cluster_table
+        r = self.session.execute(
+            select(t).where(
+                t.c.government_code == government_code,
+                t.c.year == year,
+                t.c.village_code == village_code,
+                t.c.category_code == category_code,
+            )
+        ).first()
+        return _cluster(r) if r is not None else None
+
+    def add(self, cluster: ComplaintCluster) -> None:
+        """Insert a new cluster."""
+        self.session.execute(insert(cluster_table).values(**_cluster_row(cluster)))
+
+    def save(self, cluster: ComplaintCluster, *, previous_version: int) -> None:
+        """Write a changed cluster; Conflict when someone else changed it since it was read."""
+        t = cluster_table
+        result = cast(
+            CursorResult[Any],
+            self.session.execute(
+                update(t)
+                .where(
+                    t.c.government_code == cluster.government_code,
+                    t.c.year == cluster.year,
+                    t.c.village_code == cluster.village_code,
+                    t.c.category_code == cluster.category_code,
+                    t.c.version == previous_version,
+                )
+                .values(**_cluster_row(cluster))
+            ),
+        )
+        if result.rowcount != 1:
+            raise Conflict(f"complaint cluster {cluster.village_code}/{cluster.category_code} changed; try again")
+
+    def list(self, government_code: str, year: int, *, min_count: int, limit: int) -> list[ComplaintCluster]:
+        """Clusters of a government's year with at least `min_count` complaints, largest first."""
+        t = cluster_table
+        query = (
+            select(t)
+            .where(t.c.government_code == government_code, t.c.year == year, t.c.complaint_count >= min_count)
+            .order_by(t.c.complaint_count.desc(), t.c.village_code, t.c.category_code)
+            .limit(limit)
+        )
+        return [_cluster(r) for r in self.session.execute(query)]
+
+
+def _cluster_row(c: ComplaintCluster) -> dict[str, Any]:
+    return {
+        "government_code": c.government_code,
+        "year": c.year,
+        "village_code": c.village_code,
+        "category_code": c.category_code,
+        "complaint_count": c.complaint_count,
+        "first_received_at": c.first_received_at,
+        "last_received_at": c.last_received_at,
+        "proposal_public_id": c.proposal_public_id,
+        "version": c.version,
+    }
+
+
+def _cluster(r: Any) -> ComplaintCluster:
+    return ComplaintCluster(
+        government_code=r.government_code,
+        year=r.year,
+        village_code=r.village_code,
+        category_code=r.category_code,
+        complaint_count=r.complaint_count,
+        first_received_at=r.first_received_at,
+        last_received_at=r.last_received_at,
+        proposal_public_id=r.proposal_public_id,
+        version=r.version,
     )

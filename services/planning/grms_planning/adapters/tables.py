@@ -21,6 +21,7 @@ from sqlalchemy import (
 
 __all__ = [
     "approved_budget",
+    "complaint_cluster",
     "indicator",
     "messaging",
     "metadata",
@@ -213,4 +214,21 @@ planning_stage = Table(
         ["government_code", "agency_code", "fiscal_year"],
         ["stage_book.government_code", "stage_book.agency_code", "stage_book.fiscal_year"],
     ),
+)
+
+# Complaints counted from complaints' ComplaintReceived events: counts and times only, never a
+# ticket, a text or a person. proposal_public_id is "" until a planner proposes the cluster.
+complaint_cluster = Table(
+    "complaint_cluster",
+    metadata,
+    Column("government_code", String(20), primary_key=True),
+    Column("year", Integer, primary_key=True),
+    Column("village_code", String(20), primary_key=True),
+    Column("category_code", String(60), primary_key=True),
+    Column("complaint_count", Integer, nullable=False),
+    Column("first_received_at", UtcDateTime, nullable=False),
+    Column("last_received_at", UtcDateTime, nullable=False),
+    Column("proposal_public_id", String(20), nullable=False),
+    Column("version", Integer, nullable=False),
+    Index("ix_complaint_cluster_count", "government_code", "year", "complaint_count"),
 )

@@ -7,6 +7,7 @@ from grms_kit.uow import UnitOfWork
 from sqlalchemy.orm import Session
 
 from grms_planning.adapters.repository import (
+    SqlComplaintClusterRepository,
     SqlPackageRepository,
     SqlProposalRepository,
     SqlReferenceData,
@@ -28,6 +29,7 @@ class SqlUnitOfWork(UnitOfWork):
     packages: SqlPackageRepository
     proposals: SqlProposalRepository
     stages: SqlStageRepository
+    clusters: SqlComplaintClusterRepository
     reference: SqlReferenceData
 
     def __enter__(self) -> SqlUnitOfWork:
@@ -39,6 +41,7 @@ class SqlUnitOfWork(UnitOfWork):
         self.packages = SqlPackageRepository(session)
         self.proposals = SqlProposalRepository(session)
         self.stages = SqlStageRepository(session)
+        self.clusters = SqlComplaintClusterRepository(session)
         self.reference = SqlReferenceData(session)
 
     def _collect_events(self) -> list[tuple[Message, str]]:

@@ -33,6 +33,7 @@ from grms_planning.domain.procurement import (
     SplitFinding,
 )
 from grms_planning.domain.proposal import Proposal, ProposalCategory, ProposalStatus, ProposalStatusChanged
+from grms_planning.domain.recurring import CATEGORY_OF_COMPLAINT, ComplaintCluster
 from grms_planning.domain.stages import ItemDiff, Stage, StageBook, StageKind
 
 __all__ = [
@@ -45,6 +46,7 @@ __all__ = [
     "MODES",
     "PROPOSAL_STATUSES",
     "TYPES",
+    "cluster_to_pb",
     "enum_from_pb",
     "event_to_message",
     "finding_to_pb",
@@ -336,4 +338,19 @@ def stage_diff_to_pb(item: ItemDiff) -> stage_pb2.StageItemDiff:
         sub_activity_code=item.sub_activity_code,
         key=item.key,
         fields=[stage_pb2.StageFieldChange(field=f.field, old_value=f.old, new_value=f.new) for f in item.fields],
+    )
+
+
+def cluster_to_pb(c: ComplaintCluster) -> proposal_pb2.ComplaintCluster:
+    """A recurring-complaint cluster: counts and times only."""
+    return proposal_pb2.ComplaintCluster(
+        government_code=c.government_code,
+        year=c.year,
+        village_code=c.village_code,
+        category_code=c.category_code,
+        complaint_count=c.complaint_count,
+        first_receive_time=timestamp(c.first_received_at),
+        last_receive_time=timestamp(c.last_received_at),
+        proposal_public_id=c.proposal_public_id,
+        proposal_category=CATEGORIES[CATEGORY_OF_COMPLAINT.get(c.category_code, ProposalCategory.OTHER)],  # type: ignore[arg-type]
     )

@@ -30,6 +30,7 @@ from grms_planning.adapters.wire import (
     MODES,
     PROPOSAL_STATUSES,
     TYPES,
+    cluster_to_pb,
     enum_from_pb,
     finding_to_pb,
     money,
@@ -46,7 +47,7 @@ from grms_planning.adapters.wire import (
 )
 from grms_planning.domain.model import SubActivity
 from grms_planning.domain.procurement import DirectProcurementThresholds, MonthRange, ProcurementMode, sirup_csv_lines
-from grms_planning.service_layer import handlers, proposals, stages
+from grms_planning.service_layer import handlers, proposals, recurring, stages
 from grms_planning.service_layer.ports import UnitOfWork
 
 __all__ = ["EXPORT_CHUNK_CHARS", "PlanningApi"]
@@ -90,7 +91,10 @@ class PlanningApi(pb_grpc.PlanningServiceServicer):
         uow: Callable[[], UnitOfWork],
         reference: Any,
         thresholds: DirectProcurementThresholds,
+        *,
+        recurring_threshold: int = 5,
     ) -> None:
+        self.recurring_threshold = recurring_threshold
         self.db = db
         self.uow = uow
         self.reference = reference
@@ -378,3 +382,35 @@ class PlanningApi(pb_grpc.PlanningServiceServicer):
         if found.new is not None:
             out.new_stage.CopyFrom(stage_to_pb(found.new))
         return out
+
+    # Recurring complaints offered as proposals.
+
+    async def ListRecurringComplaints(
+        self, request: pb.ListRecurringComplaintsRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ListRecurringComplaintsResponse:
+        found = await self.db.run(
+            recurring.list_recurring,
+            request.government_code.strip(),
+            request.year,
+            threshold=self.recurring_threshold,
+            uow=self.uow(),
+            actor=current_identity(),
+        )
+        return pb.ListRecurringComplaintsResponse(
+            clusters=[cluster_to_pb(c) for c in found], threshold=self.recurring_threshold
+        )
+
+    async def ProposeFromComplaints(
+        self, request: pb.ProposeFromComplaintsRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ProposeFromComplaintsResponse:
+        cmd = recurring.ProposeFromComplaints(
+            request.government_code.strip(), request.year, request.village_code.strip(), request.category_code.strip()
+        )
+        proposal, cluster = await self.db.run(
+            recurring.propose_from_complaints,
+            cmd,
+            threshold=self.recurring_threshold,
+            uow=self.uow(),
+            actor=current_identity(),
+        )
+        return pb.ProposeFromComplaintsResponse(proposal=proposal_to_pb(proposal), cluster=cluster_to_pb(cluster))

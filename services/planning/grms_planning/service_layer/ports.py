@@ -11,10 +11,12 @@ from grms_planning.domain.budget_link import ApprovedBudget
 from grms_planning.domain.model import SubActivity
 from grms_planning.domain.procurement import ProcurementPackage
 from grms_planning.domain.proposal import Proposal, ProposalStatus
+from grms_planning.domain.recurring import ComplaintCluster
 from grms_planning.domain.stages import StageBook
 
 __all__ = [
     "ApprovedBudgetRepository",
+    "ComplaintClusterRepository",
     "PackageRepository",
     "ProposalRepository",
     "ReferenceData",
@@ -83,6 +85,17 @@ class ProposalRepository(Protocol):
     ) -> list[Proposal]: ...
 
 
+class ComplaintClusterRepository(Protocol):
+    """Clusters of complaints by (government, year, village, category)."""
+
+    def get(
+        self, government_code: str, year: int, village_code: str, category_code: str
+    ) -> ComplaintCluster | None: ...
+    def add(self, cluster: ComplaintCluster) -> None: ...
+    def save(self, cluster: ComplaintCluster, *, previous_version: int) -> None: ...
+    def list(self, government_code: str, year: int, *, min_count: int, limit: int) -> list[ComplaintCluster]: ...
+
+
 class ReferenceData(Protocol):
     """This service's copy of budgeting's governments and agencies."""
 
@@ -97,6 +110,7 @@ class UnitOfWork(Protocol):
     packages: PackageRepository
     proposals: ProposalRepository
     stages: StageRepository
+    clusters: ComplaintClusterRepository
     reference: ReferenceData
     clock: Clock
 

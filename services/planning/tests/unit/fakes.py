@@ -9,6 +9,8 @@ from grms_kit.clock import ManualClock
 from grms_kit.errors import Conflict
 from grms_planning.domain.model import DomainEvent, SubActivity
 from grms_planning.domain.procurement import ProcurementPackage
+from grms_planning.domain.proposal import Proposal
+from grms_planning.domain.recurring import ComplaintCluster
 from grms_planning.domain.stages import Stage, StageBook, StageSnapshot
 
 T = TypeVar("T")
@@ -153,6 +155,49 @@ class FakeStages:
         return copy.deepcopy(found) if found is not None else None
 
 
+class FakeClusters:
+    def __init__(self) -> None:
+        self.rows: dict[tuple[str, int, str, str], ComplaintCluster] = {}
+
+    def get(self, government_code: str, year: int, village_code: str, category_code: str) -> ComplaintCluster | None:
+        found = self.rows.get((government_code, year, village_code, category_code))
+        return copy.deepcopy(found) if found else None
+
+    def add(self, cluster: ComplaintCluster) -> None:
+        key = (cluster.government_code, cluster.year, cluster.village_code, cluster.category_code)
+        assert key not in self.rows
+        self.rows[key] = copy.deepcopy(cluster)
+
+    def save(self, cluster: ComplaintCluster, *, previous_version: int) -> None:
+        key = (cluster.government_code, cluster.year, cluster.village_code, cluster.category_code)
+        if self.rows[key].version != previous_version:
+            raise Conflict("changed by someone else")
+        self.rows[key] = copy.deepcopy(cluster)
+
+    def list(self, government_code: str, year: int, *, min_count: int, limit: int) -> list[ComplaintCluster]:
+        items = [
+            c
+            for c in self.rows.values()
+            if c.government_code == government_code and c.year == year and c.complaint_count >= min_count
+        ]
+        items.sort(key=lambda c: (-c.complaint_count, c.village_code, c.category_code))
+        return [copy.deepcopy(c) for c in items[:limit]]
+
+
+class FakeProposals:
+    def __init__(self) -> None:
+        self.rows: dict[str, Proposal] = {}
+        self.seen: list[Proposal] = []
+
+    def add(self, proposal: Proposal) -> None:
+        self.rows[proposal.public_id] = _stored(proposal)
+        self.seen.append(proposal)
+
+    def get(self, public_id: str) -> Proposal | None:
+        found = self.rows.get(public_id)
+        return copy.deepcopy(found) if found else None
+
+
 class FakeReference:
     def __init__(self) -> None:
         self.governments: set[str] = {"33", "33.74", "33.01"}
@@ -172,6 +217,8 @@ class FakeUnitOfWork:
         self.sub_activities = FakeSubActivities()
         self.packages = FakePackages()
         self.stages = FakeStages()
+        self.clusters = FakeClusters()
+        self.proposals = FakeProposals()
         self.reference = FakeReference()
         self.clock = ManualClock()
         self.published: list[DomainEvent] = []
@@ -180,6 +227,7 @@ class FakeUnitOfWork:
     def __enter__(self) -> FakeUnitOfWork:
         self.sub_activities.seen = []
         self.packages.seen = []
+        self.proposals.seen = []
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -187,6 +235,6 @@ class FakeUnitOfWork:
 
     def commit(self) -> None:
         self.commits += 1
-        for aggregate in [*self.sub_activities.seen, *self.packages.seen]:
+        for aggregate in [*self.sub_activities.seen, *self.packages.seen, *self.proposals.seen]:
             self.published.extend(aggregate.events)
             aggregate.events.clear()
