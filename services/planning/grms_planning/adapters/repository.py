@@ -10,6 +10,8 @@ from typing import Any, cast
 
 from grms_kit.errors import Conflict
 from sqlalchemy import ColumnElement, CursorResult, and_, delete, exists, func, insert, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from grms_planning.adapters.tables import approved_budget as approved_budget_table
@@ -596,17 +598,38 @@ class SqlStageRepository:
         ).all()
         return StageBook(government_code, agency_code, fiscal_year, [_stage(r) for r in rows], version)
 
-    def add(self, book: StageBook) -> None:
-        """Insert a new book and its stages."""
-        self.session.execute(
-            insert(book_table).values(
-                government_code=book.government_code,
-                agency_code=book.agency_code,
-                fiscal_year=book.fiscal_year,
-                version=book.version,
-            )
-        )
+    def add(self, book: StageBook) -> bool:
+        """Insert a new book and its stages; False (nothing written) when another transaction stored it first."""
+        values = {
+            "government_code": book.government_code,
+            "agency_code": book.agency_code,
+            "fiscal_year": book.fiscal_year,
+            "version": book.version,
+            "open_stage": book.current.number if book.current else 0,
+        }
+        dialect = self.session.get_bind().dialect.name
+        if dialect == "postgresql":
+            statement: Any = pg_insert(book_table).values(**values).on_conflict_do_nothing()
+        else:
+            statement = sqlite_insert(book_table).values(**values).on_conflict_do_nothing()
+        # RETURNING tells whether the row went in (rowcount is not reliable for upserts on every driver).
+        if self.session.execute(statement.returning(book_table.c.version)).first() is None:
+            return False
         self._write_stages(book, stored={})
+        return True
+
+    def count_edit(self, government_code: str, agency_code: str, fiscal_year: int) -> bool:
+        """Atomically count an edit of an open agency-year; False when there is no book or it is locked."""
+        key = (government_code, agency_code, fiscal_year)
+        result = cast(
+            CursorResult[Any],
+            self.session.execute(
+                update(book_table)
+                .where(*self._key(book_table, *key), book_table.c.open_stage > 0)
+                .values(version=book_table.c.version + 1)
+            ),
+        )
+        return result.rowcount == 1
 
     def save(self, book: StageBook, *, previous_version: int) -> None:
         """Write a changed book: new stages inserted, a newly closed stage given its snapshot once."""
@@ -616,7 +639,7 @@ class SqlStageRepository:
             self.session.execute(
                 update(book_table)
                 .where(*self._key(book_table, *key), book_table.c.version == previous_version)
-                .values(version=book.version)
+                .values(version=book.version, open_stage=book.current.number if book.current else 0)
             ),
         )
         if result.rowcount != 1:

@@ -188,6 +188,8 @@ stage_book = Table(
     Column("agency_code", String(40), primary_key=True),
     Column("fiscal_year", Integer, primary_key=True),
     Column("version", Integer, nullable=False),
+    # The number of the open stage; 0 while the plan is locked (after the final or a perubahan).
+    Column("open_stage", Integer, nullable=False),
 )
 
 # The stages of an agency-year. A closed stage's snapshot columns are written once, when it

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from grms_kit.errors import (
     AlreadyExists,
+    Conflict,
     FailedPrecondition,
     FieldViolation,
     InvalidArgument,
@@ -175,18 +176,22 @@ def _load(uow: UnitOfWork, sub_activity_id: str, actor: Identity) -> SubActivity
 def record_edit(uow: UnitOfWork, government_code: str, agency_code: str, fiscal_year: int, actor: Identity) -> None:
     """Count an edit of an agency-year in its stage book; FailedPrecondition while the plan is locked.
 
-    The book's version moves with every edit, so a stage closed on a stale view is a Conflict
-    and its snapshot cannot miss an edit committed meanwhile.
+    The count is an atomic increment of the book's version (edits never conflict with each
+    other), and closing a stage compares that version, so a stage closed on a stale view is a
+    Conflict and its snapshot cannot miss an edit committed meanwhile.
     """
+    if uow.stages.count_edit(government_code, agency_code, fiscal_year):
+        return
     book = uow.stages.get(government_code, agency_code, fiscal_year)
     if book is None:
         book = StageBook.start(government_code, agency_code, fiscal_year, actor=actor.sub, now=uow.clock.now())
         book.record_edit()
-        uow.stages.add(book)
-        return
-    previous = book.version
-    book.record_edit()
-    uow.stages.save(book, previous_version=previous)
+        if uow.stages.add(book) or uow.stages.count_edit(government_code, agency_code, fiscal_year):
+            return
+        book = uow.stages.get(government_code, agency_code, fiscal_year)
+        assert book is not None
+    book.require_open()
+    raise Conflict(f"{book.label} changed while this edit was saved; try again")
 
 
 def _after(page: Page, parts: int) -> tuple[str, ...]:

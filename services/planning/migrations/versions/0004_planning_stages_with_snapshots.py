@@ -26,6 +26,7 @@ def upgrade() -> None:
     sa.Column('agency_code', sa.String(length=40), nullable=False),
     sa.Column('fiscal_year', sa.Integer(), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('open_stage', sa.Integer(), nullable=False),
     sa.PrimaryKeyConstraint('government_code', 'agency_code', 'fiscal_year', name=op.f('pk_stage_book'))
     )
     op.create_table('planning_stage',

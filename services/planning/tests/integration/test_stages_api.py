@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import grpc
 import pytest
 from grms.planning.v1 import planning_service_pb2 as pb
@@ -94,3 +96,18 @@ async def test_close_stages_diff_them_and_change_the_final_plan_only_through_a_p
     with runtime.db.engine.connect() as conn:
         content = conn.execute(select(planning_stage.c.content).where(planning_stage.c.number == 1)).scalar_one()
     assert [s["indicators"] for s in content["sub_activities"]] == [[]]
+
+
+async def test_concurrent_edits_of_one_agency_year_never_conflict_with_each_other(service) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    stub, _ = service
+    codes = [f"1.02.02.2.01.{n:04d}" for n in range(1, 9)]
+    created = await asyncio.gather(
+        *(stub.CreateSubActivity(_create_request(code=code), metadata=PLANNER, timeout=10) for code in codes)
+    )
+    assert sorted(c.sub_activity.code for c in created) == codes
+    book = (await stub.GetStageBook(pb.GetStageBookRequest(**SCOPE), metadata=PLANNER, timeout=5)).book
+    assert book.version == 1 + len(codes)  # every edit counted once
+    closed = await stub.CloseStage(
+        pb.CloseStageRequest(**SCOPE, expected_version=book.version), metadata=PLANNER, timeout=5
+    )
+    assert closed.book.stages[0].sub_activity_count == len(codes)

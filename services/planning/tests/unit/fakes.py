@@ -142,8 +142,18 @@ class FakeStages:
         found = self.rows.get((government_code, agency_code, fiscal_year))
         return copy.deepcopy(found) if found else None
 
-    def add(self, book: StageBook) -> None:
+    def add(self, book: StageBook) -> bool:
+        if (book.government_code, book.agency_code, book.fiscal_year) in self.rows:
+            return False
         self._keep(book)
+        return True
+
+    def count_edit(self, government_code: str, agency_code: str, fiscal_year: int) -> bool:
+        found = self.rows.get((government_code, agency_code, fiscal_year))
+        if found is None or found.current is None:
+            return False
+        found.version += 1
+        return True
 
     def save(self, book: StageBook, *, previous_version: int) -> None:
         if self.rows[(book.government_code, book.agency_code, book.fiscal_year)].version != previous_version:
