@@ -33,6 +33,7 @@ FISCAL_YEAR = 2025
 TOTAL_BELANJA = 16_500_000_000_000
 SUB_ACTIVITIES_PER_AGENCY = 62  # 48 × 62 = 2,976
 PACKAGE_COUNT = 1_200
+SPLIT_CASES = 6
 # Pengadaan langsung ceilings (grms_planning.domain.procurement.DEFAULT_THRESHOLDS).
 DIRECT_LIMIT = {
     "barang": 200_000_000,
@@ -188,7 +189,18 @@ def packages(subs: list[DemoSubActivity] | None = None) -> list[DemoPackage]:
         value = max(DIRECT_LIMIT[kind] + 1_000_000, s.budget * 6 // 10 // 1000 * 1000)
         out.append(_package(s, 1, kind, "penyedia", method, min(value, s.budget), (2, 4), (5, 11), (6, 12)))
     rest = by_budget[tenders:]
-    for i in range(direct):
+    # Six sub-activities where a goods purchase was cut into three pengadaan langsung packages,
+    # each just under the Rp 200 juta ceiling: the cases the split-package detector should find.
+    split_cases = SPLIT_CASES
+    for case in range(split_cases):
+        s = rest[case * 11]
+        for n in range(3):
+            value = (170 + _n(f"{s.code}/split/{n}", 26)) * 1_000_000
+            out.append(
+                _package(s, 20 + n, "barang", "penyedia", "pengadaan_langsung", value, (2, 2), (3, 4), (4, 12),
+                         account=_ACCOUNTS["barang"][0])
+            )  # fmt: skip
+    for i in range(direct - 3 * split_cases):
         s = rest[(i * 7) % len(rest)]
         kind = s.procurement_type if s.procurement_type != "pekerjaan_konstruksi" else "barang"
         method = "e_purchasing" if _n(f"{s.code}/{i}/m", 10) < 4 else "pengadaan_langsung"
@@ -212,9 +224,11 @@ def _package(
     selection: tuple[int, int] | None,
     contract: tuple[int, int],
     use: tuple[int, int],
+    *,
+    account: str = "",
 ) -> DemoPackage:
     accounts = _ACCOUNTS[kind]
-    account = accounts[_n(f"{s.agency_code}/{s.code}/{n}/acc", len(accounts))]
+    account = account or accounts[_n(f"{s.agency_code}/{s.code}/{n}/acc", len(accounts))]
     return DemoPackage(
         agency_code=s.agency_code,
         sub_activity_code=s.code,

@@ -27,6 +27,7 @@ from grms_planning.domain.procurement import (
     ProcurementPackage,
     ProcurementType,
     SelectionMethod,
+    detect_split_packages,
 )
 from sqlalchemy import func, select
 
@@ -84,8 +85,9 @@ def test_every_demo_record_passes_the_planning_rules() -> None:
         assert created.status == Status.PLANNED
         planned[(s.agency_code, s.code)] = created
     per_sub: dict[tuple[str, str], int] = defaultdict(int)
+    stored = []
     for p in planning_demo.packages(subs):
-        ProcurementPackage.plan(
+        package = ProcurementPackage.plan(
             planned[(p.agency_code, p.sub_activity_code)],
             account_code=p.account_code,
             name=p.name,
@@ -100,8 +102,11 @@ def test_every_demo_record_passes_the_planning_rules() -> None:
             use=MonthRange(*p.use),
             now=NOW,
         )
+        stored.append(package)
         per_sub[(p.agency_code, p.sub_activity_code)] += p.value
     assert all(per_sub[k] <= planned[k].budget for k in per_sub)
+    findings = detect_split_packages(stored)
+    assert len(findings) == planning_demo.SPLIT_CASES and all(len(f.packages) == 3 for f in findings)
 
 
 async def test_the_seed_plans_the_demo_through_the_real_api(nats_server: NatsServer, tmp_path: Path) -> None:

@@ -82,6 +82,33 @@ class SqlSubActivityRepository:
         self._write_parts(sub_activity)
         self.seen.append(sub_activity)
 
+    def add_many(self, sub_activities: list[SubActivity]) -> None:
+        """Insert many new sub-activities and their parts, a statement per table (executemany)."""
+        if not sub_activities:
+            return
+        self.session.execute(insert(sub_activity_table), [_sub_activity_row(s) for s in sub_activities])
+        rows: dict[Any, list[dict[str, Any]]] = {indicator_table: [], location_table: [], monthly_plan_table: []}
+        for s in sub_activities:
+            for table, part in _part_rows(s).items():
+                rows[table].extend(part)
+        for table, part in rows.items():
+            if part:
+                self.session.execute(insert(table), part)
+        self.seen.extend(sub_activities)
+
+    def codes(self, government_code: str, fiscal_year: int, agency_code: str) -> set[str]:
+        """The codes of the agency-year's sub-activities."""
+        t = sub_activity_table
+        return set(
+            self.session.execute(
+                select(t.c.code).where(
+                    t.c.government_code == government_code,
+                    t.c.fiscal_year == fiscal_year,
+                    t.c.agency_code == agency_code,
+                )
+            ).scalars()
+        )
+
     def get(self, sub_activity_id: str) -> SubActivity | None:
         """The sub-activity with `sub_activity_id`, if any."""
         t = sub_activity_table
@@ -137,51 +164,48 @@ class SqlSubActivityRepository:
         return _assemble(self.session, self.session.execute(query).all())
 
     def _write_parts(self, s: SubActivity) -> None:
-        if s.indicators:
-            self.session.execute(
-                insert(indicator_table),
-                [
-                    {
-                        "sub_activity_id": s.id,
-                        "position": i,
-                        "level": ind.level.value,
-                        "kind": ind.kind.value,
-                        "name": ind.name,
-                        "unit": ind.unit,
-                        "target": str(ind.target),
-                        "formula": ind.formula.value,
-                    }
-                    for i, ind in enumerate(s.indicators)
-                ],
-            )
-        if s.locations:
-            self.session.execute(
-                insert(location_table),
-                [
-                    {
-                        "sub_activity_id": s.id,
-                        "position": i,
-                        "government_code": loc.government_code,
-                        "village_code": loc.village_code,
-                        "latitude": None if loc.latitude is None else str(loc.latitude),
-                        "longitude": None if loc.longitude is None else str(loc.longitude),
-                    }
-                    for i, loc in enumerate(s.locations)
-                ],
-            )
-        if s.monthly_plan is not None:
-            self.session.execute(
-                insert(monthly_plan_table),
-                [
-                    {
-                        "sub_activity_id": s.id,
-                        "month": m.month,
-                        "physical_basis_points": int(m.physical_percent * 100),
-                        "disbursement_rupiah": m.disbursement,
-                    }
-                    for m in s.monthly_plan.months
-                ],
-            )
+        for table, rows in _part_rows(s).items():
+            if rows:
+                self.session.execute(insert(table), rows)
+
+
+def _part_rows(s: SubActivity) -> dict[Any, list[dict[str, Any]]]:
+    """The indicator, location and monthly-plan rows of a sub-activity, by table."""
+    return {
+        indicator_table: [
+            {
+                "sub_activity_id": s.id,
+                "position": i,
+                "level": ind.level.value,
+                "kind": ind.kind.value,
+                "name": ind.name,
+                "unit": ind.unit,
+                "target": str(ind.target),
+                "formula": ind.formula.value,
+            }
+            for i, ind in enumerate(s.indicators)
+        ],
+        location_table: [
+            {
+                "sub_activity_id": s.id,
+                "position": i,
+                "government_code": loc.government_code,
+                "village_code": loc.village_code,
+                "latitude": None if loc.latitude is None else str(loc.latitude),
+                "longitude": None if loc.longitude is None else str(loc.longitude),
+            }
+            for i, loc in enumerate(s.locations)
+        ],
+        monthly_plan_table: [
+            {
+                "sub_activity_id": s.id,
+                "month": m.month,
+                "physical_basis_points": int(m.physical_percent * 100),
+                "disbursement_rupiah": m.disbursement,
+            }
+            for m in (s.monthly_plan.months if s.monthly_plan is not None else ())
+        ],
+    }
 
 
 def _assemble(session: Session, rows: Sequence[Any]) -> list[SubActivity]:
@@ -299,33 +323,14 @@ class SqlPackageRepository:
 
     def add(self, package: ProcurementPackage) -> None:
         """Insert a new package."""
-        p = package
-        self.session.execute(
-            insert(package_table).values(
-                id=p.id,
-                sub_activity_id=p.sub_activity_id,
-                government_code=p.government_code,
-                agency_code=p.agency_code,
-                fiscal_year=p.fiscal_year,
-                sub_activity_code=p.sub_activity_code,
-                account_code=p.account_code,
-                name=p.name,
-                procurement_type=p.procurement_type.value,
-                mode=p.mode.value,
-                method=p.method.value if p.method else None,
-                value_rupiah=p.value,
-                domestic_product=p.domestic_product,
-                small_business=p.small_business,
-                selection_start_month=p.selection.start if p.selection else None,
-                selection_end_month=p.selection.end if p.selection else None,
-                contract_start_month=p.contract.start,
-                contract_end_month=p.contract.end,
-                use_start_month=p.use.start,
-                use_end_month=p.use.end,
-                created_at=p.created_at,
-            )
-        )
+        self.session.execute(insert(package_table).values(**_package_row(package)))
         self.seen.append(package)
+
+    def add_many(self, packages: list[ProcurementPackage]) -> None:
+        """Insert many new packages in one statement (executemany)."""
+        if packages:
+            self.session.execute(insert(package_table), [_package_row(p) for p in packages])
+            self.seen.extend(packages)
 
     def list(
         self,
@@ -351,6 +356,32 @@ class SqlPackageRepository:
         if limit is not None:
             query = query.limit(limit)
         return [_package(r) for r in self.session.execute(query)]
+
+
+def _package_row(p: ProcurementPackage) -> dict[str, Any]:
+    return {
+        "id": p.id,
+        "sub_activity_id": p.sub_activity_id,
+        "government_code": p.government_code,
+        "agency_code": p.agency_code,
+        "fiscal_year": p.fiscal_year,
+        "sub_activity_code": p.sub_activity_code,
+        "account_code": p.account_code,
+        "name": p.name,
+        "procurement_type": p.procurement_type.value,
+        "mode": p.mode.value,
+        "method": p.method.value if p.method else None,
+        "value_rupiah": p.value,
+        "domestic_product": p.domestic_product,
+        "small_business": p.small_business,
+        "selection_start_month": p.selection.start if p.selection else None,
+        "selection_end_month": p.selection.end if p.selection else None,
+        "contract_start_month": p.contract.start,
+        "contract_end_month": p.contract.end,
+        "use_start_month": p.use.start,
+        "use_end_month": p.use.end,
+        "created_at": p.created_at,
+    }
 
 
 def _package(r: Any) -> ProcurementPackage:

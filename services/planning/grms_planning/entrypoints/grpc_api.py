@@ -47,7 +47,7 @@ from grms_planning.adapters.wire import (
 )
 from grms_planning.domain.model import SubActivity
 from grms_planning.domain.procurement import DirectProcurementThresholds, MonthRange, ProcurementMode, sirup_csv_lines
-from grms_planning.service_layer import handlers, proposals, recurring, stages
+from grms_planning.service_layer import handlers, imports, proposals, recurring, stages
 from grms_planning.service_layer.ports import UnitOfWork
 
 __all__ = ["EXPORT_CHUNK_CHARS", "PlanningApi"]
@@ -414,3 +414,79 @@ class PlanningApi(pb_grpc.PlanningServiceServicer):
             actor=current_identity(),
         )
         return pb.ProposeFromComplaintsResponse(proposal=proposal_to_pb(proposal), cluster=cluster_to_pb(cluster))
+
+    # Bulk import of an agency-year.
+
+    async def ImportSubActivities(
+        self, request: pb.ImportSubActivitiesRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ImportSubActivitiesResponse:
+        plans = []
+        for i, plan in enumerate(request.plans):
+            packages = []
+            for j, p in enumerate(plan.packages):
+                path = f"plans[{i}].packages[{j}]"
+                mode = enum_from_pb(MODES, p.mode, f"{path}.mode")
+                method = None
+                if p.method != procurement_pb2.SELECTION_METHOD_UNSPECIFIED:
+                    method = enum_from_pb(METHODS, p.method, f"{path}.method")
+                for name in ("contract_schedule", "use_schedule"):
+                    if not p.HasField(name):  # type: ignore[arg-type]
+                        raise InvalidArgument.field(f"{path}.{name}", "is required")
+                if mode == ProcurementMode.PROVIDER and not p.HasField("selection_schedule"):
+                    raise InvalidArgument.field(
+                        f"{path}.selection_schedule", "is required for a package through a provider"
+                    )
+                packages.append(
+                    handlers.CreateProcurementPackage(
+                        sub_activity_id="",
+                        account_code=p.account_code,
+                        name=p.name,
+                        procurement_type=enum_from_pb(TYPES, p.procurement_type, f"{path}.procurement_type"),
+                        mode=mode,
+                        method=method,
+                        value=p.value.rupiah,
+                        domestic_product=p.domestic_product,
+                        small_business=p.small_business,
+                        selection=month_range_from_pb(p.selection_schedule)
+                        if p.HasField("selection_schedule")
+                        else None,
+                        contract=month_range_from_pb(p.contract_schedule),
+                        use=month_range_from_pb(p.use_schedule),
+                    )
+                )
+            plans.append(
+                imports.SubActivityPlan(
+                    code=plan.code,
+                    name=plan.name,
+                    budget=plan.budget.rupiah,
+                    locations=[
+                        handlers.LocationInput(loc.government_code, loc.village_code, loc.latitude, loc.longitude)
+                        for loc in plan.locations
+                    ],
+                    funding_sources=list(plan.funding_sources),
+                    tags=list(plan.tags),
+                    indicators=[
+                        imports.IndicatorInput(
+                            level=enum_from_pb(LEVELS, ind.level, f"plans[{i}].indicators[{j}].level"),
+                            kind=enum_from_pb(KINDS, ind.kind, f"plans[{i}].indicators[{j}].kind"),
+                            name=ind.name,
+                            unit=ind.unit,
+                            target=ind.target,
+                            formula=enum_from_pb(FORMULAS, ind.formula, f"plans[{i}].indicators[{j}].formula"),
+                        )
+                        for j, ind in enumerate(plan.indicators)
+                    ],
+                    months=[(m.physical_percent, m.disbursement.rupiah) for m in plan.months],
+                    mark_planned=plan.mark_planned,
+                    packages=packages,
+                )
+            )
+        cmd = imports.ImportSubActivities(
+            request.government_code.strip(), request.agency_code.strip(), request.fiscal_year, plans
+        )
+        result = await self.db.run(
+            imports.import_sub_activities, cmd, uow=self.uow(), actor=current_identity(), thresholds=self.thresholds
+        )
+        return pb.ImportSubActivitiesResponse(
+            sub_activities=result.sub_activities, monthly_rows=result.monthly_rows, packages=result.packages
+        )

@@ -47,6 +47,17 @@ class FakeSubActivities:
                 return copy.deepcopy(s)
         return None
 
+    def codes(self, government_code: str, fiscal_year: int, agency_code: str) -> set[str]:
+        return {
+            s.code
+            for s in self.rows.values()
+            if (s.government_code, s.fiscal_year, s.agency_code) == (government_code, fiscal_year, agency_code)
+        }
+
+    def add_many(self, sub_activities: list[SubActivity]) -> None:
+        for s in sub_activities:
+            self.add(s)
+
     def save(self, sub_activity: SubActivity, *, previous_version: int) -> None:
         if self.rows[sub_activity.id].version != previous_version:
             raise Conflict("changed by someone else")
@@ -78,6 +89,10 @@ class FakePackages:
     def add(self, package: ProcurementPackage) -> None:
         self.rows[package.id] = _stored(package)
         self.seen.append(package)
+
+    def add_many(self, packages: list[ProcurementPackage]) -> None:
+        for p in packages:
+            self.add(p)
 
     def list(
         self,
