@@ -109,6 +109,16 @@ class SqlSubActivityRepository:
             ).scalars()
         )
 
+    def approved_amounts(self, government_code: str, fiscal_year: int, agency_code: str) -> dict[str, int]:
+        """The amounts budgeting approved for the agency-year, by sub-activity code."""
+        t = approved_budget_table
+        found = self.session.execute(
+            select(t.c.sub_activity_code, t.c.amount_rupiah).where(
+                t.c.government_code == government_code, t.c.fiscal_year == fiscal_year, t.c.agency_code == agency_code
+            )
+        )
+        return {r.sub_activity_code: r.amount_rupiah for r in found}
+
     def get(self, sub_activity_id: str) -> SubActivity | None:
         """The sub-activity with `sub_activity_id`, if any."""
         t = sub_activity_table

@@ -93,6 +93,7 @@ def _build(
     uow: UnitOfWork,
     thresholds: DirectProcurementThresholds,
     violations: list[FieldViolation],
+    approved: dict[str, int],
 ) -> tuple[SubActivity, list[ProcurementPackage]] | None:
     """The planned aggregate and its packages, or None with the plan's violations appended."""
     prefix = f"plans[{i}]"
@@ -134,6 +135,9 @@ def _build(
     except DomainError as error:
         violations.extend(_prefixed(prefix, error))
         return None
+    # Once budgeting approved an amount for this code, the F1 and the packages answer to it,
+    # as they do for a sub-activity created call by call.
+    s.approved_budget = approved.get(s.code)
     steps_failed = False
     for j, ind in enumerate(plan.indicators):
         try:
@@ -156,7 +160,8 @@ def _build(
             steps_failed = True
     if plan.months:
         try:
-            s.set_monthly_plan(MonthlyPlan.create(plan.months, budget=s.budget), expected_version=None, now=now)
+            budget = s.effective_budget
+            s.set_monthly_plan(MonthlyPlan.create(plan.months, budget=budget), expected_version=None, now=now)
         except DomainError as error:
             violations.extend(_prefixed(prefix, error))
             steps_failed = True
@@ -213,6 +218,7 @@ def import_sub_activities(
                 f"agency {cmd.agency_code} of government {cmd.government_code} is not known to planning yet"
             )
         existing = uow.sub_activities.codes(cmd.government_code, cmd.fiscal_year, cmd.agency_code)
+        approved = uow.sub_activities.approved_amounts(cmd.government_code, cmd.fiscal_year, cmd.agency_code)
         violations: list[FieldViolation] = []
         built: list[tuple[SubActivity, list[ProcurementPackage]]] = []
         seen: set[str] = set()
@@ -225,7 +231,7 @@ def import_sub_activities(
                 violations.append(FieldViolation(f"plans[{i}].code", f"{code} is listed twice"))
                 continue
             seen.add(code)
-            result = _build(cmd, i, plan, uow, thresholds, violations)
+            result = _build(cmd, i, plan, uow, thresholds, violations, approved)
             if result is not None:
                 built.append(result)
         if violations:

@@ -26,6 +26,8 @@ def _stored(aggregate: T) -> T:
 class FakeSubActivities:
     def __init__(self) -> None:
         self.rows: dict[str, SubActivity] = {}
+        # Budgeting's approved amounts by (government, year, agency) then sub-activity code.
+        self.approved: dict[tuple[str, int, str], dict[str, int]] = {}
         self.seen: list[SubActivity] = []
 
     def add(self, sub_activity: SubActivity) -> None:
@@ -57,6 +59,9 @@ class FakeSubActivities:
     def add_many(self, sub_activities: list[SubActivity]) -> None:
         for s in sub_activities:
             self.add(s)
+
+    def approved_amounts(self, government_code: str, fiscal_year: int, agency_code: str) -> dict[str, int]:
+        return dict(self.approved.get((government_code, fiscal_year, agency_code), {}))
 
     def save(self, sub_activity: SubActivity, *, previous_version: int) -> None:
         if self.rows[sub_activity.id].version != previous_version:

@@ -121,3 +121,14 @@ def test_an_import_follows_the_stage_lock_and_the_limits() -> None:
     with pytest.raises(InvalidArgument, match="plans"):
         _import(uow)
     assert len(uow.sub_activities.rows) == 1
+
+
+def test_an_import_answers_to_the_amount_budgeting_approved() -> None:
+    uow = FakeUnitOfWork()
+    uow.sub_activities.approved[("33", 2025, AGENCY)] = {"1.02.02.2.01.0001": 400 * JUTA}
+    with pytest.raises(InvalidArgument) as error:
+        _import(uow, _plan("1.02.02.2.01.0001"))  # its F1 spends the 500 juta it asked for
+    assert "Rp 400,000,000" in str(error.value.violations)
+    _import(uow, _plan("1.02.02.2.01.0001", months=_months(400 * JUTA)))
+    (stored,) = uow.sub_activities.rows.values()
+    assert stored.effective_budget == 400 * JUTA and stored.budget == 500 * JUTA
