@@ -147,7 +147,7 @@ async def test_package_form_errors_budget_and_split_warnings_on_the_rup(stack: P
     rup = await http.get(created.headers["location"])
     assert rup.status_code == 200 and 'id="page-notice"' in rup.text
     assert rup.text.count('class="flagged"') == 3 and 'id="split-warnings"' in rup.text
-    assert "Rp 570.000.000" in rup.text and "1.02.02.2.01.0001.5.1.02.01.01.0024" in rup.text
+    assert "Rp 570.000.000" in rup.text and "1.02.02.2.01.0031.5.1.02.01.01.0024" in rup.text
     warned = await http.get(f"/perencanaan/{planned_id}/paket")
     assert 'id="split-warnings"' in warned.text
     listing = await http.get(f"/perencanaan/rup?tahun={year}&opd={AGENCY}&lang=en")

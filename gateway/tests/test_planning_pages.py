@@ -76,9 +76,11 @@ async def seed_sub_activities(address: str) -> tuple[str, str]:
                     raise
             await asyncio.sleep(0.05)
         created = []
+        # Not 1.02.02.2.01.0001: budgeting's tests approve that code for this year on the
+        # session's shared broker, and planning's budget consumer would apply their amount here.
         for code, name in (
-            ("1.02.02.2.01.0001", "Pengelolaan Pelayanan Kesehatan Ibu Hamil"),
-            ("1.02.02.2.01.0002", "Pengelolaan Pelayanan Kesehatan Bayi Baru Lahir"),
+            ("1.02.02.2.01.0031", "Pengelolaan Pelayanan Kesehatan Ibu Hamil"),
+            ("1.02.02.2.01.0032", "Pengelolaan Pelayanan Kesehatan Bayi Baru Lahir"),
         ):
             request = pb.CreateSubActivityRequest(
                 government_code="33",
@@ -282,7 +284,7 @@ async def test_planner_sees_sub_activities_and_the_planned_s_curve(stack: Planni
     page = await http.get(f"/perencanaan/{planned_id}")
     assert page.status_code == 200 and page.headers["cache-control"] == "no-store"
     text = page.text
-    assert '<p class="lead code" id="sub-activity-code">1.02.02.2.01.0001</p>' in text
+    assert '<p class="lead code" id="sub-activity-code">1.02.02.2.01.0031</p>' in text
     assert "<h1>Pengelolaan Pelayanan Kesehatan Ibu Hamil</h1>" in text
     assert re.search(r'id="sub-activity-agency">Dinas Kesehatan ', text)
     assert '<dd id="sub-activity-budget">Rp 1.200.000.000</dd>' in text

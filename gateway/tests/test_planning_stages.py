@@ -121,7 +121,7 @@ async def test_planner_closes_stages_and_reads_the_diff_on_the_pages(stack: Plan
     diff = await http.get(f"/perencanaan/tahapan/beda?opd={AGENCY}&dari=1&ke=0&tahun={year}")
     assert diff.status_code == 200 and 'id="stage-diff"' in diff.text
     assert "1 ditambah, 0 dihapus, 0 diubah" in diff.text
-    assert "Indikator" in diff.text and "<ins>800</ins>" in diff.text and "1.02.02.2.01.0002" in diff.text
+    assert "Indikator" in diff.text and "<ins>800</ins>" in diff.text and "1.02.02.2.01.0032" in diff.text
 
     listing = await http.get(f"/perencanaan/tahapan?tahun={year}&opd={AGENCY}&pesan=closed")
     assert 'id="stage-notice"' in listing.text and 'id="diff-form"' in listing.text
