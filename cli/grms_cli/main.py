@@ -154,6 +154,35 @@ def seed_command(
                       f"{result.agencies_existing} agencies already exist.")
 
 
+@app.command("seed-planning")
+def seed_planning_command(
+    var_dir: VarDir = None,
+    target: Annotated[
+        str | None,
+        typer.Option(help="Planning gRPC address host:port (default: suite.json, else "
+                          "$GRMS_PLANNING_GRPC_HOST:$GRMS_PLANNING_GRPC_PORT or 127.0.0.1:50152).",
+                     show_default=False),
+    ] = None,
+    timeout: Annotated[float, typer.Option(help="Deadline of each call in seconds.", min=0.1)] = 10.0,
+) -> None:
+    """Plan the demo FY2025 province-year (≈3,000 sub-activities, 1,200 RUP packages); safe to repeat."""
+    from grms_cli.planning_demo import PACKAGE_COUNT, catalogue
+    from grms_cli.planning_seed import planning_address, seed_planning
+
+    directory = _var_dir(var_dir)
+    secret = resolve_auth_secret(directory)
+    address = planning_address(target, directory)
+    with Progress(TextColumn("Planning {task.fields[target]}"), BarColumn(), MofNCompleteColumn(),
+                  TextColumn("{task.description}"), console=console, transient=True) as progress:
+        task = progress.add_task("", total=len(catalogue()) + PACKAGE_COUNT, target=address)
+        result = seed_planning(address, secret, advance=lambda what: progress.update(task, advance=1, description=what),
+                               timeout=timeout)
+    console.print(
+        f"Planned {result.sub_activities_created} sub-activities ({result.sub_activities_existing} already existed) "
+        f"and {result.packages_created} packages."
+    )
+
+
 def _read_password(password_stdin: bool) -> str:
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")

@@ -76,9 +76,11 @@ async def seed_sub_activities(address: str) -> tuple[str, str]:
                     raise
             await asyncio.sleep(0.05)
         created = []
+        # Not 1.02.02.2.01.0001: budgeting's tests approve that code for this year on the
+        # session's shared broker, and planning's budget consumer would apply their amount here.
         for code, name in (
-            ("1.02.02.2.01.0001", "Pengelolaan Pelayanan Kesehatan Ibu Hamil"),
-            ("1.02.02.2.01.0002", "Pengelolaan Pelayanan Kesehatan Bayi Baru Lahir"),
+            ("1.02.02.2.01.0031", "Pengelolaan Pelayanan Kesehatan Ibu Hamil"),
+            ("1.02.02.2.01.0032", "Pengelolaan Pelayanan Kesehatan Bayi Baru Lahir"),
         ):
             request = pb.CreateSubActivityRequest(
                 government_code="33",
@@ -282,7 +284,7 @@ async def test_planner_sees_sub_activities_and_the_planned_s_curve(stack: Planni
     page = await http.get(f"/perencanaan/{planned_id}")
     assert page.status_code == 200 and page.headers["cache-control"] == "no-store"
     text = page.text
-    assert '<p class="lead code" id="sub-activity-code">1.02.02.2.01.0001</p>' in text
+    assert '<p class="lead code" id="sub-activity-code">1.02.02.2.01.0031</p>' in text
     assert "<h1>Pengelolaan Pelayanan Kesehatan Ibu Hamil</h1>" in text
     assert re.search(r'id="sub-activity-agency">Dinas Kesehatan ', text)
     assert '<dd id="sub-activity-budget">Rp 1.200.000.000</dd>' in text
@@ -338,7 +340,7 @@ def live_planning(tmp_path: Path, nats_server: NatsServer) -> Iterator[dict[str,
 
     async def main() -> None:
         settings, stop, task = await start_planning(nats_server.url, tmp_path)
-        planned_id, _ = await seed_sub_activities(settings.grpc_address)
+        planned_id, unplanned_id = await seed_sub_activities(settings.grpc_address)
         http_port = free_port()
         gateway_settings = GatewaySettings(
             auth_secret=TEST_SECRET,
@@ -349,7 +351,9 @@ def live_planning(tmp_path: Path, nats_server: NatsServer) -> Iterator[dict[str,
         )
         make_planner(gateway_settings)
         server = uvicorn.Server(uvicorn.Config(create_app(gateway_settings), log_config=None, lifespan="on"))
-        holder.update(server=server, url=f"http://127.0.0.1:{http_port}", planned_id=planned_id)
+        holder.update(
+            server=server, url=f"http://127.0.0.1:{http_port}", planned_id=planned_id, unplanned_id=unplanned_id
+        )
         serve = asyncio.create_task(server.serve(sockets=[bind("127.0.0.1", http_port)]))
         while not server.started and not serve.done():
             await asyncio.sleep(0.02)
@@ -367,7 +371,7 @@ def live_planning(tmp_path: Path, nats_server: NatsServer) -> Iterator[dict[str,
     thread = threading.Thread(target=run, name="live-gateway-planning", daemon=True)
     thread.start()
     assert ready.wait(60) and holder.get("server") is not None and holder["server"].started, "no gateway"
-    yield {"url": holder["url"], "planned_id": holder["planned_id"]}
+    yield {"url": holder["url"], "planned_id": holder["planned_id"], "unplanned_id": holder["unplanned_id"]}
     holder["server"].should_exit = True
     thread.join(30)
 

@@ -26,6 +26,16 @@ from grms_gateway.schemas.planning import (
     staff_proposal_out,
     sub_activity_out,
 )
+from grms_gateway.schemas.planning_recurring import ProposeFromComplaintsIn, RecurringComplaintsOut, cluster_out
+from grms_gateway.schemas.planning_stages import (
+    CloseStageIn,
+    OpenRevisionIn,
+    StageBookOut,
+    StageDiffOut,
+    stage_book_out,
+    stage_diff_out,
+    stage_out,
+)
 from grms_gateway.schemas.problem import problem_responses
 from grms_gateway.state import Gateway, get_gateway
 
@@ -72,6 +82,66 @@ class PlanningClient(ReplicaClient):
     async def get_sub_activity(self, sub_activity_id: str, *, ctx: CallContext) -> pb.GetSubActivityResponse:
         request = pb.GetSubActivityRequest(id=sub_activity_id)
         return await self._call("GetSubActivity", self.stub.GetSubActivity, request, ctx=ctx)
+
+    async def get_stage_book(self, request: pb.GetStageBookRequest, *, ctx: CallContext) -> pb.GetStageBookResponse:
+        return await self._call("GetStageBook", self.stub.GetStageBook, request, ctx=ctx)
+
+    async def close_stage(self, request: pb.CloseStageRequest, *, ctx: CallContext) -> pb.CloseStageResponse:
+        return await self._call("CloseStage", self.stub.CloseStage, request, ctx=ctx)
+
+    async def open_revision_stage(
+        self, request: pb.OpenRevisionStageRequest, *, ctx: CallContext
+    ) -> pb.OpenRevisionStageResponse:
+        return await self._call("OpenRevisionStage", self.stub.OpenRevisionStage, request, ctx=ctx)
+
+    async def diff_stages(self, request: pb.DiffStagesRequest, *, ctx: CallContext) -> pb.DiffStagesResponse:
+        return await self._call("DiffStages", self.stub.DiffStages, request, ctx=ctx)
+
+    async def add_indicator(self, request: pb.AddIndicatorRequest, *, ctx: CallContext) -> pb.AddIndicatorResponse:
+        return await self._call("AddIndicator", self.stub.AddIndicator, request, ctx=ctx)
+
+    async def set_monthly_plan(
+        self, request: pb.SetMonthlyPlanRequest, *, ctx: CallContext
+    ) -> pb.SetMonthlyPlanResponse:
+        return await self._call("SetMonthlyPlan", self.stub.SetMonthlyPlan, request, ctx=ctx)
+
+    async def suggest_monthly_plan(
+        self, request: pb.SuggestMonthlyPlanRequest, *, ctx: CallContext
+    ) -> pb.SuggestMonthlyPlanResponse:
+        return await self._call("SuggestMonthlyPlan", self.stub.SuggestMonthlyPlan, request, ctx=ctx)
+
+    async def mark_planned(
+        self, request: pb.MarkSubActivityPlannedRequest, *, ctx: CallContext
+    ) -> pb.MarkSubActivityPlannedResponse:
+        return await self._call("MarkSubActivityPlanned", self.stub.MarkSubActivityPlanned, request, ctx=ctx)
+
+    async def create_package(
+        self, request: pb.CreateProcurementPackageRequest, *, ctx: CallContext
+    ) -> pb.CreateProcurementPackageResponse:
+        return await self._call("CreateProcurementPackage", self.stub.CreateProcurementPackage, request, ctx=ctx)
+
+    async def list_packages(
+        self, request: pb.ListProcurementPackagesRequest, *, ctx: CallContext
+    ) -> pb.ListProcurementPackagesResponse:
+        return await self._call("ListProcurementPackages", self.stub.ListProcurementPackages, request, ctx=ctx)
+
+    async def detect_splits(
+        self, request: pb.DetectSplitPackagesRequest, *, ctx: CallContext
+    ) -> pb.DetectSplitPackagesResponse:
+        return await self._call("DetectSplitPackages", self.stub.DetectSplitPackages, request, ctx=ctx)
+
+    async def list_proposals(self, request: pb.ListProposalsRequest, *, ctx: CallContext) -> pb.ListProposalsResponse:
+        return await self._call("ListProposals", self.stub.ListProposals, request, ctx=ctx)
+
+    async def list_recurring(
+        self, request: pb.ListRecurringComplaintsRequest, *, ctx: CallContext
+    ) -> pb.ListRecurringComplaintsResponse:
+        return await self._call("ListRecurringComplaints", self.stub.ListRecurringComplaints, request, ctx=ctx)
+
+    async def propose_from_complaints(
+        self, request: pb.ProposeFromComplaintsRequest, *, ctx: CallContext
+    ) -> pb.ProposeFromComplaintsResponse:
+        return await self._call("ProposeFromComplaints", self.stub.ProposeFromComplaints, request, ctx=ctx)
 
 
 def planning(gateway: Gateway) -> PlanningClient:
@@ -198,3 +268,163 @@ async def get_sub_activity(
             for p in found.s_curve
         ],
     )
+
+
+# Planning stages (tahapan) of an agency-year.
+
+GovernmentCode = Annotated[str, Path(pattern=r"^\d{2}(\.\d{2})?$", examples=["33"])]
+AgencyCode = Annotated[str, Path(min_length=1, max_length=40, examples=["1.02.0.00.0.00.01.0000"])]
+FiscalYear = Annotated[int, Path(ge=2000, le=2100, examples=[2025])]
+Reader = Annotated[Caller, Depends(require_role(*Role.ALL))]
+_STAGES = "/api/v1/planning/{government}/{fiscal_year}/agencies/{agency}/stages"
+
+
+@router.get(
+    _STAGES,
+    response_model=StageBookOut,
+    summary="The planning stages of an agency-year (rancangan awal → rancangan → akhir → perubahan)",
+    responses=_STAFF_PROBLEMS,
+)
+async def get_stage_book(
+    *,
+    government: GovernmentCode,
+    fiscal_year: FiscalYear,
+    agency: AgencyCode,
+    caller: Reader,
+    ctx: Ctx,
+    gateway: GatewayDep,
+) -> StageBookOut:
+    request = pb.GetStageBookRequest(government_code=government, agency_code=agency, fiscal_year=fiscal_year)
+    return stage_book_out((await planning(gateway).get_stage_book(request, ctx=ctx)).book)
+
+
+@router.post(
+    _STAGES + "/close",
+    response_model=StageBookOut,
+    summary="Close the open stage with an immutable snapshot of the agency-year (planner, admin)",
+    responses=_STAFF_PROBLEMS,
+)
+async def close_stage(
+    *,
+    government: GovernmentCode,
+    fiscal_year: FiscalYear,
+    agency: AgencyCode,
+    body: Annotated[CloseStageIn, Body()],
+    caller: Staff,
+    ctx: Ctx,
+    gateway: GatewayDep,
+) -> StageBookOut:
+    """A stale `expected_version` (someone edited meanwhile) is 409; a locked plan is 409 too."""
+    request = pb.CloseStageRequest(
+        government_code=government, agency_code=agency, fiscal_year=fiscal_year, expected_version=body.expected_version
+    )
+    return stage_book_out((await planning(gateway).close_stage(request, ctx=ctx)).book)
+
+
+@router.post(
+    _STAGES + "/revisions",
+    response_model=StageBookOut,
+    status_code=status.HTTP_201_CREATED,
+    summary="Open a perubahan stage on a locked plan, with its reason (planner, admin)",
+    responses=_STAFF_PROBLEMS,
+)
+async def open_revision_stage(
+    *,
+    government: GovernmentCode,
+    fiscal_year: FiscalYear,
+    agency: AgencyCode,
+    body: Annotated[OpenRevisionIn, Body()],
+    caller: Staff,
+    ctx: Ctx,
+    gateway: GatewayDep,
+) -> StageBookOut:
+    request = pb.OpenRevisionStageRequest(
+        government_code=government,
+        agency_code=agency,
+        fiscal_year=fiscal_year,
+        reason=body.reason,
+        expected_version=body.expected_version,
+    )
+    return stage_book_out((await planning(gateway).open_revision_stage(request, ctx=ctx)).book)
+
+
+@router.get(
+    _STAGES + "/diff",
+    response_model=StageDiffOut,
+    summary="Field-by-field differences between two closed stages; stage 0 is the current working plan",
+    responses=_STAFF_PROBLEMS,
+)
+async def diff_stages(
+    *,
+    government: GovernmentCode,
+    fiscal_year: FiscalYear,
+    agency: AgencyCode,
+    caller: Reader,
+    ctx: Ctx,
+    gateway: GatewayDep,
+    from_stage: Annotated[int, Query(alias="from", ge=0, le=10_000)],
+    to_stage: Annotated[int, Query(alias="to", ge=0, le=10_000)] = 0,
+) -> StageDiffOut:
+    request = pb.DiffStagesRequest(
+        government_code=government,
+        agency_code=agency,
+        fiscal_year=fiscal_year,
+        from_stage=from_stage,
+        to_stage=to_stage,
+    )
+    found = await planning(gateway).diff_stages(request, ctx=ctx)
+    return stage_diff_out(
+        list(found.items),
+        stage_out(found.old_stage) if found.HasField("old_stage") else None,
+        stage_out(found.new_stage) if found.HasField("new_stage") else None,
+    )
+
+
+# Recurring complaints offered as proposals for the next year.
+
+_RECURRING = "/api/v1/planning/{government}/recurring-complaints"
+
+
+@router.get(
+    _RECURRING,
+    response_model=RecurringComplaintsOut,
+    summary="Recurring complaints of a year (by village and category, at the threshold), largest first (planner)",
+    responses=_STAFF_PROBLEMS,
+)
+async def list_recurring_complaints(
+    *,
+    government: GovernmentCode,
+    caller: Staff,
+    ctx: Ctx,
+    gateway: GatewayDep,
+    year: Annotated[int, Query(ge=2000, le=2100)],
+) -> RecurringComplaintsOut:
+    found = await planning(gateway).list_recurring(
+        pb.ListRecurringComplaintsRequest(government_code=government, year=year), ctx=ctx
+    )
+    return RecurringComplaintsOut(threshold=found.threshold, clusters=[cluster_out(c) for c in found.clusters])
+
+
+@router.post(
+    _RECURRING + "/{year}/proposals",
+    response_model=StaffProposalOut,
+    status_code=status.HTTP_201_CREATED,
+    summary="Turn a recurring-complaint cluster into a proposal (under review) for the next year, once (planner)",
+    responses=_STAFF_PROBLEMS,
+)
+async def propose_from_complaints(
+    *,
+    government: GovernmentCode,
+    year: FiscalYear,
+    body: Annotated[ProposeFromComplaintsIn, Body()],
+    response: Response,
+    caller: Staff,
+    ctx: Ctx,
+    gateway: GatewayDep,
+) -> StaffProposalOut:
+    request = pb.ProposeFromComplaintsRequest(
+        government_code=government, year=year, village_code=body.village_code, category_code=body.category_code
+    )
+    created = (await planning(gateway).propose_from_complaints(request, ctx=ctx)).proposal
+    response.headers["Location"] = f"/api/v1/proposals/{created.proposal.public_id}"
+    return staff_proposal_out(created)

@@ -19,10 +19,12 @@ from grms_planning.adapters.unit_of_work import SqlUnitOfWork
 from grms_planning.config import Settings
 from grms_planning.domain.procurement import DirectProcurementThresholds
 from grms_planning.entrypoints.budget_consumer import budget_handlers
+from grms_planning.entrypoints.complaints_consumer import complaint_handlers
 from grms_planning.entrypoints.grpc_api import PlanningApi
 
 __all__ = [
     "BUDGET_CONSUMER",
+    "COMPLAINTS_CONSUMER",
     "MIGRATIONS",
     "REFERENCE_CONSUMER",
     "SERVICE",
@@ -39,6 +41,8 @@ REFERENCE_CONSUMER = f"{SERVICE}-budgeting-reference"
 # The durable consumer of budgeting's approvals (BudgetPlanApproved): see entrypoints/budget_consumer.py
 # for why it is a consumer of its own.
 BUDGET_CONSUMER = f"{SERVICE}-budgeting-budget"
+# The durable consumer that counts complaints' ComplaintReceived into recurring-complaint clusters.
+COMPLAINTS_CONSUMER = f"{SERVICE}-complaints-recurring"
 
 
 def unit_of_work_factory(db: Database, clock: Clock) -> Callable[[], SqlUnitOfWork]:
@@ -66,7 +70,13 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Se
     replica_api = reference_servicer(
         planning_service_pb2_grpc.PlanningServiceServicer, planning_service_pb2, db, replica
     )
-    api = PlanningApi(db, unit_of_work_factory(db, clock), replica_api, thresholds_of(settings))
+    api = PlanningApi(
+        db,
+        unit_of_work_factory(db, clock),
+        replica_api,
+        thresholds_of(settings),
+        recurring_threshold=settings.recurring_complaint_threshold,
+    )
     name = planning_service_pb2.DESCRIPTOR.services_by_name["PlanningService"].full_name
     return ServiceRuntime(
         SERVICE,
@@ -79,5 +89,6 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Se
         consumers=[
             EventConsumer(REFERENCE_CONSUMER, db, messaging, replica.handlers, clock),
             EventConsumer(BUDGET_CONSUMER, db, messaging, budget_handlers(), clock),
+            EventConsumer(COMPLAINTS_CONSUMER, db, messaging, complaint_handlers(), clock),
         ],
     )

@@ -24,3 +24,6 @@ class Settings(ServiceSettings):
     direct_limit_consulting_rupiah: int = Field(100_000_000, gt=0)
     direct_limit_other_services_rupiah: int = Field(200_000_000, gt=0)
     split_near_basis_points: int = Field(8_000, ge=1, le=10_000)
+    # Complaints of one category from one village in one year that make a recurring problem
+    # worth offering to planners as a proposal for the next year.
+    recurring_complaint_threshold: int = Field(5, ge=2, le=100_000)

@@ -10,15 +10,20 @@ from typing import Any, cast
 
 from grms_kit.errors import Conflict
 from sqlalchemy import ColumnElement, CursorResult, and_, delete, exists, func, insert, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from grms_planning.adapters.tables import approved_budget as approved_budget_table
+from grms_planning.adapters.tables import complaint_cluster as cluster_table
 from grms_planning.adapters.tables import indicator as indicator_table
 from grms_planning.adapters.tables import monthly_plan as monthly_plan_table
+from grms_planning.adapters.tables import planning_stage as stage_table
 from grms_planning.adapters.tables import procurement_package as package_table
 from grms_planning.adapters.tables import proposal as proposal_table
 from grms_planning.adapters.tables import proposal_history as history_table
 from grms_planning.adapters.tables import reference
+from grms_planning.adapters.tables import stage_book as book_table
 from grms_planning.adapters.tables import sub_activity as sub_activity_table
 from grms_planning.adapters.tables import sub_activity_location as location_table
 from grms_planning.domain.budget_link import ApprovedBudget
@@ -41,12 +46,16 @@ from grms_planning.domain.procurement import (
     SelectionMethod,
 )
 from grms_planning.domain.proposal import Proposal, ProposalCategory, ProposalChange, ProposalStatus
+from grms_planning.domain.recurring import ComplaintCluster
+from grms_planning.domain.stages import Stage, StageBook, StageKind, StageSnapshot
 
 __all__ = [
     "SqlApprovedBudgetRepository",
+    "SqlComplaintClusterRepository",
     "SqlPackageRepository",
     "SqlProposalRepository",
     "SqlReferenceData",
+    "SqlStageRepository",
     "SqlSubActivityRepository",
 ]
 
@@ -72,6 +81,43 @@ class SqlSubActivityRepository:
         self.session.execute(insert(sub_activity_table).values(**_sub_activity_row(sub_activity)))
         self._write_parts(sub_activity)
         self.seen.append(sub_activity)
+
+    def add_many(self, sub_activities: list[SubActivity]) -> None:
+        """Insert many new sub-activities and their parts, a statement per table (executemany)."""
+        if not sub_activities:
+            return
+        self.session.execute(insert(sub_activity_table), [_sub_activity_row(s) for s in sub_activities])
+        rows: dict[Any, list[dict[str, Any]]] = {indicator_table: [], location_table: [], monthly_plan_table: []}
+        for s in sub_activities:
+            for table, part in _part_rows(s).items():
+                rows[table].extend(part)
+        for table, part in rows.items():
+            if part:
+                self.session.execute(insert(table), part)
+        self.seen.extend(sub_activities)
+
+    def codes(self, government_code: str, fiscal_year: int, agency_code: str) -> set[str]:
+        """The codes of the agency-year's sub-activities."""
+        t = sub_activity_table
+        return set(
+            self.session.execute(
+                select(t.c.code).where(
+                    t.c.government_code == government_code,
+                    t.c.fiscal_year == fiscal_year,
+                    t.c.agency_code == agency_code,
+                )
+            ).scalars()
+        )
+
+    def approved_amounts(self, government_code: str, fiscal_year: int, agency_code: str) -> dict[str, int]:
+        """The amounts budgeting approved for the agency-year, by sub-activity code."""
+        t = approved_budget_table
+        found = self.session.execute(
+            select(t.c.sub_activity_code, t.c.amount_rupiah).where(
+                t.c.government_code == government_code, t.c.fiscal_year == fiscal_year, t.c.agency_code == agency_code
+            )
+        )
+        return {r.sub_activity_code: r.amount_rupiah for r in found}
 
     def get(self, sub_activity_id: str) -> SubActivity | None:
         """The sub-activity with `sub_activity_id`, if any."""
@@ -113,7 +159,7 @@ class SqlSubActivityRepository:
         self.seen.append(sub_activity)
 
     def list(
-        self, government_code: str, fiscal_year: int, *, agency_code: str, after: tuple[str, ...], limit: int
+        self, government_code: str, fiscal_year: int, *, agency_code: str, after: tuple[str, ...], limit: int | None
     ) -> list[SubActivity]:
         """Sub-activities ordered by agency and code, after the key `after`."""
         t = sub_activity_table
@@ -122,55 +168,54 @@ class SqlSubActivityRepository:
             query = query.where(t.c.agency_code == agency_code)
         if after:
             query = query.where(_after([t.c.agency_code, t.c.code], after))
-        query = query.order_by(t.c.agency_code, t.c.code).limit(limit)
+        query = query.order_by(t.c.agency_code, t.c.code)
+        if limit is not None:
+            query = query.limit(limit)
         return _assemble(self.session, self.session.execute(query).all())
 
     def _write_parts(self, s: SubActivity) -> None:
-        if s.indicators:
-            self.session.execute(
-                insert(indicator_table),
-                [
-                    {
-                        "sub_activity_id": s.id,
-                        "position": i,
-                        "level": ind.level.value,
-                        "kind": ind.kind.value,
-                        "name": ind.name,
-                        "unit": ind.unit,
-                        "target": str(ind.target),
-                        "formula": ind.formula.value,
-                    }
-                    for i, ind in enumerate(s.indicators)
-                ],
-            )
-        if s.locations:
-            self.session.execute(
-                insert(location_table),
-                [
-                    {
-                        "sub_activity_id": s.id,
-                        "position": i,
-                        "government_code": loc.government_code,
-                        "village_code": loc.village_code,
-                        "latitude": None if loc.latitude is None else str(loc.latitude),
-                        "longitude": None if loc.longitude is None else str(loc.longitude),
-                    }
-                    for i, loc in enumerate(s.locations)
-                ],
-            )
-        if s.monthly_plan is not None:
-            self.session.execute(
-                insert(monthly_plan_table),
-                [
-                    {
-                        "sub_activity_id": s.id,
-                        "month": m.month,
-                        "physical_basis_points": int(m.physical_percent * 100),
-                        "disbursement_rupiah": m.disbursement,
-                    }
-                    for m in s.monthly_plan.months
-                ],
-            )
+        for table, rows in _part_rows(s).items():
+            if rows:
+                self.session.execute(insert(table), rows)
+
+
+def _part_rows(s: SubActivity) -> dict[Any, list[dict[str, Any]]]:
+    """The indicator, location and monthly-plan rows of a sub-activity, by table."""
+    return {
+        indicator_table: [
+            {
+                "sub_activity_id": s.id,
+                "position": i,
+                "level": ind.level.value,
+                "kind": ind.kind.value,
+                "name": ind.name,
+                "unit": ind.unit,
+                "target": str(ind.target),
+                "formula": ind.formula.value,
+            }
+            for i, ind in enumerate(s.indicators)
+        ],
+        location_table: [
+            {
+                "sub_activity_id": s.id,
+                "position": i,
+                "government_code": loc.government_code,
+                "village_code": loc.village_code,
+                "latitude": None if loc.latitude is None else str(loc.latitude),
+                "longitude": None if loc.longitude is None else str(loc.longitude),
+            }
+            for i, loc in enumerate(s.locations)
+        ],
+        monthly_plan_table: [
+            {
+                "sub_activity_id": s.id,
+                "month": m.month,
+                "physical_basis_points": int(m.physical_percent * 100),
+                "disbursement_rupiah": m.disbursement,
+            }
+            for m in (s.monthly_plan.months if s.monthly_plan is not None else ())
+        ],
+    }
 
 
 def _assemble(session: Session, rows: Sequence[Any]) -> list[SubActivity]:
@@ -288,33 +333,14 @@ class SqlPackageRepository:
 
     def add(self, package: ProcurementPackage) -> None:
         """Insert a new package."""
-        p = package
-        self.session.execute(
-            insert(package_table).values(
-                id=p.id,
-                sub_activity_id=p.sub_activity_id,
-                government_code=p.government_code,
-                agency_code=p.agency_code,
-                fiscal_year=p.fiscal_year,
-                sub_activity_code=p.sub_activity_code,
-                account_code=p.account_code,
-                name=p.name,
-                procurement_type=p.procurement_type.value,
-                mode=p.mode.value,
-                method=p.method.value if p.method else None,
-                value_rupiah=p.value,
-                domestic_product=p.domestic_product,
-                small_business=p.small_business,
-                selection_start_month=p.selection.start if p.selection else None,
-                selection_end_month=p.selection.end if p.selection else None,
-                contract_start_month=p.contract.start,
-                contract_end_month=p.contract.end,
-                use_start_month=p.use.start,
-                use_end_month=p.use.end,
-                created_at=p.created_at,
-            )
-        )
+        self.session.execute(insert(package_table).values(**_package_row(package)))
         self.seen.append(package)
+
+    def add_many(self, packages: list[ProcurementPackage]) -> None:
+        """Insert many new packages in one statement (executemany)."""
+        if packages:
+            self.session.execute(insert(package_table), [_package_row(p) for p in packages])
+            self.seen.extend(packages)
 
     def list(
         self,
@@ -340,6 +366,32 @@ class SqlPackageRepository:
         if limit is not None:
             query = query.limit(limit)
         return [_package(r) for r in self.session.execute(query)]
+
+
+def _package_row(p: ProcurementPackage) -> dict[str, Any]:
+    return {
+        "id": p.id,
+        "sub_activity_id": p.sub_activity_id,
+        "government_code": p.government_code,
+        "agency_code": p.agency_code,
+        "fiscal_year": p.fiscal_year,
+        "sub_activity_code": p.sub_activity_code,
+        "account_code": p.account_code,
+        "name": p.name,
+        "procurement_type": p.procurement_type.value,
+        "mode": p.mode.value,
+        "method": p.method.value if p.method else None,
+        "value_rupiah": p.value,
+        "domestic_product": p.domestic_product,
+        "small_business": p.small_business,
+        "selection_start_month": p.selection.start if p.selection else None,
+        "selection_end_month": p.selection.end if p.selection else None,
+        "contract_start_month": p.contract.start,
+        "contract_end_month": p.contract.end,
+        "use_start_month": p.use.start,
+        "use_end_month": p.use.end,
+        "created_at": p.created_at,
+    }
 
 
 def _package(r: Any) -> ProcurementPackage:
@@ -562,3 +614,241 @@ def _proposal_row(p: Proposal) -> dict[str, Any]:
         "created_at": p.created_at,
         "updated_at": p.updated_at,
     }
+
+
+_STAGE_HEAD = [c for c in stage_table.c if c.name != "content"]
+
+
+class SqlStageRepository:
+    """Stage books with their stages; a closed stage's snapshot is written once and read on demand."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def _key(self, t: Any, government_code: str, agency_code: str, fiscal_year: int) -> list[ColumnElement[bool]]:
+        return [t.c.government_code == government_code, t.c.agency_code == agency_code, t.c.fiscal_year == fiscal_year]
+
+    def get(self, government_code: str, agency_code: str, fiscal_year: int) -> StageBook | None:
+        """The book of the agency-year with its stages (snapshot content not loaded), if any."""
+        key = (government_code, agency_code, fiscal_year)
+        version = self.session.execute(select(book_table.c.version).where(*self._key(book_table, *key))).scalar()
+        if version is None:
+            return None
+        rows = self.session.execute(
+            select(*_STAGE_HEAD).where(*self._key(stage_table, *key)).order_by(stage_table.c.number)
+        ).all()
+        return StageBook(government_code, agency_code, fiscal_year, [_stage(r) for r in rows], version)
+
+    def add(self, book: StageBook) -> bool:
+        """Insert a new book and its stages; False (nothing written) when another transaction stored it first."""
+        values = {
+            "government_code": book.government_code,
+            "agency_code": book.agency_code,
+            "fiscal_year": book.fiscal_year,
+            "version": book.version,
+            "open_stage": book.current.number if book.current else 0,
+        }
+        dialect = self.session.get_bind().dialect.name
+        if dialect == "postgresql":
+            statement: Any = pg_insert(book_table).values(**values).on_conflict_do_nothing()
+        else:
+            statement = sqlite_insert(book_table).values(**values).on_conflict_do_nothing()
+        # RETURNING tells whether the row went in (rowcount is not reliable for upserts on every driver).
+        if self.session.execute(statement.returning(book_table.c.version)).first() is None:
+            return False
+        self._write_stages(book, stored={})
+        return True
+
+    def count_edit(self, government_code: str, agency_code: str, fiscal_year: int) -> bool:
+        """Atomically count an edit of an open agency-year; False when there is no book or it is locked."""
+        key = (government_code, agency_code, fiscal_year)
+        result = cast(
+            CursorResult[Any],
+            self.session.execute(
+                update(book_table)
+                .where(*self._key(book_table, *key), book_table.c.open_stage > 0)
+                .values(version=book_table.c.version + 1)
+            ),
+        )
+        return result.rowcount == 1
+
+    def save(self, book: StageBook, *, previous_version: int) -> None:
+        """Write a changed book: new stages inserted, a newly closed stage given its snapshot once."""
+        key = (book.government_code, book.agency_code, book.fiscal_year)
+        result = cast(
+            CursorResult[Any],
+            self.session.execute(
+                update(book_table)
+                .where(*self._key(book_table, *key), book_table.c.version == previous_version)
+                .values(version=book.version, open_stage=book.current.number if book.current else 0)
+            ),
+        )
+        if result.rowcount != 1:
+            raise Conflict(f"{book.label} was changed by someone else; reload and try again")
+        stored = {
+            r.number: r.closed_at is not None
+            for r in self.session.execute(
+                select(stage_table.c.number, stage_table.c.closed_at).where(*self._key(stage_table, *key))
+            )
+        }
+        self._write_stages(book, stored=stored)
+
+    def content(self, government_code: str, agency_code: str, fiscal_year: int, number: int) -> dict[str, Any] | None:
+        """The snapshot content of a closed stage, if any."""
+        key = (government_code, agency_code, fiscal_year)
+        found = self.session.execute(
+            select(stage_table.c.content).where(*self._key(stage_table, *key), stage_table.c.number == number)
+        ).scalar()
+        return cast(dict[str, Any] | None, found)
+
+    def _write_stages(self, book: StageBook, *, stored: dict[int, bool]) -> None:
+        key = (book.government_code, book.agency_code, book.fiscal_year)
+        for stage in book.stages:
+            was_closed = stored.get(stage.number)
+            if was_closed is None:
+                self.session.execute(insert(stage_table).values(**_stage_row(book, stage)))
+            elif not was_closed and stage.closed:
+                row = _stage_row(book, stage)
+                # Only the open row is ever completed: the snapshot of a closed stage is immutable.
+                self.session.execute(
+                    update(stage_table)
+                    .where(
+                        *self._key(stage_table, *key),
+                        stage_table.c.number == stage.number,
+                        stage_table.c.closed_at.is_(None),
+                    )
+                    .values(
+                        {
+                            name: row[name]
+                            for name in (
+                                "closed_at",
+                                "closed_by",
+                                "sub_activity_count",
+                                "package_count",
+                                "total_budget",
+                                "total_packaged",
+                                "content",
+                            )
+                        }
+                    )
+                )
+
+
+def _stage_row(book: StageBook, stage: Stage) -> dict[str, Any]:
+    snap = stage.snapshot
+    return {
+        "government_code": book.government_code,
+        "agency_code": book.agency_code,
+        "fiscal_year": book.fiscal_year,
+        "number": stage.number,
+        "kind": stage.kind.value,
+        "opened_at": stage.opened_at,
+        "opened_by": stage.opened_by,
+        "reason": stage.reason,
+        "closed_at": stage.closed_at,
+        "closed_by": stage.closed_by,
+        "sub_activity_count": snap.sub_activity_count if snap else None,
+        "package_count": snap.package_count if snap else None,
+        "total_budget": snap.total_budget if snap else None,
+        "total_packaged": snap.total_packaged if snap else None,
+        "content": snap.content if snap else None,
+    }
+
+
+def _stage(r: Any) -> Stage:
+    snapshot = None
+    if r.closed_at is not None:
+        snapshot = StageSnapshot(r.sub_activity_count, r.package_count, r.total_budget, r.total_packaged, None)
+    return Stage(
+        number=r.number,
+        kind=StageKind(r.kind),
+        opened_at=r.opened_at,
+        opened_by=r.opened_by,
+        reason=r.reason,
+        closed_at=r.closed_at,
+        closed_by=r.closed_by,
+        snapshot=snapshot,
+    )
+
+
+class SqlComplaintClusterRepository:
+    """Complaint clusters, one row per (government, year, village, category)."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get(self, government_code: str, year: int, village_code: str, category_code: str) -> ComplaintCluster | None:
+        """The cluster with this key, if any."""
+        t = cluster_table
+        r = self.session.execute(
+            select(t).where(
+                t.c.government_code == government_code,
+                t.c.year == year,
+                t.c.village_code == village_code,
+                t.c.category_code == category_code,
+            )
+        ).first()
+        return _cluster(r) if r is not None else None
+
+    def add(self, cluster: ComplaintCluster) -> None:
+        """Insert a new cluster."""
+        self.session.execute(insert(cluster_table).values(**_cluster_row(cluster)))
+
+    def save(self, cluster: ComplaintCluster, *, previous_version: int) -> None:
+        """Write a changed cluster; Conflict when someone else changed it since it was read."""
+        t = cluster_table
+        result = cast(
+            CursorResult[Any],
+            self.session.execute(
+                update(t)
+                .where(
+                    t.c.government_code == cluster.government_code,
+                    t.c.year == cluster.year,
+                    t.c.village_code == cluster.village_code,
+                    t.c.category_code == cluster.category_code,
+                    t.c.version == previous_version,
+                )
+                .values(**_cluster_row(cluster))
+            ),
+        )
+        if result.rowcount != 1:
+            raise Conflict(f"complaint cluster {cluster.village_code}/{cluster.category_code} changed; try again")
+
+    def list(self, government_code: str, year: int, *, min_count: int, limit: int) -> list[ComplaintCluster]:
+        """Clusters of a government's year with at least `min_count` complaints, largest first."""
+        t = cluster_table
+        query = (
+            select(t)
+            .where(t.c.government_code == government_code, t.c.year == year, t.c.complaint_count >= min_count)
+            .order_by(t.c.complaint_count.desc(), t.c.village_code, t.c.category_code)
+            .limit(limit)
+        )
+        return [_cluster(r) for r in self.session.execute(query)]
+
+
+def _cluster_row(c: ComplaintCluster) -> dict[str, Any]:
+    return {
+        "government_code": c.government_code,
+        "year": c.year,
+        "village_code": c.village_code,
+        "category_code": c.category_code,
+        "complaint_count": c.complaint_count,
+        "first_received_at": c.first_received_at,
+        "last_received_at": c.last_received_at,
+        "proposal_public_id": c.proposal_public_id,
+        "version": c.version,
+    }
+
+
+def _cluster(r: Any) -> ComplaintCluster:
+    return ComplaintCluster(
+        government_code=r.government_code,
+        year=r.year,
+        village_code=r.village_code,
+        category_code=r.category_code,
+        complaint_count=r.complaint_count,
+        first_received_at=r.first_received_at,
+        last_received_at=r.last_received_at,
+        proposal_public_id=r.proposal_public_id,
+        version=r.version,
+    )

@@ -11,6 +11,7 @@ from sqlalchemy import (
     CheckConstraint,
     Column,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     String,
@@ -20,14 +21,17 @@ from sqlalchemy import (
 
 __all__ = [
     "approved_budget",
+    "complaint_cluster",
     "indicator",
     "messaging",
     "metadata",
     "monthly_plan",
+    "planning_stage",
     "procurement_package",
     "proposal",
     "proposal_history",
     "reference",
+    "stage_book",
     "sub_activity",
     "sub_activity_location",
 ]
@@ -173,4 +177,60 @@ proposal_history = Table(
     Column("at", UtcDateTime, nullable=False),
     Column("note", String(1000), nullable=False),
     Column("sub_activity_id", String(36), nullable=False),
+)
+
+# One row per agency-year: its version moves with every edit of the agency-year, so a stage
+# closed on a stale view is refused (see StageBook).
+stage_book = Table(
+    "stage_book",
+    metadata,
+    Column("government_code", String(20), primary_key=True),
+    Column("agency_code", String(40), primary_key=True),
+    Column("fiscal_year", Integer, primary_key=True),
+    Column("version", Integer, nullable=False),
+    # The number of the open stage; 0 while the plan is locked (after the final or a perubahan).
+    Column("open_stage", Integer, nullable=False),
+)
+
+# The stages of an agency-year. A closed stage's snapshot columns are written once, when it
+# closes, and never updated or deleted after.
+planning_stage = Table(
+    "planning_stage",
+    metadata,
+    Column("government_code", String(20), primary_key=True),
+    Column("agency_code", String(40), primary_key=True),
+    Column("fiscal_year", Integer, primary_key=True),
+    Column("number", Integer, primary_key=True),
+    Column("kind", String(20), nullable=False),
+    Column("opened_at", UtcDateTime, nullable=False),
+    Column("opened_by", String(200), nullable=False),
+    Column("reason", String(1000), nullable=False),
+    Column("closed_at", UtcDateTime, nullable=True),
+    Column("closed_by", String(200), nullable=False),
+    Column("sub_activity_count", Integer, nullable=True),
+    Column("package_count", Integer, nullable=True),
+    Column("total_budget", BigInteger, nullable=True),
+    Column("total_packaged", BigInteger, nullable=True),
+    Column("content", JSON, nullable=True),
+    ForeignKeyConstraint(
+        ["government_code", "agency_code", "fiscal_year"],
+        ["stage_book.government_code", "stage_book.agency_code", "stage_book.fiscal_year"],
+    ),
+)
+
+# Complaints counted from complaints' ComplaintReceived events: counts and times only, never a
+# ticket, a text or a person. proposal_public_id is "" until a planner proposes the cluster.
+complaint_cluster = Table(
+    "complaint_cluster",
+    metadata,
+    Column("government_code", String(20), primary_key=True),
+    Column("year", Integer, primary_key=True),
+    Column("village_code", String(20), primary_key=True),
+    Column("category_code", String(60), primary_key=True),
+    Column("complaint_count", Integer, nullable=False),
+    Column("first_received_at", UtcDateTime, nullable=False),
+    Column("last_received_at", UtcDateTime, nullable=False),
+    Column("proposal_public_id", String(20), nullable=False),
+    Column("version", Integer, nullable=False),
+    Index("ix_complaint_cluster_count", "government_code", "year", "complaint_count"),
 )

@@ -7,9 +7,11 @@ from grms_kit.uow import UnitOfWork
 from sqlalchemy.orm import Session
 
 from grms_planning.adapters.repository import (
+    SqlComplaintClusterRepository,
     SqlPackageRepository,
     SqlProposalRepository,
     SqlReferenceData,
+    SqlStageRepository,
     SqlSubActivityRepository,
 )
 from grms_planning.adapters.wire import event_to_message
@@ -26,6 +28,8 @@ class SqlUnitOfWork(UnitOfWork):
     sub_activities: SqlSubActivityRepository
     packages: SqlPackageRepository
     proposals: SqlProposalRepository
+    stages: SqlStageRepository
+    clusters: SqlComplaintClusterRepository
     reference: SqlReferenceData
 
     def __enter__(self) -> SqlUnitOfWork:
@@ -36,6 +40,8 @@ class SqlUnitOfWork(UnitOfWork):
         self.sub_activities = SqlSubActivityRepository(session)
         self.packages = SqlPackageRepository(session)
         self.proposals = SqlProposalRepository(session)
+        self.stages = SqlStageRepository(session)
+        self.clusters = SqlComplaintClusterRepository(session)
         self.reference = SqlReferenceData(session)
 
     def _collect_events(self) -> list[tuple[Message, str]]:

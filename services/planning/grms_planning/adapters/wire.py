@@ -6,7 +6,7 @@ from decimal import Decimal
 from typing import TypeVar
 
 from google.protobuf.message import Message
-from grms.planning.v1 import events_pb2, procurement_pb2, proposal_pb2, sub_activity_pb2
+from grms.planning.v1 import events_pb2, procurement_pb2, proposal_pb2, stage_pb2, sub_activity_pb2
 from grms_kit.errors import InvalidArgument
 from grms_kit.wire import money, timestamp
 
@@ -33,6 +33,8 @@ from grms_planning.domain.procurement import (
     SplitFinding,
 )
 from grms_planning.domain.proposal import Proposal, ProposalCategory, ProposalStatus, ProposalStatusChanged
+from grms_planning.domain.recurring import CATEGORY_OF_COMPLAINT, ComplaintCluster
+from grms_planning.domain.stages import ItemDiff, Stage, StageBook, StageKind
 
 __all__ = [
     "CATEGORIES",
@@ -44,6 +46,7 @@ __all__ = [
     "MODES",
     "PROPOSAL_STATUSES",
     "TYPES",
+    "cluster_to_pb",
     "enum_from_pb",
     "event_to_message",
     "finding_to_pb",
@@ -54,6 +57,9 @@ __all__ = [
     "proposal_to_pb",
     "public_proposal_to_pb",
     "s_curve_to_pb",
+    "stage_book_to_pb",
+    "stage_diff_to_pb",
+    "stage_to_pb",
     "sub_activity_to_pb",
 ]
 
@@ -102,6 +108,14 @@ METHODS = {
 }
 CATEGORIES = {c: proposal_pb2.ProposalCategory.Value(f"PROPOSAL_CATEGORY_{c.name}") for c in ProposalCategory}
 PROPOSAL_STATUSES = {s: proposal_pb2.ProposalStatus.Value(f"PROPOSAL_STATUS_{s.name}") for s in ProposalStatus}
+
+
+STAGE_KINDS = {k: stage_pb2.StageKind.Value(f"STAGE_KIND_{k.name}") for k in StageKind}
+ITEM_CHANGES = {
+    "added": stage_pb2.ITEM_CHANGE_ADDED,
+    "removed": stage_pb2.ITEM_CHANGE_REMOVED,
+    "changed": stage_pb2.ITEM_CHANGE_CHANGED,
+}
 
 
 def enum_from_pb(mapping: dict[E, int], value: int, path: str) -> E:
@@ -282,3 +296,61 @@ def event_to_message(event: DomainEvent) -> tuple[Message, str]:
             proposal=public_proposal_to_pb(event.proposal)
         ), event.proposal.government_code
     raise TypeError(f"no integration event for {type(event).__name__}")
+
+
+def stage_to_pb(stage: Stage) -> stage_pb2.PlanningStage:
+    """One stage, with its snapshot's counts and totals once closed."""
+    out = stage_pb2.PlanningStage(
+        number=stage.number,
+        kind=STAGE_KINDS[stage.kind],  # type: ignore[arg-type]
+        open_time=timestamp(stage.opened_at),
+        opened_by=stage.opened_by,
+        reason=stage.reason,
+        closed_by=stage.closed_by,
+    )
+    if stage.closed_at is not None:
+        out.close_time.CopyFrom(timestamp(stage.closed_at))
+    if stage.snapshot is not None:
+        out.sub_activity_count = stage.snapshot.sub_activity_count
+        out.package_count = stage.snapshot.package_count
+        out.total_budget.CopyFrom(money(stage.snapshot.total_budget))
+        out.total_packaged.CopyFrom(money(stage.snapshot.total_packaged))
+    return out
+
+
+def stage_book_to_pb(book: StageBook) -> stage_pb2.StageBook:
+    """An agency-year's stages."""
+    return stage_pb2.StageBook(
+        government_code=book.government_code,
+        agency_code=book.agency_code,
+        fiscal_year=book.fiscal_year,
+        version=book.version,
+        stages=[stage_to_pb(s) for s in book.stages],
+        editable=book.current is not None,
+    )
+
+
+def stage_diff_to_pb(item: ItemDiff) -> stage_pb2.StageItemDiff:
+    """One item of a stage diff."""
+    return stage_pb2.StageItemDiff(
+        change=ITEM_CHANGES[item.change],  # type: ignore[arg-type]
+        entity=item.entity,
+        sub_activity_code=item.sub_activity_code,
+        key=item.key,
+        fields=[stage_pb2.StageFieldChange(field=f.field, old_value=f.old, new_value=f.new) for f in item.fields],
+    )
+
+
+def cluster_to_pb(c: ComplaintCluster) -> proposal_pb2.ComplaintCluster:
+    """A recurring-complaint cluster: counts and times only."""
+    return proposal_pb2.ComplaintCluster(
+        government_code=c.government_code,
+        year=c.year,
+        village_code=c.village_code,
+        category_code=c.category_code,
+        complaint_count=c.complaint_count,
+        first_receive_time=timestamp(c.first_received_at),
+        last_receive_time=timestamp(c.last_received_at),
+        proposal_public_id=c.proposal_public_id,
+        proposal_category=CATEGORIES[CATEGORY_OF_COMPLAINT.get(c.category_code, ProposalCategory.OTHER)],  # type: ignore[arg-type]
+    )

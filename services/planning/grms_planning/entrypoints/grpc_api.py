@@ -30,6 +30,7 @@ from grms_planning.adapters.wire import (
     MODES,
     PROPOSAL_STATUSES,
     TYPES,
+    cluster_to_pb,
     enum_from_pb,
     finding_to_pb,
     money,
@@ -39,11 +40,14 @@ from grms_planning.adapters.wire import (
     proposal_to_pb,
     public_proposal_to_pb,
     s_curve_to_pb,
+    stage_book_to_pb,
+    stage_diff_to_pb,
+    stage_to_pb,
     sub_activity_to_pb,
 )
 from grms_planning.domain.model import SubActivity
 from grms_planning.domain.procurement import DirectProcurementThresholds, MonthRange, ProcurementMode, sirup_csv_lines
-from grms_planning.service_layer import handlers, proposals
+from grms_planning.service_layer import handlers, imports, proposals, recurring, stages
 from grms_planning.service_layer.ports import UnitOfWork
 
 __all__ = ["EXPORT_CHUNK_CHARS", "PlanningApi"]
@@ -87,7 +91,10 @@ class PlanningApi(pb_grpc.PlanningServiceServicer):
         uow: Callable[[], UnitOfWork],
         reference: Any,
         thresholds: DirectProcurementThresholds,
+        *,
+        recurring_threshold: int = 5,
     ) -> None:
+        self.recurring_threshold = recurring_threshold
         self.db = db
         self.uow = uow
         self.reference = reference
@@ -335,4 +342,151 @@ class PlanningApi(pb_grpc.PlanningServiceServicer):
         )
         return pb.ListProposalsResponse(
             proposals=[proposal_to_pb(p) for p in items], page=paging_pb2.PageResponse(next_page_token=token)
+        )
+
+    # Planning stages (tahapan) with snapshots and diffs.
+
+    async def GetStageBook(
+        self, request: pb.GetStageBookRequest, context: grpc.aio.ServicerContext
+    ) -> pb.GetStageBookResponse:
+        scope = stages.StageScope(request.government_code.strip(), request.agency_code.strip(), request.fiscal_year)
+        book = await self.db.run(stages.get_stage_book, scope, uow=self.uow(), actor=current_identity())
+        return pb.GetStageBookResponse(book=stage_book_to_pb(book))
+
+    async def CloseStage(
+        self, request: pb.CloseStageRequest, context: grpc.aio.ServicerContext
+    ) -> pb.CloseStageResponse:
+        scope = stages.StageScope(request.government_code.strip(), request.agency_code.strip(), request.fiscal_year)
+        cmd = stages.CloseStage(scope, _version(request.expected_version))
+        book = await self.db.run(stages.close_stage, cmd, uow=self.uow(), actor=current_identity())
+        return pb.CloseStageResponse(book=stage_book_to_pb(book))
+
+    async def OpenRevisionStage(
+        self, request: pb.OpenRevisionStageRequest, context: grpc.aio.ServicerContext
+    ) -> pb.OpenRevisionStageResponse:
+        scope = stages.StageScope(request.government_code.strip(), request.agency_code.strip(), request.fiscal_year)
+        cmd = stages.OpenRevision(scope, request.reason, _version(request.expected_version))
+        book = await self.db.run(stages.open_revision, cmd, uow=self.uow(), actor=current_identity())
+        return pb.OpenRevisionStageResponse(book=stage_book_to_pb(book))
+
+    async def DiffStages(
+        self, request: pb.DiffStagesRequest, context: grpc.aio.ServicerContext
+    ) -> pb.DiffStagesResponse:
+        scope = stages.StageScope(request.government_code.strip(), request.agency_code.strip(), request.fiscal_year)
+        found = await self.db.run(
+            stages.diff, scope, request.from_stage, request.to_stage, uow=self.uow(), actor=current_identity()
+        )
+        out = pb.DiffStagesResponse(items=[stage_diff_to_pb(i) for i in found.items])
+        if found.old is not None:
+            out.old_stage.CopyFrom(stage_to_pb(found.old))
+        if found.new is not None:
+            out.new_stage.CopyFrom(stage_to_pb(found.new))
+        return out
+
+    # Recurring complaints offered as proposals.
+
+    async def ListRecurringComplaints(
+        self, request: pb.ListRecurringComplaintsRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ListRecurringComplaintsResponse:
+        found = await self.db.run(
+            recurring.list_recurring,
+            request.government_code.strip(),
+            request.year,
+            threshold=self.recurring_threshold,
+            uow=self.uow(),
+            actor=current_identity(),
+        )
+        return pb.ListRecurringComplaintsResponse(
+            clusters=[cluster_to_pb(c) for c in found], threshold=self.recurring_threshold
+        )
+
+    async def ProposeFromComplaints(
+        self, request: pb.ProposeFromComplaintsRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ProposeFromComplaintsResponse:
+        cmd = recurring.ProposeFromComplaints(
+            request.government_code.strip(), request.year, request.village_code.strip(), request.category_code.strip()
+        )
+        proposal, cluster = await self.db.run(
+            recurring.propose_from_complaints,
+            cmd,
+            threshold=self.recurring_threshold,
+            uow=self.uow(),
+            actor=current_identity(),
+        )
+        return pb.ProposeFromComplaintsResponse(proposal=proposal_to_pb(proposal), cluster=cluster_to_pb(cluster))
+
+    # Bulk import of an agency-year.
+
+    async def ImportSubActivities(
+        self, request: pb.ImportSubActivitiesRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ImportSubActivitiesResponse:
+        plans = []
+        for i, plan in enumerate(request.plans):
+            packages = []
+            for j, p in enumerate(plan.packages):
+                path = f"plans[{i}].packages[{j}]"
+                mode = enum_from_pb(MODES, p.mode, f"{path}.mode")
+                method = None
+                if p.method != procurement_pb2.SELECTION_METHOD_UNSPECIFIED:
+                    method = enum_from_pb(METHODS, p.method, f"{path}.method")
+                for name in ("contract_schedule", "use_schedule"):
+                    if not p.HasField(name):  # type: ignore[arg-type]
+                        raise InvalidArgument.field(f"{path}.{name}", "is required")
+                if mode == ProcurementMode.PROVIDER and not p.HasField("selection_schedule"):
+                    raise InvalidArgument.field(
+                        f"{path}.selection_schedule", "is required for a package through a provider"
+                    )
+                packages.append(
+                    handlers.CreateProcurementPackage(
+                        sub_activity_id="",
+                        account_code=p.account_code,
+                        name=p.name,
+                        procurement_type=enum_from_pb(TYPES, p.procurement_type, f"{path}.procurement_type"),
+                        mode=mode,
+                        method=method,
+                        value=p.value.rupiah,
+                        domestic_product=p.domestic_product,
+                        small_business=p.small_business,
+                        selection=month_range_from_pb(p.selection_schedule)
+                        if p.HasField("selection_schedule")
+                        else None,
+                        contract=month_range_from_pb(p.contract_schedule),
+                        use=month_range_from_pb(p.use_schedule),
+                    )
+                )
+            plans.append(
+                imports.SubActivityPlan(
+                    code=plan.code,
+                    name=plan.name,
+                    budget=plan.budget.rupiah,
+                    locations=[
+                        handlers.LocationInput(loc.government_code, loc.village_code, loc.latitude, loc.longitude)
+                        for loc in plan.locations
+                    ],
+                    funding_sources=list(plan.funding_sources),
+                    tags=list(plan.tags),
+                    indicators=[
+                        imports.IndicatorInput(
+                            level=enum_from_pb(LEVELS, ind.level, f"plans[{i}].indicators[{j}].level"),
+                            kind=enum_from_pb(KINDS, ind.kind, f"plans[{i}].indicators[{j}].kind"),
+                            name=ind.name,
+                            unit=ind.unit,
+                            target=ind.target,
+                            formula=enum_from_pb(FORMULAS, ind.formula, f"plans[{i}].indicators[{j}].formula"),
+                        )
+                        for j, ind in enumerate(plan.indicators)
+                    ],
+                    months=[(m.physical_percent, m.disbursement.rupiah) for m in plan.months],
+                    mark_planned=plan.mark_planned,
+                    packages=packages,
+                )
+            )
+        cmd = imports.ImportSubActivities(
+            request.government_code.strip(), request.agency_code.strip(), request.fiscal_year, plans
+        )
+        result = await self.db.run(
+            imports.import_sub_activities, cmd, uow=self.uow(), actor=current_identity(), thresholds=self.thresholds
+        )
+        return pb.ImportSubActivitiesResponse(
+            sub_activities=result.sub_activities, monthly_rows=result.monthly_rows, packages=result.packages
         )

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from grms_kit.errors import (
     AlreadyExists,
+    Conflict,
     FailedPrecondition,
     FieldViolation,
     InvalidArgument,
@@ -41,6 +42,7 @@ from grms_planning.domain.procurement import (
     SplitFinding,
     detect_split_packages,
 )
+from grms_planning.domain.stages import StageBook
 from grms_planning.service_layer.ports import UnitOfWork
 
 __all__ = [
@@ -60,6 +62,7 @@ __all__ = [
     "list_sub_activities",
     "mark_sub_activity_planned",
     "packages_for_export",
+    "record_edit",
     "set_monthly_plan",
     "suggest_plan",
 ]
@@ -170,6 +173,27 @@ def _load(uow: UnitOfWork, sub_activity_id: str, actor: Identity) -> SubActivity
     return sub_activity
 
 
+def record_edit(uow: UnitOfWork, government_code: str, agency_code: str, fiscal_year: int, actor: Identity) -> None:
+    """Count an edit of an agency-year in its stage book; FailedPrecondition while the plan is locked.
+
+    The count is an atomic increment of the book's version (edits never conflict with each
+    other), and closing a stage compares that version, so a stage closed on a stale view is a
+    Conflict and its snapshot cannot miss an edit committed meanwhile.
+    """
+    if uow.stages.count_edit(government_code, agency_code, fiscal_year):
+        return
+    book = uow.stages.get(government_code, agency_code, fiscal_year)
+    if book is None:
+        book = StageBook.start(government_code, agency_code, fiscal_year, actor=actor.sub, now=uow.clock.now())
+        book.record_edit()
+        if uow.stages.add(book) or uow.stages.count_edit(government_code, agency_code, fiscal_year):
+            return
+        book = uow.stages.get(government_code, agency_code, fiscal_year)
+        assert book is not None
+    book.require_open()
+    raise Conflict(f"{book.label} changed while this edit was saved; try again")
+
+
 def _after(page: Page, parts: int) -> tuple[str, ...]:
     after = page.after()
     if not after:
@@ -226,6 +250,7 @@ def create_sub_activity(cmd: CreateSubActivity, *, uow: UnitOfWork, actor: Ident
                 f"sub-activity {sub_activity.code} of agency {sub_activity.agency_code} "
                 f"already exists for {cmd.fiscal_year}"
             )
+        record_edit(uow, cmd.government_code, sub_activity.agency_code, cmd.fiscal_year, actor)
         uow.sub_activities.add(sub_activity)
         uow.commit()
         return sub_activity
@@ -254,7 +279,8 @@ def list_sub_activities(
     return page.cut(items, lambda s: _SEP.join((s.agency_code, s.code)))
 
 
-def _change(uow: UnitOfWork, sub_activity: SubActivity, previous: int) -> SubActivity:
+def _change(uow: UnitOfWork, sub_activity: SubActivity, previous: int, actor: Identity) -> SubActivity:
+    record_edit(uow, sub_activity.government_code, sub_activity.agency_code, sub_activity.fiscal_year, actor)
     uow.sub_activities.save(sub_activity, previous_version=previous)
     uow.commit()
     return sub_activity
@@ -270,7 +296,7 @@ def add_indicator(cmd: AddIndicator, *, uow: UnitOfWork, actor: Identity) -> Sub
         _planner(actor, sub_activity.government_code, sub_activity.agency_code)
         previous = sub_activity.version
         sub_activity.add_indicator(indicator, expected_version=cmd.expected_version, now=uow.clock.now())
-        return _change(uow, sub_activity, previous)
+        return _change(uow, sub_activity, previous, actor)
 
 
 def set_monthly_plan(cmd: SetMonthlyPlan, *, uow: UnitOfWork, actor: Identity) -> SubActivity:
@@ -283,7 +309,7 @@ def set_monthly_plan(cmd: SetMonthlyPlan, *, uow: UnitOfWork, actor: Identity) -
         plan = MonthlyPlan.create(cmd.months, budget=sub_activity.effective_budget)
         previous = sub_activity.version
         sub_activity.set_monthly_plan(plan, expected_version=cmd.expected_version, now=uow.clock.now())
-        return _change(uow, sub_activity, previous)
+        return _change(uow, sub_activity, previous, actor)
 
 
 def suggest_plan(sub_activity_id: str, shape: CurveShape, *, uow: UnitOfWork, actor: Identity) -> MonthlyPlan:
@@ -301,7 +327,7 @@ def mark_sub_activity_planned(cmd: MarkSubActivityPlanned, *, uow: UnitOfWork, a
         _planner(actor, sub_activity.government_code, sub_activity.agency_code)
         previous = sub_activity.version
         sub_activity.mark_planned(expected_version=cmd.expected_version, now=uow.clock.now())
-        return _change(uow, sub_activity, previous)
+        return _change(uow, sub_activity, previous, actor)
 
 
 def create_procurement_package(
@@ -336,6 +362,7 @@ def create_procurement_package(
             thresholds=thresholds,
             now=uow.clock.now(),
         )
+        record_edit(uow, sub_activity.government_code, sub_activity.agency_code, sub_activity.fiscal_year, actor)
         uow.sub_activities.save(sub_activity, previous_version=previous)
         uow.packages.add(package)
         uow.commit()
