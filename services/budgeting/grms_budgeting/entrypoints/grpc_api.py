@@ -36,8 +36,11 @@ from grms_budgeting.adapters.wire import (
     payment_kind_from_pb,
     payment_request_to_pb,
     payment_state_from_pb,
+    plan_listing_to_pb,
+    plan_state_from_pb,
     plan_version_to_pb,
     price_group_from_pb,
+    revision_kind_from_pb,
     standard_price_to_pb,
 )
 from grms_budgeting.adapters.xlsx import read_rka, write_rka
@@ -313,11 +316,39 @@ class BudgetingApi(pb_grpc.BudgetingServiceServicer):
         # The approved plan goes back in full: callers keep the DPA they approved.
         return pb.ApproveBudgetPlanResponse(budget_plan=budget_plan_to_pb(plan))
 
+    async def ReviseBudgetPlan(
+        self, request: pb.ReviseBudgetPlanRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ReviseBudgetPlanResponse:
+        cmd = budget.ReviseBudgetPlan(
+            request.plan_id, revision_kind_from_pb(request.kind), request.reason, _expected(request.expected_version)
+        )
+        plan = await self._transition(budget.revise_budget_plan, cmd, context)
+        return pb.ReviseBudgetPlanResponse(budget_plan=budget_plan_to_pb(plan))
+
     async def GetBudgetPlan(
         self, request: pb.GetBudgetPlanRequest, context: grpc.aio.ServicerContext
     ) -> pb.GetBudgetPlanResponse:
-        plan = await self.db.run(budget.get_budget_plan, request.plan_id, uow=self.uow(), actor=current_identity())
-        return pb.GetBudgetPlanResponse(budget_plan=budget_plan_to_pb(plan))
+        plan, outputs = await self.db.run(
+            budget.get_budget_plan_outputs, request.plan_id, uow=self.uow(), actor=current_identity()
+        )
+        return pb.GetBudgetPlanResponse(budget_plan=budget_plan_to_pb(plan, outputs))
+
+    async def ListBudgetPlans(
+        self, request: pb.ListBudgetPlansRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ListBudgetPlansResponse:
+        items, token = await self.db.run(
+            budget.list_budget_plans,
+            request.government_code,
+            request.agency_code,
+            request.fiscal_year,
+            plan_state_from_pb(request.state),
+            _page(request.page),
+            uow=self.uow(),
+            actor=current_identity(),
+        )
+        return pb.ListBudgetPlansResponse(
+            budget_plans=[plan_listing_to_pb(p) for p in items], page=paging_pb2.PageResponse(next_page_token=token)
+        )
 
     async def ListBudgetPlanVersions(
         self, request: pb.ListBudgetPlanVersionsRequest, context: grpc.aio.ServicerContext

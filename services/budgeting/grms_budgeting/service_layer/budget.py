@@ -6,8 +6,11 @@ planner, agency_head or admin (an officer scoped to agencies only for those); su
 agency_head of that agency, or admin; verify and return — tapd; approve — tapd or admin.
 Reading plans needs any role in the plan's government.
 
-Left out on purpose: "every sub-activity has ≥ 1 output indicator" needs planning's
-SubActivityPlanned events, which planning does not publish yet.
+Listing plans needs any role in the government; an officer scoped to agencies lists only those.
+Revising an approved plan (pergeseran / perubahan) — tapd or admin.
+
+"Every sub-activity has ≥ 1 output indicator" is checked at submission against planning's
+SubActivityPlanned events, which the `budgeting-planning-indicators` consumer stores.
 """
 
 from __future__ import annotations
@@ -34,8 +37,11 @@ from grms_budgeting.domain.budget import (
     Ceiling,
     LineDiff,
     LineInput,
+    PlanListing,
+    PlanState,
     PlanVersion,
     PriceGroup,
+    RevisionKind,
     StandardPrice,
     diff_snapshots,
     line_violations,
@@ -52,6 +58,7 @@ from grms_budgeting.domain.codes import (
     validate_account_batch,
     validate_nomenclature_batch,
 )
+from grms_budgeting.domain.indicators import OutputIndicator, require_output_indicator
 from grms_budgeting.domain.model import GovernmentLevel
 from grms_budgeting.domain.rka_sheet import sheet_path
 from grms_budgeting.service_layer.ports import UnitOfWork
@@ -64,6 +71,7 @@ __all__ = [
     "PlanTransition",
     "RemoveBudgetLine",
     "ReturnBudgetPlan",
+    "ReviseBudgetPlan",
     "SetCeiling",
     "UpdateBudgetLine",
     "add_budget_line",
@@ -72,13 +80,16 @@ __all__ = [
     "create_standard_price",
     "diff_budget_plan_versions",
     "get_budget_plan",
+    "get_budget_plan_outputs",
     "import_account_codes",
     "import_budget_lines",
     "import_nomenclature",
     "list_audit_entries",
     "list_budget_plan_versions",
+    "list_budget_plans",
     "remove_budget_line",
     "return_budget_plan",
+    "revise_budget_plan",
     "search_standard_prices",
     "set_ceiling",
     "submit_budget_plan",
@@ -343,6 +354,19 @@ def _unlocked(uow: UnitOfWork, plan: BudgetPlan) -> None:
         raise FailedPrecondition(f"ceiling {ceiling.label()} is locked; the lines of plan {plan.id} cannot change")
 
 
+def _keeps_commitments(uow: UnitOfWork, plan: BudgetPlan, number: int, new_amount: int) -> None:
+    """A revised DPA line may not fall below what its SPPs already committed (paid or not)."""
+    if not plan.revision:
+        return  # never approved, so nothing was ever committed on it
+    _, committed, disbursed = uow.treasury.line_balance(plan.id, number)
+    if new_amount < committed:
+        what = "removed" if new_amount == 0 else f"lowered to Rp{new_amount:,}"
+        raise FailedPrecondition(
+            f"line {number} of plan {plan.id} cannot be {what}: SPPs have committed Rp{committed:,} on it "
+            f"(Rp{disbursed:,} disbursed)"
+        )
+
+
 @dataclass(frozen=True)
 class AddBudgetLine:
     plan_id: str
@@ -388,6 +412,8 @@ def update_budget_line(cmd: UpdateBudgetLine, *, uow: UnitOfWork, actor: Identit
         _unlocked(uow, plan)
         accounts, prices = _references(uow, plan, [cmd.line])
         line = BudgetLine.check(cmd.line_number, cmd.line, accounts=accounts, prices=prices)
+        if cmd.line_number in plan.lines:
+            _keeps_commitments(uow, plan, cmd.line_number, line.amount)
         previous = plan.version
         if plan.update_line(line, expected_version=cmd.expected_version, actor=actor.sub, now=uow.clock.now()):
             uow.plans.save(plan, previous_version=previous, request_id=request_id)
@@ -401,6 +427,8 @@ def remove_budget_line(cmd: RemoveBudgetLine, *, uow: UnitOfWork, actor: Identit
         plan = _load(uow, cmd.plan_id)
         _agency_officer(actor, plan.government_code, plan.agency_code)
         _unlocked(uow, plan)
+        if cmd.line_number in plan.lines:
+            _keeps_commitments(uow, plan, cmd.line_number, 0)
         previous = plan.version
         plan.remove_line(cmd.line_number, expected_version=cmd.expected_version, actor=actor.sub, now=uow.clock.now())
         uow.plans.save(plan, previous_version=previous, request_id=request_id)
@@ -512,6 +540,12 @@ def submit_budget_plan(cmd: PlanTransition, *, uow: UnitOfWork, actor: Identity,
         plan.submit(expected_version=cmd.expected_version, actor=actor.sub, now=uow.clock.now())
         _check_lines_against_current_prices(uow, plan)
         _check_ceilings(uow, plan)
+        require_output_indicator(
+            plan.sub_activity_code,
+            plan.agency_code,
+            plan.fiscal_year,
+            uow.planned.get(plan.government_code, plan.fiscal_year, plan.agency_code, plan.sub_activity_code),
+        )
         uow.plans.save(plan, previous_version=previous, request_id=request_id)
         uow.commit()
         return plan
@@ -565,6 +599,76 @@ def approve_budget_plan(cmd: PlanTransition, *, uow: UnitOfWork, actor: Identity
         uow.plans.save(plan, previous_version=previous, request_id=request_id)
         uow.commit()
         return plan
+
+
+@dataclass(frozen=True)
+class ReviseBudgetPlan:
+    plan_id: str
+    kind: RevisionKind
+    reason: str
+    expected_version: int | None = None
+
+
+def revise_budget_plan(cmd: ReviseBudgetPlan, *, uow: UnitOfWork, actor: Identity, request_id: str) -> BudgetPlan:
+    """TAPD (or an admin) opens a revision of a DPA; it runs the same workflow and rules again."""
+    actor.require_role(Role.TAPD, Role.ADMIN)
+    with uow:
+        plan = _load(uow, cmd.plan_id)
+        actor.require_government(plan.government_code)
+        previous = plan.version
+        plan.revise(cmd.kind, cmd.reason, expected_version=cmd.expected_version, actor=actor.sub, now=uow.clock.now())
+        uow.plans.save(plan, previous_version=previous, request_id=request_id)
+        uow.commit()
+        return plan
+
+
+def list_budget_plans(
+    government_code: str,
+    agency_code: str,
+    fiscal_year: int,
+    state: PlanState | None,
+    page: Page,
+    *,
+    uow: UnitOfWork,
+    actor: Identity,
+) -> tuple[list[PlanListing], str]:
+    """Plans of a government (one agency, year, state when given) by agency, sub-activity and id; the next token."""
+    if not actor.authenticated:
+        raise Unauthenticated("login required")
+    actor.require_government(government_code)
+    if fiscal_year:
+        check_fiscal_year(fiscal_year)
+    agency_code = agency_code.strip()
+    scoped = bool(actor.agencies) and not actor.has_role(Role.ADMIN, Role.TAPD, Role.AUDITOR)
+    if scoped and agency_code and agency_code not in actor.agencies:
+        raise PermissionDenied(f"not allowed for agency {agency_code}")
+    agencies = frozenset({agency_code}) if agency_code else (frozenset(actor.agencies) if scoped else frozenset())
+    after = None
+    if page.after():
+        parts = page.after().split("|")
+        if len(parts) != 3:
+            raise InvalidArgument.field("page.page_token", "is not a token this service issued")
+        after = (parts[0], parts[1], parts[2])
+    with uow:
+        items = uow.plans.list(
+            government_code,
+            agency_codes=agencies,
+            fiscal_year=fiscal_year,
+            state=state,
+            after=after,
+            limit=page.limit() + 1,
+        )
+    return page.cut(items, lambda p: f"{p.agency_code}|{p.sub_activity_code}|{p.id}")
+
+
+def get_budget_plan_outputs(plan_id: str, *, uow: UnitOfWork, actor: Identity) -> tuple[BudgetPlan, list[str]]:
+    """One plan with its lines and its sub-activity's output indicators as planning published them."""
+    with uow:
+        plan = _load(uow, plan_id)
+        _reader(actor, plan)
+        planned = uow.planned.get(plan.government_code, plan.fiscal_year, plan.agency_code, plan.sub_activity_code)
+    outputs: tuple[OutputIndicator, ...] = planned.outputs if planned else ()
+    return plan, [o.label() for o in outputs]
 
 
 def get_budget_plan(plan_id: str, *, uow: UnitOfWork, actor: Identity) -> BudgetPlan:

@@ -7,8 +7,9 @@ from typing import Protocol
 from grms_kit.clock import Clock
 
 from grms_budgeting.domain.audit import AuditEntry
-from grms_budgeting.domain.budget import BudgetPlan, Ceiling, PlanVersion, StandardPrice
+from grms_budgeting.domain.budget import BudgetPlan, Ceiling, PlanListing, PlanState, PlanVersion, StandardPrice
 from grms_budgeting.domain.codes import AccountCode, NomenclatureCode
+from grms_budgeting.domain.indicators import PlannedSubActivity
 from grms_budgeting.domain.model import Agency, Government
 from grms_budgeting.domain.treasury import CashPlan, PaymentKind, PaymentRequest, PaymentState, SpendingAllotment
 
@@ -19,6 +20,7 @@ __all__ = [
     "CeilingRepository",
     "GovernmentRepository",
     "NomenclatureRepository",
+    "PlannedSubActivityRepository",
     "StandardPriceRepository",
     "TreasuryRepository",
     "UnitOfWork",
@@ -93,6 +95,25 @@ class BudgetPlanRepository(Protocol):
     def versions(self, plan_id: str) -> list[PlanVersion]: ...
     def version(self, plan_id: str, version: int) -> PlanVersion | None: ...
     def audit_entries(self, plan_id: str, *, after_seq: int, limit: int) -> list[AuditEntry]: ...
+    def list(
+        self,
+        government_code: str,
+        *,
+        agency_codes: frozenset[str],
+        fiscal_year: int,
+        state: PlanState | None,
+        after: tuple[str, str, str] | None,
+        limit: int,
+    ) -> list[PlanListing]: ...
+
+
+class PlannedSubActivityRepository(Protocol):
+    """Planning's sub-activities and their output indicators by (government, year, agency, code)."""
+
+    def get(
+        self, government_code: str, fiscal_year: int, agency_code: str, sub_activity_code: str
+    ) -> PlannedSubActivity | None: ...
+    def put(self, value: PlannedSubActivity) -> None: ...
 
 
 class TreasuryRepository(Protocol):
@@ -136,6 +157,7 @@ class UnitOfWork(Protocol):
     prices: StandardPriceRepository
     ceilings: CeilingRepository
     plans: BudgetPlanRepository
+    planned: PlannedSubActivityRepository
     treasury: TreasuryRepository
     clock: Clock
 

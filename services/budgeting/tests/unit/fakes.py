@@ -6,8 +6,9 @@ import copy
 import dataclasses
 
 from grms_budgeting.domain.audit import GENESIS_HASH, AuditEntry, chain
-from grms_budgeting.domain.budget import BudgetPlan, Ceiling, PlanVersion, StandardPrice
+from grms_budgeting.domain.budget import BudgetPlan, Ceiling, PlanListing, PlanState, PlanVersion, StandardPrice
 from grms_budgeting.domain.codes import AccountCode, NomenclatureCode
+from grms_budgeting.domain.indicators import PlannedSubActivity
 from grms_budgeting.domain.model import Agency, DomainEvent, Government
 from grms_budgeting.domain.treasury import CashPlan, PaymentKind, PaymentRequest, PaymentState, SpendingAllotment
 from grms_kit.clock import ManualClock
@@ -151,6 +152,7 @@ class FakePlans:
         plan.snapshots.clear()
         plan.audit.clear()
         plan.changed_lines.clear()
+        plan.new_lines.clear()
         stored = copy.deepcopy(plan)
         stored.events = []
         self.rows[plan.id] = stored
@@ -195,6 +197,64 @@ class FakePlans:
 
     def audit_entries(self, plan_id: str, *, after_seq: int, limit: int) -> list[AuditEntry]:
         return [e for e in self.chains.get(plan_id, []) if e.seq > after_seq][:limit]
+
+    def list(
+        self,
+        government_code: str,
+        *,
+        agency_codes: frozenset[str],
+        fiscal_year: int,
+        state: PlanState | None,
+        after: tuple[str, str, str] | None,
+        limit: int,
+    ) -> list[PlanListing]:
+        found = sorted(
+            (
+                p
+                for p in self.rows.values()
+                if p.government_code == government_code
+                and (not agency_codes or p.agency_code in agency_codes)
+                and (not fiscal_year or p.fiscal_year == fiscal_year)
+                and (state is None or p.state is state)
+                and (after is None or (p.agency_code, p.sub_activity_code, p.id) > after)
+            ),
+            key=lambda p: (p.agency_code, p.sub_activity_code, p.id),
+        )
+        return [
+            PlanListing(
+                p.id,
+                p.government_code,
+                p.agency_code,
+                p.sub_activity_code,
+                p.fiscal_year,
+                p.state,
+                p.version,
+                p.total,
+                len(p.lines),
+                p.revision,
+                p.revision_kind,
+                p.approved_total,
+                p.created_at,
+                p.updated_at,
+            )
+            for p in found[:limit]
+        ]
+
+
+class FakePlanned:
+    """Planning's sub-activities as the consumer would have stored them."""
+
+    def __init__(self) -> None:
+        self.rows: dict[tuple[str, int, str, str], PlannedSubActivity] = {}
+
+    def get(
+        self, government_code: str, fiscal_year: int, agency_code: str, sub_activity_code: str
+    ) -> PlannedSubActivity | None:
+        return self.rows.get((government_code, fiscal_year, agency_code, sub_activity_code))
+
+    def put(self, value: PlannedSubActivity) -> None:
+        key = (value.government_code, value.fiscal_year, value.agency_code, value.sub_activity_code)
+        self.rows[key] = value
 
 
 class FakeTreasury:
@@ -317,6 +377,7 @@ class FakeUnitOfWork:
         self.prices = FakePrices()
         self.ceilings = FakeCeilings()
         self.plans = FakePlans()
+        self.planned = FakePlanned()
         self.treasury = FakeTreasury(self.plans)
         self.clock = ManualClock()
         self.published: list[DomainEvent] = []
