@@ -22,6 +22,7 @@ from grms_gateway.config import GatewaySettings
 from grms_gateway.docs import install_docs
 from grms_gateway.errors import install_error_handlers
 from grms_gateway.metrics import GatewayMetrics, MetricsMiddleware
+from grms_gateway.routes.budgeting import router as budgeting_router
 from grms_gateway.routes.channels import router as channels_router
 from grms_gateway.routes.complaints import router as complaints_router
 from grms_gateway.routes.health import router as health_router
@@ -126,6 +127,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     app.include_router(channels_router)
     app.include_router(complaints_router)
     app.include_router(planning_router)
+    app.include_router(budgeting_router)
     app.include_router(open_data_router)
     app.include_router(pages_router)
     app.include_router(login_pages_router)
