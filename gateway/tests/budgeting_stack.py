@@ -163,11 +163,11 @@ class BudgetWorld:
     http: httpx.AsyncClient
     stub: pb_grpc.BudgetingServiceStub
     runtime: Any
-    base_url: str = "http://gateway.test"
+    settings: GatewaySettings
 
 
 @asynccontextmanager
-async def budget_world(nats_url: str, tmp_path: Path, app_factory: Any = None) -> AsyncIterator[BudgetWorld]:
+async def budget_world(nats_url: str, tmp_path: Path) -> AsyncIterator[BudgetWorld]:
     """Budgeting with the reference data and both sub-activities planned, and the gateway over ASGI."""
     settings = Settings(
         database_url=f"sqlite:///{tmp_path / 'budgeting.db'}",
@@ -192,13 +192,13 @@ async def budget_world(nats_url: str, tmp_path: Path, app_factory: Any = None) -
                 grpc_deadline=5.0,
                 budgeting_grpc_port=settings.grpc_port,
             )
-            app = (app_factory or create_app)(gateway_settings)
+            app = create_app(gateway_settings)
             async with app.router.lifespan_context(app) as state:
                 transport = httpx.ASGITransport(
                     app=with_lifespan_state(app, dict(state or {})), raise_app_exceptions=False
                 )
                 async with httpx.AsyncClient(transport=transport, base_url="http://gateway.test") as http:
-                    yield BudgetWorld(http, stub, runtime)
+                    yield BudgetWorld(http, stub, runtime, gateway_settings)
     finally:
         stop.set()
         await asyncio.wait_for(task, 30)
