@@ -219,6 +219,15 @@ async def test_rka_workbook_round_trip_is_all_or_nothing(world: BudgetWorld) -> 
     assert refused.status_code == 400, refused.text
     assert any(e["field"].startswith("rows[3].") for e in refused.json()["errors"])
     assert (await http.get(f"/api/v1/budget/plans/{other['id']}", headers=PLANNER)).json()["line_count"] == 2
+    csv_text = "Kode Rekening,Kode Standar Harga,Uraian,Volume,Satuan,Harga Satuan,Sumber Dana\n"
+    csv_text += f"{ATK},{ITEM},HVS,1 rim,rim,55000,PAD\n"
+    from_csv = await http.post(
+        f"/api/v1/budget/plans/{other['id']}/workbook",
+        content=csv_text.encode(),
+        headers=PLANNER | {"Content-Type": "text/csv"},
+    )
+    assert from_csv.status_code == 200, from_csv.text
+    assert (from_csv.json()["line_count"], from_csv.json()["total"]) == (3, 675_000)
 
 
 async def test_the_treasurers_queue_orders_and_disburses_with_if_match(world: BudgetWorld) -> None:

@@ -400,7 +400,7 @@ async def diff_versions(
 @router.post(
     "/plans/{plan_id}/workbook",
     response_model=BudgetPlanOut,
-    summary="Append the lines of an RKA workbook (XLSX body, at most 8 MiB), all or nothing (If-Match)",
+    summary="Append the lines of an RKA workbook (XLSX body) or CSV (text/csv body), at most 8 MiB, all or nothing",
     responses=_PROBLEMS,
 )
 async def import_workbook(
@@ -419,13 +419,20 @@ async def import_workbook(
         data.extend(chunk)
         if len(data) > MAX_WORKBOOK_BYTES:
             raise ApiProblem(413, "problem.too_large", "problem.too_large")
-    plan = await import_rka(gateway, ctx, plan_id, bytes(data), parse_if_match(if_match))
+    is_csv = request.headers.get("content-type", "").split(";")[0].strip().lower() == "text/csv"
+    plan = await import_rka(gateway, ctx, plan_id, bytes(data), parse_if_match(if_match), csv=is_csv)
     return _with_etag(response, plan)
 
 
-async def import_rka(gateway: Gateway, ctx: CallContext, plan_id: str, data: bytes, expected_version: int) -> Any:
-    """ImportBudgetLines; the plan after the import."""
-    request = pb.ImportBudgetLinesRequest(plan_id=plan_id, expected_version=expected_version, workbook=data)
+async def import_rka(
+    gateway: Gateway, ctx: CallContext, plan_id: str, data: bytes, expected_version: int, *, csv: bool = False
+) -> Any:
+    """ImportBudgetLines of a workbook (or CSV file); the plan after the import."""
+    request = pb.ImportBudgetLinesRequest(plan_id=plan_id, expected_version=expected_version)
+    if csv:
+        request.csv = data
+    else:
+        request.workbook = data
     return (await budget_client(gateway).call("ImportBudgetLines", request, ctx=ctx)).budget_plan
 
 

@@ -502,7 +502,8 @@ async def import_page(request: Request, plan_id: str, gateway: GatewayDep) -> Re
     ctx = gateway.clients.context(caller.token)
     try:
         before = (await _load_plan(gateway, ctx, plan_id)).line_count
-        plan = await import_rka(gateway, ctx, plan_id, data, max(_int(form.get("version")), 0))
+        is_csv = isinstance(upload, UploadFile) and (upload.filename or "").lower().endswith(".csv")
+        plan = await import_rka(gateway, ctx, plan_id, data, max(_int(form.get("version")), 0), csv=is_csv)
     except UpstreamError as err:
         if err.code == grpc.StatusCode.INVALID_ARGUMENT:
             rows = [(v.field, v.description) for v in err.violations] or [("workbook", err.message)]

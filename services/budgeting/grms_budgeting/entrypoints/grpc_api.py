@@ -43,7 +43,7 @@ from grms_budgeting.adapters.wire import (
     revision_kind_from_pb,
     standard_price_to_pb,
 )
-from grms_budgeting.adapters.xlsx import read_rka, write_rka
+from grms_budgeting.adapters.xlsx import read_rka, read_rka_csv, write_rka
 from grms_budgeting.domain.budget import BudgetPlan
 from grms_budgeting.domain.codes import NomenclatureRow, check_fiscal_year
 from grms_budgeting.domain.open_data import combined_head
@@ -490,11 +490,14 @@ class BudgetingApi(pb_grpc.BudgetingServiceServicer):
     ) -> pb.ImportBudgetLinesResponse:
         # Decision: one bytes field, not a client stream — the kit's interceptor maps identity
         # and errors for unary and server-streaming calls; 8 MiB holds ~50,000 RKA lines.
-        if not request.workbook:
+        if request.workbook and request.csv:
+            raise InvalidArgument.field("csv", "send the workbook or the CSV file, not both")
+        source, data = ("csv", request.csv) if request.csv else ("workbook", request.workbook)
+        if not data:
             raise InvalidArgument.field("workbook", "is empty")
-        if len(request.workbook) > MAX_WORKBOOK_BYTES:
-            raise InvalidArgument.field("workbook", f"is larger than {MAX_WORKBOOK_BYTES // (1024 * 1024)} MiB")
-        rows, letters = await asyncio.to_thread(read_rka, request.workbook)
+        if len(data) > MAX_WORKBOOK_BYTES:
+            raise InvalidArgument.field(source, f"is larger than {MAX_WORKBOOK_BYTES // (1024 * 1024)} MiB")
+        rows, letters = await asyncio.to_thread(read_rka_csv if source == "csv" else read_rka, data)
         cmd = budget.ImportBudgetLines(request.plan_id, _expected(request.expected_version), rows, letters)
         plan, count = await self.db.run(
             budget.import_budget_lines, cmd, uow=self.uow(), actor=current_identity(), request_id=_request_id(context)
