@@ -12,7 +12,7 @@ from grms_kit.identity import Identity, TokenCodec
 from grms_cli import demo_data
 from grms_cli.config import CliError
 
-__all__ = ["SeedResult", "admin_token", "seed", "seed_steps"]
+__all__ = ["SeedResult", "admin_token", "seed", "seed_steps", "tapd_token"]
 
 _LEVELS = {
     "province": government_pb2.GOVERNMENT_LEVEL_PROVINCE,
@@ -46,6 +46,11 @@ def admin_token(secret: str) -> str:
     return TokenCodec(secret).issue(Identity(sub="grms-cli", roles=frozenset({"admin"}), government="33"))
 
 
+def tapd_token(secret: str) -> str:
+    """A token of the province's budget team (TAPD), for prices and ceilings of the demo budget."""
+    return TokenCodec(secret).issue(Identity(sub="grms-cli-tapd", roles=frozenset({"tapd"}), government="33"))
+
+
 def seed_steps() -> int:
     """How many RPCs a full seed makes (governments plus agencies)."""
     return len(demo_data.governments()) + len(demo_data.all_agencies())
@@ -62,13 +67,20 @@ def _agency_request(agency: demo_data.DemoAgency) -> budgeting_service_pb2.Regis
         name=agency.name,
         short_name=agency.short_name,
         head=agency_pb2.AgencyHead(name=agency.head_name, title=agency.head_title, nip=agency.head_nip),
-        contacts=[agency_pb2.ContactChannel(kind=_KINDS[c.kind], value=c.value, verified=c.verified)
-                  for c in agency.contacts],
+        contacts=[
+            agency_pb2.ContactChannel(kind=_KINDS[c.kind], value=c.value, verified=c.verified) for c in agency.contacts
+        ],
     )
 
 
-def _call(method: Callable[..., object], request: object, metadata: list[tuple[str, str]], what: str,
-          address: str, timeout: float) -> bool:
+def _call(
+    method: Callable[..., object],
+    request: object,
+    metadata: list[tuple[str, str]],
+    what: str,
+    address: str,
+    timeout: float,
+) -> bool:
     """Make one registration; True when created, False when it already existed."""
     try:
         method(request, metadata=metadata, timeout=timeout)
@@ -104,8 +116,9 @@ def seed(
         for gov in demo_data.governments():
             if should_stop():
                 return result
-            created = _call(stub.RegisterGovernment, _government_request(gov), metadata, f"government {gov.code}",
-                            address, timeout)
+            created = _call(
+                stub.RegisterGovernment, _government_request(gov), metadata, f"government {gov.code}", address, timeout
+            )
             if created:
                 result.governments_created += 1
             else:

@@ -504,6 +504,27 @@ class BudgetingApi(pb_grpc.BudgetingServiceServicer):
         )
         return pb.ImportBudgetLinesResponse(budget_plan=budget_plan_to_pb(plan), imported_count=count)
 
+    async def LoadApprovedPlans(
+        self, request: pb.LoadApprovedPlansRequest, context: grpc.aio.ServicerContext
+    ) -> pb.LoadApprovedPlansResponse:
+        cmd = budget.LoadApprovedPlans(
+            request.government_code,
+            request.fiscal_year,
+            [
+                budget.ApprovedPlanInput(
+                    p.agency_code,
+                    p.sub_activity_code,
+                    [line_input_from_pb(line) for line in p.lines],
+                    [m.rupiah for m in p.cash_plan],
+                )
+                for p in request.plans
+            ],
+        )
+        loaded, skipped, lines = await self.db.run(
+            budget.load_approved_plans, cmd, uow=self.uow(), actor=current_identity(), request_id=_request_id(context)
+        )
+        return pb.LoadApprovedPlansResponse(loaded_count=loaded, skipped_count=skipped, line_count=lines)
+
     async def ExportBudgetPlan(
         self, request: pb.ExportBudgetPlanRequest, context: grpc.aio.ServicerContext
     ) -> AsyncIterator[pb.ExportBudgetPlanResponse]:

@@ -61,13 +61,16 @@ from grms_budgeting.domain.codes import (
 from grms_budgeting.domain.indicators import OutputIndicator, require_output_indicator
 from grms_budgeting.domain.model import GovernmentLevel
 from grms_budgeting.domain.rka_sheet import sheet_path
+from grms_budgeting.domain.treasury import CashPlan
 from grms_budgeting.service_layer.ports import UnitOfWork
 
 __all__ = [
     "AddBudgetLine",
+    "ApprovedPlanInput",
     "CreateBudgetPlan",
     "CreateStandardPrice",
     "ImportBudgetLines",
+    "LoadApprovedPlans",
     "PlanTransition",
     "RemoveBudgetLine",
     "ReturnBudgetPlan",
@@ -87,6 +90,7 @@ __all__ = [
     "list_audit_entries",
     "list_budget_plan_versions",
     "list_budget_plans",
+    "load_approved_plans",
     "remove_budget_line",
     "return_budget_plan",
     "revise_budget_plan",
@@ -599,6 +603,88 @@ def approve_budget_plan(cmd: PlanTransition, *, uow: UnitOfWork, actor: Identity
         uow.plans.save(plan, previous_version=previous, request_id=request_id)
         uow.commit()
         return plan
+
+
+@dataclass(frozen=True)
+class ApprovedPlanInput:
+    agency_code: str
+    sub_activity_code: str
+    lines: list[LineInput]
+    cash_plan: list[int]  # twelve months, or empty
+
+
+@dataclass(frozen=True)
+class LoadApprovedPlans:
+    government_code: str
+    fiscal_year: int
+    plans: list[ApprovedPlanInput]
+
+
+MAX_LOADED_PLANS = 500
+
+
+def load_approved_plans(
+    cmd: LoadApprovedPlans, *, uow: UnitOfWork, actor: Identity, request_id: str
+) -> tuple[int, int, int]:
+    """Load DPAs approved elsewhere, all or nothing: (loaded, skipped because they exist, lines).
+
+    Each line passes the same checks as a typed one and each plan its ceilings; the plan then
+    runs submit, verify and approve in memory, so it has the snapshots, audit records and
+    BudgetPlanApproved event of any approved plan. The output-indicator rule is not applied:
+    the plan was approved before it came here (its indicators live in planning's own copy).
+    """
+    actor.require_role(Role.ADMIN)
+    actor.require_government(cmd.government_code)
+    check_fiscal_year(cmd.fiscal_year)
+    if len(cmd.plans) > MAX_LOADED_PLANS:
+        raise InvalidArgument.field("plans", f"at most {MAX_LOADED_PLANS} plans per call")
+    loaded = skipped = lines = 0
+    with uow:
+        for i, given in enumerate(cmd.plans):
+            path = f"plans[{i}]"
+            if uow.agencies.get(cmd.government_code, given.agency_code) is None:
+                raise InvalidArgument.field(f"{path}.agency_code", f"agency {given.agency_code} does not exist")
+            try:
+                node = _sub_activity(uow, cmd.government_code, cmd.fiscal_year, given.sub_activity_code.strip())
+            except InvalidArgument as exc:
+                named = [FieldViolation(f"{path}.{v.field}", v.description) for v in exc.violations]
+                raise InvalidArgument(named) from None
+            if uow.plans.find(cmd.government_code, given.agency_code, node.code, cmd.fiscal_year) is not None:
+                skipped += 1
+                continue
+            now = uow.clock.now()
+            plan = BudgetPlan.create(
+                str(uuid.uuid4()), cmd.government_code, given.agency_code, node.code, cmd.fiscal_year,
+                actor=actor.sub, now=now,
+            )  # fmt: skip
+            accounts, prices = _references(uow, plan, given.lines)
+            violations: list[FieldViolation] = []
+            for n, line in enumerate(given.lines, start=1):
+                violations.extend(
+                    FieldViolation(f"{path}.{v.field}", v.description)
+                    for v in line_violations(n, line, accounts=accounts, prices=prices)
+                )
+            if violations:
+                raise InvalidArgument(violations)
+            checked = [BudgetLine.check(n, g, accounts=accounts, prices=prices) for n, g in enumerate(given.lines, 1)]
+            plan.add_lines(checked, expected_version=None, actor=actor.sub, now=now)
+            _check_ceilings(uow, plan)  # the plans this call loaded before are in the transaction already
+            plan.submit(expected_version=None, actor=actor.sub, now=now)
+            plan.verify(expected_version=None, actor=actor.sub, now=now)
+            plan.approve(expected_version=None, actor=actor.sub, now=now)
+            uow.plans.add(plan, request_id=request_id)
+            if given.cash_plan:
+                try:
+                    months = CashPlan.create(plan.id, 0, given.cash_plan, amount=plan.total)
+                except InvalidArgument as exc:
+                    raise InvalidArgument(
+                        [FieldViolation(f"{path}.cash_plan.{v.field}", v.description) for v in exc.violations]
+                    ) from None
+                uow.treasury.set_cash_plan(months, now=now)
+            loaded += 1
+            lines += len(checked)
+        uow.commit()
+    return loaded, skipped, lines
 
 
 @dataclass(frozen=True)

@@ -214,3 +214,47 @@ def test_submission_needs_an_output_indicator_from_planning(uow: FakeUnitOfWork)
     assert submitted.state is PlanState.SUBMITTED
     _, outputs = budget.get_budget_plan_outputs(plan.id, uow=uow, actor=world.PLANNER)
     assert outputs == ["Jumlah dokumen: 3 dokumen"]
+
+
+def test_approved_plans_load_checked_with_snapshots_and_are_skipped_the_second_time(uow: FakeUnitOfWork) -> None:
+    world.ceilings(uow)
+    budget.set_ceiling(
+        budget.SetCeiling("33", world.YEAR, world.AGENCY, world.SUB_2, 1_000_000, False), uow=uow, actor=world.TAPD
+    )
+    good = budget.ApprovedPlanInput(world.AGENCY, world.SUB, [world.paper(), world.snack()], [800_000] + [0] * 11)
+    second = budget.ApprovedPlanInput(world.AGENCY, world.SUB_2, [world.paper("2 rim")], [])
+    cmd = budget.LoadApprovedPlans("33", world.YEAR, [good, second])
+    with pytest.raises(PermissionDenied):
+        budget.load_approved_plans(cmd, uow=uow, actor=world.TAPD, request_id="r")
+    assert budget.load_approved_plans(cmd, uow=uow, actor=world.ADMIN, request_id="r") == (2, 0, 3)
+    [listed, _] = budget.list_budget_plans("33", "", world.YEAR, PlanState.APPROVED, Page(), uow=uow, actor=world.TAPD)[
+        0
+    ]
+    assert (listed.total, listed.approved_total, listed.line_count) == (800_000, 800_000, 2)
+    versions = budget.list_budget_plan_versions(listed.id, uow=uow, actor=world.TAPD)
+    assert [v.action for v in versions] == ["submit", "verify", "approve"]
+    assert verify_chain(uow.plans.chains[listed.id]) is None
+    assert [type(e).__name__ for e in uow.published] == ["BudgetPlanSubmitted", "BudgetPlanApproved"] * 2
+    assert uow.treasury.cash_plans(listed.id)[0].months[0] == 800_000
+    assert budget.load_approved_plans(cmd, uow=uow, actor=world.ADMIN, request_id="r") == (0, 2, 0)
+
+
+def test_a_bad_loaded_plan_names_its_line_and_nothing_is_written(uow: FakeUnitOfWork) -> None:
+    world.ceilings(uow, sub=600_000)
+    over_price = budget.ApprovedPlanInput(world.AGENCY, world.SUB, [world.paper(price=60_000)], [])
+    with pytest.raises(InvalidArgument) as info:
+        budget.load_approved_plans(
+            budget.LoadApprovedPlans("33", world.YEAR, [over_price]), uow=uow, actor=world.ADMIN, request_id="r"
+        )
+    assert [v.field for v in info.value.violations] == ["plans[0].lines[1].unit_price"]
+    over_ceiling = budget.ApprovedPlanInput(world.AGENCY, world.SUB, [world.paper("20 rim")], [])
+    with pytest.raises(FailedPrecondition, match="above the sub-activity ceiling"):
+        budget.load_approved_plans(
+            budget.LoadApprovedPlans("33", world.YEAR, [over_ceiling]), uow=uow, actor=world.ADMIN, request_id="r"
+        )
+    bad_cash = budget.ApprovedPlanInput(world.AGENCY, world.SUB, [world.paper()], [1] * 12)
+    with pytest.raises(InvalidArgument) as cash:
+        budget.load_approved_plans(
+            budget.LoadApprovedPlans("33", world.YEAR, [bad_cash]), uow=uow, actor=world.ADMIN, request_id="r"
+        )
+    assert cash.value.violations[0].field == "plans[0].cash_plan.months"
