@@ -94,10 +94,8 @@ def _wait_ready(supervisor: Supervisor, console: Console, stop: threading.Event,
                 return True
             if elapsed > timeout:
                 not_ready = [n for n, h in health.items() if h not in ("SERVING", "running", "ready")]
-                console.print(
-                    f"[red]The suite did not become ready within {timeout:.0f}s; not ready: "
-                    f"{', '.join(not_ready) or 'gateway'}. Logs: {supervisor.config.log_dir}[/]"
-                )
+                console.print(f"[red]The suite did not become ready within {timeout:.0f}s; not ready: "
+                              f"{', '.join(not_ready) or 'gateway'}. Logs: {supervisor.config.log_dir}[/]")
                 return False
             stop.wait(0.5)
     return False
@@ -105,13 +103,8 @@ def _wait_ready(supervisor: Supervisor, console: Console, stop: threading.Event,
 
 def _run_seed(supervisor: Supervisor, console: Console, stop: threading.Event, secret: str) -> None:
     address = supervisor.config.service_address("budgeting")
-    columns = (
-        TextColumn("Demo data"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TextColumn("{task.description}"),
-    )
+    columns = (TextColumn("Demo data"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+               TextColumn("{task.description}"))
     with Progress(*columns, console=console, transient=True) as progress:
         task = progress.add_task("", total=seed_steps())
 
@@ -121,21 +114,17 @@ def _run_seed(supervisor: Supervisor, console: Console, stop: threading.Event, s
 
         result = seed(address, secret, advance=advance, should_stop=stop.is_set)
     if result.changed:
-        console.print(
-            f"Demo data loaded: {result.governments_created} governments and "
-            f"{result.agencies_created} agencies created."
-        )
+        console.print(f"Demo data loaded: {result.governments_created} governments and "
+                      f"{result.agencies_created} agencies created.")
     elif not stop.is_set():
         console.print("Demo data already loaded; nothing changed.")
 
 
-def _start_budget_seed(
-    supervisor: Supervisor, console: Console, stop: threading.Event, secret: str
-) -> threading.Thread:
+def _start_budget_seed(supervisor: Supervisor, console: Console, stop: threading.Event, secret: str) -> None:
     """Load the FY2025 demo budget behind the running suite, so the URL is usable at once; say when it is done.
 
-    Measured on the 2-core reference machine: about 55 s for 3,000 DPAs and 98,258 lines on
-    SQLite, then ~3 s on each later start (every plan is found and skipped).
+    Measured on the 2-core machine: about 54 s for 3,000 DPAs and 98,258 lines on SQLite, then
+    about 3.5 s on each later start (every plan is found and skipped).
     """
     address = supervisor.config.service_address("budgeting")
 
@@ -148,14 +137,10 @@ def _start_budget_seed(
                 console.print(f"[red]Loading the demo budget failed: {exc}[/] (retry with `grms seed`)")
             return
         if result.plans_loaded and not stop.is_set():
-            console.print(
-                f"Demo budget {2025} loaded: {result.plans_loaded:,} DPAs with {result.lines_loaded:,} lines "
-                f"in {time.perf_counter() - started:.0f} s."
-            )
+            console.print(f"Demo budget 2025 loaded: {result.plans_loaded:,} DPAs with {result.lines_loaded:,} "
+                          f"lines in {time.perf_counter() - started:.0f} s.")
 
-    thread = threading.Thread(target=run, name="demo-budget", daemon=True)
-    thread.start()
-    return thread
+    threading.Thread(target=run, name="demo-budget", daemon=True).start()
 
 
 def _admin_hint(supervisor: Supervisor, console: Console) -> None:
@@ -163,10 +148,8 @@ def _admin_hint(supervisor: Supervisor, console: Console) -> None:
     try:
         path, created = accounts.ensure_default_admin(var_dir)
     except CliError as exc:
-        console.print(
-            f"[yellow]No default admin created ({exc}); create one with "
-            f"`grms user create NAME --role admin --government 33`.[/]"
-        )
+        console.print(f"[yellow]No default admin created ({exc}); create one with "
+                      f"`grms user create NAME --role admin --government 33`.[/]")
         return
     verb = "created" if created else "exists"
     console.print(f"First login: user [bold]admin[/] ({verb}), password in {path}")
@@ -224,9 +207,8 @@ def run_up(
                 try:
                     _run_seed(supervisor, console, stop, secret)
                 except CliError as exc:
-                    console.print(
-                        f"[red]Loading the demo data failed: {exc}[/] (the suite keeps running; retry with `grms seed`)"
-                    )
+                    console.print(f"[red]Loading the demo data failed: {exc}[/] (the suite keeps running; "
+                                  f"retry with `grms seed`)")
             if not stop.is_set():
                 _admin_hint(supervisor, console)
                 supervisor.state = "running"
