@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import functools
 import math
 import re
 from collections.abc import Callable, Mapping
@@ -206,22 +207,29 @@ def parse_volume(text: str, path: str) -> tuple[VolumeFactor, ...]:
     found ("1,5 m3") is expressible in a smaller unit, and whole factors keep the amount an
     exact integer with no rounding rule to argue about.
     """
+    parsed = _parse_volume(text)
+    if isinstance(parsed, str):
+        raise InvalidArgument.field(path, parsed)
+    return parsed
+
+
+@functools.lru_cache(maxsize=8192)
+def _parse_volume(text: str) -> tuple[VolumeFactor, ...] | str:
+    """The factors, or what is wrong with them; memoised (an import repeats the same few volumes)."""
     text = " ".join(text.split())
     if not text:
-        raise InvalidArgument.field(path, 'must say the volume, like "10 orang × 2 kali"')
+        return 'must say the volume, like "10 orang × 2 kali"'
     parts = _SEPARATOR.split(text)
     if len(parts) > _MAX_FACTORS:
-        raise InvalidArgument.field(path, f"has {len(parts)} factors; at most {_MAX_FACTORS}")
+        return f"has {len(parts)} factors; at most {_MAX_FACTORS}"
     factors: list[VolumeFactor] = []
     for i, part in enumerate(parts):
         match = _FACTOR.match(part.strip())
         if not match:
-            raise InvalidArgument.field(
-                path, f'factor {i + 1} "{part.strip()}" must be a positive whole number followed by its unit'
-            )
+            return f'factor {i + 1} "{part.strip()}" must be a positive whole number followed by its unit'
         quantity = int(match.group(1).replace(".", ""))
         if quantity <= 0:
-            raise InvalidArgument.field(path, f'factor {i + 1} "{part.strip()}" must be positive, not zero')
+            return f'factor {i + 1} "{part.strip()}" must be positive, not zero'
         factors.append(VolumeFactor(quantity, (match.group(2) or "").strip()))
     return tuple(factors)
 
@@ -296,10 +304,15 @@ class BudgetLine:
         prices: Mapping[str, StandardPrice],
     ) -> BudgetLine:
         """Validate a line against the fiscal year's accounts and the government's price list."""
-        path = f"lines[{number}]"
         violations = line_violations(number, given, accounts=accounts, prices=prices)
         if violations:
             raise InvalidArgument(violations)
+        return cls.checked(number, given)
+
+    @classmethod
+    def checked(cls, number: int, given: LineInput) -> BudgetLine:
+        """The line of an input `line_violations` found nothing wrong with (bulk paths check each line once)."""
+        path = f"lines[{number}]"
         account, _ = normalize_account_code(given.account_code)
         return cls(
             number=number,

@@ -468,10 +468,7 @@ def import_budget_lines(
                 violations.append(FieldViolation(sheet_path(row, v.field, cmd.letters), v.description))
         if violations:
             raise InvalidArgument(violations)
-        lines = [
-            BudgetLine.check(plan.next_line_number + i, given, accounts=accounts, prices=prices)
-            for i, (_, given) in enumerate(cmd.rows)
-        ]
+        lines = [BudgetLine.checked(plan.next_line_number + i, given) for i, (_, given) in enumerate(cmd.rows)]
         previous = plan.version
         plan.add_lines(lines, expected_version=cmd.expected_version, actor=actor.sub, now=uow.clock.now())
         uow.plans.save(plan, previous_version=previous, request_id=request_id)
@@ -666,7 +663,7 @@ def load_approved_plans(
                 )
             if violations:
                 raise InvalidArgument(violations)
-            checked = [BudgetLine.check(n, g, accounts=accounts, prices=prices) for n, g in enumerate(given.lines, 1)]
+            checked = [BudgetLine.checked(n, g) for n, g in enumerate(given.lines, 1)]
             plan.add_lines(checked, expected_version=None, actor=actor.sub, now=now)
             _check_ceilings(uow, plan)  # the plans this call loaded before are in the transaction already
             plan.submit(expected_version=None, actor=actor.sub, now=now)
