@@ -32,6 +32,7 @@ __all__ = [
     "cash_plan",
     "lines_of",
     "nomenclature",
+    "realisation",
     "standard_prices",
     "sub_activities",
 ]
@@ -329,6 +330,12 @@ def lines_of(sub: DemoSubActivity) -> list[DemoLine]:
 def cash_plan(total: int) -> list[int]:
     """The year's monthly cash plan (anggaran kas) of `total`, following REALISATION_CURVE, December taking the rest."""
     cumulative = [total * share // 100 for share in REALISATION_CURVE[:-1]] + [total]
+    return [cumulative[0]] + [cumulative[m] - cumulative[m - 1] for m in range(1, 12)]
+
+
+def realisation(total: int) -> list[int]:
+    """What SP2Ds paid of `total` in each month: REALISATION_CURVE, cumulative, ending at 94 % in December."""
+    cumulative = [total * share // 100 for share in REALISATION_CURVE]
     return [cumulative[0]] + [cumulative[m] - cumulative[m - 1] for m in range(1, 12)]
 
 

@@ -3,7 +3,8 @@
 Everything goes through budgeting's own API and rules: the codes and accounts as one import
 each, the 600 standard prices and 3,048 ceilings one call each, and the 3,000 DPAs through
 the bulk LoadApprovedPlans call in batches of one agency, so the year loads in seconds, not
-the minutes 15,000 single edits would take. Each step skips what exists, so a second run (or
+the minutes 15,000 single edits would take. Each DPA is realised month by month on the
+curve of DOMAIN.md §6.1 by SP2Ds (each publishing FundsDisbursed). Each step skips what exists, so a second run (or
 a run after an interruption) changes nothing it need not.
 """
 
@@ -194,6 +195,7 @@ def seed_budget(
                         sub_activity_code=sub.code,
                         lines=[_line(line) for line in lines],
                         cash_plan=[_rp(m) for m in demo_budget.cash_plan(total)],
+                        disbursed_months=[_rp(m) for m in demo_budget.realisation(total)],
                     )
                 )
             try:

@@ -123,8 +123,9 @@ def _run_seed(supervisor: Supervisor, console: Console, stop: threading.Event, s
 def _start_budget_seed(supervisor: Supervisor, console: Console, stop: threading.Event, secret: str) -> None:
     """Load the FY2025 demo budget behind the running suite, so the URL is usable at once; say when it is done.
 
-    Measured on the 2-core machine: about 54 s for 3,000 DPAs and 98,258 lines on SQLite, then
-    about 3.5 s on each later start (every plan is found and skipped).
+    Measured on the 2-core machine with SQLite: about 150 s for 3,000 DPAs, 98,258 lines and
+    their monthly SP2Ds (54 s without the realisation), then about 6 s on each later start
+    (every plan is found and skipped).
     """
     address = supervisor.config.service_address("budgeting")
 

@@ -12,9 +12,10 @@ from pathlib import Path
 
 import grpc
 import pytest
-from grms.budgeting.v1 import budget_plan_pb2
+from grms.budgeting.v1 import budget_plan_pb2, treasury_pb2
 from grms.budgeting.v1 import budgeting_service_pb2 as pb
 from grms.budgeting.v1 import budgeting_service_pb2_grpc as pb_grpc
+from grms.common.v1 import paging_pb2
 from grms_budgeting import bootstrap
 from grms_budgeting.config import Settings
 from grms_budgeting.domain.budget import parse_volume
@@ -72,6 +73,9 @@ def test_the_cash_plan_follows_the_realisation_curve() -> None:
         running += months[month]
         assert running == 1_000_000_000 * share // 100
     assert months[3] == 30_000_000  # April: 8 % − 5 %
+    paid = demo_budget.realisation(1_000_000_000)
+    assert sum(paid) == 940_000_000 and sum(paid[:4]) == 80_000_000  # 94 % by December, 8 % by April
+    assert all(sum(paid[: m + 1]) <= sum(months[: m + 1]) for m in range(12))
 
 
 @pytest.fixture
@@ -137,6 +141,23 @@ def test_the_seed_loads_approved_dpas_over_grpc_and_a_second_run_skips_them(
             pb.ListBudgetPlanVersionsRequest(plan_id=plan.id), metadata=metadata, timeout=10
         )
         assert [v.action for v in versions.versions] == ["submit", "verify", "approve"]
+        paid, token = [], ""
+        while True:  # every SPP of the agency, page by page
+            queue = stub.ListPaymentRequests(
+                pb.ListPaymentRequestsRequest(
+                    government_code="33",
+                    agency_code=plan.agency_code,
+                    page=paging_pb2.PageRequest(page_size=500, page_token=token),
+                ),
+                metadata=metadata,
+                timeout=10,
+            )
+            paid += [r for r in queue.payment_requests if r.plan_id == plan.id]
+            token = queue.page.next_page_token
+            if not token:
+                break
+        assert sum(r.amount.rupiah for r in paid) == sum(demo_budget.realisation(plan.total.rupiah))
+        assert {r.state for r in paid} == {treasury_pb2.PAYMENT_REQUEST_STATE_DISBURSED}
         audit = stub.ListAuditEntries(pb.ListAuditEntriesRequest(plan_id=plan.id), metadata=metadata, timeout=10)
         assert audit.first_broken_seq == 0 and len(audit.entries) == plan.line_count + 4
     assert demo_data.PROVINCE_CODE == "33"

@@ -516,6 +516,7 @@ class BudgetingApi(pb_grpc.BudgetingServiceServicer):
                     p.sub_activity_code,
                     [line_input_from_pb(line) for line in p.lines],
                     [m.rupiah for m in p.cash_plan],
+                    [m.rupiah for m in p.disbursed_months],
                 )
                 for p in request.plans
             ],

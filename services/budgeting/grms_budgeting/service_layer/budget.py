@@ -15,6 +15,7 @@ SubActivityPlanned events, which the `budgeting-planning-indicators` consumer st
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from dataclasses import dataclass, field
 
@@ -61,7 +62,16 @@ from grms_budgeting.domain.codes import (
 from grms_budgeting.domain.indicators import OutputIndicator, require_output_indicator
 from grms_budgeting.domain.model import GovernmentLevel
 from grms_budgeting.domain.rka_sheet import sheet_path
-from grms_budgeting.domain.treasury import CashPlan
+from grms_budgeting.domain.treasury import (
+    Beneficiary,
+    CashPlan,
+    PaymentKind,
+    PaymentRequest,
+    SpendingAllotment,
+    check_allotments,
+    cumulative,
+    document_number,
+)
 from grms_budgeting.service_layer.ports import UnitOfWork
 
 __all__ = [
@@ -608,6 +618,7 @@ class ApprovedPlanInput:
     sub_activity_code: str
     lines: list[LineInput]
     cash_plan: list[int]  # twelve months, or empty
+    disbursed_months: list[int] = field(default_factory=list)  # twelve months of SP2Ds, or empty
 
 
 @dataclass(frozen=True)
@@ -678,10 +689,99 @@ def load_approved_plans(
                         [FieldViolation(f"{path}.cash_plan.{v.field}", v.description) for v in exc.violations]
                     ) from None
                 uow.treasury.set_cash_plan(months, now=now)
+                if given.disbursed_months:
+                    _realise(uow, plan, months, given.disbursed_months, f"{path}.disbursed_months", actor)
+            elif given.disbursed_months:
+                raise InvalidArgument.field(f"{path}.cash_plan", "a realised plan needs its cash plan")
             loaded += 1
             lines += len(checked)
         uow.commit()
     return loaded, skipped, lines
+
+
+def _demo_payee(plan: BudgetPlan, line: BudgetLine) -> tuple[PaymentKind, Beneficiary, str]:
+    """The kind of SPP-LS for a line's account, its payee and (for goods and services) its contract."""
+    if line.account_code.startswith("5.1.01."):
+        return (
+            PaymentKind.LS_GAJI,
+            Beneficiary(f"Bendahara Gaji {plan.agency_code}", "Bank Jateng", "1-001-00001-1"),
+            "",
+        )
+    if line.account_code.startswith("5.4."):
+        payee = Beneficiary("Rekening Kas Umum Daerah Kabupaten/Kota", "Bank Jateng", "1-002-00002-2")
+        return PaymentKind.LS_PIHAK_KETIGA, payee, ""
+    contract = f"{line.number:03d}/KONTRAK/{plan.sub_activity_code}/{plan.fiscal_year}"
+    return PaymentKind.LS_BARANG_JASA, Beneficiary("CV Mitra Jateng", "Bank Jateng", "1-003-00003-3"), contract
+
+
+def _realise(uow: UnitOfWork, plan: BudgetPlan, cash: CashPlan, months: list[int], path: str, actor: Identity) -> None:
+    """Pay `months` of a freshly loaded DPA: one SPD for the year, then per month SPP → SPM → SP2D on its lines."""
+    if len(months) != 12 or any(m < 0 for m in months):
+        raise InvalidArgument.field(path, "must list twelve amounts of whole rupiah, none negative")
+    running = 0
+    for month, (paid, planned) in enumerate(zip(months, cumulative([cash]), strict=True), start=1):
+        running += paid
+        if running > planned:
+            raise FailedPrecondition(
+                f"plan {plan.id} would disburse Rp{running:,} through month {month}, "
+                f"above its cash plan's Rp{planned:,}"
+            )
+    total = sum(months)
+    if not total:
+        return
+    year, gov, agency = plan.fiscal_year, plan.government_code, plan.agency_code
+    start = dt.datetime(year, 1, 2, 1, 0, tzinfo=dt.UTC)
+    check_allotments(cumulative([cash]), [], (12, total), plan_total=plan.total)
+    spd = SpendingAllotment(
+        str(uuid.uuid4()),
+        document_number(uow.treasury.next_numbers(gov, year, "SPD", 1), "SPD", None, agency, 1, year),
+        gov, agency, plan.id, year, 1, 12, total, 0, 0, actor.sub, start,
+    )  # fmt: skip
+    uow.treasury.add_allotment(spd)
+    left = {n: line.amount for n, line in plan.lines.items()}
+    largest_first = sorted(plan.lines, key=lambda n: (-plan.lines[n].amount, n))
+    pieces: list[tuple[int, int, int]] = []  # (month, line, amount)
+    for month, paid in enumerate(months, start=1):
+        for number in largest_first:
+            take = min(paid, left[number])
+            if take:
+                pieces.append((month, number, take))
+                left[number] -= take
+                paid -= take
+            if not paid:
+                break
+    first = {doc: uow.treasury.next_numbers(gov, year, doc, len(pieces)) for doc in ("SPP", "SPM", "SP2D")}
+    requests: list[PaymentRequest] = []
+    per_line: dict[int, int] = {}
+    for i, (month, number, amount) in enumerate(pieces):
+        line = plan.lines[number]
+        kind, payee, contract = _demo_payee(plan, line)
+        filed = dt.datetime(year, month, 20, 2, 0, tzinfo=dt.UTC)
+        request = PaymentRequest.create(
+            str(uuid.uuid4()),
+            document_number(first["SPP"] + i, "SPP", kind, agency, month, year),
+            government_code=gov, agency_code=agency, plan_id=plan.id, fiscal_year=year, line_number=number,
+            allotment_id=spd.id, kind=kind, amount=amount, description=f"Realisasi {line.specification}"[:1000],
+            beneficiary=payee, contract_reference=contract, actor=actor.sub, now=filed,
+        )  # fmt: skip
+        request.order(
+            document_number(first["SPM"] + i, "SPM", kind, agency, month, year),
+            actor=actor.sub,
+            now=filed + dt.timedelta(days=1),
+        )
+        request.disburse(
+            document_number(first["SP2D"] + i, "SP2D", kind, agency, month, year),
+            sub_activity_code=plan.sub_activity_code,
+            account_code=line.account_code,
+            actor=actor.sub,
+            now=filed + dt.timedelta(days=2),
+        )
+        requests.append(request)
+        per_line[number] = per_line.get(number, 0) + amount
+    uow.treasury.add_requests(requests)
+    for number, amount in sorted(per_line.items()):
+        uow.treasury.reserve(plan.id, number, spd.id, amount)
+        uow.treasury.settle(plan.id, number, spd.id, amount)
 
 
 @dataclass(frozen=True)

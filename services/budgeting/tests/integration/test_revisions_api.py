@@ -241,3 +241,43 @@ async def test_a_sub_activity_without_an_output_indicator_cannot_be_submitted(se
     await plan_sub_activity(nats_server.url, runtime.db, agency=rka.AGENCY, sub=SUB_2, year=rka.YEAR, version=2)
     done = (await stub.SubmitBudgetPlan(submit, metadata=rka.HEAD, timeout=5)).budget_plan
     assert done.state == budget_plan_pb2.BUDGET_PLAN_STATE_SUBMITTED
+
+
+async def test_approved_plans_load_in_bulk_with_their_realisation(service, nats_server: NatsServer) -> None:  # type: ignore[no-untyped-def]
+    stub, runtime = service
+    await rka._reference_data(stub)
+    nc = await nats.connect(nats_server.url)
+    try:
+        disbursed = await nc.jetstream().subscribe("grms.budgeting.funds_disbursed.v1", ordered_consumer=True)
+        cash = [rp(100_000)] + [rp(0)] * 10 + [rp(400_000)]
+        paid = [rp(100_000)] + [rp(0)] * 10 + [rp(350_000)]
+        request = pb.LoadApprovedPlansRequest(
+            government_code="33",
+            fiscal_year=rka.YEAR,
+            plans=[
+                pb.ApprovedPlanInput(
+                    agency_code=rka.AGENCY,
+                    sub_activity_code=rka.SUB,
+                    lines=[rka.paper()],
+                    cash_plan=cash,
+                    disbursed_months=paid,
+                )
+            ],
+        )
+        with pytest.raises(grpc.aio.AioRpcError) as denied:
+            await stub.LoadApprovedPlans(request, metadata=rka.TAPD, timeout=10)
+        assert denied.value.code() == grpc.StatusCode.PERMISSION_DENIED
+        reply = await stub.LoadApprovedPlans(request, metadata=base.ADMIN, timeout=10)
+        assert (reply.loaded_count, reply.skipped_count, reply.line_count) == (1, 0, 1)
+        amounts = []
+        for _ in range(2):
+            event = events_pb2.FundsDisbursed.FromString((await disbursed.next_msg(timeout=10)).data)
+            amounts.append((event.amount.rupiah, event.sp2d_number.split("/")[-2]))
+        assert amounts == [(100_000, "01"), (350_000, "12")]
+        again = await stub.LoadApprovedPlans(request, metadata=base.ADMIN, timeout=10)
+        assert (again.loaded_count, again.skipped_count) == (0, 1)
+    finally:
+        await nc.close()
+    with runtime.db.engine.connect() as conn:
+        row = conn.execute(select(budget_line.c.committed, budget_line.c.disbursed)).one()
+    assert tuple(row) == (450_000, 450_000)

@@ -273,9 +273,12 @@ class FakeTreasury:
         return None
 
     def next_number(self, government_code: str, fiscal_year: int, doc: str) -> int:
+        return self.next_numbers(government_code, fiscal_year, doc, 1)
+
+    def next_numbers(self, government_code: str, fiscal_year: int, doc: str, count: int) -> int:
         key = (government_code, fiscal_year, doc)
-        self.counters[key] = self.counters.get(key, 0) + 1
-        return self.counters[key]
+        self.counters[key] = self.counters.get(key, 0) + count
+        return self.counters[key] - count + 1
 
     def cash_plans(self, plan_id: str) -> list[CashPlan]:
         return [c for (p, _), c in sorted(self.cash.items()) if p == plan_id]
@@ -322,6 +325,10 @@ class FakeTreasury:
     def add_request(self, value: PaymentRequest) -> None:
         self.requests[value.id] = copy.deepcopy(value)
         self.seen.append(value)
+
+    def add_requests(self, values: list[PaymentRequest]) -> None:
+        for value in values:
+            self.add_request(value)
 
     def get_request(self, request_id: str) -> PaymentRequest | None:
         found = self.requests.get(request_id)

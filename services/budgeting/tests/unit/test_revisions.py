@@ -258,3 +258,46 @@ def test_a_bad_loaded_plan_names_its_line_and_nothing_is_written(uow: FakeUnitOf
             budget.LoadApprovedPlans("33", world.YEAR, [bad_cash]), uow=uow, actor=world.ADMIN, request_id="r"
         )
     assert cash.value.violations[0].field == "plans[0].cash_plan.months"
+
+
+def test_a_loaded_dpa_is_realised_month_by_month_by_sp2ds_within_its_cash_plan(uow: FakeUnitOfWork) -> None:
+    from grms_budgeting.domain.treasury import FundsDisbursed, PaymentKind, PaymentState
+
+    world.ceilings(uow)
+    cash = [100_000, 0, 0, 200_000, 0, 0, 0, 0, 0, 0, 0, 500_000]
+    paid = [50_000, 0, 0, 200_000, 0, 0, 0, 0, 0, 0, 0, 450_000]  # line 1 is Rp500,000, line 2 Rp300,000
+    plan = budget.ApprovedPlanInput(world.AGENCY, world.SUB, [world.paper(), world.snack()], cash, paid)
+    budget.load_approved_plans(
+        budget.LoadApprovedPlans("33", world.YEAR, [plan]), uow=uow, actor=world.ADMIN, request_id="r"
+    )
+    requests = sorted(uow.treasury.requests.values(), key=lambda r: r.number)
+    assert [(r.line_number, r.amount, r.state, r.kind) for r in requests] == [
+        (1, 50_000, PaymentState.DISBURSED, PaymentKind.LS_BARANG_JASA),
+        (1, 200_000, PaymentState.DISBURSED, PaymentKind.LS_BARANG_JASA),
+        (1, 250_000, PaymentState.DISBURSED, PaymentKind.LS_BARANG_JASA),
+        (2, 200_000, PaymentState.DISBURSED, PaymentKind.LS_BARANG_JASA),
+    ]
+    assert requests[0].number == f"0001/SPP/LS/{world.AGENCY}/01/{world.YEAR}"
+    assert requests[-1].sp2d_number == f"0004/SP2D/LS/{world.AGENCY}/12/{world.YEAR}"
+    events = [e for e in uow.published if isinstance(e, FundsDisbursed)]
+    assert sum(e.amount for e in events) == 700_000 and events[0].disbursed_at.month == 1
+    plan_id = requests[0].plan_id
+    assert [uow.treasury.line_balance(plan_id, n)[1:] for n in (1, 2)] == [(500_000, 500_000), (200_000, 200_000)]
+    ahead = budget.ApprovedPlanInput(
+        world.AGENCY, world.SUB_2, [world.paper("2 rim")], [100_000] + [0] * 11, [0, 100_000] + [0] * 10
+    )
+    budget.set_ceiling(
+        budget.SetCeiling("33", world.YEAR, world.AGENCY, world.SUB_2, 1_000_000, False), uow=uow, actor=world.TAPD
+    )
+    ok = budget.load_approved_plans(
+        budget.LoadApprovedPlans("33", world.YEAR, [ahead]), uow=uow, actor=world.ADMIN, request_id="r"
+    )
+    assert ok == (1, 0, 1)
+    early = budget.ApprovedPlanInput(
+        world.AGENCY, world.SUB_2, [world.paper("2 rim")], [0, 100_000] + [0] * 10, [100_000] + [0] * 11
+    )
+    uow.plans.rows.clear()
+    with pytest.raises(FailedPrecondition, match="through month 1, above its cash plan"):
+        budget.load_approved_plans(
+            budget.LoadApprovedPlans("33", world.YEAR, [early]), uow=uow, actor=world.ADMIN, request_id="r"
+        )
