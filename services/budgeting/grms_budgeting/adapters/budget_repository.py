@@ -52,6 +52,9 @@ __all__ = [
 ]
 
 
+WRITE_CHUNK = 5_000  # rows per executemany on bulk writes
+
+
 class SqlNomenclatureRepository:
     """Nomenclature codes per fiscal year."""
 
@@ -466,16 +469,22 @@ class SqlBudgetPlanRepository:
             )
             plan.snapshots.clear()
         if plan.audit:
-            entries = chain(
-                plan.id,
-                plan.audit,
-                after_seq=chain_head[0],
-                prev_hash=chain_head[1],
-                at=plan.updated_at,
-                request_id=request_id,
-            )
-            self.session.execute(insert(audit_entry), [_audit_row(e) for e in entries])
-            plan.audit.clear()
+            # Linked and written WRITE_CHUNK records at a time: a 150,000-line import never holds
+            # every entry and its row at once.
+            seq, prev_hash = chain_head
+            records, plan.audit = plan.audit, []
+            for start in range(0, len(records), WRITE_CHUNK):
+                entries = chain(
+                    plan.id,
+                    records[start : start + WRITE_CHUNK],
+                    after_seq=seq,
+                    prev_hash=prev_hash,
+                    at=plan.updated_at,
+                    request_id=request_id,
+                )
+                self.session.execute(insert(audit_entry), [_audit_row(e) for e in entries])
+                seq, prev_hash = entries[-1].seq, entries[-1].hash
+                records[start : start + WRITE_CHUNK] = [None] * len(entries)  # type: ignore[list-item]
 
     def _write_lines(self, plan: BudgetPlan) -> None:
         # Lines already stored are UPDATEd in place, never deleted and re-inserted: a revised DPA
@@ -502,9 +511,11 @@ class SqlBudgetPlanRepository:
                     for row in changed
                 ],
             )
-        new = [_line_row(plan.id, plan.lines[n]) for n in numbers if n in plan.new_lines and n in plan.lines]
-        if new:
-            self.session.execute(insert(t), new)
+        new = [n for n in numbers if n in plan.new_lines and n in plan.lines]
+        for start in range(0, len(new), WRITE_CHUNK):
+            self.session.execute(
+                insert(t), [_line_row(plan.id, plan.lines[n]) for n in new[start : start + WRITE_CHUNK]]
+            )
         plan.new_lines.clear()
 
     def agency_total(self, government_code: str, fiscal_year: int, agency_code: str, *, excluding: str) -> int:
