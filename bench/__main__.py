@@ -1,7 +1,9 @@
 """`python -m bench` (`make bench`): run the benchmarks, print the table, save the JSON.
 
 Sections: (a) raw JetStream publish ceiling, (b) backbone throughput, (c) backbone lag,
-(d) database access paths, (e) whole-suite idle RSS, (j) planning a province-year. `--only a,d` runs a subset.
+(d) database access paths, (e) whole-suite idle RSS, (i) RKA import of 150,000 lines (XLSX,
+CSV, raw inserts), (j) planning a province-year, (k) FDP export memory at 10k and 100k lines.
+`--only a,d` runs a subset.
 """
 
 from __future__ import annotations
@@ -22,11 +24,11 @@ from typing import Any
 
 from grms_kit.nats_server import nats_server_binary
 
-from bench import backbone, db_access, jetstream_raw, planning_year, suite_rss
+from bench import backbone, budget_bulk, db_access, jetstream_raw, planning_year, suite_rss
 from bench.common import Report
 
 RESULTS = Path(__file__).resolve().parent / "results"
-SECTIONS = "abcdej"
+SECTIONS = "abcdeijk"
 
 
 def _environment() -> dict[str, Any]:
@@ -63,6 +65,14 @@ async def _run(only: str, workdir: Path) -> Report:
         data["suite_rss"] = await asyncio.to_thread(suite_rss.measure, workdir)
         suite_rss.add_to(report, data["suite_rss"])
         timings["e"] = time.perf_counter() - t
+    if "i" in only:
+        t = time.perf_counter()
+        data["rka_import"] = await asyncio.to_thread(budget_bulk.run_import, report, workdir)
+        timings["i"] = time.perf_counter() - t
+    if "k" in only:
+        t = time.perf_counter()
+        data["fdp_export"] = await asyncio.to_thread(budget_bulk.run_export, report, workdir)
+        timings["k"] = time.perf_counter() - t
     if "j" in only:
         t = time.perf_counter()
         data["planning_year"] = await planning_year.run(report, workdir)

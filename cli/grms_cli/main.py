@@ -132,9 +132,12 @@ def seed_command(
                      show_default=False),
     ] = None,
     timeout: Annotated[float, typer.Option(help="Deadline of each call in seconds.", min=0.1)] = 10.0,
+    budget: Annotated[bool, typer.Option("--budget/--no-budget",
+                                         help="Also load the FY2025 demo budget (3,000 DPAs).")] = True,
 ) -> None:
-    """Load the deterministic Central Java demo governments and agencies; safe to repeat."""
+    """Load the deterministic Central Java demo governments and agencies (and the FY2025 budget); safe to repeat."""
     from grms_cli.seed import seed, seed_steps
+    from grms_cli.seed_budget import budget_seed_steps, seed_budget
 
     directory = _var_dir(var_dir)
     secret = resolve_auth_secret(directory)
@@ -152,6 +155,15 @@ def seed_command(
     else:
         console.print(f"Nothing changed: all {result.governments_existing} governments and "
                       f"{result.agencies_existing} agencies already exist.")
+    if not budget:
+        return
+    with Progress(TextColumn("Demo budget"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.description}"),
+                  console=console, transient=True) as progress:
+        task = progress.add_task("", total=budget_seed_steps())
+        loaded = seed_budget(address, secret, advance=lambda what: progress.update(task, advance=1, description=what))
+    console.print(f"Demo budget: {loaded.plans_loaded:,} DPAs with {loaded.lines_loaded:,} lines loaded, "
+                  f"{loaded.plans_existing:,} already there; {loaded.prices_created} prices and "
+                  f"{loaded.ceilings_set:,} ceilings set.")
 
 
 @app.command("seed-planning")

@@ -12,7 +12,7 @@ from grms_kit.identity import Identity, TokenCodec
 from grms_cli import demo_data
 from grms_cli.config import CliError
 
-__all__ = ["SeedResult", "admin_token", "seed", "seed_steps"]
+__all__ = ["SeedResult", "admin_token", "seed", "seed_steps", "tapd_token"]
 
 _LEVELS = {
     "province": government_pb2.GOVERNMENT_LEVEL_PROVINCE,
@@ -44,6 +44,11 @@ class SeedResult:
 def admin_token(secret: str) -> str:
     """A token of the `grms-cli` administrator of the province, for budgeting's mutations."""
     return TokenCodec(secret).issue(Identity(sub="grms-cli", roles=frozenset({"admin"}), government="33"))
+
+
+def tapd_token(secret: str) -> str:
+    """A token of the province's budget team (TAPD), for prices and ceilings of the demo budget."""
+    return TokenCodec(secret).issue(Identity(sub="grms-cli-tapd", roles=frozenset({"tapd"}), government="33"))
 
 
 def seed_steps() -> int:

@@ -22,6 +22,7 @@ from grms_gateway.config import GatewaySettings
 from grms_gateway.docs import install_docs
 from grms_gateway.errors import install_error_handlers
 from grms_gateway.metrics import GatewayMetrics, MetricsMiddleware
+from grms_gateway.routes.budgeting import router as budgeting_router
 from grms_gateway.routes.channels import router as channels_router
 from grms_gateway.routes.complaints import router as complaints_router
 from grms_gateway.routes.health import router as health_router
@@ -30,6 +31,7 @@ from grms_gateway.routes.planning import router as planning_router
 from grms_gateway.routes.reference import router as reference_router
 from grms_gateway.schemas.problem import Problem
 from grms_gateway.state import Gateway, LifespanState
+from grms_gateway.web.budget_pages import router as budget_pages_router
 from grms_gateway.web.login_pages import router as login_pages_router
 from grms_gateway.web.pages import STATIC_DIR, make_templates
 from grms_gateway.web.pages import router as pages_router
@@ -126,10 +128,12 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     app.include_router(channels_router)
     app.include_router(complaints_router)
     app.include_router(planning_router)
+    app.include_router(budgeting_router)
     app.include_router(open_data_router)
     app.include_router(pages_router)
     app.include_router(login_pages_router)
     app.include_router(planning_pages_router)
+    app.include_router(budget_pages_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     install_docs(app)
     FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz,metrics,static,favicon")

@@ -914,6 +914,13 @@ MESSAGES: dict[str, dict[str, str]] = {
 }
 
 
+# The e-budgeting pages' words live in their own module (added, not interleaved, here).
+from grms_gateway.i18n_budget import BUDGET_MESSAGES  # noqa: E402
+
+for _lang, _texts in BUDGET_MESSAGES.items():
+    MESSAGES[_lang].update(_texts)
+
+
 def translate(key: str, lang: Lang = "id", /, **values: object) -> str:
     """The text for `key` in `lang` (falling back to Indonesian, then the key), formatted with `values`."""
     text = MESSAGES.get(lang, {}).get(key) or MESSAGES["id"].get(key) or key

@@ -25,6 +25,7 @@ from grms_gateway.config import GatewaySettings
 from grms_kit.identity import Identity, Role, TokenCodec
 from grms_kit.testing import NatsServer, free_port
 
+from .budgeting_stack import planned_sub_activity
 from .conftest import TEST_SECRET, with_lifespan_state
 
 YEAR = 2026
@@ -133,6 +134,7 @@ async def world(
     stop = asyncio.Event()
     task = asyncio.create_task(runtime.run(stop))
     await asyncio.wait_for(runtime.ready.wait(), 30)
+    await planned_sub_activity(runtime, nats_server.url, agency=AGENCY, sub=SUB, year=YEAR)
     async with grpc.aio.insecure_channel(settings.grpc_address) as channel:
         plan = await _approved_plan(pb_grpc.BudgetingServiceStub(channel))
     gateway_settings = GatewaySettings(

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from grms.budgeting.v1 import budgeting_service_pb2, budgeting_service_pb2_grpc
 from grms_kit.clock import Clock, SystemClock
+from grms_kit.consumer import EventConsumer
 from grms_kit.db import Database
 from grms_kit.runtime import ServiceRuntime
 from grms_kit.settings import load_settings
@@ -14,10 +15,14 @@ from grms_budgeting.adapters.tables import messaging
 from grms_budgeting.adapters.unit_of_work import SqlUnitOfWork
 from grms_budgeting.config import Settings
 from grms_budgeting.entrypoints.grpc_api import BudgetingApi
+from grms_budgeting.entrypoints.planning_consumer import planning_handlers
 
-__all__ = ["MIGRATIONS", "SERVICE", "build", "unit_of_work_factory"]
+__all__ = ["INDICATOR_CONSUMER", "MIGRATIONS", "SERVICE", "build", "unit_of_work_factory"]
 
 SERVICE = "budgeting"
+# The durable consumer of planning's SubActivityPlanned (the output-indicator rule); its name is
+# part of the deployed state: never rename it.
+INDICATOR_CONSUMER = f"{SERVICE}-planning-indicators"
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
 
@@ -41,4 +46,5 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Se
         clock,
         migrations=MIGRATIONS,
         grpc_services=[(budgeting_service_pb2_grpc.add_BudgetingServiceServicer_to_server, api, name)],
+        consumers=[EventConsumer(INDICATOR_CONSUMER, db, messaging, planning_handlers(), clock)],
     )

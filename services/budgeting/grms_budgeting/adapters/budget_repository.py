@@ -10,7 +10,7 @@ from typing import Any
 
 from grms_kit.db import Database
 from grms_kit.errors import Conflict
-from sqlalchemy import and_, delete, func, insert, select, update
+from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from grms_budgeting.adapters.tables import (
@@ -23,28 +23,36 @@ from grms_budgeting.adapters.tables import (
     nomenclature_code,
     standard_price,
     standard_price_account,
+    sub_activity_output,
 )
 from grms_budgeting.domain.audit import GENESIS_HASH, AuditEntry, chain, verify_chain
 from grms_budgeting.domain.budget import (
     BudgetLine,
     BudgetPlan,
     Ceiling,
+    PlanListing,
     PlanState,
     PlanVersion,
     PriceGroup,
+    RevisionKind,
     StandardPrice,
     VolumeFactor,
 )
 from grms_budgeting.domain.codes import AccountCode, NomenclatureCode, NomenclatureLevel
+from grms_budgeting.domain.indicators import OutputIndicator, PlannedSubActivity
 
 __all__ = [
     "SqlAccountCodeRepository",
     "SqlBudgetPlanRepository",
     "SqlCeilingRepository",
     "SqlNomenclatureRepository",
+    "SqlPlannedSubActivityRepository",
     "SqlStandardPriceRepository",
     "verify_audit_chain",
 ]
+
+
+WRITE_CHUNK = 5_000  # rows per executemany on bulk writes
 
 
 class SqlNomenclatureRepository:
@@ -348,7 +356,63 @@ class SqlBudgetPlanRepository:
             line_notes={int(k): v for k, v in m["line_notes"].items()},
             created_at=m["created_at"],
             updated_at=m["updated_at"],
+            revision=m["revision"],
+            revision_kind=RevisionKind(m["revision_kind"]) if m["revision_kind"] else None,
+            approved_total=m["approved_total"],
         )
+
+    def list(
+        self,
+        government_code: str,
+        *,
+        agency_codes: frozenset[str],
+        fiscal_year: int,
+        state: PlanState | None,
+        after: tuple[str, str, str] | None,
+        limit: int,
+    ) -> list[PlanListing]:
+        """Plans without lines by (agency, sub-activity, id), after the key `after`; empty `agency_codes`: all."""
+        t = budget_plan
+        conditions = [t.c.government_code == government_code]
+        if agency_codes:
+            conditions.append(t.c.agency_code.in_(sorted(agency_codes)))
+        if fiscal_year:
+            conditions.append(t.c.fiscal_year == fiscal_year)
+        if state is not None:
+            conditions.append(t.c.state == state.value)
+        if after is not None:
+            a, s, i = after
+            # Spelled out rather than a row-value comparison: the same index scan on both databases.
+            conditions.append(
+                or_(
+                    t.c.agency_code > a,
+                    and_(t.c.agency_code == a, t.c.sub_activity_code > s),
+                    and_(t.c.agency_code == a, t.c.sub_activity_code == s, t.c.id > i),
+                )
+            )
+        columns = [c for c in t.c if c.name not in ("line_notes", "review_note", "next_line_number")]
+        query = (
+            select(*columns).where(*conditions).order_by(t.c.agency_code, t.c.sub_activity_code, t.c.id).limit(limit)
+        )
+        return [
+            PlanListing(
+                id=m["id"],
+                government_code=m["government_code"],
+                agency_code=m["agency_code"],
+                sub_activity_code=m["sub_activity_code"],
+                fiscal_year=m["fiscal_year"],
+                state=PlanState(m["state"]),
+                version=m["version"],
+                total=m["total"],
+                line_count=m["line_count"],
+                revision=m["revision"],
+                revision_kind=RevisionKind(m["revision_kind"]) if m["revision_kind"] else None,
+                approved_total=m["approved_total"],
+                created_at=m["created_at"],
+                updated_at=m["updated_at"],
+            )
+            for m in (r._mapping for r in self.session.execute(query))
+        ]
 
     def find(self, government_code: str, agency_code: str, sub_activity_code: str, fiscal_year: int) -> str | None:
         """The id of the agency's plan for that sub-activity and year, if any."""
@@ -383,14 +447,7 @@ class SqlBudgetPlanRepository:
 
     def _write_changes(self, plan: BudgetPlan, *, request_id: str, chain_head: tuple[int, str]) -> None:
         if plan.changed_lines:
-            numbers = sorted(plan.changed_lines)
-            for chunk in _chunks(numbers):
-                self.session.execute(
-                    delete(budget_line).where(budget_line.c.plan_id == plan.id, budget_line.c.number.in_(chunk))
-                )
-            rows = [_line_row(plan.id, plan.lines[n]) for n in numbers if n in plan.lines]
-            if rows:
-                self.session.execute(insert(budget_line), rows)
+            self._write_lines(plan)
             plan.changed_lines.clear()
         if plan.snapshots:
             self.session.execute(
@@ -412,16 +469,54 @@ class SqlBudgetPlanRepository:
             )
             plan.snapshots.clear()
         if plan.audit:
-            entries = chain(
-                plan.id,
-                plan.audit,
-                after_seq=chain_head[0],
-                prev_hash=chain_head[1],
-                at=plan.updated_at,
-                request_id=request_id,
+            # Linked and written WRITE_CHUNK records at a time: a 150,000-line import never holds
+            # every entry and its row at once.
+            seq, prev_hash = chain_head
+            records, plan.audit = plan.audit, []
+            for start in range(0, len(records), WRITE_CHUNK):
+                entries = chain(
+                    plan.id,
+                    records[start : start + WRITE_CHUNK],
+                    after_seq=seq,
+                    prev_hash=prev_hash,
+                    at=plan.updated_at,
+                    request_id=request_id,
+                )
+                self.session.execute(insert(audit_entry), [_audit_row(e) for e in entries])
+                seq, prev_hash = entries[-1].seq, entries[-1].hash
+                records[start : start + WRITE_CHUNK] = [None] * len(entries)  # type: ignore[list-item]
+
+    def _write_lines(self, plan: BudgetPlan) -> None:
+        # Lines already stored are UPDATEd in place, never deleted and re-inserted: a revised DPA
+        # line keeps the amounts its SPPs committed and its SP2Ds disbursed.
+        t = budget_line
+        numbers = sorted(plan.changed_lines)
+        gone = [n for n in numbers if n not in plan.lines]
+        for chunk in _chunks(gone):
+            self.session.execute(delete(t).where(t.c.plan_id == plan.id, t.c.number.in_(chunk)))
+        stored = {n for n in numbers if n in plan.lines and n not in plan.new_lines}
+        changed = [_line_row(plan.id, plan.lines[n]) for n in sorted(stored)]
+        if changed:
+            values = {k: bindparam(f"v_{k}") for k in changed[0] if k not in ("plan_id", "number")}
+            statement = (
+                update(t)
+                .where(t.c.plan_id == bindparam("k_plan_id"), t.c.number == bindparam("k_number"))
+                .values(**values)
             )
-            self.session.execute(insert(audit_entry), [_audit_row(e) for e in entries])
-            plan.audit.clear()
+            self.session.execute(
+                statement,
+                [
+                    {"k_plan_id": row["plan_id"], "k_number": row["number"]}
+                    | {f"v_{k}": v for k, v in row.items() if k not in ("plan_id", "number")}
+                    for row in changed
+                ],
+            )
+        new = [n for n in numbers if n in plan.new_lines and n in plan.lines]
+        for start in range(0, len(new), WRITE_CHUNK):
+            self.session.execute(
+                insert(t), [_line_row(plan.id, plan.lines[n]) for n in new[start : start + WRITE_CHUNK]]
+            )
+        plan.new_lines.clear()
 
     def agency_total(self, government_code: str, fiscal_year: int, agency_code: str, *, excluding: str) -> int:
         """The sum of the agency's other plans of the year."""
@@ -454,6 +549,66 @@ class SqlBudgetPlanRepository:
         a = audit_entry
         query = select(a).where(a.c.plan_id == plan_id, a.c.seq > after_seq).order_by(a.c.seq).limit(limit)
         return [_audit_entry(r._mapping) for r in self.session.execute(query)]
+
+
+class SqlPlannedSubActivityRepository:
+    """Planning's sub-activities with their output indicators, as its events last described them."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get(
+        self, government_code: str, fiscal_year: int, agency_code: str, sub_activity_code: str
+    ) -> PlannedSubActivity | None:
+        """The stored copy, if planning published the sub-activity."""
+        t = sub_activity_output
+        row = self.session.execute(
+            select(t).where(
+                t.c.government_code == government_code,
+                t.c.fiscal_year == fiscal_year,
+                t.c.agency_code == agency_code,
+                t.c.sub_activity_code == sub_activity_code,
+            )
+        ).first()
+        if row is None:
+            return None
+        m = row._mapping
+        return PlannedSubActivity(
+            m["government_code"],
+            m["fiscal_year"],
+            m["agency_code"],
+            m["sub_activity_code"],
+            m["planning_id"],
+            tuple(OutputIndicator(*i) for i in m["indicators"]),
+            m["version"],
+            m["updated_at"],
+        )
+
+    def put(self, value: PlannedSubActivity) -> None:
+        """Insert or replace the copy."""
+        t = sub_activity_output
+        key = (
+            (t.c.government_code == value.government_code)
+            & (t.c.fiscal_year == value.fiscal_year)
+            & (t.c.agency_code == value.agency_code)
+            & (t.c.sub_activity_code == value.sub_activity_code)
+        )
+        row = {
+            "planning_id": value.planning_id,
+            "indicators": [[o.name, o.target, o.unit] for o in value.outputs],
+            "version": value.version,
+            "updated_at": value.updated_at,
+        }
+        if self.session.execute(update(t).where(key).values(**row)).rowcount == 0:
+            self.session.execute(
+                insert(t).values(
+                    government_code=value.government_code,
+                    fiscal_year=value.fiscal_year,
+                    agency_code=value.agency_code,
+                    sub_activity_code=value.sub_activity_code,
+                    **row,
+                )
+            )
 
 
 def verify_audit_chain(db: Database, plan_id: str | None = None) -> dict[str, int | None]:
@@ -494,6 +649,10 @@ def _plan_row(plan: BudgetPlan) -> dict[str, Any]:
         "line_notes": {str(k): v for k, v in plan.line_notes.items()},
         "created_at": plan.created_at,
         "updated_at": plan.updated_at,
+        "line_count": len(plan.lines),
+        "revision": plan.revision,
+        "revision_kind": plan.revision_kind.value if plan.revision_kind else None,
+        "approved_total": plan.approved_total,
     }
 
 

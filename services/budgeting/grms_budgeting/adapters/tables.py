@@ -36,6 +36,7 @@ __all__ = [
     "spending_allotment",
     "standard_price",
     "standard_price_account",
+    "sub_activity_output",
 ]
 
 metadata = new_metadata()
@@ -156,6 +157,12 @@ budget_plan = Table(
     Column("line_notes", JSON, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
+    Column("line_count", Integer, nullable=False, server_default="0"),
+    # Revisions of the DPA (pergeseran / perubahan): how many, the kind of the last, and the
+    # total of the DPA in force (0 before the first approval).
+    Column("revision", Integer, nullable=False, server_default="0"),
+    Column("revision_kind", String(20), nullable=True),
+    Column("approved_total", BigInteger, nullable=False, server_default="0"),
     ForeignKeyConstraint(
         ["government_code", "agency_code"],
         ["agency.government_code", "agency.code"],
@@ -163,6 +170,7 @@ budget_plan = Table(
     ),
     UniqueConstraint("government_code", "agency_code", "sub_activity_code", "fiscal_year", name="uq_budget_plan_scope"),
     Index("ix_budget_plan_agency_year", "government_code", "fiscal_year", "agency_code"),
+    Index("ix_budget_plan_listing", "government_code", "agency_code", "sub_activity_code", "id"),
 )
 
 budget_line = Table(
@@ -216,6 +224,21 @@ audit_entry = Table(
     Column("request_id", String(100), nullable=False),
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
+)
+
+# Planning's sub-activities as its SubActivityPlanned events describe them: what the
+# "every sub-activity has an output indicator" rule reads at submission.
+sub_activity_output = Table(
+    "sub_activity_output",
+    metadata,
+    Column("government_code", String(20), primary_key=True),
+    Column("fiscal_year", Integer, primary_key=True),
+    Column("agency_code", String(40), primary_key=True),
+    Column("sub_activity_code", String(30), primary_key=True),
+    Column("planning_id", String(36), nullable=False),
+    Column("indicators", JSON, nullable=False),
+    Column("version", BigInteger, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
 )
 
 # ---- e-penatausahaan ---------------------------------------------------------------------------

@@ -50,13 +50,17 @@ class SqlTreasuryRepository:
 
     def next_number(self, government_code: str, fiscal_year: int, doc: str) -> int:
         """The next sequence number of a document type, atomically (INSERT … ON CONFLICT DO UPDATE)."""
+        return self.next_numbers(government_code, fiscal_year, doc, 1)
+
+    def next_numbers(self, government_code: str, fiscal_year: int, doc: str, count: int) -> int:
+        """Reserve `count` consecutive sequence numbers atomically; the first of them."""
         t = document_counter
         dialect = postgresql if self.session.get_bind().dialect.name == "postgresql" else sqlite
-        stmt = dialect.insert(t).values(government_code=government_code, fiscal_year=fiscal_year, doc=doc, last=1)
+        stmt = dialect.insert(t).values(government_code=government_code, fiscal_year=fiscal_year, doc=doc, last=count)
         stmt = stmt.on_conflict_do_update(
-            index_elements=[t.c.government_code, t.c.fiscal_year, t.c.doc], set_={"last": t.c.last + 1}
+            index_elements=[t.c.government_code, t.c.fiscal_year, t.c.doc], set_={"last": t.c.last + count}
         ).returning(t.c.last)
-        return int(self.session.execute(stmt).scalar_one())
+        return int(self.session.execute(stmt).scalar_one()) - count + 1
 
     # ---- cash plans ----
 
@@ -154,6 +158,12 @@ class SqlTreasuryRepository:
                 raise FailedPrecondition(f"Rp{amount:,} is more than is committed and not yet disbursed")
 
     # ---- payment requests ----
+
+    def add_requests(self, values: list[PaymentRequest]) -> None:
+        """Insert new payment requests of a bulk load in one statement (fresh ids, no external ids)."""
+        if values:
+            self.session.execute(insert(payment_request), [_request_row(v) for v in values])
+            self.seen.extend(values)
 
     def add_request(self, value: PaymentRequest) -> None:
         """Insert a new SPP; Conflict when its external request id was taken meanwhile."""

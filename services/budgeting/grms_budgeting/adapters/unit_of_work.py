@@ -11,6 +11,7 @@ from grms_budgeting.adapters.budget_repository import (
     SqlBudgetPlanRepository,
     SqlCeilingRepository,
     SqlNomenclatureRepository,
+    SqlPlannedSubActivityRepository,
     SqlStandardPriceRepository,
 )
 from grms_budgeting.adapters.repository import SqlAgencyRepository, SqlGovernmentRepository
@@ -31,6 +32,7 @@ class SqlUnitOfWork(UnitOfWork):
     prices: SqlStandardPriceRepository
     ceilings: SqlCeilingRepository
     plans: SqlBudgetPlanRepository
+    planned: SqlPlannedSubActivityRepository
     treasury: SqlTreasuryRepository
 
     def __enter__(self) -> SqlUnitOfWork:
@@ -45,6 +47,7 @@ class SqlUnitOfWork(UnitOfWork):
         self.prices = SqlStandardPriceRepository(session)
         self.ceilings = SqlCeilingRepository(session)
         self.plans = SqlBudgetPlanRepository(session)
+        self.planned = SqlPlannedSubActivityRepository(session)
         self.treasury = SqlTreasuryRepository(session)
 
     def _collect_events(self) -> list[tuple[Message, str]]:

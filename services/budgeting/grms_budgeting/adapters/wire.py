@@ -23,13 +23,16 @@ from grms_budgeting.domain.budget import (
     BudgetPlanApproved,
     BudgetPlanReturned,
     BudgetPlanSubmitted,
+    BudgetRevised,
     Ceiling,
     FieldChange,
     LineDiff,
     LineInput,
+    PlanListing,
     PlanState,
     PlanVersion,
     PriceGroup,
+    RevisionKind,
     StandardPrice,
 )
 from grms_budgeting.domain.codes import AccountCode, NomenclatureCode, NomenclatureLevel
@@ -248,8 +251,54 @@ def line_input_from_pb(message: budget_plan_pb2.BudgetLineInput) -> LineInput:
     )
 
 
-def budget_plan_to_pb(plan: BudgetPlan) -> budget_plan_pb2.BudgetPlan:
-    """A BudgetPlan with its lines as its message."""
+REVISION_KINDS = {
+    RevisionKind.SHIFT: budget_plan_pb2.REVISION_KIND_SHIFT,
+    RevisionKind.AMENDMENT: budget_plan_pb2.REVISION_KIND_AMENDMENT,
+}
+_REVISION_KINDS_BACK = {v: k for k, v in REVISION_KINDS.items()}
+_PLAN_STATES_BACK = {v: k for k, v in PLAN_STATES.items()}
+
+
+def revision_kind_from_pb(value: int) -> RevisionKind:
+    """The revision kind of a request; INVALID_ARGUMENT when unspecified or unknown."""
+    kind = _REVISION_KINDS_BACK.get(value)  # type: ignore[call-overload]
+    if kind is None:
+        raise InvalidArgument.field("kind", "must be REVISION_KIND_SHIFT (pergeseran) or REVISION_KIND_AMENDMENT")
+    return kind
+
+
+def plan_state_from_pb(value: int) -> PlanState | None:
+    """A state filter: None for unspecified; INVALID_ARGUMENT when unknown."""
+    if value == budget_plan_pb2.BUDGET_PLAN_STATE_UNSPECIFIED:
+        return None
+    state = _PLAN_STATES_BACK.get(value)  # type: ignore[call-overload]
+    if state is None:
+        raise InvalidArgument.field("state", f"unknown budget plan state {value}")
+    return state
+
+
+def plan_listing_to_pb(p: PlanListing) -> budget_plan_pb2.BudgetPlan:
+    """A plan without lines, as lists return it."""
+    return budget_plan_pb2.BudgetPlan(
+        id=p.id,
+        government_code=p.government_code,
+        agency_code=p.agency_code,
+        sub_activity_code=p.sub_activity_code,
+        fiscal_year=p.fiscal_year,
+        state=PLAN_STATES[p.state],
+        version=p.version,
+        total=money(p.total),
+        create_time=timestamp(p.created_at),
+        update_time=timestamp(p.updated_at),
+        line_count=p.line_count,
+        revision=p.revision,
+        revision_kind=REVISION_KINDS.get(p.revision_kind, 0) if p.revision_kind else 0,  # type: ignore[arg-type]
+        approved_total=money(p.approved_total),
+    )
+
+
+def budget_plan_to_pb(plan: BudgetPlan, outputs: list[str] | None = None) -> budget_plan_pb2.BudgetPlan:
+    """A BudgetPlan with its lines (and its sub-activity's output indicators, when known) as its message."""
     return budget_plan_pb2.BudgetPlan(
         id=plan.id,
         government_code=plan.government_code,
@@ -279,6 +328,11 @@ def budget_plan_to_pb(plan: BudgetPlan) -> budget_plan_pb2.BudgetPlan:
         review_note=plan.review_note,
         create_time=timestamp(plan.created_at),
         update_time=timestamp(plan.updated_at),
+        line_count=len(plan.lines),
+        revision=plan.revision,
+        revision_kind=REVISION_KINDS[plan.revision_kind] if plan.revision_kind else 0,  # type: ignore[arg-type]
+        approved_total=money(plan.approved_total),
+        output_indicators=outputs or [],
     )
 
 
@@ -460,6 +514,22 @@ def event_to_message(event: DomainEvent) -> tuple[Message, str]:
             events_pb2.AgencyUpdated(agency=agency_to_pb(event.agency), changed_fields=event.changed_fields),
             event.agency.government_code,
         )
+    if isinstance(event, BudgetRevised):
+        p = event.plan
+        revised = events_pb2.BudgetRevised(
+            plan_id=p.plan_id,
+            government_code=p.government_code,
+            agency_code=p.agency_code,
+            sub_activity_code=p.sub_activity_code,
+            fiscal_year=p.fiscal_year,
+            version=p.version,
+            total=money(p.total),
+            line_count=p.line_count,
+            revision=event.revision,
+            kind=REVISION_KINDS[event.kind],
+            previous_total=money(event.previous_total),
+        )
+        return revised, p.government_code
     if isinstance(event, BudgetPlanSubmitted | BudgetPlanApproved | BudgetPlanReturned):
         p = event.plan
         common = {

@@ -1,9 +1,16 @@
-"""RKA workbooks (XLSX) in and out with openpyxl: cells to LineInputs, a plan to a workbook."""
+"""RKA workbooks (XLSX, with openpyxl) and RKA CSV files in; a plan out as a workbook.
+
+Both formats share one row reader: a header row naming the columns (any order), then one
+line per row, so a CSV saved from the exported workbook imports the same way.
+"""
 
 from __future__ import annotations
 
+import csv
 import io
+import re
 import zipfile
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from grms_kit.errors import FieldViolation, InvalidArgument
@@ -13,9 +20,10 @@ from openpyxl.styles import Font
 from grms_budgeting.domain.budget import BudgetPlan, LineInput
 from grms_budgeting.domain.rka_sheet import AMOUNT_HEADER, COLUMNS, HEADERS, column_letter
 
-__all__ = ["MAX_ROWS", "read_rka", "write_rka"]
+__all__ = ["MAX_ROWS", "read_rka", "read_rka_csv", "write_rka"]
 
 MAX_ROWS = 10_000
+_WHOLE_RUPIAH = re.compile(r"^(\d{1,3}(\.\d{3})+|\d+)$")
 
 
 def _text(value: Any) -> str:
@@ -26,8 +34,8 @@ def _text(value: Any) -> str:
     return str(value).strip()
 
 
-def read_rka(data: bytes) -> tuple[list[tuple[int, LineInput]], dict[str, str]]:
-    """The lines of the first sheet with their row numbers, and each field's column letter.
+def read_rka(data: bytes, *, max_rows: int = MAX_ROWS) -> tuple[list[tuple[int, LineInput]], dict[str, str]]:
+    """The lines of the workbook's first sheet with their row numbers, and each field's column letter.
 
     Raises InvalidArgument naming the header or every cell that is not what its column needs
     (`rows[<row>].<letter>`); the checks against the price list come later, per line.
@@ -37,57 +45,75 @@ def read_rka(data: bytes) -> tuple[list[tuple[int, LineInput]], dict[str, str]]:
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
         raise InvalidArgument.field("workbook", f"is not an XLSX workbook ({type(exc).__name__})") from None
     try:
-        sheet = book.worksheets[0]
-        rows = sheet.iter_rows(values_only=True)
-        header = next(rows, None) or ()
-        where: dict[str, int] = {}
-        for i, cell in enumerate(header):
-            name = HEADERS.get(_text(cell).lower())
-            if name:
-                where[name] = i
-        missing = [h for n, h in COLUMNS if n not in where and n != "tags"]
-        if missing:
-            raise InvalidArgument.field("rows[1]", f"the header row lacks the column(s) {', '.join(missing)}")
-        letters = {name: column_letter(i + 1) for name, i in where.items()}
-        out: list[tuple[int, LineInput]] = []
-        violations: list[FieldViolation] = []
-        for number, values in enumerate(rows, start=2):
-            cells = {name: (values[i] if i < len(values) else None) for name, i in where.items()}
-            if all(_text(v) == "" for v in cells.values()):
-                continue
-            if len(out) >= MAX_ROWS:
-                raise InvalidArgument.field("workbook", f"has more than {MAX_ROWS:,} lines")
-            price = cells["unit_price"]
-            if isinstance(price, str) and price.strip().replace(".", "").isdigit():
-                price = int(price.strip().replace(".", ""))  # "55.000" as Indonesians write it
-            if isinstance(price, float) and price.is_integer():
-                price = int(price)
-            if isinstance(price, bool) or not isinstance(price, int):
-                violations.append(
-                    FieldViolation(f"rows[{number}].{letters['unit_price']}", "Harga Satuan: must be whole rupiah")
-                )
-                price = 0
-            tags = tuple(t.strip() for t in _text(cells.get("tags")).split(",") if t.strip())
-            out.append(
-                (
-                    number,
-                    LineInput(
-                        account_code=_text(cells["account_code"]),
-                        standard_item_code=_text(cells["standard_item_code"]),
-                        specification=_text(cells["specification"]),
-                        volume=_text(cells["volume"]),
-                        unit=_text(cells["unit"]),
-                        unit_price=price,
-                        funding_source=_text(cells["funding_source"]),
-                        tags=tags,
-                    ),
-                )
-            )
-        if violations:
-            raise InvalidArgument(violations)
-        return out, letters
+        return _read_rows(book.worksheets[0].iter_rows(values_only=True), "workbook", max_rows)
     finally:
         book.close()
+
+
+def read_rka_csv(data: bytes, *, max_rows: int = MAX_ROWS) -> tuple[list[tuple[int, LineInput]], dict[str, str]]:
+    """The lines of an RKA CSV file (UTF-8, comma or semicolon separated, header row first); as read_rka."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InvalidArgument.field("csv", f"is not UTF-8 text (byte {exc.start})") from None
+    first = text[: text.find("\n")] if "\n" in text else text
+    # Spreadsheets set to Indonesian write ";" (the comma is their decimal separator).
+    delimiter = ";" if first.count(";") > first.count(",") else ","
+    try:
+        return _read_rows(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), "csv", max_rows)
+    except csv.Error as exc:
+        raise InvalidArgument.field("csv", f"is not valid CSV: {exc}") from None
+
+
+def _read_rows(
+    rows: Iterator[Sequence[Any]], source: str, max_rows: int
+) -> tuple[list[tuple[int, LineInput]], dict[str, str]]:
+    header = next(rows, None) or ()
+    where: dict[str, int] = {}
+    for i, cell in enumerate(header):
+        name = HEADERS.get(_text(cell).lower())
+        if name:
+            where[name] = i
+    missing = [h for n, h in COLUMNS if n not in where and n != "tags"]
+    if missing:
+        raise InvalidArgument.field("rows[1]", f"the header row lacks the column(s) {', '.join(missing)}")
+    letters = {name: column_letter(i + 1) for name, i in where.items()}
+    out: list[tuple[int, LineInput]] = []
+    violations: list[FieldViolation] = []
+    price_letter = letters["unit_price"]
+    for number, values in enumerate(rows, start=2):
+        cells = {name: (values[i] if i < len(values) else None) for name, i in where.items()}
+        if all(_text(v) == "" for v in cells.values()):
+            continue
+        if len(out) >= max_rows:
+            raise InvalidArgument.field(source, f"has more than {max_rows:,} lines")
+        price = cells["unit_price"]
+        if isinstance(price, str) and _WHOLE_RUPIAH.match(price.strip()):
+            price = int(price.strip().replace(".", ""))  # "55.000" as Indonesians write it; never "55000.0"
+        if isinstance(price, float) and price.is_integer():
+            price = int(price)
+        if isinstance(price, bool) or not isinstance(price, int):
+            violations.append(FieldViolation(f"rows[{number}].{price_letter}", "Harga Satuan: must be whole rupiah"))
+            price = 0
+        tags = tuple(t.strip() for t in _text(cells.get("tags")).split(",") if t.strip())
+        out.append(
+            (
+                number,
+                LineInput(
+                    account_code=_text(cells["account_code"]),
+                    standard_item_code=_text(cells["standard_item_code"]),
+                    specification=_text(cells["specification"]),
+                    volume=_text(cells["volume"]),
+                    unit=_text(cells["unit"]),
+                    unit_price=price,
+                    funding_source=_text(cells["funding_source"]),
+                    tags=tags,
+                ),
+            )
+        )
+    if violations:
+        raise InvalidArgument(violations)
+    return out, letters
 
 
 def write_rka(plan: BudgetPlan) -> bytes:

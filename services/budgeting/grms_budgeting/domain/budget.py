@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import functools
 import math
 import re
 from collections.abc import Callable, Mapping
@@ -29,14 +30,17 @@ __all__ = [
     "BudgetPlanApproved",
     "BudgetPlanReturned",
     "BudgetPlanSubmitted",
+    "BudgetRevised",
     "Ceiling",
     "FieldChange",
     "LineDiff",
     "LineInput",
+    "PlanListing",
     "PlanState",
     "PlanSummary",
     "PlanVersion",
     "PriceGroup",
+    "RevisionKind",
     "StandardPrice",
     "VolumeFactor",
     "diff_snapshots",
@@ -203,22 +207,29 @@ def parse_volume(text: str, path: str) -> tuple[VolumeFactor, ...]:
     found ("1,5 m3") is expressible in a smaller unit, and whole factors keep the amount an
     exact integer with no rounding rule to argue about.
     """
+    parsed = _parse_volume(text)
+    if isinstance(parsed, str):
+        raise InvalidArgument.field(path, parsed)
+    return parsed
+
+
+@functools.lru_cache(maxsize=8192)
+def _parse_volume(text: str) -> tuple[VolumeFactor, ...] | str:
+    """The factors, or what is wrong with them; memoised (an import repeats the same few volumes)."""
     text = " ".join(text.split())
     if not text:
-        raise InvalidArgument.field(path, 'must say the volume, like "10 orang × 2 kali"')
+        return 'must say the volume, like "10 orang × 2 kali"'
     parts = _SEPARATOR.split(text)
     if len(parts) > _MAX_FACTORS:
-        raise InvalidArgument.field(path, f"has {len(parts)} factors; at most {_MAX_FACTORS}")
+        return f"has {len(parts)} factors; at most {_MAX_FACTORS}"
     factors: list[VolumeFactor] = []
     for i, part in enumerate(parts):
         match = _FACTOR.match(part.strip())
         if not match:
-            raise InvalidArgument.field(
-                path, f'factor {i + 1} "{part.strip()}" must be a positive whole number followed by its unit'
-            )
+            return f'factor {i + 1} "{part.strip()}" must be a positive whole number followed by its unit'
         quantity = int(match.group(1).replace(".", ""))
         if quantity <= 0:
-            raise InvalidArgument.field(path, f'factor {i + 1} "{part.strip()}" must be positive, not zero')
+            return f'factor {i + 1} "{part.strip()}" must be positive, not zero'
         factors.append(VolumeFactor(quantity, (match.group(2) or "").strip()))
     return tuple(factors)
 
@@ -293,10 +304,15 @@ class BudgetLine:
         prices: Mapping[str, StandardPrice],
     ) -> BudgetLine:
         """Validate a line against the fiscal year's accounts and the government's price list."""
-        path = f"lines[{number}]"
         violations = line_violations(number, given, accounts=accounts, prices=prices)
         if violations:
             raise InvalidArgument(violations)
+        return cls.checked(number, given)
+
+    @classmethod
+    def checked(cls, number: int, given: LineInput) -> BudgetLine:
+        """The line of an input `line_violations` found nothing wrong with (bulk paths check each line once)."""
+        path = f"lines[{number}]"
         account, _ = normalize_account_code(given.account_code)
         return cls(
             number=number,
@@ -380,6 +396,13 @@ class PlanState(enum.StrEnum):
     APPROVED = "approved"
 
 
+class RevisionKind(enum.StrEnum):
+    """How an approved plan (DPA) changes (Permendagri 77/2020)."""
+
+    SHIFT = "shift"  # pergeseran: between lines within the DPA; the total may not grow
+    AMENDMENT = "amendment"  # perubahan (APBD-P): the total may change within the ceilings
+
+
 EDITABLE_STATES = frozenset({PlanState.DRAFT, PlanState.RETURNED})
 # action -> (states it may start from, state it leads to)
 TRANSITIONS: dict[str, tuple[frozenset[PlanState], PlanState]] = {
@@ -387,6 +410,8 @@ TRANSITIONS: dict[str, tuple[frozenset[PlanState], PlanState]] = {
     "verify": (frozenset({PlanState.SUBMITTED}), PlanState.VERIFIED),
     "return": (frozenset({PlanState.SUBMITTED, PlanState.VERIFIED}), PlanState.RETURNED),
     "approve": (frozenset({PlanState.VERIFIED}), PlanState.APPROVED),
+    # A revision re-opens the DPA as a draft that runs the same workflow again.
+    "revise": (frozenset({PlanState.APPROVED}), PlanState.DRAFT),
 }
 
 
@@ -418,6 +443,34 @@ class BudgetPlanReturned(DomainEvent):
 @dataclass
 class BudgetPlanApproved(DomainEvent):
     plan: PlanSummary
+
+
+@dataclass
+class BudgetRevised(DomainEvent):
+    plan: PlanSummary
+    revision: int
+    kind: RevisionKind
+    previous_total: int
+
+
+@dataclass(frozen=True)
+class PlanListing:
+    """A plan without its lines, as lists show it."""
+
+    id: str
+    government_code: str
+    agency_code: str
+    sub_activity_code: str
+    fiscal_year: int
+    state: PlanState
+    version: int
+    total: int
+    line_count: int
+    revision: int
+    revision_kind: RevisionKind | None
+    approved_total: int
+    created_at: dt.datetime
+    updated_at: dt.datetime
 
 
 @dataclass(frozen=True)
@@ -457,10 +510,14 @@ class BudgetPlan:
     line_notes: dict[int, str]
     created_at: dt.datetime
     updated_at: dt.datetime
+    revision: int = 0
+    revision_kind: RevisionKind | None = None
+    approved_total: int = 0  # the total of the DPA in force; 0 before the first approval
     events: list[DomainEvent] = field(default_factory=list, repr=False, compare=False)
     audit: list[AuditRecord] = field(default_factory=list, repr=False, compare=False)
     snapshots: list[PlanVersion] = field(default_factory=list, repr=False, compare=False)
     changed_lines: set[int] = field(default_factory=set, repr=False, compare=False)
+    new_lines: set[int] = field(default_factory=set, repr=False, compare=False)  # the subset never stored
 
     @classmethod
     def create(
@@ -509,6 +566,8 @@ class BudgetPlan:
             "fiscal_year": self.fiscal_year,
             "state": self.state.value,
             "version": self.version,
+            "revision": self.revision,
+            "revision_kind": self.revision_kind.value if self.revision_kind else None,
         }
 
     def to_json(self) -> dict[str, Any]:
@@ -516,6 +575,7 @@ class BudgetPlan:
         return {
             **self.header(),
             "total": self.total,
+            "approved_total": self.approved_total,
             "review_note": self.review_note,
             "line_notes": {str(k): v for k, v in sorted(self.line_notes.items())},
             "lines": [self.lines[n].to_json() for n in sorted(self.lines)],
@@ -559,6 +619,7 @@ class BudgetPlan:
         self.lines[line.number] = line
         self.next_line_number += 1
         self.changed_lines.add(line.number)
+        self.new_lines.add(line.number)
         self._touch(now)
         self.audit.append(AuditRecord(actor, self.agency_code, "add_line", None, line.to_json()))
         return line
@@ -572,6 +633,7 @@ class BudgetPlan:
         for line in lines:
             self.lines[line.number] = line
             self.changed_lines.add(line.number)
+            self.new_lines.add(line.number)
             self.audit.append(AuditRecord(actor, self.agency_code, "add_line", None, line.to_json()))
         self.next_line_number += len(lines)
         self._touch(now)
@@ -631,10 +693,20 @@ class BudgetPlan:
             PlanVersion(self.id, self.version, target, action, actor, now, self.total, len(self.lines), self.to_json())
         )
 
+    def check_shift(self) -> None:
+        """A shift (pergeseran) may move money between lines but not grow the DPA's total."""
+        if self.revision_kind is RevisionKind.SHIFT and self.total > self.approved_total:
+            raise FailedPrecondition(
+                f"budget plan {self.id} is in a shift (pergeseran) of its DPA: it totals Rp{self.total:,}, "
+                f"above the DPA's Rp{self.approved_total:,} by Rp{self.total - self.approved_total:,}; "
+                "a larger total needs an amendment (perubahan)"
+            )
+
     def submit(self, *, expected_version: int | None, actor: str, now: dt.datetime) -> None:
         """Hand the plan to TAPD (by the head of the agency); the caller has checked the ceilings."""
         if not self.lines:
             raise FailedPrecondition(f"budget plan {self.id} has no lines to submit")
+        self.check_shift()
 
         def clear_review() -> None:
             self.review_note, self.line_notes = "", {}
@@ -676,9 +748,47 @@ class BudgetPlan:
         self.events.append(BudgetPlanReturned(self.summary(), dict(clean)))
 
     def approve(self, *, expected_version: int | None, actor: str, now: dt.datetime) -> None:
-        """TAPD approves: the plan becomes the executable DPA."""
-        self._transition("approve", expected_version=expected_version, actor=actor, now=now, detail={})
+        """TAPD approves: the plan becomes the executable DPA (again, after a revision).
+
+        An approved revision raises BudgetRevised and also BudgetPlanApproved, so consumers
+        that keep the DPA in force (planning's approved budget) need no second handler.
+        """
+        self.check_shift()
+        previous_total = self.approved_total
+        self._transition(
+            "approve",
+            expected_version=expected_version,
+            actor=actor,
+            now=now,
+            detail={},
+            apply=lambda: setattr(self, "approved_total", self.total),
+        )
         self.events.append(BudgetPlanApproved(self.summary()))
+        if self.revision and self.revision_kind is not None:
+            self.events.append(BudgetRevised(self.summary(), self.revision, self.revision_kind, previous_total))
+
+    def revise(
+        self, kind: RevisionKind, reason: str, *, expected_version: int | None, actor: str, now: dt.datetime
+    ) -> None:
+        """Open revision `revision + 1` of the approved plan: a draft again, under the same rules."""
+        violations: list[FieldViolation] = []
+        reason = _text(reason, "reason", violations, low=2, high=2000)
+        if violations:
+            raise InvalidArgument(violations)
+
+        def open_revision() -> None:
+            self.revision += 1
+            self.revision_kind = kind
+            self.review_note, self.line_notes = "", {}
+
+        self._transition(
+            "revise",
+            expected_version=expected_version,
+            actor=actor,
+            now=now,
+            detail={"revision": self.revision + 1, "kind": kind.value, "reason": reason},
+            apply=open_revision,
+        )
 
 
 @dataclass(frozen=True)

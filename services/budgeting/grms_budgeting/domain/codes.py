@@ -7,6 +7,7 @@ year to year, so every code is keyed by its fiscal year: a plan of 2026 uses the
 from __future__ import annotations
 
 import enum
+import functools
 import re
 from dataclasses import dataclass
 
@@ -167,8 +168,9 @@ def account_parts(code: str) -> list[int]:
     return [int(g) for g in filled]
 
 
+@functools.lru_cache(maxsize=8192)
 def normalize_account_code(code: str) -> tuple[str, str]:
-    """The canonical and the display form of an account code.
+    """The canonical and the display form of an account code (memoised: an import asks for the same few codes).
 
     Canonical is the wide SIPD-RI form `5.1.02.01.001.00024` (3-digit rincian objek, 5-digit
     sub-rincian): every narrow code widens losslessly, while a wide code such as `…101.…`

@@ -36,11 +36,14 @@ from grms_budgeting.adapters.wire import (
     payment_kind_from_pb,
     payment_request_to_pb,
     payment_state_from_pb,
+    plan_listing_to_pb,
+    plan_state_from_pb,
     plan_version_to_pb,
     price_group_from_pb,
+    revision_kind_from_pb,
     standard_price_to_pb,
 )
-from grms_budgeting.adapters.xlsx import read_rka, write_rka
+from grms_budgeting.adapters.xlsx import read_rka, read_rka_csv, write_rka
 from grms_budgeting.domain.budget import BudgetPlan
 from grms_budgeting.domain.codes import NomenclatureRow, check_fiscal_year
 from grms_budgeting.domain.open_data import combined_head
@@ -313,11 +316,39 @@ class BudgetingApi(pb_grpc.BudgetingServiceServicer):
         # The approved plan goes back in full: callers keep the DPA they approved.
         return pb.ApproveBudgetPlanResponse(budget_plan=budget_plan_to_pb(plan))
 
+    async def ReviseBudgetPlan(
+        self, request: pb.ReviseBudgetPlanRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ReviseBudgetPlanResponse:
+        cmd = budget.ReviseBudgetPlan(
+            request.plan_id, revision_kind_from_pb(request.kind), request.reason, _expected(request.expected_version)
+        )
+        plan = await self._transition(budget.revise_budget_plan, cmd, context)
+        return pb.ReviseBudgetPlanResponse(budget_plan=budget_plan_to_pb(plan))
+
     async def GetBudgetPlan(
         self, request: pb.GetBudgetPlanRequest, context: grpc.aio.ServicerContext
     ) -> pb.GetBudgetPlanResponse:
-        plan = await self.db.run(budget.get_budget_plan, request.plan_id, uow=self.uow(), actor=current_identity())
-        return pb.GetBudgetPlanResponse(budget_plan=budget_plan_to_pb(plan))
+        plan, outputs = await self.db.run(
+            budget.get_budget_plan_outputs, request.plan_id, uow=self.uow(), actor=current_identity()
+        )
+        return pb.GetBudgetPlanResponse(budget_plan=budget_plan_to_pb(plan, outputs))
+
+    async def ListBudgetPlans(
+        self, request: pb.ListBudgetPlansRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ListBudgetPlansResponse:
+        items, token = await self.db.run(
+            budget.list_budget_plans,
+            request.government_code,
+            request.agency_code,
+            request.fiscal_year,
+            plan_state_from_pb(request.state),
+            _page(request.page),
+            uow=self.uow(),
+            actor=current_identity(),
+        )
+        return pb.ListBudgetPlansResponse(
+            budget_plans=[plan_listing_to_pb(p) for p in items], page=paging_pb2.PageResponse(next_page_token=token)
+        )
 
     async def ListBudgetPlanVersions(
         self, request: pb.ListBudgetPlanVersionsRequest, context: grpc.aio.ServicerContext
@@ -459,16 +490,41 @@ class BudgetingApi(pb_grpc.BudgetingServiceServicer):
     ) -> pb.ImportBudgetLinesResponse:
         # Decision: one bytes field, not a client stream — the kit's interceptor maps identity
         # and errors for unary and server-streaming calls; 8 MiB holds ~50,000 RKA lines.
-        if not request.workbook:
+        if request.workbook and request.csv:
+            raise InvalidArgument.field("csv", "send the workbook or the CSV file, not both")
+        source, data = ("csv", request.csv) if request.csv else ("workbook", request.workbook)
+        if not data:
             raise InvalidArgument.field("workbook", "is empty")
-        if len(request.workbook) > MAX_WORKBOOK_BYTES:
-            raise InvalidArgument.field("workbook", f"is larger than {MAX_WORKBOOK_BYTES // (1024 * 1024)} MiB")
-        rows, letters = await asyncio.to_thread(read_rka, request.workbook)
+        if len(data) > MAX_WORKBOOK_BYTES:
+            raise InvalidArgument.field(source, f"is larger than {MAX_WORKBOOK_BYTES // (1024 * 1024)} MiB")
+        rows, letters = await asyncio.to_thread(read_rka_csv if source == "csv" else read_rka, data)
         cmd = budget.ImportBudgetLines(request.plan_id, _expected(request.expected_version), rows, letters)
         plan, count = await self.db.run(
             budget.import_budget_lines, cmd, uow=self.uow(), actor=current_identity(), request_id=_request_id(context)
         )
         return pb.ImportBudgetLinesResponse(budget_plan=budget_plan_to_pb(plan), imported_count=count)
+
+    async def LoadApprovedPlans(
+        self, request: pb.LoadApprovedPlansRequest, context: grpc.aio.ServicerContext
+    ) -> pb.LoadApprovedPlansResponse:
+        cmd = budget.LoadApprovedPlans(
+            request.government_code,
+            request.fiscal_year,
+            [
+                budget.ApprovedPlanInput(
+                    p.agency_code,
+                    p.sub_activity_code,
+                    [line_input_from_pb(line) for line in p.lines],
+                    [m.rupiah for m in p.cash_plan],
+                    [m.rupiah for m in p.disbursed_months],
+                )
+                for p in request.plans
+            ],
+        )
+        loaded, skipped, lines = await self.db.run(
+            budget.load_approved_plans, cmd, uow=self.uow(), actor=current_identity(), request_id=_request_id(context)
+        )
+        return pb.LoadApprovedPlansResponse(loaded_count=loaded, skipped_count=skipped, line_count=lines)
 
     async def ExportBudgetPlan(
         self, request: pb.ExportBudgetPlanRequest, context: grpc.aio.ServicerContext

@@ -6,12 +6,16 @@ planner, agency_head or admin (an officer scoped to agencies only for those); su
 agency_head of that agency, or admin; verify and return — tapd; approve — tapd or admin.
 Reading plans needs any role in the plan's government.
 
-Left out on purpose: "every sub-activity has ≥ 1 output indicator" needs planning's
-SubActivityPlanned events, which planning does not publish yet.
+Listing plans needs any role in the government; an officer scoped to agencies lists only those.
+Revising an approved plan (pergeseran / perubahan) — tapd or admin.
+
+"Every sub-activity has ≥ 1 output indicator" is checked at submission against planning's
+SubActivityPlanned events, which the `budgeting-planning-indicators` consumer stores.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from dataclasses import dataclass, field
 
@@ -34,8 +38,11 @@ from grms_budgeting.domain.budget import (
     Ceiling,
     LineDiff,
     LineInput,
+    PlanListing,
+    PlanState,
     PlanVersion,
     PriceGroup,
+    RevisionKind,
     StandardPrice,
     diff_snapshots,
     line_violations,
@@ -52,18 +59,32 @@ from grms_budgeting.domain.codes import (
     validate_account_batch,
     validate_nomenclature_batch,
 )
+from grms_budgeting.domain.indicators import OutputIndicator, require_output_indicator
 from grms_budgeting.domain.model import GovernmentLevel
 from grms_budgeting.domain.rka_sheet import sheet_path
+from grms_budgeting.domain.treasury import (
+    Beneficiary,
+    CashPlan,
+    PaymentKind,
+    PaymentRequest,
+    SpendingAllotment,
+    check_allotments,
+    cumulative,
+    document_number,
+)
 from grms_budgeting.service_layer.ports import UnitOfWork
 
 __all__ = [
     "AddBudgetLine",
+    "ApprovedPlanInput",
     "CreateBudgetPlan",
     "CreateStandardPrice",
     "ImportBudgetLines",
+    "LoadApprovedPlans",
     "PlanTransition",
     "RemoveBudgetLine",
     "ReturnBudgetPlan",
+    "ReviseBudgetPlan",
     "SetCeiling",
     "UpdateBudgetLine",
     "add_budget_line",
@@ -72,13 +93,17 @@ __all__ = [
     "create_standard_price",
     "diff_budget_plan_versions",
     "get_budget_plan",
+    "get_budget_plan_outputs",
     "import_account_codes",
     "import_budget_lines",
     "import_nomenclature",
     "list_audit_entries",
     "list_budget_plan_versions",
+    "list_budget_plans",
+    "load_approved_plans",
     "remove_budget_line",
     "return_budget_plan",
+    "revise_budget_plan",
     "search_standard_prices",
     "set_ceiling",
     "submit_budget_plan",
@@ -343,6 +368,19 @@ def _unlocked(uow: UnitOfWork, plan: BudgetPlan) -> None:
         raise FailedPrecondition(f"ceiling {ceiling.label()} is locked; the lines of plan {plan.id} cannot change")
 
 
+def _keeps_commitments(uow: UnitOfWork, plan: BudgetPlan, number: int, new_amount: int) -> None:
+    """A revised DPA line may not fall below what its SPPs already committed (paid or not)."""
+    if not plan.revision:
+        return  # never approved, so nothing was ever committed on it
+    _, committed, disbursed = uow.treasury.line_balance(plan.id, number)
+    if new_amount < committed:
+        what = "removed" if new_amount == 0 else f"lowered to Rp{new_amount:,}"
+        raise FailedPrecondition(
+            f"line {number} of plan {plan.id} cannot be {what}: SPPs have committed Rp{committed:,} on it "
+            f"(Rp{disbursed:,} disbursed)"
+        )
+
+
 @dataclass(frozen=True)
 class AddBudgetLine:
     plan_id: str
@@ -388,6 +426,8 @@ def update_budget_line(cmd: UpdateBudgetLine, *, uow: UnitOfWork, actor: Identit
         _unlocked(uow, plan)
         accounts, prices = _references(uow, plan, [cmd.line])
         line = BudgetLine.check(cmd.line_number, cmd.line, accounts=accounts, prices=prices)
+        if cmd.line_number in plan.lines:
+            _keeps_commitments(uow, plan, cmd.line_number, line.amount)
         previous = plan.version
         if plan.update_line(line, expected_version=cmd.expected_version, actor=actor.sub, now=uow.clock.now()):
             uow.plans.save(plan, previous_version=previous, request_id=request_id)
@@ -401,6 +441,8 @@ def remove_budget_line(cmd: RemoveBudgetLine, *, uow: UnitOfWork, actor: Identit
         plan = _load(uow, cmd.plan_id)
         _agency_officer(actor, plan.government_code, plan.agency_code)
         _unlocked(uow, plan)
+        if cmd.line_number in plan.lines:
+            _keeps_commitments(uow, plan, cmd.line_number, 0)
         previous = plan.version
         plan.remove_line(cmd.line_number, expected_version=cmd.expected_version, actor=actor.sub, now=uow.clock.now())
         uow.plans.save(plan, previous_version=previous, request_id=request_id)
@@ -436,10 +478,7 @@ def import_budget_lines(
                 violations.append(FieldViolation(sheet_path(row, v.field, cmd.letters), v.description))
         if violations:
             raise InvalidArgument(violations)
-        lines = [
-            BudgetLine.check(plan.next_line_number + i, given, accounts=accounts, prices=prices)
-            for i, (_, given) in enumerate(cmd.rows)
-        ]
+        lines = [BudgetLine.checked(plan.next_line_number + i, given) for i, (_, given) in enumerate(cmd.rows)]
         previous = plan.version
         plan.add_lines(lines, expected_version=cmd.expected_version, actor=actor.sub, now=uow.clock.now())
         uow.plans.save(plan, previous_version=previous, request_id=request_id)
@@ -512,6 +551,12 @@ def submit_budget_plan(cmd: PlanTransition, *, uow: UnitOfWork, actor: Identity,
         plan.submit(expected_version=cmd.expected_version, actor=actor.sub, now=uow.clock.now())
         _check_lines_against_current_prices(uow, plan)
         _check_ceilings(uow, plan)
+        require_output_indicator(
+            plan.sub_activity_code,
+            plan.agency_code,
+            plan.fiscal_year,
+            uow.planned.get(plan.government_code, plan.fiscal_year, plan.agency_code, plan.sub_activity_code),
+        )
         uow.plans.save(plan, previous_version=previous, request_id=request_id)
         uow.commit()
         return plan
@@ -565,6 +610,248 @@ def approve_budget_plan(cmd: PlanTransition, *, uow: UnitOfWork, actor: Identity
         uow.plans.save(plan, previous_version=previous, request_id=request_id)
         uow.commit()
         return plan
+
+
+@dataclass(frozen=True)
+class ApprovedPlanInput:
+    agency_code: str
+    sub_activity_code: str
+    lines: list[LineInput]
+    cash_plan: list[int]  # twelve months, or empty
+    disbursed_months: list[int] = field(default_factory=list)  # twelve months of SP2Ds, or empty
+
+
+@dataclass(frozen=True)
+class LoadApprovedPlans:
+    government_code: str
+    fiscal_year: int
+    plans: list[ApprovedPlanInput]
+
+
+MAX_LOADED_PLANS = 500
+
+
+def load_approved_plans(
+    cmd: LoadApprovedPlans, *, uow: UnitOfWork, actor: Identity, request_id: str
+) -> tuple[int, int, int]:
+    """Load DPAs approved elsewhere, all or nothing: (loaded, skipped because they exist, lines).
+
+    Each line passes the same checks as a typed one and each plan its ceilings; the plan then
+    runs submit, verify and approve in memory, so it has the snapshots, audit records and
+    BudgetPlanApproved event of any approved plan. The output-indicator rule is not applied:
+    the plan was approved before it came here (its indicators live in planning's own copy).
+    """
+    actor.require_role(Role.ADMIN)
+    actor.require_government(cmd.government_code)
+    check_fiscal_year(cmd.fiscal_year)
+    if len(cmd.plans) > MAX_LOADED_PLANS:
+        raise InvalidArgument.field("plans", f"at most {MAX_LOADED_PLANS} plans per call")
+    loaded = skipped = lines = 0
+    with uow:
+        for i, given in enumerate(cmd.plans):
+            path = f"plans[{i}]"
+            if uow.agencies.get(cmd.government_code, given.agency_code) is None:
+                raise InvalidArgument.field(f"{path}.agency_code", f"agency {given.agency_code} does not exist")
+            try:
+                node = _sub_activity(uow, cmd.government_code, cmd.fiscal_year, given.sub_activity_code.strip())
+            except InvalidArgument as exc:
+                named = [FieldViolation(f"{path}.{v.field}", v.description) for v in exc.violations]
+                raise InvalidArgument(named) from None
+            if uow.plans.find(cmd.government_code, given.agency_code, node.code, cmd.fiscal_year) is not None:
+                skipped += 1
+                continue
+            now = uow.clock.now()
+            plan = BudgetPlan.create(
+                str(uuid.uuid4()), cmd.government_code, given.agency_code, node.code, cmd.fiscal_year,
+                actor=actor.sub, now=now,
+            )  # fmt: skip
+            accounts, prices = _references(uow, plan, given.lines)
+            violations: list[FieldViolation] = []
+            for n, line in enumerate(given.lines, start=1):
+                violations.extend(
+                    FieldViolation(f"{path}.{v.field}", v.description)
+                    for v in line_violations(n, line, accounts=accounts, prices=prices)
+                )
+            if violations:
+                raise InvalidArgument(violations)
+            checked = [BudgetLine.checked(n, g) for n, g in enumerate(given.lines, 1)]
+            plan.add_lines(checked, expected_version=None, actor=actor.sub, now=now)
+            _check_ceilings(uow, plan)  # the plans this call loaded before are in the transaction already
+            plan.submit(expected_version=None, actor=actor.sub, now=now)
+            plan.verify(expected_version=None, actor=actor.sub, now=now)
+            plan.approve(expected_version=None, actor=actor.sub, now=now)
+            uow.plans.add(plan, request_id=request_id)
+            if given.cash_plan:
+                try:
+                    months = CashPlan.create(plan.id, 0, given.cash_plan, amount=plan.total)
+                except InvalidArgument as exc:
+                    raise InvalidArgument(
+                        [FieldViolation(f"{path}.cash_plan.{v.field}", v.description) for v in exc.violations]
+                    ) from None
+                uow.treasury.set_cash_plan(months, now=now)
+                if given.disbursed_months:
+                    _realise(uow, plan, months, given.disbursed_months, f"{path}.disbursed_months", actor)
+            elif given.disbursed_months:
+                raise InvalidArgument.field(f"{path}.cash_plan", "a realised plan needs its cash plan")
+            loaded += 1
+            lines += len(checked)
+        uow.commit()
+    return loaded, skipped, lines
+
+
+def _demo_payee(plan: BudgetPlan, line: BudgetLine) -> tuple[PaymentKind, Beneficiary, str]:
+    """The kind of SPP-LS for a line's account, its payee and (for goods and services) its contract."""
+    if line.account_code.startswith("5.1.01."):
+        return (
+            PaymentKind.LS_GAJI,
+            Beneficiary(f"Bendahara Gaji {plan.agency_code}", "Bank Jateng", "1-001-00001-1"),
+            "",
+        )
+    if line.account_code.startswith("5.4."):
+        payee = Beneficiary("Rekening Kas Umum Daerah Kabupaten/Kota", "Bank Jateng", "1-002-00002-2")
+        return PaymentKind.LS_PIHAK_KETIGA, payee, ""
+    contract = f"{line.number:03d}/KONTRAK/{plan.sub_activity_code}/{plan.fiscal_year}"
+    return PaymentKind.LS_BARANG_JASA, Beneficiary("CV Mitra Jateng", "Bank Jateng", "1-003-00003-3"), contract
+
+
+def _realise(uow: UnitOfWork, plan: BudgetPlan, cash: CashPlan, months: list[int], path: str, actor: Identity) -> None:
+    """Pay `months` of a freshly loaded DPA: one SPD for the year, then per month SPP → SPM → SP2D on its lines."""
+    if len(months) != 12 or any(m < 0 for m in months):
+        raise InvalidArgument.field(path, "must list twelve amounts of whole rupiah, none negative")
+    running = 0
+    for month, (paid, planned) in enumerate(zip(months, cumulative([cash]), strict=True), start=1):
+        running += paid
+        if running > planned:
+            raise FailedPrecondition(
+                f"plan {plan.id} would disburse Rp{running:,} through month {month}, "
+                f"above its cash plan's Rp{planned:,}"
+            )
+    total = sum(months)
+    if not total:
+        return
+    year, gov, agency = plan.fiscal_year, plan.government_code, plan.agency_code
+    start = dt.datetime(year, 1, 2, 1, 0, tzinfo=dt.UTC)
+    check_allotments(cumulative([cash]), [], (12, total), plan_total=plan.total)
+    spd = SpendingAllotment(
+        str(uuid.uuid4()),
+        document_number(uow.treasury.next_numbers(gov, year, "SPD", 1), "SPD", None, agency, 1, year),
+        gov, agency, plan.id, year, 1, 12, total, 0, 0, actor.sub, start,
+    )  # fmt: skip
+    uow.treasury.add_allotment(spd)
+    left = {n: line.amount for n, line in plan.lines.items()}
+    largest_first = sorted(plan.lines, key=lambda n: (-plan.lines[n].amount, n))
+    pieces: list[tuple[int, int, int]] = []  # (month, line, amount)
+    for month, paid in enumerate(months, start=1):
+        for number in largest_first:
+            take = min(paid, left[number])
+            if take:
+                pieces.append((month, number, take))
+                left[number] -= take
+                paid -= take
+            if not paid:
+                break
+    first = {doc: uow.treasury.next_numbers(gov, year, doc, len(pieces)) for doc in ("SPP", "SPM", "SP2D")}
+    requests: list[PaymentRequest] = []
+    per_line: dict[int, int] = {}
+    for i, (month, number, amount) in enumerate(pieces):
+        line = plan.lines[number]
+        kind, payee, contract = _demo_payee(plan, line)
+        filed = dt.datetime(year, month, 20, 2, 0, tzinfo=dt.UTC)
+        request = PaymentRequest.create(
+            str(uuid.uuid4()),
+            document_number(first["SPP"] + i, "SPP", kind, agency, month, year),
+            government_code=gov, agency_code=agency, plan_id=plan.id, fiscal_year=year, line_number=number,
+            allotment_id=spd.id, kind=kind, amount=amount, description=f"Realisasi {line.specification}"[:1000],
+            beneficiary=payee, contract_reference=contract, actor=actor.sub, now=filed,
+        )  # fmt: skip
+        request.order(
+            document_number(first["SPM"] + i, "SPM", kind, agency, month, year),
+            actor=actor.sub,
+            now=filed + dt.timedelta(days=1),
+        )
+        request.disburse(
+            document_number(first["SP2D"] + i, "SP2D", kind, agency, month, year),
+            sub_activity_code=plan.sub_activity_code,
+            account_code=line.account_code,
+            actor=actor.sub,
+            now=filed + dt.timedelta(days=2),
+        )
+        requests.append(request)
+        per_line[number] = per_line.get(number, 0) + amount
+    uow.treasury.add_requests(requests)
+    for number, amount in sorted(per_line.items()):
+        uow.treasury.reserve(plan.id, number, spd.id, amount)
+        uow.treasury.settle(plan.id, number, spd.id, amount)
+
+
+@dataclass(frozen=True)
+class ReviseBudgetPlan:
+    plan_id: str
+    kind: RevisionKind
+    reason: str
+    expected_version: int | None = None
+
+
+def revise_budget_plan(cmd: ReviseBudgetPlan, *, uow: UnitOfWork, actor: Identity, request_id: str) -> BudgetPlan:
+    """TAPD (or an admin) opens a revision of a DPA; it runs the same workflow and rules again."""
+    actor.require_role(Role.TAPD, Role.ADMIN)
+    with uow:
+        plan = _load(uow, cmd.plan_id)
+        actor.require_government(plan.government_code)
+        previous = plan.version
+        plan.revise(cmd.kind, cmd.reason, expected_version=cmd.expected_version, actor=actor.sub, now=uow.clock.now())
+        uow.plans.save(plan, previous_version=previous, request_id=request_id)
+        uow.commit()
+        return plan
+
+
+def list_budget_plans(
+    government_code: str,
+    agency_code: str,
+    fiscal_year: int,
+    state: PlanState | None,
+    page: Page,
+    *,
+    uow: UnitOfWork,
+    actor: Identity,
+) -> tuple[list[PlanListing], str]:
+    """Plans of a government (one agency, year, state when given) by agency, sub-activity and id; the next token."""
+    if not actor.authenticated:
+        raise Unauthenticated("login required")
+    actor.require_government(government_code)
+    if fiscal_year:
+        check_fiscal_year(fiscal_year)
+    agency_code = agency_code.strip()
+    scoped = bool(actor.agencies) and not actor.has_role(Role.ADMIN, Role.TAPD, Role.AUDITOR)
+    if scoped and agency_code and agency_code not in actor.agencies:
+        raise PermissionDenied(f"not allowed for agency {agency_code}")
+    agencies = frozenset({agency_code}) if agency_code else (frozenset(actor.agencies) if scoped else frozenset())
+    after = None
+    if page.after():
+        parts = page.after().split("|")
+        if len(parts) != 3:
+            raise InvalidArgument.field("page.page_token", "is not a token this service issued")
+        after = (parts[0], parts[1], parts[2])
+    with uow:
+        items = uow.plans.list(
+            government_code,
+            agency_codes=agencies,
+            fiscal_year=fiscal_year,
+            state=state,
+            after=after,
+            limit=page.limit() + 1,
+        )
+    return page.cut(items, lambda p: f"{p.agency_code}|{p.sub_activity_code}|{p.id}")
+
+
+def get_budget_plan_outputs(plan_id: str, *, uow: UnitOfWork, actor: Identity) -> tuple[BudgetPlan, list[str]]:
+    """One plan with its lines and its sub-activity's output indicators as planning published them."""
+    with uow:
+        plan = _load(uow, plan_id)
+        _reader(actor, plan)
+        planned = uow.planned.get(plan.government_code, plan.fiscal_year, plan.agency_code, plan.sub_activity_code)
+    outputs: tuple[OutputIndicator, ...] = planned.outputs if planned else ()
+    return plan, [o.label() for o in outputs]
 
 
 def get_budget_plan(plan_id: str, *, uow: UnitOfWork, actor: Identity) -> BudgetPlan:

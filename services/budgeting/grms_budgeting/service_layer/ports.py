@@ -7,8 +7,9 @@ from typing import Protocol
 from grms_kit.clock import Clock
 
 from grms_budgeting.domain.audit import AuditEntry
-from grms_budgeting.domain.budget import BudgetPlan, Ceiling, PlanVersion, StandardPrice
+from grms_budgeting.domain.budget import BudgetPlan, Ceiling, PlanListing, PlanState, PlanVersion, StandardPrice
 from grms_budgeting.domain.codes import AccountCode, NomenclatureCode
+from grms_budgeting.domain.indicators import PlannedSubActivity
 from grms_budgeting.domain.model import Agency, Government
 from grms_budgeting.domain.treasury import CashPlan, PaymentKind, PaymentRequest, PaymentState, SpendingAllotment
 
@@ -19,6 +20,7 @@ __all__ = [
     "CeilingRepository",
     "GovernmentRepository",
     "NomenclatureRepository",
+    "PlannedSubActivityRepository",
     "StandardPriceRepository",
     "TreasuryRepository",
     "UnitOfWork",
@@ -93,6 +95,25 @@ class BudgetPlanRepository(Protocol):
     def versions(self, plan_id: str) -> list[PlanVersion]: ...
     def version(self, plan_id: str, version: int) -> PlanVersion | None: ...
     def audit_entries(self, plan_id: str, *, after_seq: int, limit: int) -> list[AuditEntry]: ...
+    def list(
+        self,
+        government_code: str,
+        *,
+        agency_codes: frozenset[str],
+        fiscal_year: int,
+        state: PlanState | None,
+        after: tuple[str, str, str] | None,
+        limit: int,
+    ) -> list[PlanListing]: ...
+
+
+class PlannedSubActivityRepository(Protocol):
+    """Planning's sub-activities and their output indicators by (government, year, agency, code)."""
+
+    def get(
+        self, government_code: str, fiscal_year: int, agency_code: str, sub_activity_code: str
+    ) -> PlannedSubActivity | None: ...
+    def put(self, value: PlannedSubActivity) -> None: ...
 
 
 class TreasuryRepository(Protocol):
@@ -105,6 +126,7 @@ class TreasuryRepository(Protocol):
 
     def lock_plan(self, plan_id: str) -> None: ...
     def next_number(self, government_code: str, fiscal_year: int, doc: str) -> int: ...
+    def next_numbers(self, government_code: str, fiscal_year: int, doc: str, count: int) -> int: ...
     def cash_plans(self, plan_id: str) -> list[CashPlan]: ...
     def set_cash_plan(self, value: CashPlan, *, now: object) -> None: ...
     def add_allotment(self, value: SpendingAllotment) -> None: ...
@@ -115,6 +137,7 @@ class TreasuryRepository(Protocol):
     def release(self, plan_id: str, line_number: int, allotment_id: str, amount: int) -> None: ...
     def settle(self, plan_id: str, line_number: int, allotment_id: str, amount: int) -> None: ...
     def add_request(self, value: PaymentRequest) -> None: ...
+    def add_requests(self, values: list[PaymentRequest]) -> None: ...
     def get_request(self, request_id: str) -> PaymentRequest | None: ...
     def find_external(self, government_code: str, external_request_id: str) -> PaymentRequest | None: ...
     def save_request(self, value: PaymentRequest, *, previous_version: int) -> None: ...
@@ -136,6 +159,7 @@ class UnitOfWork(Protocol):
     prices: StandardPriceRepository
     ceilings: CeilingRepository
     plans: BudgetPlanRepository
+    planned: PlannedSubActivityRepository
     treasury: TreasuryRepository
     clock: Clock
 

@@ -175,6 +175,9 @@ async def test_a_plan_from_draft_to_approved_with_role_checks_and_its_event(serv
         (6, "approve", 1_300_000, 2),
     ]
     got = (await stub.GetBudgetPlan(pb.GetBudgetPlanRequest(plan_id=plan.id), metadata=PLANNER, timeout=5)).budget_plan
+    # Only a read names the sub-activity's output indicators, as planning published them.
+    assert list(got.output_indicators) == ["Jumlah rumah sakit yang dibangun: 1 unit"]
+    del got.output_indicators[:]
     assert got == plan
 
     nc = await nats.connect(nats_server.url)

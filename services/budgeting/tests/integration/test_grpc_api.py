@@ -23,6 +23,8 @@ from grms_kit.testing import NatsServer, free_port
 from grpc_status import rpc_status
 from sqlalchemy import select
 
+from .planning_events import plan_sub_activity
+
 SECRET = "budgeting-test-secret-0123456789abcdef"
 
 
@@ -53,6 +55,10 @@ async def service(
     nc = await nats.connect(nats_server.url)
     await nc.jetstream().purge_stream("GRMS_BUDGETING")
     await nc.close()
+    # Planning has given the sub-activity the plans of these tests use its output indicator.
+    await plan_sub_activity(
+        nats_server.url, runtime.db, agency="1.02.0.00.0.00.01.0000", sub="1.02.02.2.01.0001", year=2026
+    )
     async with grpc.aio.insecure_channel(settings.grpc_address) as channel:
         stub = pb_grpc.BudgetingServiceStub(channel)
         await stub.RegisterGovernment(

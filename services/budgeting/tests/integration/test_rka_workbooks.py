@@ -75,6 +75,30 @@ async def test_import_all_or_nothing_and_export_in_chunks(service) -> None:  # t
         )
     assert denied.value.code() == grpc.StatusCode.PERMISSION_DENIED
 
+    # The same lines as CSV append in one more version; both formats at once are refused.
+    text = "Kode Rekening;Kode Standar Harga;Uraian;Volume;Satuan;Harga Satuan;Sumber Dana\n"
+    text += f"{rka.ATK};{ITEM};Kertas HVS A4;2 rim;rim;50.000;PAD\n"
+    from_csv = await stub.ImportBudgetLines(
+        pb.ImportBudgetLinesRequest(plan_id=plan.id, expected_version=2, csv=text.encode()),
+        metadata=rka.PLANNER,
+        timeout=10,
+    )
+    assert (from_csv.imported_count, from_csv.budget_plan.version, from_csv.budget_plan.lines[-1].amount.rupiah) == (
+        1,
+        3,
+        100_000,
+    )
+    with pytest.raises(grpc.aio.AioRpcError) as both:
+        await stub.ImportBudgetLines(
+            pb.ImportBudgetLinesRequest(plan_id=plan.id, csv=text.encode(), workbook=workbook(rows[:1])),
+            metadata=rka.PLANNER,
+            timeout=10,
+        )
+    assert both.value.code() == grpc.StatusCode.INVALID_ARGUMENT and list(base._violations(both.value)) == ["csv"]
+    await stub.RemoveBudgetLine(
+        pb.RemoveBudgetLineRequest(plan_id=plan.id, line_number=401), metadata=rka.PLANNER, timeout=5
+    )
+
     parts = [m async for m in stub.ExportBudgetPlan(pb.ExportBudgetPlanRequest(plan_id=plan.id), metadata=rka.TAPD)]
     data = b"".join(p.chunk for p in parts)
     assert len(parts) > 1 and parts[0].total_size == len(data)

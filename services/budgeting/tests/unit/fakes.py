@@ -6,8 +6,9 @@ import copy
 import dataclasses
 
 from grms_budgeting.domain.audit import GENESIS_HASH, AuditEntry, chain
-from grms_budgeting.domain.budget import BudgetPlan, Ceiling, PlanVersion, StandardPrice
+from grms_budgeting.domain.budget import BudgetPlan, Ceiling, PlanListing, PlanState, PlanVersion, StandardPrice
 from grms_budgeting.domain.codes import AccountCode, NomenclatureCode
+from grms_budgeting.domain.indicators import PlannedSubActivity
 from grms_budgeting.domain.model import Agency, DomainEvent, Government
 from grms_budgeting.domain.treasury import CashPlan, PaymentKind, PaymentRequest, PaymentState, SpendingAllotment
 from grms_kit.clock import ManualClock
@@ -151,6 +152,7 @@ class FakePlans:
         plan.snapshots.clear()
         plan.audit.clear()
         plan.changed_lines.clear()
+        plan.new_lines.clear()
         stored = copy.deepcopy(plan)
         stored.events = []
         self.rows[plan.id] = stored
@@ -196,6 +198,64 @@ class FakePlans:
     def audit_entries(self, plan_id: str, *, after_seq: int, limit: int) -> list[AuditEntry]:
         return [e for e in self.chains.get(plan_id, []) if e.seq > after_seq][:limit]
 
+    def list(
+        self,
+        government_code: str,
+        *,
+        agency_codes: frozenset[str],
+        fiscal_year: int,
+        state: PlanState | None,
+        after: tuple[str, str, str] | None,
+        limit: int,
+    ) -> list[PlanListing]:
+        found = sorted(
+            (
+                p
+                for p in self.rows.values()
+                if p.government_code == government_code
+                and (not agency_codes or p.agency_code in agency_codes)
+                and (not fiscal_year or p.fiscal_year == fiscal_year)
+                and (state is None or p.state is state)
+                and (after is None or (p.agency_code, p.sub_activity_code, p.id) > after)
+            ),
+            key=lambda p: (p.agency_code, p.sub_activity_code, p.id),
+        )
+        return [
+            PlanListing(
+                p.id,
+                p.government_code,
+                p.agency_code,
+                p.sub_activity_code,
+                p.fiscal_year,
+                p.state,
+                p.version,
+                p.total,
+                len(p.lines),
+                p.revision,
+                p.revision_kind,
+                p.approved_total,
+                p.created_at,
+                p.updated_at,
+            )
+            for p in found[:limit]
+        ]
+
+
+class FakePlanned:
+    """Planning's sub-activities as the consumer would have stored them."""
+
+    def __init__(self) -> None:
+        self.rows: dict[tuple[str, int, str, str], PlannedSubActivity] = {}
+
+    def get(
+        self, government_code: str, fiscal_year: int, agency_code: str, sub_activity_code: str
+    ) -> PlannedSubActivity | None:
+        return self.rows.get((government_code, fiscal_year, agency_code, sub_activity_code))
+
+    def put(self, value: PlannedSubActivity) -> None:
+        key = (value.government_code, value.fiscal_year, value.agency_code, value.sub_activity_code)
+        self.rows[key] = value
+
 
 class FakeTreasury:
     """Cash plans, SPDs, requests and the line commitments, with the SQL repository's rules."""
@@ -213,9 +273,12 @@ class FakeTreasury:
         return None
 
     def next_number(self, government_code: str, fiscal_year: int, doc: str) -> int:
+        return self.next_numbers(government_code, fiscal_year, doc, 1)
+
+    def next_numbers(self, government_code: str, fiscal_year: int, doc: str, count: int) -> int:
         key = (government_code, fiscal_year, doc)
-        self.counters[key] = self.counters.get(key, 0) + 1
-        return self.counters[key]
+        self.counters[key] = self.counters.get(key, 0) + count
+        return self.counters[key] - count + 1
 
     def cash_plans(self, plan_id: str) -> list[CashPlan]:
         return [c for (p, _), c in sorted(self.cash.items()) if p == plan_id]
@@ -262,6 +325,10 @@ class FakeTreasury:
     def add_request(self, value: PaymentRequest) -> None:
         self.requests[value.id] = copy.deepcopy(value)
         self.seen.append(value)
+
+    def add_requests(self, values: list[PaymentRequest]) -> None:
+        for value in values:
+            self.add_request(value)
 
     def get_request(self, request_id: str) -> PaymentRequest | None:
         found = self.requests.get(request_id)
@@ -317,6 +384,7 @@ class FakeUnitOfWork:
         self.prices = FakePrices()
         self.ceilings = FakeCeilings()
         self.plans = FakePlans()
+        self.planned = FakePlanned()
         self.treasury = FakeTreasury(self.plans)
         self.clock = ManualClock()
         self.published: list[DomainEvent] = []

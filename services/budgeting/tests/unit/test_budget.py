@@ -12,6 +12,7 @@ from grms_budgeting.domain.budget import (
     BudgetPlanReturned,
     BudgetPlanSubmitted,
     PlanState,
+    RevisionKind,
     VolumeFactor,
     diff_snapshots,
     parse_volume,
@@ -318,6 +319,7 @@ def test_forbidden_transitions_name_the_state(uow: FakeUnitOfWork, state: PlanSt
         "verify": lambda: plan.verify(expected_version=None, actor="a", now=now),
         "return": lambda: plan.return_for_rework("periksa", {}, expected_version=None, actor="a", now=now),
         "approve": lambda: plan.approve(expected_version=None, actor="a", now=now),
+        "revise": lambda: plan.revise(RevisionKind.SHIFT, "pergeseran", expected_version=None, actor="a", now=now),
     }[action]
     with pytest.raises(FailedPrecondition, match=f"is {state.value}; {action} is allowed only when"):
         do()

@@ -125,3 +125,44 @@ def test_an_exported_plan_imports_back(uow: FakeUnitOfWork) -> None:
     again, count = _import(uow, other.id, data)
     assert count == 3 and again.total == plan.total
     assert [line.to_json() for line in again.lines.values()] == [line.to_json() for line in plan.lines.values()]
+
+
+def _csv(rows: list[list[object]], *, delimiter: str = ",", header: list[str] = HEADER) -> bytes:
+    import csv
+
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=delimiter)
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow(["" if v is None else int(v) if isinstance(v, float) else v for v in row])
+    return ("\ufeff" + out.getvalue()).encode()
+
+
+@pytest.mark.parametrize("delimiter", [",", ";"])
+def test_a_csv_file_reads_like_the_workbook(delimiter: str) -> None:
+    from grms_budgeting.adapters.xlsx import read_rka_csv
+
+    from_csv, letters = read_rka_csv(_csv(GOOD, delimiter=delimiter))
+    from_xlsx, xlsx_letters = read_rka(workbook(GOOD))
+    assert from_csv == from_xlsx and letters == xlsx_letters
+    assert [(row, line.unit_price) for row, line in from_csv] == [(2, 50_000), (3, 15_000), (5, 900_000)]
+
+
+def test_a_bad_csv_names_its_cells_and_encoding() -> None:
+    from grms_budgeting.adapters.xlsx import read_rka_csv
+
+    bad = [
+        [world.ATK, "1.1.12.01.03.0005", "Kertas", "10 rim", "rim", "lima puluh ribu", "PAD", ""],
+        [world.ATK, "1.1.12.01.03.0005", "Kertas", "10 rim", "rim", "50000.0", "PAD", ""],  # never read as 500,000
+    ]
+    with pytest.raises(InvalidArgument) as info:
+        read_rka_csv(_csv(bad))
+    assert [v.field for v in info.value.violations] == ["rows[2].F", "rows[3].F"]
+    with pytest.raises(InvalidArgument) as encoding:
+        read_rka_csv("Uraian\nKertas \xe9".encode("latin-1"))
+    assert encoding.value.violations[0].field == "csv"
+    with pytest.raises(InvalidArgument) as header:
+        read_rka_csv(_csv([], header=["Uraian"]))
+    assert header.value.violations[0].field == "rows[1]"
+    with pytest.raises(InvalidArgument, match="more than 2 lines"):
+        read_rka_csv(_csv(GOOD * 2), max_rows=2)

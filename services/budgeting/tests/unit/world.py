@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from grms_budgeting.domain.budget import LineInput, PriceGroup
 from grms_budgeting.domain.codes import NomenclatureRow
+from grms_budgeting.domain.indicators import OutputIndicator, PlannedSubActivity
 from grms_budgeting.service_layer import budget, handlers
+from grms_budgeting.service_layer.indicators import record_planned_sub_activity
 from grms_kit.identity import Identity, Role
 
 from .fakes import FakeUnitOfWork
@@ -76,8 +80,24 @@ def build() -> FakeUnitOfWork:
         uow=uow,
         actor=TAPD,
     )
+    for agency in (AGENCY, OTHER_AGENCY):
+        for sub in (SUB, SUB_2):
+            planned(uow, agency, sub)
     uow.published.clear()
     return uow
+
+
+def planned(
+    uow: FakeUnitOfWork,
+    agency: str,
+    sub: str,
+    outputs: tuple[OutputIndicator, ...] = (OutputIndicator("Jumlah rumah sakit yang dibangun", "1", "unit"),),
+    *,
+    version: int = 1,
+) -> bool:
+    """What planning's SubActivityPlanned would leave in budgeting's copy."""
+    value = PlannedSubActivity("33", YEAR, agency, sub, f"sa-{agency}-{sub}", outputs, version, dt.datetime.now(dt.UTC))
+    return record_planned_sub_activity(value, planned=uow.planned)
 
 
 def paper(volume: str = "10 rim", price: int = 50_000, **changes: object) -> LineInput:
