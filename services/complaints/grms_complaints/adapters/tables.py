@@ -127,3 +127,13 @@ sla_deadline = Table(
     Column("next_check_at", UtcDateTime, nullable=True),
 )
 Index("ix_sla_deadline_next_check_at", sla_deadline.c.next_check_at)
+
+# The governor's board (adapters/board.py): the period's complaints of a government, of an
+# agency, the ones open now; deadlines by due time and first responses by the time given.
+Index("ix_complaint_board_received", complaint.c.government_code, complaint.c.received_at)
+Index(
+    "ix_complaint_board_agency_received", complaint.c.government_code, complaint.c.agency_code, complaint.c.received_at
+)
+Index("ix_complaint_board_status", complaint.c.government_code, complaint.c.status, complaint.c.agency_code)
+Index("ix_sla_deadline_due_at", sla_deadline.c.due_at)
+Index("ix_sla_deadline_kind_met_at", sla_deadline.c.kind, sla_deadline.c.met_at)

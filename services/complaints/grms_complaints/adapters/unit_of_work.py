@@ -5,6 +5,7 @@ from __future__ import annotations
 from grms_kit.uow import UnitOfWork
 from sqlalchemy.orm import Session
 
+from grms_complaints.adapters.board import SqlComplaintBoard
 from grms_complaints.adapters.repository import SqlAgencyDirectory, SqlComplainantRepository, SqlComplaintRepository
 from grms_complaints.adapters.tables import reference
 from grms_complaints.adapters.wire import event_to_message
@@ -18,6 +19,7 @@ class SqlUnitOfWork(UnitOfWork):
     complaints: SqlComplaintRepository
     complainants: SqlComplainantRepository
     directory: SqlAgencyDirectory
+    board: SqlComplaintBoard
 
     def __enter__(self) -> SqlUnitOfWork:
         super().__enter__()
@@ -27,6 +29,7 @@ class SqlUnitOfWork(UnitOfWork):
         self.complaints = SqlComplaintRepository(session)
         self.complainants = SqlComplainantRepository(session, self.clock)
         self.directory = SqlAgencyDirectory(session, reference)
+        self.board = SqlComplaintBoard(session)
 
     def commit(self) -> None:
         """Turn the touched complaints' events into integration events, then commit with them."""

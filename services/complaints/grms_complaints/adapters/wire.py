@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 
 from google.protobuf.message import Message as ProtoMessage
+from grms.common.v1 import paging_pb2, period_pb2
 from grms.complaints.v1 import complaint_pb2, complaints_service_pb2, events_pb2
 from grms_kit.errors import InvalidArgument
 from grms_kit.wire import timestamp
@@ -35,7 +36,8 @@ from grms_complaints.domain.model import (
 )
 from grms_complaints.domain.redaction import redact
 from grms_complaints.domain.sla import Deadline, DeadlineKind, minutes_between
-from grms_complaints.service_layer.ports import PublicRecord
+from grms_complaints.service_layer.handlers import BoardView
+from grms_complaints.service_layer.ports import AgencyRow, PublicRecord
 
 __all__ = [
     "CHANNELS",
@@ -43,6 +45,7 @@ __all__ = [
     "REJECTIONS",
     "STATUSES",
     "SUBMITTER_ROLES",
+    "board_to_pb",
     "complainant_to_pb",
     "complaint_to_pb",
     "enum_from_pb",
@@ -300,3 +303,63 @@ def event_to_message(event: DomainEvent) -> tuple[ProtoMessage, str, str | None]
     else:
         raise TypeError(f"no integration event for {type(event).__name__}")
     return message, c.government_code, None
+
+
+def _hours(minutes: int | None) -> float:
+    return round(minutes / 60, 2) if minutes is not None else 0.0
+
+
+def _agency_row_to_pb(row: AgencyRow) -> complaints_service_pb2.AgencyBoardRow:
+    return complaints_service_pb2.AgencyBoardRow(
+        agency_code=row.agency_code,
+        received=row.received,
+        open=row.open,
+        overdue=row.overdue,
+        responded=row.responded,
+        median_first_response_hours=_hours(row.median_first_response_minutes),
+        p90_first_response_hours=_hours(row.p90_first_response_minutes),
+        sla_compliance_percent=round(100 * row.sla_met / row.sla_decided, 1) if row.sla_decided else 0.0,
+        sla_decided=row.sla_decided,
+        oldest_open_ticket_id=row.oldest_open_ticket_id,
+        oldest_open_receive_time=timestamp(row.oldest_open_received_at),
+    )
+
+
+def board_to_pb(view: BoardView) -> complaints_service_pb2.GetComplaintBoardResponse:
+    """The board as the caller may see it (the use case has applied confidentiality already)."""
+    board = view.board
+    return complaints_service_pb2.GetComplaintBoardResponse(
+        agencies=[_agency_row_to_pb(row) for row in board.agencies],
+        totals=_agency_row_to_pb(board.totals),
+        trend=[
+            complaints_service_pb2.BoardDay(
+                date=period_pb2.Date(year=d.day.year, month=d.day.month, day=d.day.day),
+                received=d.received,
+                responded=d.responded,
+                breached=d.breached,
+            )
+            for d in board.trend
+        ],
+        complaints=[
+            complaints_service_pb2.BoardComplaint(
+                ticket_id=line.entry.ticket_id,
+                complaint_class=CLASSES[line.entry.complaint_class],
+                category_code=line.entry.category_code,
+                channel=CHANNELS[line.entry.channel],
+                status=STATUSES[line.entry.status],
+                title=line.title,
+                reporter_reference=line.reporter_reference,
+                anonymous=line.entry.anonymous,
+                confidential=line.entry.confidential,
+                agency_code=line.entry.agency_code,
+                receive_time=timestamp(line.entry.received_at),
+                first_response_minutes=line.entry.first_response_minutes or 0,
+                resolution_minutes=line.entry.resolution_minutes or 0,
+                next_due_time=timestamp(line.entry.next_due_at),
+                overdue=line.entry.next_due_at is not None and line.entry.next_due_at < board.as_of,
+            )
+            for line in view.entries
+        ],
+        page=paging_pb2.PageResponse(next_page_token=board.next_page_token),
+        as_of_time=timestamp(board.as_of),
+    )

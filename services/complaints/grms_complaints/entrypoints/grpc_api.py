@@ -10,7 +10,7 @@ from grms.common.v1 import paging_pb2
 from grms.complaints.v1 import complaints_service_pb2 as pb
 from grms.complaints.v1 import complaints_service_pb2_grpc as pb_grpc
 from grms_kit.db import Database
-from grms_kit.errors import InvalidArgument
+from grms_kit.errors import FieldViolation, InvalidArgument
 from grms_kit.identity import current_identity
 from grms_kit.paging import Page
 from grms_kit.wire import timestamp
@@ -21,6 +21,7 @@ from grms_complaints.adapters.wire import (
     CLASSES,
     REJECTIONS,
     STATUSES,
+    board_to_pb,
     complainant_to_pb,
     complaint_to_pb,
     enum_from_pb,
@@ -32,7 +33,7 @@ from grms_complaints.domain.categories import DEFAULT_CATEGORIES, Category
 from grms_complaints.domain.model import Complainant, Complaint
 from grms_complaints.domain.sla import SlaPolicy
 from grms_complaints.service_layer import handlers
-from grms_complaints.service_layer.ports import PublicQuery, UnitOfWork
+from grms_complaints.service_layer.ports import BoardQuery, PublicQuery, UnitOfWork
 
 __all__ = ["ComplaintsApi"]
 
@@ -262,3 +263,28 @@ class ComplaintsApi(pb_grpc.ComplaintsServiceServicer):
     async def GetAgency(self, request: pb.GetAgencyRequest, context: grpc.aio.ServicerContext) -> pb.GetAgencyResponse:
         agency = await self.db.run(self.replica.get_agency, request.government_code, request.code)
         return pb.GetAgencyResponse(agency=agency)
+
+    # The governor's board.
+
+    async def GetComplaintBoard(
+        self, request: pb.GetComplaintBoardRequest, context: grpc.aio.ServicerContext
+    ) -> pb.GetComplaintBoardResponse:
+        period = request.period
+        missing = [
+            FieldViolation(f"period.{name}", "is required")
+            for name in ("start_time", "end_time")
+            if not request.HasField("period") or not period.HasField(name)
+        ]
+        if missing:
+            raise InvalidArgument(missing)
+        query = BoardQuery(
+            government_code=request.government_code,
+            start=period.start_time.ToDatetime(dt.UTC),
+            end=period.end_time.ToDatetime(dt.UTC),
+            agency_codes=frozenset({request.agency_code.strip()}) if request.agency_code.strip() else frozenset(),
+            open_only=request.open_only,
+        )
+        view = await self.db.run(
+            handlers.complaint_board, query, _page(request.page), uow=self.uow(), actor=current_identity()
+        )
+        return board_to_pb(view)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import hashlib
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
@@ -38,10 +39,11 @@ from grms_complaints.domain.model import (
 )
 from grms_complaints.domain.redaction import redact
 from grms_complaints.domain.sla import SlaPolicy
-from grms_complaints.service_layer.ports import PublicQuery, PublicRecord, UnitOfWork
+from grms_complaints.service_layer.ports import Board, BoardEntry, BoardQuery, PublicQuery, PublicRecord, UnitOfWork
 
 __all__ = [
     "AssignComplaint",
+    "BoardView",
     "FileComplaint",
     "FiledComplaint",
     "RejectComplaint",
@@ -51,6 +53,7 @@ __all__ = [
     "add_internal_note",
     "assign_complaint",
     "close_complaint",
+    "complaint_board",
     "file_complaint",
     "get_complainant_identity",
     "get_complaint",
@@ -487,3 +490,78 @@ def scan_sla(limit: int, *, uow: UnitOfWork) -> int:
         except Conflict:
             continue
     return len(tickets)
+
+
+# The governor's board.
+
+#: The longest period the board aggregates over in one query.
+MAX_BOARD_DAYS = 400
+
+
+@dataclass(frozen=True)
+class BoardView:
+    """The board as the caller may see it: `entries` carry a pseudonymous reporter reference only."""
+
+    board: Board
+    entries: list[BoardLine]
+
+
+@dataclass(frozen=True)
+class BoardLine:
+    """One complaint on the board after confidentiality: never the reporter_ref, never identity."""
+
+    entry: BoardEntry
+    title: str
+    reporter_reference: str
+
+
+def reporter_reference(reporter_ref: str) -> str:
+    """A stable pseudonym for the reporter of one complaint: it names the report, not the person.
+
+    One-way (a hash of the random reporter_ref), so it cannot be used to look up the identity;
+    reading the identity stays GetComplainantIdentity's, with its reason and its audit log.
+    """
+    return "PLP-" + hashlib.sha256(f"grms-board:{reporter_ref}".encode()).hexdigest()[:10].upper()
+
+
+def complaint_board(query: BoardQuery, page: Page, *, uow: UnitOfWork, actor: Identity) -> BoardView:
+    """The governor's board for staff who read complaints (READERS) of the government.
+
+    An agency officer scoped to some agencies sees only those. The reporter is shown as a
+    pseudonymous reference: never for an anonymous complaint, and for a confidential one only
+    to complaints officers and admins, who also alone see a confidential complaint's title.
+    """
+    actor.require_role(*READERS)
+    violations: list[FieldViolation] = []
+    government_code = query.government_code.strip()
+    if not government_code:
+        violations.append(FieldViolation("government_code", "is required"))
+    if query.end <= query.start:
+        violations.append(FieldViolation("period.end_time", "must be after period.start_time"))
+    elif query.end - query.start > dt.timedelta(days=MAX_BOARD_DAYS):
+        violations.append(FieldViolation("period", f"must be at most {MAX_BOARD_DAYS} days"))
+    if violations:
+        raise InvalidArgument(violations)
+    actor.require_government(government_code)
+    agencies = frozenset(a.strip() for a in query.agency_codes if a.strip())
+    if not actor.has_role(*OFFICERS) and actor.agencies:
+        outside = agencies - actor.agencies
+        if outside:
+            raise PermissionDenied(f"agency {sorted(outside)[0]} is not yours")
+        agencies = agencies or actor.agencies
+    officer = actor.has_role(*OFFICERS)
+    with uow:
+        board = uow.board.read(
+            dataclasses.replace(query, government_code=government_code, agency_codes=agencies), page, uow.clock.now()
+        )
+    lines = []
+    for entry in board.entries:
+        visible = officer or not entry.confidential
+        lines.append(
+            BoardLine(
+                entry=entry,
+                title=redact(entry.title) if visible else "",
+                reporter_reference=reporter_reference(entry.reporter_ref) if visible and not entry.anonymous else "",
+            )
+        )
+    return BoardView(board=board, entries=lines)

@@ -13,7 +13,13 @@ from grms_complaints.domain.model import Channel, Complainant, Complaint, Compla
 
 __all__ = [
     "AgencyDirectory",
+    "AgencyRow",
+    "Board",
+    "BoardDay",
+    "BoardEntry",
+    "BoardQuery",
     "ComplainantRepository",
+    "ComplaintBoard",
     "ComplaintRepository",
     "PublicQuery",
     "PublicRecord",
@@ -51,6 +57,83 @@ class PublicRecord:
     updated_at: dt.datetime
     resolve_due_at: dt.datetime | None
     replies: tuple[Message, ...]
+
+
+@dataclass(frozen=True)
+class BoardQuery:
+    """Which part of the governor's board: a government, a period of receipt, maybe some agencies."""
+
+    government_code: str
+    start: dt.datetime
+    end: dt.datetime
+    # Empty: every agency; otherwise only these (an agency officer's own).
+    agency_codes: frozenset[str] = frozenset()
+    open_only: bool = False
+
+
+@dataclass(frozen=True)
+class AgencyRow:
+    """One agency's measures on the board (first-response figures in minutes)."""
+
+    agency_code: str
+    received: int = 0
+    open: int = 0
+    overdue: int = 0
+    responded: int = 0
+    median_first_response_minutes: int | None = None
+    p90_first_response_minutes: int | None = None
+    sla_decided: int = 0
+    sla_met: int = 0
+    oldest_open_ticket_id: str = ""
+    oldest_open_received_at: dt.datetime | None = None
+
+
+@dataclass(frozen=True)
+class BoardDay:
+    """One WIB day of the trend."""
+
+    day: dt.date
+    received: int = 0
+    responded: int = 0
+    breached: int = 0
+
+
+@dataclass(frozen=True)
+class BoardEntry:
+    """One complaint on the board's list; `reporter_ref` never leaves the service layer."""
+
+    ticket_id: str
+    complaint_class: ComplaintClass
+    category_code: str
+    channel: Channel
+    status: Status
+    title: str
+    reporter_ref: str
+    anonymous: bool
+    confidential: bool
+    agency_code: str
+    received_at: dt.datetime
+    first_response_minutes: int | None
+    resolution_minutes: int | None
+    next_due_at: dt.datetime | None
+
+
+@dataclass(frozen=True)
+class Board:
+    """The board as the read model computes it, before the use case applies confidentiality."""
+
+    agencies: list[AgencyRow]
+    totals: AgencyRow
+    trend: list[BoardDay]
+    entries: list[BoardEntry]
+    next_page_token: str
+    as_of: dt.datetime
+
+
+class ComplaintBoard(Protocol):
+    """The board's aggregates, computed by the database (never by loading complaints)."""
+
+    def read(self, query: BoardQuery, page: Page, now: dt.datetime) -> Board: ...
 
 
 class ComplaintRepository(Protocol):
@@ -95,6 +178,7 @@ class UnitOfWork(Protocol):
     complaints: ComplaintRepository
     complainants: ComplainantRepository
     directory: AgencyDirectory
+    board: ComplaintBoard
     clock: Clock
 
     def __enter__(self) -> UnitOfWork: ...

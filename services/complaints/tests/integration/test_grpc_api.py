@@ -415,3 +415,41 @@ async def test_a_delivery_filed_twice_is_one_row_and_concurrent_redeliveries_mee
     )
     entered = await stub.GetComplaint(pb.GetComplaintRequest(ticket_id=walk_in.ticket_id), metadata=OFFICER, timeout=5)
     assert entered.complaint.recorded_by == "officer-33" and entered.complaint.submitted_by == village_head
+
+
+async def test_the_governors_board_over_grpc(service) -> None:  # type: ignore[no-untyped-def]
+    stub, _runtime, clock = service
+    filed = await stub.FileComplaint(file_request(), timeout=5)
+    clock.advance(dt.timedelta(minutes=1))
+    hidden = await stub.FileComplaint(file_request(anonymous=True, confidential=True), timeout=5)
+    await stub.VerifyComplaint(pb.VerifyComplaintRequest(ticket_id=filed.ticket_id), metadata=OFFICER, timeout=5)
+    await stub.AssignComplaint(
+        pb.AssignComplaintRequest(ticket_id=filed.ticket_id, agency_code="DINKES"), metadata=OFFICER, timeout=5
+    )
+    await stub.StartWork(pb.StartWorkRequest(ticket_id=filed.ticket_id), metadata=AGENCY, timeout=5)
+    clock.advance(dt.timedelta(minutes=89))
+    await stub.RespondToComplaint(
+        pb.RespondToComplaintRequest(ticket_id=filed.ticket_id, text="Sudah ditangani."), metadata=AGENCY, timeout=5
+    )
+    clock.advance(dt.timedelta(hours=30))
+    request = pb.GetComplaintBoardRequest(government_code="33")
+    request.period.start_time.FromDatetime(START - dt.timedelta(days=1))
+    request.period.end_time.FromDatetime(START + dt.timedelta(days=2))
+    board = await stub.GetComplaintBoard(request, metadata=OFFICER, timeout=5)
+    rows = {r.agency_code: r for r in board.agencies}
+    assert rows["DINKES"].median_first_response_hours == 1.5 and rows["DINKES"].sla_compliance_percent == 100.0
+    assert rows[""].overdue == 1 and rows[""].oldest_open_ticket_id == hidden.ticket_id
+    assert board.totals.received == 2 and len(board.trend) == 3
+    assert [c.ticket_id for c in board.complaints] == [hidden.ticket_id, filed.ticket_id]
+    assert board.complaints[0].reporter_reference == "" and board.complaints[0].overdue
+    assert board.complaints[1].reporter_reference.startswith("PLP-") and NIK not in board.complaints[1].title
+    # The agency sees its own row only; a missing period is a field violation.
+    mine = await stub.GetComplaintBoard(request, metadata=AGENCY, timeout=5)
+    assert [r.agency_code for r in mine.agencies] == ["DINKES"]
+    with pytest.raises(grpc.aio.AioRpcError) as bad:
+        await stub.GetComplaintBoard(pb.GetComplaintBoardRequest(government_code="33"), metadata=OFFICER, timeout=5)
+    assert bad.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert _violations(bad.value) == {"period.start_time", "period.end_time"}
+    with pytest.raises(grpc.aio.AioRpcError) as anonymous:
+        await stub.GetComplaintBoard(request, timeout=5)
+    assert anonymous.value.code() in (grpc.StatusCode.UNAUTHENTICATED, grpc.StatusCode.PERMISSION_DENIED)
