@@ -23,6 +23,7 @@ from grms_gateway.docs import install_docs
 from grms_gateway.errors import install_error_handlers
 from grms_gateway.metrics import GatewayMetrics, MetricsMiddleware
 from grms_gateway.routes.channels import router as channels_router
+from grms_gateway.routes.complaint_board import router as complaint_board_router
 from grms_gateway.routes.complaints import router as complaints_router
 from grms_gateway.routes.health import router as health_router
 from grms_gateway.routes.open_data import router as open_data_router
@@ -30,6 +31,7 @@ from grms_gateway.routes.planning import router as planning_router
 from grms_gateway.routes.reference import router as reference_router
 from grms_gateway.schemas.problem import Problem
 from grms_gateway.state import Gateway, LifespanState
+from grms_gateway.web.complaint_board_pages import router as complaint_board_pages_router
 from grms_gateway.web.login_pages import router as login_pages_router
 from grms_gateway.web.pages import STATIC_DIR, make_templates
 from grms_gateway.web.pages import router as pages_router
@@ -124,11 +126,13 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     app.include_router(auth_router)
     app.include_router(reference_router)
     app.include_router(channels_router)
+    app.include_router(complaint_board_router)  # before /api/v1/complaints/{ticket_id}
     app.include_router(complaints_router)
     app.include_router(planning_router)
     app.include_router(open_data_router)
     app.include_router(pages_router)
     app.include_router(login_pages_router)
+    app.include_router(complaint_board_pages_router)
     app.include_router(planning_pages_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     install_docs(app)
