@@ -32,6 +32,7 @@ from grms_gateway.routes.reference import router as reference_router
 from grms_gateway.schemas.problem import Problem
 from grms_gateway.state import Gateway, LifespanState
 from grms_gateway.web.complaint_board_pages import router as complaint_board_pages_router
+from grms_gateway.web.complaint_inbox_pages import router as complaint_inbox_pages_router
 from grms_gateway.web.login_pages import router as login_pages_router
 from grms_gateway.web.pages import STATIC_DIR, make_templates
 from grms_gateway.web.pages import router as pages_router
@@ -133,6 +134,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     app.include_router(pages_router)
     app.include_router(login_pages_router)
     app.include_router(complaint_board_pages_router)
+    app.include_router(complaint_inbox_pages_router)
     app.include_router(planning_pages_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     install_docs(app)

@@ -14,7 +14,7 @@ from pydantic import BaseModel
 
 from grms_gateway.schemas.complaints import enum_name, timestamp
 
-__all__ = ["AgencyBoardOut", "BoardComplaintOut", "BoardDayOut", "BoardOut", "board_out"]
+__all__ = ["AgencyBoardOut", "BoardComplaintOut", "BoardDayOut", "BoardOut", "board_complaint_out", "board_out"]
 
 
 class AgencyBoardOut(BaseModel):
@@ -85,7 +85,8 @@ def _agency(row: pb.AgencyBoardRow) -> AgencyBoardOut:
     )
 
 
-def _complaint(c: pb.BoardComplaint) -> BoardComplaintOut:
+def board_complaint_out(c: pb.BoardComplaint) -> BoardComplaintOut:
+    """One line of the board or the inbox."""
     return BoardComplaintOut(
         ticket_id=c.ticket_id,
         complaint_class=enum_name(complaint_pb2.ComplaintClass, c.complaint_class, "COMPLAINT_CLASS_"),
@@ -123,6 +124,6 @@ def board_out(government_code: str, start: dt.date, end: dt.date, b: pb.GetCompl
             )
             for d in b.trend
         ],
-        complaints=[_complaint(c) for c in b.complaints],
+        complaints=[board_complaint_out(c) for c in b.complaints],
         next_page_token=b.page.next_page_token,
     )

@@ -89,7 +89,7 @@ async def board_page(
         if err.code == grpc.StatusCode.PERMISSION_DENIED:
             return _problem(request, gateway, "forbidden", 403)
         if err.code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
-            return _problem(request, gateway, "unavailable", 503)
+            return _problem(request, gateway, "complaints_unavailable", 503)
         if err.code != grpc.StatusCode.INVALID_ARGUMENT:
             raise
         error = "; ".join(v.description for v in err.violations) or err.message

@@ -248,6 +248,20 @@ class SqlComplaintBoard:
         return out
 
     def _entries(self, query: BoardQuery, page: Page, now: dt.datetime) -> tuple[list[BoardEntry], str]:
+        c = complaint
+        where = [*self._scope(query), c.c.received_at >= query.start, c.c.received_at < query.end]
+        if query.open_only:
+            where.append(c.c.status.in_(OPEN_STATUSES))
+        return self._list(where, page, newest_first=True)
+
+    def inbox(self, query: BoardQuery, page: Page) -> tuple[list[BoardEntry], str]:
+        """Every open complaint of the government (or of `query.agency_codes`), oldest first; no period."""
+        c = complaint
+        return self._list([*self._scope(query), c.c.status.in_(OPEN_STATUSES)], page, newest_first=False)
+
+    def _list(
+        self, where: list[ColumnElement[bool]], page: Page, *, newest_first: bool
+    ) -> tuple[list[BoardEntry], str]:
         c, d = complaint, sla_deadline
         next_due = (
             select(func.min(d.c.due_at))
@@ -255,9 +269,6 @@ class SqlComplaintBoard:
             .scalar_subquery()
             .label("next_due")
         )
-        where = [*self._scope(query), c.c.received_at >= query.start, c.c.received_at < query.end]
-        if query.open_only:
-            where.append(c.c.status.in_(OPEN_STATUSES))
         after = page.after()
         if after:
             stamp, _, ticket = after.partition("|")
@@ -265,7 +276,11 @@ class SqlComplaintBoard:
                 last = dt.datetime.fromisoformat(stamp)
             except ValueError:
                 raise InvalidArgument.field("page.page_token", "is not a token this service issued") from None
-            where.append(or_(c.c.received_at < last, and_(c.c.received_at == last, c.c.ticket_id < ticket)))
+            if newest_first:
+                where = [*where, or_(c.c.received_at < last, and_(c.c.received_at == last, c.c.ticket_id < ticket))]
+            else:
+                where = [*where, or_(c.c.received_at > last, and_(c.c.received_at == last, c.c.ticket_id > ticket))]
+        order = (c.c.received_at.desc(), c.c.ticket_id.desc()) if newest_first else (c.c.received_at, c.c.ticket_id)
         statement = (
             select(
                 c.c.ticket_id,
@@ -284,7 +299,7 @@ class SqlComplaintBoard:
                 next_due,
             )
             .where(*where)
-            .order_by(c.c.received_at.desc(), c.c.ticket_id.desc())
+            .order_by(*order)
             .limit(page.limit() + 1)
         )
         rows = list(self.session.execute(statement))

@@ -7,6 +7,7 @@ confidential complaint is left out; the text of the others is redacted.
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 
 from google.protobuf.message import Message as ProtoMessage
@@ -36,7 +37,7 @@ from grms_complaints.domain.model import (
 )
 from grms_complaints.domain.redaction import redact
 from grms_complaints.domain.sla import Deadline, DeadlineKind, minutes_between
-from grms_complaints.service_layer.handlers import BoardView
+from grms_complaints.service_layer.handlers import BoardLine, BoardView, Inbox
 from grms_complaints.service_layer.ports import AgencyRow, PublicRecord
 
 __all__ = [
@@ -51,6 +52,7 @@ __all__ = [
     "enum_from_pb",
     "event_id_for",
     "event_to_message",
+    "inbox_to_pb",
     "location_from_pb",
     "public_complaint_to_pb",
     "submitter_from_pb",
@@ -340,26 +342,37 @@ def board_to_pb(view: BoardView) -> complaints_service_pb2.GetComplaintBoardResp
             )
             for d in board.trend
         ],
-        complaints=[
-            complaints_service_pb2.BoardComplaint(
-                ticket_id=line.entry.ticket_id,
-                complaint_class=CLASSES[line.entry.complaint_class],
-                category_code=line.entry.category_code,
-                channel=CHANNELS[line.entry.channel],
-                status=STATUSES[line.entry.status],
-                title=line.title,
-                reporter_reference=line.reporter_reference,
-                anonymous=line.entry.anonymous,
-                confidential=line.entry.confidential,
-                agency_code=line.entry.agency_code,
-                receive_time=timestamp(line.entry.received_at),
-                first_response_minutes=line.entry.first_response_minutes or 0,
-                resolution_minutes=line.entry.resolution_minutes or 0,
-                next_due_time=timestamp(line.entry.next_due_at),
-                overdue=line.entry.next_due_at is not None and line.entry.next_due_at < board.as_of,
-            )
-            for line in view.entries
-        ],
+        complaints=[_line_to_pb(line, board.as_of) for line in view.entries],
         page=paging_pb2.PageResponse(next_page_token=board.next_page_token),
         as_of_time=timestamp(board.as_of),
+    )
+
+
+def _line_to_pb(line: BoardLine, as_of: dt.datetime) -> complaints_service_pb2.BoardComplaint:
+    entry = line.entry
+    return complaints_service_pb2.BoardComplaint(
+        ticket_id=entry.ticket_id,
+        complaint_class=CLASSES[entry.complaint_class],
+        category_code=entry.category_code,
+        channel=CHANNELS[entry.channel],
+        status=STATUSES[entry.status],
+        title=line.title,
+        reporter_reference=line.reporter_reference,
+        anonymous=entry.anonymous,
+        confidential=entry.confidential,
+        agency_code=entry.agency_code,
+        receive_time=timestamp(entry.received_at),
+        first_response_minutes=entry.first_response_minutes or 0,
+        resolution_minutes=entry.resolution_minutes or 0,
+        next_due_time=timestamp(entry.next_due_at),
+        overdue=entry.next_due_at is not None and entry.next_due_at < as_of,
+    )
+
+
+def inbox_to_pb(inbox: Inbox) -> complaints_service_pb2.ListInboxComplaintsResponse:
+    """The handlers' inbox (the use case has applied confidentiality already)."""
+    return complaints_service_pb2.ListInboxComplaintsResponse(
+        complaints=[_line_to_pb(line, inbox.as_of) for line in inbox.entries],
+        page=paging_pb2.PageResponse(next_page_token=inbox.next_page_token),
+        as_of_time=timestamp(inbox.as_of),
     )

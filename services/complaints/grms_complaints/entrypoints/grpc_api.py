@@ -25,6 +25,7 @@ from grms_complaints.adapters.wire import (
     complainant_to_pb,
     complaint_to_pb,
     enum_from_pb,
+    inbox_to_pb,
     location_from_pb,
     public_complaint_to_pb,
     submitter_from_pb,
@@ -288,3 +289,16 @@ class ComplaintsApi(pb_grpc.ComplaintsServiceServicer):
             handlers.complaint_board, query, _page(request.page), uow=self.uow(), actor=current_identity()
         )
         return board_to_pb(view)
+
+    async def ListInboxComplaints(
+        self, request: pb.ListInboxComplaintsRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ListInboxComplaintsResponse:
+        inbox = await self.db.run(
+            handlers.list_inbox,
+            request.government_code,
+            request.agency_code,
+            _page(request.page),
+            uow=self.uow(),
+            actor=current_identity(),
+        )
+        return inbox_to_pb(inbox)

@@ -46,6 +46,7 @@ __all__ = [
     "BoardView",
     "FileComplaint",
     "FiledComplaint",
+    "Inbox",
     "RejectComplaint",
     "ReopenComplaint",
     "TightenConfidentiality",
@@ -57,6 +58,7 @@ __all__ = [
     "file_complaint",
     "get_complainant_identity",
     "get_complaint",
+    "list_inbox",
     "list_public_complaints",
     "reject_complaint",
     "reopen_complaint",
@@ -549,19 +551,61 @@ def complaint_board(query: BoardQuery, page: Page, *, uow: UnitOfWork, actor: Id
         if outside:
             raise PermissionDenied(f"agency {sorted(outside)[0]} is not yours")
         agencies = agencies or actor.agencies
-    officer = actor.has_role(*OFFICERS)
     with uow:
         board = uow.board.read(
             dataclasses.replace(query, government_code=government_code, agency_codes=agencies), page, uow.clock.now()
         )
+    return BoardView(board=board, entries=_lines(board.entries, officer=actor.has_role(*OFFICERS)))
+
+
+def _lines(entries: list[BoardEntry], *, officer: bool, handler: bool = False) -> list[BoardLine]:
+    """Confidentiality on each line: who may read the title and see the reporter reference."""
     lines = []
-    for entry in board.entries:
-        visible = officer or not entry.confidential
+    for entry in entries:
+        readable = officer or handler or not entry.confidential
         lines.append(
             BoardLine(
                 entry=entry,
-                title=redact(entry.title) if visible else "",
-                reporter_reference=reporter_reference(entry.reporter_ref) if visible and not entry.anonymous else "",
+                title=redact(entry.title) if readable else "",
+                reporter_reference=reporter_reference(entry.reporter_ref)
+                if (officer or not entry.confidential) and not entry.anonymous
+                else "",
             )
         )
-    return BoardView(board=board, entries=lines)
+    return lines
+
+
+@dataclass(frozen=True)
+class Inbox:
+    """The handlers' inbox: open complaints, oldest first, as of `as_of`."""
+
+    entries: list[BoardLine]
+    next_page_token: str
+    as_of: dt.datetime
+
+
+def list_inbox(government_code: str, agency_code: str, page: Page, *, uow: UnitOfWork, actor: Identity) -> Inbox:
+    """The open complaints a handler works on: their agencies' (officers and admins: the whole government).
+
+    Handlers read the title of a confidential complaint routed to them (they must answer it);
+    the reporter reference follows the board's rules.
+    """
+    actor.require_role(*HANDLERS)
+    government_code = government_code.strip()
+    if not government_code:
+        raise InvalidArgument.field("government_code", "is required")
+    actor.require_government(government_code)
+    agencies = frozenset({agency_code.strip()}) if agency_code.strip() else frozenset()
+    if not actor.has_role(*OFFICERS) and actor.agencies:
+        if agencies - actor.agencies:
+            raise PermissionDenied(f"agency {agency_code.strip()} is not yours")
+        agencies = agencies or actor.agencies
+    query = BoardQuery(government_code=government_code, start=_EPOCH, end=_EPOCH, agency_codes=agencies)
+    with uow:
+        now = uow.clock.now()
+        entries, token = uow.board.inbox(query, page)
+    lines = _lines(entries, officer=actor.has_role(*OFFICERS), handler=True)
+    return Inbox(entries=lines, next_page_token=token, as_of=now)
+
+
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)

@@ -134,6 +134,9 @@ class ComplaintBoard(Protocol):
     """The board's aggregates, computed by the database (never by loading complaints)."""
 
     def read(self, query: BoardQuery, page: Page, now: dt.datetime) -> Board: ...
+    def inbox(self, query: BoardQuery, page: Page) -> tuple[list[BoardEntry], str]:
+        """Open complaints of the government or of `query.agency_codes`, oldest first (the period is ignored)."""
+        ...
 
 
 class ComplaintRepository(Protocol):

@@ -208,3 +208,21 @@ def test_bad_periods_and_strangers_are_refused(world: World) -> None:
     assert world.board(OFFICER).board.totals.open == sum(
         1 for x in world.board(OFFICER).entries if x.entry.status not in (Status.RESOLVED, Status.REJECTED)
     )
+
+
+def test_the_inbox_lists_open_complaints_oldest_first_for_the_handlers_agencies(world: World) -> None:
+    w = world
+    everything = handlers.list_inbox("33", "", Page(), uow=w.uow(), actor=OFFICER)
+    assert [x.entry.ticket_id for x in everything.entries] == [w.b, w.c, w.d]
+    assert everything.as_of == T0 + 48 * H
+    late = {x.entry.ticket_id: x.entry.next_due_at for x in everything.entries}
+    assert late[w.c] is not None and late[w.c] < everything.as_of  # C's first response was due yesterday
+    paged = handlers.list_inbox("33", "", Page(size=2), uow=w.uow(), actor=OFFICER)
+    rest = handlers.list_inbox("33", "", Page(size=2, token=paged.next_page_token), uow=w.uow(), actor=OFFICER)
+    assert [x.entry.ticket_id for x in paged.entries + rest.entries] == [w.b, w.c, w.d] and not rest.next_page_token
+    mine = handlers.list_inbox("33", "", Page(), uow=w.uow(), actor=DINKES_HEAD)
+    assert [x.entry.ticket_id for x in mine.entries] == [w.b]
+    with pytest.raises(PermissionDenied):
+        handlers.list_inbox("33", "DPUBMCK", Page(), uow=w.uow(), actor=DINKES_HEAD)
+    with pytest.raises(PermissionDenied):
+        handlers.list_inbox("33", "", Page(), uow=w.uow(), actor=EXECUTIVE)  # readers do not handle
