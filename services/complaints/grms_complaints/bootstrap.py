@@ -18,6 +18,7 @@ from grms_complaints.adapters.tables import messaging, reference
 from grms_complaints.adapters.unit_of_work import SqlUnitOfWork
 from grms_complaints.config import Settings
 from grms_complaints.domain.sla import SlaPolicy, SlaRule
+from grms_complaints.domain.watch import watch_key
 from grms_complaints.entrypoints.grpc_api import ComplaintsApi
 from grms_complaints.entrypoints.sla_scheduler import SlaScheduler
 
@@ -46,7 +47,8 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Se
     uow = unit_of_work_factory(db, clock)
     replica = ReferenceReplica(db, reference, clock)
     categories = [c.to_domain() for c in settings.categories]
-    api = ComplaintsApi(db, uow, policy_from(settings), replica, categories)
+    watch = watch_key(settings.auth_secret.get_secret_value())
+    api = ComplaintsApi(db, uow, policy_from(settings), replica, categories, watch_key=watch)
     scheduler = SlaScheduler(uow, run=db.run, interval=settings.sla_scan_interval, batch=settings.sla_scan_batch)
     name = complaints_service_pb2.DESCRIPTOR.services_by_name["ComplaintsService"].full_name
     return ServiceRuntime(

@@ -10,7 +10,7 @@ from grms.common.v1 import paging_pb2
 from grms.complaints.v1 import complaints_service_pb2 as pb
 from grms.complaints.v1 import complaints_service_pb2_grpc as pb_grpc
 from grms_kit.db import Database
-from grms_kit.errors import FieldViolation, InvalidArgument
+from grms_kit.errors import FailedPrecondition, FieldViolation, InvalidArgument
 from grms_kit.identity import current_identity
 from grms_kit.paging import Page
 from grms_kit.wire import timestamp
@@ -43,6 +43,22 @@ def _page(message: paging_pb2.PageRequest) -> Page:
     return Page(size=message.page_size, token=message.page_token)
 
 
+def _tracked_to_pb(tracked: handlers.TrackedComplaint) -> pb.TrackComplaintResponse:
+    return pb.TrackComplaintResponse(
+        ticket_id=tracked.ticket_id,
+        status=STATUSES[tracked.status],
+        title=tracked.title,
+        agency_code=tracked.agency_code,
+        replies=[
+            {"text": r.text, "agency_code": r.agency_code, "create_time": timestamp(r.created_at)}
+            for r in tracked.replies
+        ],
+        receive_time=timestamp(tracked.received_at),
+        update_time=timestamp(tracked.updated_at),
+        watch_token=tracked.watch_token,
+    )
+
+
 class ComplaintsApi(pb_grpc.ComplaintsServiceServicer):
     """grms.complaints.v1.ComplaintsService: the complaint use cases and the reference copy's queries."""
 
@@ -53,6 +69,7 @@ class ComplaintsApi(pb_grpc.ComplaintsServiceServicer):
         sla: SlaPolicy,
         replica: ReferenceReplica,
         categories: Sequence[Category] = DEFAULT_CATEGORIES,
+        watch_key: bytes | None = None,
     ) -> None:
         self.db = db
         self.uow = uow
@@ -60,6 +77,7 @@ class ComplaintsApi(pb_grpc.ComplaintsServiceServicer):
         self.replica = replica
         self.categories = tuple(categories)
         self.category_codes = frozenset(c.code for c in self.categories)
+        self.watch_key = watch_key
 
     async def _staff(self, fn: Callable[..., Complaint], *args: object) -> Complaint:
         return await self.db.run(fn, *args, uow=self.uow(), actor=current_identity())
@@ -111,19 +129,20 @@ class ComplaintsApi(pb_grpc.ComplaintsServiceServicer):
     async def TrackComplaint(
         self, request: pb.TrackComplaintRequest, context: grpc.aio.ServicerContext
     ) -> pb.TrackComplaintResponse:
-        tracked = await self.db.run(handlers.track_complaint, request.ticket_id, request.pin, uow=self.uow())
-        return pb.TrackComplaintResponse(
-            ticket_id=tracked.ticket_id,
-            status=STATUSES[tracked.status],
-            title=tracked.title,
-            agency_code=tracked.agency_code,
-            replies=[
-                {"text": r.text, "agency_code": r.agency_code, "create_time": timestamp(r.created_at)}
-                for r in tracked.replies
-            ],
-            receive_time=timestamp(tracked.received_at),
-            update_time=timestamp(tracked.updated_at),
+        tracked = await self.db.run(
+            handlers.track_complaint, request.ticket_id, request.pin, uow=self.uow(), watch_key=self.watch_key
         )
+        return _tracked_to_pb(tracked)
+
+    async def WatchComplaint(
+        self, request: pb.WatchComplaintRequest, context: grpc.aio.ServicerContext
+    ) -> pb.WatchComplaintResponse:
+        if self.watch_key is None:
+            raise FailedPrecondition("live tracking is not configured on this service")
+        tracked = await self.db.run(
+            handlers.watch_complaint, request.ticket_id, request.watch_token, uow=self.uow(), watch_key=self.watch_key
+        )
+        return pb.WatchComplaintResponse(tracked=_tracked_to_pb(tracked))
 
     async def VerifyComplaint(
         self, request: pb.VerifyComplaintRequest, context: grpc.aio.ServicerContext

@@ -39,6 +39,7 @@ from grms_complaints.domain.model import (
 )
 from grms_complaints.domain.redaction import redact
 from grms_complaints.domain.sla import SlaPolicy
+from grms_complaints.domain.watch import check_watch_token, issue_watch_token
 from grms_complaints.service_layer.ports import Board, BoardEntry, BoardQuery, PublicQuery, PublicRecord, UnitOfWork
 
 __all__ = [
@@ -69,6 +70,7 @@ __all__ = [
     "tighten_confidentiality",
     "track_complaint",
     "verify_complaint",
+    "watch_complaint",
 ]
 
 # Coordinators (Admin Koordinator) route and decide; agencies (Admin Penghubung, Kepala OPD)
@@ -151,6 +153,8 @@ class TrackedComplaint:
     received_at: dt.datetime
     updated_at: dt.datetime
     replies: list[Message]
+    # Lets the holder re-read this view without the PIN for a while (domain.watch); "" when not asked for.
+    watch_token: str = ""
 
 
 def file_complaint(
@@ -294,14 +298,36 @@ def get_complaint(ticket_id: str, *, uow: UnitOfWork, actor: Identity) -> Compla
         return complaint
 
 
-def track_complaint(ticket_id: str, pin: str, *, uow: UnitOfWork) -> TrackedComplaint:
-    """Status and public replies for whoever holds ticket and PIN; NotFound for either wrong."""
+def track_complaint(ticket_id: str, pin: str, *, uow: UnitOfWork, watch_key: bytes | None = None) -> TrackedComplaint:
+    """Status and public replies for whoever holds ticket and PIN; NotFound for either wrong.
+
+    With `watch_key`, the answer carries a watch token for WatchComplaint (live tracking).
+    """
     with uow:
         complaint = uow.complaints.get(check_ticket_id(ticket_id))
         if complaint is None:
             verify_pin(pin, DUMMY_PIN_HASH)  # same cost as a wrong PIN: timing tells nothing
             raise NotFound(_NOT_FOUND)
         complaint.check_pin(pin)
+        now = uow.clock.now()
+    tracked = _tracked(complaint)
+    if watch_key is None:
+        return tracked
+    return dataclasses.replace(tracked, watch_token=issue_watch_token(watch_key, complaint.ticket_id, now))
+
+
+def watch_complaint(ticket_id: str, token: str, *, uow: UnitOfWork, watch_key: bytes) -> TrackedComplaint:
+    """The tracking view again, with the watch token instead of the PIN; NotFound for a bad or expired token."""
+    ticket_id = check_ticket_id(ticket_id)
+    with uow:
+        check_watch_token(watch_key, ticket_id, token, uow.clock.now())
+        complaint = uow.complaints.get(ticket_id)
+        if complaint is None:
+            raise NotFound(_NOT_FOUND)
+    return _tracked(complaint)
+
+
+def _tracked(complaint: Complaint) -> TrackedComplaint:
     return TrackedComplaint(
         ticket_id=complaint.ticket_id,
         status=complaint.status,

@@ -453,3 +453,30 @@ async def test_the_governors_board_over_grpc(service) -> None:  # type: ignore[n
     with pytest.raises(grpc.aio.AioRpcError) as anonymous:
         await stub.GetComplaintBoard(request, timeout=5)
     assert anonymous.value.code() in (grpc.StatusCode.UNAUTHENTICATED, grpc.StatusCode.PERMISSION_DENIED)
+
+
+async def test_a_watch_token_follows_the_tracking_view_without_the_pin_for_thirty_minutes(service) -> None:  # type: ignore[no-untyped-def]
+    stub, _runtime, clock = service
+    filed = await stub.FileComplaint(file_request(), timeout=5)
+    other = await stub.FileComplaint(file_request(), timeout=5)
+    tracked = await stub.TrackComplaint(pb.TrackComplaintRequest(ticket_id=filed.ticket_id, pin=filed.pin), timeout=5)
+    token = tracked.watch_token
+    assert token and filed.pin not in token
+    await stub.VerifyComplaint(pb.VerifyComplaintRequest(ticket_id=filed.ticket_id), metadata=OFFICER, timeout=5)
+    watched = await stub.WatchComplaint(
+        pb.WatchComplaintRequest(ticket_id=filed.ticket_id, watch_token=token), timeout=5
+    )
+    assert watched.tracked.status == complaint_pb2.COMPLAINT_STATUS_VERIFIED and NIK not in watched.tracked.title
+    assert watched.tracked.watch_token == ""
+    for ticket, bad in (
+        (other.ticket_id, token),
+        (filed.ticket_id, token[:-1] + ("1" if token.endswith("0") else "0")),
+        (filed.ticket_id, "x"),
+    ):
+        with pytest.raises(grpc.aio.AioRpcError) as refused:
+            await stub.WatchComplaint(pb.WatchComplaintRequest(ticket_id=ticket, watch_token=bad), timeout=5)
+        assert refused.value.code() == grpc.StatusCode.NOT_FOUND
+    clock.advance(dt.timedelta(minutes=31))
+    with pytest.raises(grpc.aio.AioRpcError) as expired:
+        await stub.WatchComplaint(pb.WatchComplaintRequest(ticket_id=filed.ticket_id, watch_token=token), timeout=5)
+    assert expired.value.code() == grpc.StatusCode.NOT_FOUND
