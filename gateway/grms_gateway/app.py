@@ -21,6 +21,7 @@ from grms_gateway.clients import ServiceClients
 from grms_gateway.config import GatewaySettings
 from grms_gateway.docs import install_docs
 from grms_gateway.errors import install_error_handlers
+from grms_gateway.live import ComplaintFeed
 from grms_gateway.metrics import GatewayMetrics, MetricsMiddleware
 from grms_gateway.routes.channels import router as channels_router
 from grms_gateway.routes.complaint_board import router as complaint_board_router
@@ -33,6 +34,7 @@ from grms_gateway.schemas.problem import Problem
 from grms_gateway.state import Gateway, LifespanState
 from grms_gateway.web.complaint_board_pages import router as complaint_board_pages_router
 from grms_gateway.web.complaint_inbox_pages import router as complaint_inbox_pages_router
+from grms_gateway.web.complaint_live import router as complaint_live_router
 from grms_gateway.web.login_pages import router as login_pages_router
 from grms_gateway.web.pages import STATIC_DIR, make_templates
 from grms_gateway.web.pages import router as pages_router
@@ -96,6 +98,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     async def lifespan(_app: FastAPI) -> AsyncIterator[LifespanState]:
         store = await accounts.open_store(settings.accounts_database_url())
         clients = ServiceClients(settings, metrics=metrics)
+        feed = ComplaintFeed(settings.nats_url) if settings.live_events else None
         gateway = Gateway(
             settings=settings,
             accounts=store,
@@ -103,10 +106,13 @@ def create_app(settings: GatewaySettings) -> FastAPI:
             codec=TokenCodec(settings.auth_secret.get_secret_value()),
             metrics=metrics,
             templates=make_templates(),
+            feed=feed,
         )
         try:
             yield {"gateway": gateway}
         finally:
+            if feed is not None:
+                await feed.stop()
             await clients.close()
             await asyncio.to_thread(store.close)
 
@@ -135,6 +141,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     app.include_router(login_pages_router)
     app.include_router(complaint_board_pages_router)
     app.include_router(complaint_inbox_pages_router)
+    app.include_router(complaint_live_router)
     app.include_router(planning_pages_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     install_docs(app)
