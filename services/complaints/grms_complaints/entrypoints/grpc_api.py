@@ -321,3 +321,17 @@ class ComplaintsApi(pb_grpc.ComplaintsServiceServicer):
             actor=current_identity(),
         )
         return inbox_to_pb(inbox)
+
+    async def SeedDemoComplaints(
+        self, request: pb.SeedDemoComplaintsRequest, context: grpc.aio.ServicerContext
+    ) -> pb.SeedDemoComplaintsResponse:
+        cmd = handlers.SeedDemoComplaints(
+            government_code=request.government_code,
+            months=request.months or 12,
+            per_month=request.per_month or 2000,
+            seed=request.seed or 33,
+        )
+        added = await self.db.run(
+            handlers.seed_demo_complaints, cmd, uow=self.uow(), sla=self.sla, actor=current_identity()
+        )
+        return pb.SeedDemoComplaintsResponse(added=added)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
+import random
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
@@ -17,6 +18,7 @@ from grms_kit.errors import Conflict, FailedPrecondition, FieldViolation, Invali
 from grms_kit.identity import ANONYMOUS, Identity, Role
 from grms_kit.paging import Page
 
+from grms_complaints.domain import demo
 from grms_complaints.domain.model import (
     DUMMY_PIN_HASH,
     FREE_TEXT_CHANNELS,
@@ -33,6 +35,7 @@ from grms_complaints.domain.model import (
     check_complainant,
     check_delivery_id,
     check_ticket_id,
+    hash_pin,
     new_pin,
     new_reporter_ref,
     verify_pin,
@@ -50,6 +53,7 @@ __all__ = [
     "Inbox",
     "RejectComplaint",
     "ReopenComplaint",
+    "SeedDemoComplaints",
     "TightenConfidentiality",
     "TrackedComplaint",
     "add_internal_note",
@@ -66,6 +70,7 @@ __all__ = [
     "resolve_complaint",
     "respond_to_complaint",
     "scan_sla",
+    "seed_demo_complaints",
     "start_work",
     "tighten_confidentiality",
     "track_complaint",
@@ -635,3 +640,71 @@ def list_inbox(government_code: str, agency_code: str, page: Page, *, uow: UnitO
 
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+
+# Demo data.
+
+
+@dataclass(frozen=True)
+class SeedDemoComplaints:
+    government_code: str
+    months: int = 12
+    per_month: int = 2000
+    seed: int = 33
+
+
+def seed_demo_complaints(
+    cmd: SeedDemoComplaints, *, uow: UnitOfWork, sla: SlaPolicy, actor: Identity, batch: int = 2000
+) -> int:
+    """Load a demo history of complaints (domain.demo) through the bulk path; return how many were added.
+
+    Admins only. Idempotent: a government that has demo complaints already gets none more (0).
+    Its agencies must have arrived in this service's reference copy (FailedPrecondition otherwise).
+    One transaction per `batch` complaints; the identities go to their own table as always.
+    """
+    actor.require_role(Role.ADMIN)
+    government_code = cmd.government_code.strip()
+    actor.require_government(government_code)
+    violations: list[FieldViolation] = []
+    if not 1 <= cmd.months <= 36:
+        violations.append(FieldViolation("months", "must be 1 to 36"))
+    if not 1 <= cmd.per_month <= 20000:
+        violations.append(FieldViolation("per_month", "must be 1 to 20000"))
+    if violations:
+        raise InvalidArgument(violations)
+    with uow:
+        if uow.complaints.count_recorded_by(government_code, demo.DEMO_ACTOR):
+            return 0
+        agencies = uow.directory.agency_names(government_code)
+        end = uow.clock.now()
+    if not agencies:
+        raise FailedPrecondition(f"no agencies of government {government_code} have reached this service yet")
+    # One PIN hash for the whole demo year, of a PIN nobody keeps: demo tickets are not trackable.
+    pin_hash = hash_pin(new_pin())
+    generated = demo.demo_complaints(
+        government_code=government_code,
+        agencies=agencies,
+        sla=sla,
+        start=end - dt.timedelta(days=round(30.4 * cmd.months)),
+        end=end,
+        per_month=cmd.per_month,
+        pin_hash=pin_hash,
+        rng=random.Random(cmd.seed),
+    )
+    added = 0
+    chunk: list[tuple[Complaint, Complainant]] = []
+    for pair in generated:
+        chunk.append(pair)
+        if len(chunk) >= batch:
+            added += _bulk(uow, chunk)
+            chunk = []
+    added += _bulk(uow, chunk)
+    return added
+
+
+def _bulk(uow: UnitOfWork, chunk: list[tuple[Complaint, Complainant]]) -> int:
+    if chunk:
+        with uow:
+            uow.complaints.bulk_add(chunk)
+            uow.commit()
+    return len(chunk)

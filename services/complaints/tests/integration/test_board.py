@@ -226,3 +226,25 @@ def test_the_inbox_lists_open_complaints_oldest_first_for_the_handlers_agencies(
         handlers.list_inbox("33", "DPUBMCK", Page(), uow=w.uow(), actor=DINKES_HEAD)
     with pytest.raises(PermissionDenied):
         handlers.list_inbox("33", "", Page(), uow=w.uow(), actor=EXECUTIVE)  # readers do not handle
+
+
+def test_demo_complaints_follow_the_mix_and_feed_the_board(world: World) -> None:
+    w = world
+    admin = Identity(sub="grms-cli", roles=frozenset({Role.ADMIN}), government="33")
+    with pytest.raises(PermissionDenied):
+        handlers.seed_demo_complaints(handlers.SeedDemoComplaints("33"), uow=w.uow(), sla=w.sla, actor=OFFICER)
+    cmd = handlers.SeedDemoComplaints("33", months=2, per_month=300, seed=7)
+    added = handlers.seed_demo_complaints(cmd, uow=w.uow(), sla=w.sla, actor=admin, batch=128)
+    assert 500 <= added <= 700
+    assert handlers.seed_demo_complaints(cmd, uow=w.uow(), sla=w.sla, actor=admin) == 0  # idempotent
+    start = T0 + 48 * H - dt.timedelta(days=61)
+    view = w.board(OFFICER, BoardQuery(government_code="33", start=start, end=T0 + 49 * H))
+    totals = view.board.totals
+    assert totals.received >= added
+    assert 0.5 < totals.responded / totals.received < 0.95
+    rows = {r.agency_code: r for r in view.board.agencies if r.agency_code and r.responded >= 20}
+    medians = sorted(r.median_first_response_minutes or 0 for r in rows.values())
+    assert len(rows) == 2 and medians[0] < medians[-1]  # two agencies, each with its own speed
+    assert 3 * 60 <= medians[0] and medians[-1] <= 45 * 60
+    assert any(r.overdue for r in view.board.agencies)  # some complaints wait too long
+    assert sum(1 for d in view.board.trend if d.received) >= 55
