@@ -1,7 +1,9 @@
 """`python -m bench` (`make bench`): run the benchmarks, print the table, save the JSON.
 
 Sections: (a) raw JetStream publish ceiling, (b) backbone throughput, (c) backbone lag,
-(d) database access paths, (e) whole-suite idle RSS. `--only a,d` runs a subset.
+(d) database access paths, (e) whole-suite idle RSS, (g) the complaints SLA scan over
+1,000,000 open deadlines, (h) the governor's complaint board with a year of demo data.
+`--only a,d` runs a subset.
 """
 
 from __future__ import annotations
@@ -22,11 +24,11 @@ from typing import Any
 
 from grms_kit.nats_server import nats_server_binary
 
-from bench import backbone, db_access, jetstream_raw, suite_rss
+from bench import backbone, complaints_read, db_access, jetstream_raw, suite_rss
 from bench.common import Report
 
 RESULTS = Path(__file__).resolve().parent / "results"
-SECTIONS = "abcde"
+SECTIONS = "abcdegh"
 
 
 def _environment() -> dict[str, Any]:
@@ -63,6 +65,14 @@ async def _run(only: str, workdir: Path) -> Report:
         data["suite_rss"] = await asyncio.to_thread(suite_rss.measure, workdir)
         suite_rss.add_to(report, data["suite_rss"])
         timings["e"] = time.perf_counter() - t
+    if "g" in only:
+        t = time.perf_counter()
+        data["complaints_sla_scan"] = await asyncio.to_thread(complaints_read.run_g, report, workdir)
+        timings["g"] = time.perf_counter() - t
+    if "h" in only:
+        t = time.perf_counter()
+        data["complaints_board"] = await asyncio.to_thread(complaints_read.run_h, report, workdir)
+        timings["h"] = time.perf_counter() - t
     timings["total"] = time.perf_counter() - started
     data["section_seconds"] = timings
     return report
