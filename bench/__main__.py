@@ -1,8 +1,10 @@
 """`python -m bench` (`make bench`): run the benchmarks, print the table, save the JSON.
 
 Sections: (a) raw JetStream publish ceiling, (b) backbone throughput, (c) backbone lag,
-(d) database access paths, (e) whole-suite idle RSS, (i) RKA import of 150,000 lines (XLSX,
-CSV, raw inserts), (j) planning a province-year, (k) FDP export memory at 10k and 100k lines.
+(d) database access paths, (e) whole-suite idle RSS, (g) the complaints SLA scan over
+1,000,000 open deadlines, (h) the governor's complaint board with a year of demo data, (i) RKA
+import of 150,000 lines (XLSX, CSV, raw inserts), (j) planning a province-year, (k) FDP export
+memory at 10k and 100k lines.
 `--only a,d` runs a subset.
 """
 
@@ -24,11 +26,11 @@ from typing import Any
 
 from grms_kit.nats_server import nats_server_binary
 
-from bench import backbone, budget_bulk, db_access, jetstream_raw, planning_year, suite_rss
+from bench import backbone, budget_bulk, complaints_read, db_access, jetstream_raw, planning_year, suite_rss
 from bench.common import Report
 
 RESULTS = Path(__file__).resolve().parent / "results"
-SECTIONS = "abcdeijk"
+SECTIONS = "abcdeghijk"
 
 
 def _environment() -> dict[str, Any]:
@@ -77,6 +79,14 @@ async def _run(only: str, workdir: Path) -> Report:
         t = time.perf_counter()
         data["planning_year"] = await planning_year.run(report, workdir)
         timings["j"] = time.perf_counter() - t
+    if "g" in only:
+        t = time.perf_counter()
+        data["complaints_sla_scan"] = await asyncio.to_thread(complaints_read.run_g, report, workdir)
+        timings["g"] = time.perf_counter() - t
+    if "h" in only:
+        t = time.perf_counter()
+        data["complaints_board"] = await asyncio.to_thread(complaints_read.run_h, report, workdir)
+        timings["h"] = time.perf_counter() - t
     timings["total"] = time.perf_counter() - started
     data["section_seconds"] = timings
     return report

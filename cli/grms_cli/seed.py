@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import grpc
 from grms.budgeting.v1 import agency_pb2, budgeting_service_pb2, budgeting_service_pb2_grpc, government_pb2
+from grms.complaints.v1 import complaints_service_pb2, complaints_service_pb2_grpc
 from grms_kit.identity import Identity, TokenCodec
 
 from grms_cli import demo_data
 from grms_cli.config import CliError
 
-__all__ = ["SeedResult", "admin_token", "seed", "seed_steps", "tapd_token"]
+__all__ = ["SeedResult", "admin_token", "seed", "seed_complaints", "seed_steps", "tapd_token"]
 
 _LEVELS = {
     "province": government_pb2.GOVERNMENT_LEVEL_PROVINCE,
@@ -127,3 +129,41 @@ def seed(
                 result.agencies_existing += 1
             advance(what)
     return result
+
+
+def seed_complaints(
+    address: str,
+    secret: str,
+    *,
+    government: str = demo_data.PROVINCE_CODE,
+    months: int = 12,
+    per_month: int = 2000,
+    should_stop: Callable[[], bool] = lambda: False,
+    wait_for_agencies: float = 120.0,
+    timeout: float = 900.0,
+) -> tuple[int, float]:
+    """Ask complaints at `address` for its demo year (SeedDemoComplaints); return (added, seconds).
+
+    The service builds the complaints itself and stores them through its bulk path. Its copy of
+    the agencies arrives from budgeting's events shortly after `seed`, so FAILED_PRECONDITION is
+    retried for up to `wait_for_agencies` seconds. 0 added means the demo year was there already.
+    """
+    metadata = [("authorization", f"Bearer {admin_token(secret)}")]
+    request = complaints_service_pb2.SeedDemoComplaintsRequest(
+        government_code=government, months=months, per_month=per_month
+    )
+    started = time.monotonic()
+    with grpc.insecure_channel(address) as channel:
+        stub = complaints_service_pb2_grpc.ComplaintsServiceStub(channel)
+        while True:
+            try:
+                answer = stub.SeedDemoComplaints(request, metadata=metadata, timeout=timeout)
+                return int(answer.added), time.monotonic() - started
+            except grpc.RpcError as exc:
+                code = exc.code() if hasattr(exc, "code") else None
+                waiting = code in (grpc.StatusCode.FAILED_PRECONDITION, grpc.StatusCode.UNAVAILABLE)
+                if not waiting or time.monotonic() - started > wait_for_agencies or should_stop():
+                    detail = exc.details() if hasattr(exc, "details") else str(exc)
+                    name = code.name if code else "ERROR"
+                    raise CliError(f"demo complaints at {address} failed: {name}: {detail}") from None
+                time.sleep(1.0)

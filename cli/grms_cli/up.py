@@ -17,7 +17,7 @@ from grms_cli import accounts
 from grms_cli.config import CliError, SuiteConfig, read_suite_file, resolve_auth_secret
 from grms_cli.nats import port_is_free
 from grms_cli.probes import grpc_health, http_status, pid_alive
-from grms_cli.seed import seed, seed_steps
+from grms_cli.seed import seed, seed_complaints, seed_steps
 from grms_cli.seed_budget import seed_budget
 from grms_cli.supervisor import FatalChildExit, Supervisor, build_specs
 
@@ -144,6 +144,25 @@ def _start_budget_seed(supervisor: Supervisor, console: Console, stop: threading
     threading.Thread(target=run, name="demo-budget", daemon=True).start()
 
 
+def _seed_complaints_in_background(supervisor: Supervisor, console: Console, stop: threading.Event,
+                                   secret: str) -> threading.Thread:
+    """The demo year of complaints (~24,000), loaded by the complaints service while the suite is usable."""
+    address = supervisor.config.service_address("complaints")
+
+    def run() -> None:
+        try:
+            added, seconds = seed_complaints(address, secret, should_stop=stop.is_set)
+        except CliError as exc:
+            console.print(f"[yellow]Demo complaints not loaded: {exc}[/]")
+            return
+        if added:
+            console.print(f"Demo complaints loaded: {added:,} in {seconds:.1f} s ({added / seconds:,.0f}/s).")
+
+    thread = threading.Thread(target=run, name="demo-complaints", daemon=True)
+    thread.start()
+    return thread
+
+
 def _admin_hint(supervisor: Supervisor, console: Console) -> None:
     var_dir = supervisor.config.var_dir
     try:
@@ -207,6 +226,7 @@ def run_up(
             if load_demo:
                 try:
                     _run_seed(supervisor, console, stop, secret)
+                    _seed_complaints_in_background(supervisor, console, stop, secret)
                 except CliError as exc:
                     console.print(f"[red]Loading the demo data failed: {exc}[/] (the suite keeps running; "
                                   f"retry with `grms seed`)")

@@ -21,9 +21,11 @@ from grms_gateway.clients import ServiceClients
 from grms_gateway.config import GatewaySettings
 from grms_gateway.docs import install_docs
 from grms_gateway.errors import install_error_handlers
+from grms_gateway.live import ComplaintFeed
 from grms_gateway.metrics import GatewayMetrics, MetricsMiddleware
 from grms_gateway.routes.budgeting import router as budgeting_router
 from grms_gateway.routes.channels import router as channels_router
+from grms_gateway.routes.complaint_board import router as complaint_board_router
 from grms_gateway.routes.complaints import router as complaints_router
 from grms_gateway.routes.health import router as health_router
 from grms_gateway.routes.open_data import router as open_data_router
@@ -32,6 +34,9 @@ from grms_gateway.routes.reference import router as reference_router
 from grms_gateway.schemas.problem import Problem
 from grms_gateway.state import Gateway, LifespanState
 from grms_gateway.web.budget_pages import router as budget_pages_router
+from grms_gateway.web.complaint_board_pages import router as complaint_board_pages_router
+from grms_gateway.web.complaint_inbox_pages import router as complaint_inbox_pages_router
+from grms_gateway.web.complaint_live import router as complaint_live_router
 from grms_gateway.web.login_pages import router as login_pages_router
 from grms_gateway.web.pages import STATIC_DIR, make_templates
 from grms_gateway.web.pages import router as pages_router
@@ -95,6 +100,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     async def lifespan(_app: FastAPI) -> AsyncIterator[LifespanState]:
         store = await accounts.open_store(settings.accounts_database_url())
         clients = ServiceClients(settings, metrics=metrics)
+        feed = ComplaintFeed(settings.nats_url) if settings.live_events else None
         gateway = Gateway(
             settings=settings,
             accounts=store,
@@ -102,10 +108,13 @@ def create_app(settings: GatewaySettings) -> FastAPI:
             codec=TokenCodec(settings.auth_secret.get_secret_value()),
             metrics=metrics,
             templates=make_templates(),
+            feed=feed,
         )
         try:
             yield {"gateway": gateway}
         finally:
+            if feed is not None:
+                await feed.stop()
             await clients.close()
             await asyncio.to_thread(store.close)
 
@@ -126,12 +135,16 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     app.include_router(auth_router)
     app.include_router(reference_router)
     app.include_router(channels_router)
+    app.include_router(complaint_board_router)  # before /api/v1/complaints/{ticket_id}
     app.include_router(complaints_router)
     app.include_router(planning_router)
     app.include_router(budgeting_router)
     app.include_router(open_data_router)
     app.include_router(pages_router)
     app.include_router(login_pages_router)
+    app.include_router(complaint_board_pages_router)
+    app.include_router(complaint_inbox_pages_router)
+    app.include_router(complaint_live_router)
     app.include_router(planning_pages_router)
     app.include_router(budget_pages_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

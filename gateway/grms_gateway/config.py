@@ -61,6 +61,14 @@ class GatewaySettings(SharedSettings):
         5 * 1024 * 1024, ge=1024, le=15 * 1024 * 1024, validation_alias=_gw("COMPLAINT_PHOTO_MAX_BYTES")
     )
 
+    # Live complaint tracking (web/complaint_live.py): server-sent events fed by the complaints
+    # events on NATS (the shared GRMS_NATS_URL), with a periodic re-check as the fallback.
+    live_events: bool = Field(True, validation_alias=_gw("LIVE_EVENTS"))
+    #: Seconds between heartbeat comments on an idle stream.
+    live_heartbeat: float = Field(15.0, gt=0, le=300, validation_alias=_gw("LIVE_HEARTBEAT"))
+    #: Seconds between re-reads of the status when no event came (the fallback).
+    live_recheck: float = Field(30.0, gt=0, le=3600, validation_alias=_gw("LIVE_RECHECK"))
+
     budgeting_grpc_host: str = Field("127.0.0.1", validation_alias=_svc("budgeting", "HOST"))
     budgeting_grpc_port: int = Field(
         DEFAULT_PORTS["budgeting"], ge=1, le=65535, validation_alias=_svc("budgeting", "PORT")

@@ -12,6 +12,7 @@ from grms_kit.identity import TokenCodec
 from grms_gateway.accounts import AccountStore
 from grms_gateway.clients import ServiceClients
 from grms_gateway.config import GatewaySettings
+from grms_gateway.live import ComplaintFeed
 from grms_gateway.metrics import GatewayMetrics
 
 __all__ = ["Gateway", "LifespanState", "get_gateway"]
@@ -27,6 +28,8 @@ class Gateway:
     codec: TokenCodec
     metrics: GatewayMetrics
     templates: Jinja2Templates
+    #: The complaints events for live tracking; None when live events are off.
+    feed: ComplaintFeed | None = None
 
 
 class LifespanState(TypedDict):

@@ -176,6 +176,8 @@ async def _tracking_page(
     try:
         answer = await gateway.clients.complaints.track(ticket_id, pin, ctx=gateway.clients.context(None))
         context["tracked"] = tracked_out(answer)
+        if answer.watch_token:  # live updates (web/complaint_live.py) without sending the PIN again
+            context["events_url"] = f"/pengaduan/lacak/{answer.ticket_id}/events?token={answer.watch_token}"
     except UpstreamError as err:
         if err.code in (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.INVALID_ARGUMENT):
             context["not_found"], status_code = True, 404

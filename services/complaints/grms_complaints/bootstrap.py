@@ -22,6 +22,7 @@ from grms_complaints.adapters.unit_of_work import SqlUnitOfWork
 from grms_complaints.config import Settings
 from grms_complaints.domain.duplicates import DuplicatePolicy
 from grms_complaints.domain.sla import SlaPolicy, SlaRule
+from grms_complaints.domain.watch import watch_key
 from grms_complaints.entrypoints.grpc_api import ComplaintsApi
 from grms_complaints.entrypoints.notification_dispatcher import NotificationDispatcher
 from grms_complaints.entrypoints.sla_scheduler import SlaScheduler
@@ -83,6 +84,7 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Se
         photos=photos,
         duplicates=duplicates,
         check_duplicates_at_intake=settings.duplicate_check_at_intake,
+        watch_key=watch_key(settings.auth_secret.get_secret_value()),
     )
     scheduler = SlaScheduler(uow, run=db.run, interval=settings.sla_scan_interval, batch=settings.sla_scan_batch)
     dispatcher = NotificationDispatcher(

@@ -10,7 +10,7 @@ from grms_kit.clock import Clock
 from grms_kit.errors import Conflict, InvalidArgument
 from grms_kit.paging import Page
 from grms_reference.tables import ReferenceTables
-from sqlalchemy import and_, false, insert, or_, select, update
+from sqlalchemy import and_, false, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -82,6 +82,73 @@ class SqlComplaintRepository:
         self._stored_attachments[complaint.ticket_id] = 0
         self._write_children(complaint)
         self.seen.append(complaint)
+
+    def bulk_add(self, complaints: list[tuple[Complaint, Complainant]]) -> None:
+        """Insert many new complaints with their identities and history in a few multi-row statements.
+
+        The bulk path of demo data and imports: no delivery ids, no events, one round trip per table.
+        """
+        if not complaints:
+            return
+        now = max(c.updated_at for c, _ in complaints)
+        assignments, messages, deadlines = [], [], []
+        for c, _ in complaints:
+            assignments += [
+                {
+                    "ticket_id": c.ticket_id,
+                    "seq": i,
+                    "agency_code": x.agency_code,
+                    "reason": x.reason,
+                    "actor": x.actor,
+                    "assigned_at": x.assigned_at,
+                }
+                for i, x in enumerate(c.assignments)
+            ]
+            messages += [
+                {
+                    "ticket_id": c.ticket_id,
+                    "seq": i,
+                    "kind": x.kind.value,
+                    "text": x.text,
+                    "actor": x.actor,
+                    "agency_code": x.agency_code,
+                    "created_at": x.created_at,
+                }
+                for i, x in enumerate(c.messages)
+            ]
+            deadlines += [
+                {"ticket_id": c.ticket_id, "kind": x.kind.value, "round": x.round, **_deadline_row(x)}
+                for x in c.deadlines
+            ]
+        self.session.execute(insert(complaint_table), [_complaint_row(c) for c, _ in complaints])
+        for table, rows in (
+            (complaint_assignment, assignments),
+            (complaint_message, messages),
+            (sla_deadline, deadlines),
+        ):
+            if rows:
+                self.session.execute(insert(table), rows)
+        self.session.execute(
+            insert(complainant_table),
+            [
+                {
+                    "reporter_ref": p.reporter_ref,
+                    "name": p.name,
+                    "nik": p.nik,
+                    "phone": p.phone,
+                    "email": p.email,
+                    "handle": p.handle,
+                    "created_at": now,
+                }
+                for _, p in complaints
+            ],
+        )
+
+    def count_recorded_by(self, government_code: str, recorded_by: str) -> int:
+        """How many complaints of the government `recorded_by` entered (e.g. the demo seed)."""
+        t = complaint_table
+        query = select(func.count()).where(t.c.government_code == government_code, t.c.recorded_by == recorded_by)
+        return int(self.session.execute(query).scalar_one())
 
     def get(self, ticket_id: str) -> Complaint | None:
         """The complaint with its history, or None."""
@@ -621,6 +688,12 @@ class SqlAgencyDirectory:
         """True when budgeting's GovernmentRegistered for `code` has arrived here."""
         g = self.t.government
         return self.session.execute(select(g.c.code).where(g.c.code == code)).first() is not None
+
+    def agency_names(self, government_code: str) -> dict[str, str]:
+        """Code → name of the government's agencies in the copy."""
+        a = self.t.agency
+        query = select(a.c.code, a.c.name).where(a.c.government_code == government_code)
+        return {r.code: r.name for r in self.session.execute(query)}
 
     def agency_exists(self, government_code: str, code: str) -> bool:
         """True when the agency is in the copy."""

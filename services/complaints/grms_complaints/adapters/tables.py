@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from grms_kit.tables import UtcDateTime, add_messaging_tables, new_metadata
 from grms_reference.tables import add_reference_tables
-from sqlalchemy import Boolean, Column, Float, ForeignKey, Index, Integer, String, Table, Text, UniqueConstraint
+from sqlalchemy import Boolean, Column, Float, ForeignKey, Index, Integer, String, Table, Text, UniqueConstraint, text
 
 __all__ = [
     "complainant",
@@ -197,3 +197,30 @@ sla_deadline = Table(
     Column("next_check_at", UtcDateTime, nullable=True),
 )
 Index("ix_sla_deadline_next_check_at", sla_deadline.c.next_check_at)
+
+# The governor's board (adapters/board.py): the period's complaints of a government, of an
+# agency, the ones open now; deadlines by due time and first responses by the time given.
+Index("ix_complaint_board_received", complaint.c.government_code, complaint.c.received_at)
+Index(
+    "ix_complaint_board_agency_received", complaint.c.government_code, complaint.c.agency_code, complaint.c.received_at
+)
+# Covering for the open counts (no table lookups for thousands of open complaints).
+Index(
+    "ix_complaint_board_status",
+    complaint.c.government_code,
+    complaint.c.status,
+    complaint.c.agency_code,
+    complaint.c.received_at,
+    complaint.c.ticket_id,
+)
+Index("ix_sla_deadline_due_at", sla_deadline.c.due_at)
+Index("ix_sla_deadline_kind_met_at", sla_deadline.c.kind, sla_deadline.c.met_at)
+# The deadlines still running, for "is anything overdue" per open complaint: index-only.
+_RUNNING = text("met_at IS NULL AND cancelled_at IS NULL")
+Index(
+    "ix_sla_deadline_running",
+    sla_deadline.c.ticket_id,
+    sla_deadline.c.due_at,
+    sqlite_where=_RUNNING,
+    postgresql_where=_RUNNING,
+)

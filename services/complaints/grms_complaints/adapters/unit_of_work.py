@@ -5,6 +5,7 @@ from __future__ import annotations
 from grms_kit.uow import UnitOfWork
 from sqlalchemy.orm import Session
 
+from grms_complaints.adapters.board import SqlComplaintBoard
 from grms_complaints.adapters.repository import (
     SqlAgencyDirectory,
     SqlCategoryRepository,
@@ -26,6 +27,7 @@ class SqlUnitOfWork(UnitOfWork):
     directory: SqlAgencyDirectory
     categories: SqlCategoryRepository
     notifications: SqlNotificationRepository
+    board: SqlComplaintBoard
 
     def __enter__(self) -> SqlUnitOfWork:
         super().__enter__()
@@ -37,6 +39,7 @@ class SqlUnitOfWork(UnitOfWork):
         self.directory = SqlAgencyDirectory(session, reference)
         self.categories = SqlCategoryRepository(session)
         self.notifications = SqlNotificationRepository(session)
+        self.board = SqlComplaintBoard(session)
 
     def commit(self) -> None:
         """Turn the touched complaints' events into integration events, then commit with them."""

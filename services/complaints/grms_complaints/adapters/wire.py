@@ -7,9 +7,11 @@ confidential complaint is left out; the text of the others is redacted.
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 
 from google.protobuf.message import Message as ProtoMessage
+from grms.common.v1 import paging_pb2, period_pb2
 from grms.complaints.v1 import complaint_pb2, complaints_service_pb2, events_pb2
 from grms_kit.errors import InvalidArgument
 from grms_kit.wire import timestamp
@@ -40,7 +42,8 @@ from grms_complaints.domain.model import (
 from grms_complaints.domain.notifications import OutboundNotification
 from grms_complaints.domain.redaction import redact
 from grms_complaints.domain.sla import Deadline, DeadlineKind, minutes_between
-from grms_complaints.service_layer.ports import PublicRecord
+from grms_complaints.service_layer.handlers import BoardLine, BoardView, Inbox
+from grms_complaints.service_layer.ports import AgencyRow, PublicRecord
 
 __all__ = [
     "CHANNELS",
@@ -49,6 +52,7 @@ __all__ = [
     "STATUSES",
     "SUBMITTER_ROLES",
     "attachment_to_pb",
+    "board_to_pb",
     "category_from_pb",
     "category_to_pb",
     "complainant_to_pb",
@@ -56,6 +60,7 @@ __all__ = [
     "enum_from_pb",
     "event_id_for",
     "event_to_message",
+    "inbox_to_pb",
     "location_from_pb",
     "notification_to_pb",
     "public_complaint_to_pb",
@@ -392,3 +397,74 @@ def event_to_message(event: DomainEvent) -> tuple[ProtoMessage, str, str | None]
     else:
         raise TypeError(f"no integration event for {type(event).__name__}")
     return message, c.government_code, None
+
+
+def _hours(minutes: int | None) -> float:
+    return round(minutes / 60, 2) if minutes is not None else 0.0
+
+
+def _agency_row_to_pb(row: AgencyRow) -> complaints_service_pb2.AgencyBoardRow:
+    return complaints_service_pb2.AgencyBoardRow(
+        agency_code=row.agency_code,
+        received=row.received,
+        open=row.open,
+        overdue=row.overdue,
+        responded=row.responded,
+        median_first_response_hours=_hours(row.median_first_response_minutes),
+        p90_first_response_hours=_hours(row.p90_first_response_minutes),
+        sla_compliance_percent=round(100 * row.sla_met / row.sla_decided, 1) if row.sla_decided else 0.0,
+        sla_decided=row.sla_decided,
+        oldest_open_ticket_id=row.oldest_open_ticket_id,
+        oldest_open_receive_time=timestamp(row.oldest_open_received_at),
+    )
+
+
+def board_to_pb(view: BoardView) -> complaints_service_pb2.GetComplaintBoardResponse:
+    """The board as the caller may see it (the use case has applied confidentiality already)."""
+    board = view.board
+    return complaints_service_pb2.GetComplaintBoardResponse(
+        agencies=[_agency_row_to_pb(row) for row in board.agencies],
+        totals=_agency_row_to_pb(board.totals),
+        trend=[
+            complaints_service_pb2.BoardDay(
+                date=period_pb2.Date(year=d.day.year, month=d.day.month, day=d.day.day),
+                received=d.received,
+                responded=d.responded,
+                breached=d.breached,
+            )
+            for d in board.trend
+        ],
+        complaints=[_line_to_pb(line, board.as_of) for line in view.entries],
+        page=paging_pb2.PageResponse(next_page_token=board.next_page_token),
+        as_of_time=timestamp(board.as_of),
+    )
+
+
+def _line_to_pb(line: BoardLine, as_of: dt.datetime) -> complaints_service_pb2.BoardComplaint:
+    entry = line.entry
+    return complaints_service_pb2.BoardComplaint(
+        ticket_id=entry.ticket_id,
+        complaint_class=CLASSES[entry.complaint_class],
+        category_code=entry.category_code,
+        channel=CHANNELS[entry.channel],
+        status=STATUSES[entry.status],
+        title=line.title,
+        reporter_reference=line.reporter_reference,
+        anonymous=entry.anonymous,
+        confidential=entry.confidential,
+        agency_code=entry.agency_code,
+        receive_time=timestamp(entry.received_at),
+        first_response_minutes=entry.first_response_minutes or 0,
+        resolution_minutes=entry.resolution_minutes or 0,
+        next_due_time=timestamp(entry.next_due_at),
+        overdue=entry.next_due_at is not None and entry.next_due_at < as_of,
+    )
+
+
+def inbox_to_pb(inbox: Inbox) -> complaints_service_pb2.ListInboxComplaintsResponse:
+    """The handlers' inbox (the use case has applied confidentiality already)."""
+    return complaints_service_pb2.ListInboxComplaintsResponse(
+        complaints=[_line_to_pb(line, inbox.as_of) for line in inbox.entries],
+        page=paging_pb2.PageResponse(next_page_token=inbox.next_page_token),
+        as_of_time=timestamp(inbox.as_of),
+    )

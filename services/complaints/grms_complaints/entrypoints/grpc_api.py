@@ -10,7 +10,7 @@ from grms.common.v1 import paging_pb2
 from grms.complaints.v1 import complaints_service_pb2 as pb
 from grms.complaints.v1 import complaints_service_pb2_grpc as pb_grpc
 from grms_kit.db import Database
-from grms_kit.errors import InvalidArgument
+from grms_kit.errors import FailedPrecondition, FieldViolation, InvalidArgument
 from grms_kit.identity import current_identity
 from grms_kit.paging import Page
 from grms_kit.wire import timestamp
@@ -22,11 +22,13 @@ from grms_complaints.adapters.wire import (
     REJECTIONS,
     STATUSES,
     attachment_to_pb,
+    board_to_pb,
     category_from_pb,
     category_to_pb,
     complainant_to_pb,
     complaint_to_pb,
     enum_from_pb,
+    inbox_to_pb,
     location_from_pb,
     notification_to_pb,
     public_complaint_to_pb,
@@ -38,13 +40,33 @@ from grms_complaints.domain.duplicates import DuplicatePolicy
 from grms_complaints.domain.model import Complainant, Complaint
 from grms_complaints.domain.sla import SlaPolicy
 from grms_complaints.service_layer import handlers
-from grms_complaints.service_layer.ports import PhotoStore, PublicQuery, UnitOfWork
+from grms_complaints.service_layer.ports import BoardQuery, PhotoStore, PublicQuery, UnitOfWork
 
 __all__ = ["ComplaintsApi"]
 
 
 def _page(message: paging_pb2.PageRequest) -> Page:
     return Page(size=message.page_size, token=message.page_token)
+
+
+def _tracked_to_pb(tracked: handlers.TrackedComplaint) -> pb.TrackComplaintResponse:
+    return pb.TrackComplaintResponse(
+        ticket_id=tracked.ticket_id,
+        status=STATUSES[tracked.status],
+        title=tracked.title,
+        agency_code=tracked.agency_code,
+        replies=[
+            {"text": r.text, "agency_code": r.agency_code, "create_time": timestamp(r.created_at)}
+            for r in tracked.replies
+        ],
+        receive_time=timestamp(tracked.received_at),
+        update_time=timestamp(tracked.updated_at),
+        attachments=[attachment_to_pb(a, public=True) for a in tracked.attachments],
+        rating=rating_to_pb(tracked.rating),
+        notifications=[notification_to_pb(n) for n in tracked.notifications],
+        merged_into=tracked.merged_into,
+        watch_token=tracked.watch_token,
+    )
 
 
 class ComplaintsApi(pb_grpc.ComplaintsServiceServicer):
@@ -61,6 +83,7 @@ class ComplaintsApi(pb_grpc.ComplaintsServiceServicer):
         photos: PhotoStore,
         duplicates: DuplicatePolicy | None = None,
         check_duplicates_at_intake: bool = True,
+        watch_key: bytes | None = None,
     ) -> None:
         self.photos = photos
         self.duplicates = duplicates or DuplicatePolicy()
@@ -71,6 +94,7 @@ class ComplaintsApi(pb_grpc.ComplaintsServiceServicer):
         self.replica = replica
         self.categories = tuple(categories)
         self.category_codes = frozenset(c.code for c in self.categories)
+        self.watch_key = watch_key
 
     async def _staff(self, fn: Callable[..., Complaint], *args: object) -> Complaint:
         return await self.db.run(fn, *args, uow=self.uow(), actor=current_identity())
@@ -125,23 +149,20 @@ class ComplaintsApi(pb_grpc.ComplaintsServiceServicer):
     async def TrackComplaint(
         self, request: pb.TrackComplaintRequest, context: grpc.aio.ServicerContext
     ) -> pb.TrackComplaintResponse:
-        tracked = await self.db.run(handlers.track_complaint, request.ticket_id, request.pin, uow=self.uow())
-        return pb.TrackComplaintResponse(
-            ticket_id=tracked.ticket_id,
-            status=STATUSES[tracked.status],
-            title=tracked.title,
-            agency_code=tracked.agency_code,
-            replies=[
-                {"text": r.text, "agency_code": r.agency_code, "create_time": timestamp(r.created_at)}
-                for r in tracked.replies
-            ],
-            receive_time=timestamp(tracked.received_at),
-            update_time=timestamp(tracked.updated_at),
-            attachments=[attachment_to_pb(a, public=True) for a in tracked.attachments],
-            rating=rating_to_pb(tracked.rating),
-            notifications=[notification_to_pb(n) for n in tracked.notifications],
-            merged_into=tracked.merged_into,
+        tracked = await self.db.run(
+            handlers.track_complaint, request.ticket_id, request.pin, uow=self.uow(), watch_key=self.watch_key
         )
+        return _tracked_to_pb(tracked)
+
+    async def WatchComplaint(
+        self, request: pb.WatchComplaintRequest, context: grpc.aio.ServicerContext
+    ) -> pb.WatchComplaintResponse:
+        if self.watch_key is None:
+            raise FailedPrecondition("live tracking is not configured on this service")
+        tracked = await self.db.run(
+            handlers.watch_complaint, request.ticket_id, request.watch_token, uow=self.uow(), watch_key=self.watch_key
+        )
+        return pb.WatchComplaintResponse(tracked=_tracked_to_pb(tracked))
 
     async def VerifyComplaint(
         self, request: pb.VerifyComplaintRequest, context: grpc.aio.ServicerContext
@@ -381,3 +402,54 @@ class ComplaintsApi(pb_grpc.ComplaintsServiceServicer):
         )
         duplicate = await self._staff(handlers.merge_complaints, cmd)
         return pb.MergeComplaintsResponse(duplicate=complaint_to_pb(duplicate))
+    # The governor's board.
+
+    async def GetComplaintBoard(
+        self, request: pb.GetComplaintBoardRequest, context: grpc.aio.ServicerContext
+    ) -> pb.GetComplaintBoardResponse:
+        period = request.period
+        missing = [
+            FieldViolation(f"period.{name}", "is required")
+            for name in ("start_time", "end_time")
+            if not request.HasField("period") or not period.HasField(name)
+        ]
+        if missing:
+            raise InvalidArgument(missing)
+        query = BoardQuery(
+            government_code=request.government_code,
+            start=period.start_time.ToDatetime(dt.UTC),
+            end=period.end_time.ToDatetime(dt.UTC),
+            agency_codes=frozenset({request.agency_code.strip()}) if request.agency_code.strip() else frozenset(),
+            open_only=request.open_only,
+        )
+        view = await self.db.run(
+            handlers.complaint_board, query, _page(request.page), uow=self.uow(), actor=current_identity()
+        )
+        return board_to_pb(view)
+
+    async def ListInboxComplaints(
+        self, request: pb.ListInboxComplaintsRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ListInboxComplaintsResponse:
+        inbox = await self.db.run(
+            handlers.list_inbox,
+            request.government_code,
+            request.agency_code,
+            _page(request.page),
+            uow=self.uow(),
+            actor=current_identity(),
+        )
+        return inbox_to_pb(inbox)
+
+    async def SeedDemoComplaints(
+        self, request: pb.SeedDemoComplaintsRequest, context: grpc.aio.ServicerContext
+    ) -> pb.SeedDemoComplaintsResponse:
+        cmd = handlers.SeedDemoComplaints(
+            government_code=request.government_code,
+            months=request.months or 12,
+            per_month=request.per_month or 2000,
+            seed=request.seed or 33,
+        )
+        added = await self.db.run(
+            handlers.seed_demo_complaints, cmd, uow=self.uow(), sla=self.sla, actor=current_identity()
+        )
+        return pb.SeedDemoComplaintsResponse(added=added)

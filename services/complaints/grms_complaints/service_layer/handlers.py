@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import hashlib
+import random
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 
@@ -24,6 +26,7 @@ from grms_kit.errors import (
 from grms_kit.identity import ANONYMOUS, Identity, Role
 from grms_kit.paging import Page
 
+from grms_complaints.domain import demo
 from grms_complaints.domain.attachments import (
     Attachment,
     AttachmentSource,
@@ -51,6 +54,7 @@ from grms_complaints.domain.model import (
     check_complainant,
     check_delivery_id,
     check_ticket_id,
+    hash_pin,
     new_pin,
     new_reporter_ref,
     verify_pin,
@@ -58,19 +62,31 @@ from grms_complaints.domain.model import (
 from grms_complaints.domain.notifications import MAX_ATTEMPTS, Notification, OutboundNotification
 from grms_complaints.domain.redaction import redact
 from grms_complaints.domain.sla import SlaPolicy
-from grms_complaints.service_layer.ports import PhotoStore, PublicQuery, PublicRecord, UnitOfWork
+from grms_complaints.domain.watch import check_watch_token, issue_watch_token
+from grms_complaints.service_layer.ports import (
+    Board,
+    BoardEntry,
+    BoardQuery,
+    PhotoStore,
+    PublicQuery,
+    PublicRecord,
+    UnitOfWork,
+)
 
 __all__ = [
     "AddPhoto",
     "AssignComplaint",
+    "BoardView",
     "Delivery",
     "FileComplaint",
     "FiledComplaint",
+    "Inbox",
     "MergeComplaints",
     "RateComplaint",
     "RejectComplaint",
     "ReopenComplaint",
     "SaveCategory",
+    "SeedDemoComplaints",
     "TightenConfidentiality",
     "TrackedComplaint",
     "add_internal_note",
@@ -78,6 +94,7 @@ __all__ = [
     "assign_complaint",
     "claim_notifications",
     "close_complaint",
+    "complaint_board",
     "create_category",
     "file_complaint",
     "get_complainant_identity",
@@ -85,6 +102,7 @@ __all__ = [
     "get_photo",
     "list_categories",
     "list_duplicate_candidates",
+    "list_inbox",
     "list_public_complaints",
     "merge_complaints",
     "notification_delivered",
@@ -95,11 +113,13 @@ __all__ = [
     "resolve_complaint",
     "respond_to_complaint",
     "scan_sla",
+    "seed_demo_complaints",
     "start_work",
     "tighten_confidentiality",
     "track_complaint",
     "update_category",
     "verify_complaint",
+    "watch_complaint",
 ]
 
 # Coordinators (Admin Koordinator) route and decide; agencies (Admin Penghubung, Kepala OPD)
@@ -199,6 +219,8 @@ class TrackedComplaint:
     notifications: list[OutboundNotification] = dataclasses.field(default_factory=list)
     # The primary this complaint was merged into: its replies are shown, its status followed.
     merged_into: str = ""
+    # Lets the holder re-read this view without the PIN for a while (domain.watch); "" when not asked for.
+    watch_token: str = ""
 
 
 def file_complaint(
@@ -399,16 +421,39 @@ def get_complaint(ticket_id: str, *, uow: UnitOfWork, actor: Identity) -> Compla
         return complaint
 
 
-def track_complaint(ticket_id: str, pin: str, *, uow: UnitOfWork) -> TrackedComplaint:
-    """Status and public replies for whoever holds ticket and PIN; NotFound for either wrong."""
+def track_complaint(ticket_id: str, pin: str, *, uow: UnitOfWork, watch_key: bytes | None = None) -> TrackedComplaint:
+    """Status and public replies for whoever holds ticket and PIN; NotFound for either wrong.
+
+    With `watch_key`, the answer carries a watch token for WatchComplaint (live tracking).
+    """
     with uow:
         complaint = uow.complaints.get(check_ticket_id(ticket_id))
         if complaint is None:
             verify_pin(pin, DUMMY_PIN_HASH)  # same cost as a wrong PIN: timing tells nothing
             raise NotFound(_NOT_FOUND)
         complaint.check_pin(pin)
-        notifications = uow.notifications.for_ticket(complaint.ticket_id)
-        primary = uow.complaints.get(complaint.merged_into) if complaint.merged_into else None
+        tracked = _tracked(uow, complaint)
+        now = uow.clock.now()
+    if watch_key is None:
+        return tracked
+    return dataclasses.replace(tracked, watch_token=issue_watch_token(watch_key, complaint.ticket_id, now))
+
+
+def watch_complaint(ticket_id: str, token: str, *, uow: UnitOfWork, watch_key: bytes) -> TrackedComplaint:
+    """The tracking view again, with the watch token instead of the PIN; NotFound for a bad or expired token."""
+    ticket_id = check_ticket_id(ticket_id)
+    with uow:
+        check_watch_token(watch_key, ticket_id, token, uow.clock.now())
+        complaint = uow.complaints.get(ticket_id)
+        if complaint is None:
+            raise NotFound(_NOT_FOUND)
+        return _tracked(uow, complaint)
+
+
+def _tracked(uow: UnitOfWork, complaint: Complaint) -> TrackedComplaint:
+    """The complainant's view (inside an open unit of work): a merged duplicate shows its primary's replies."""
+    notifications = uow.notifications.for_ticket(complaint.ticket_id)
+    primary = uow.complaints.get(complaint.merged_into) if complaint.merged_into else None
     replies = (primary or complaint).replies
     return TrackedComplaint(
         ticket_id=complaint.ticket_id,
@@ -936,3 +981,188 @@ def scan_sla(limit: int, *, uow: UnitOfWork) -> int:
         except Conflict:
             continue
     return len(tickets)
+
+
+# The governor's board.
+
+#: The longest period the board aggregates over in one query.
+MAX_BOARD_DAYS = 400
+
+
+@dataclass(frozen=True)
+class BoardView:
+    """The board as the caller may see it: `entries` carry a pseudonymous reporter reference only."""
+
+    board: Board
+    entries: list[BoardLine]
+
+
+@dataclass(frozen=True)
+class BoardLine:
+    """One complaint on the board after confidentiality: never the reporter_ref, never identity."""
+
+    entry: BoardEntry
+    title: str
+    reporter_reference: str
+
+
+def reporter_reference(reporter_ref: str) -> str:
+    """A stable pseudonym for the reporter of one complaint: it names the report, not the person.
+
+    One-way (a hash of the random reporter_ref), so it cannot be used to look up the identity;
+    reading the identity stays GetComplainantIdentity's, with its reason and its audit log.
+    """
+    return "PLP-" + hashlib.sha256(f"grms-board:{reporter_ref}".encode()).hexdigest()[:10].upper()
+
+
+def complaint_board(query: BoardQuery, page: Page, *, uow: UnitOfWork, actor: Identity) -> BoardView:
+    """The governor's board for staff who read complaints (READERS) of the government.
+
+    An agency officer scoped to some agencies sees only those. The reporter is shown as a
+    pseudonymous reference: never for an anonymous complaint, and for a confidential one only
+    to complaints officers and admins, who also alone see a confidential complaint's title.
+    """
+    actor.require_role(*READERS)
+    violations: list[FieldViolation] = []
+    government_code = query.government_code.strip()
+    if not government_code:
+        violations.append(FieldViolation("government_code", "is required"))
+    if query.end <= query.start:
+        violations.append(FieldViolation("period.end_time", "must be after period.start_time"))
+    elif query.end - query.start > dt.timedelta(days=MAX_BOARD_DAYS):
+        violations.append(FieldViolation("period", f"must be at most {MAX_BOARD_DAYS} days"))
+    if violations:
+        raise InvalidArgument(violations)
+    actor.require_government(government_code)
+    agencies = frozenset(a.strip() for a in query.agency_codes if a.strip())
+    if not actor.has_role(*OFFICERS) and actor.agencies:
+        outside = agencies - actor.agencies
+        if outside:
+            raise PermissionDenied(f"agency {sorted(outside)[0]} is not yours")
+        agencies = agencies or actor.agencies
+    with uow:
+        board = uow.board.read(
+            dataclasses.replace(query, government_code=government_code, agency_codes=agencies), page, uow.clock.now()
+        )
+    return BoardView(board=board, entries=_lines(board.entries, officer=actor.has_role(*OFFICERS)))
+
+
+def _lines(entries: list[BoardEntry], *, officer: bool, handler: bool = False) -> list[BoardLine]:
+    """Confidentiality on each line: who may read the title and see the reporter reference."""
+    lines = []
+    for entry in entries:
+        readable = officer or handler or not entry.confidential
+        lines.append(
+            BoardLine(
+                entry=entry,
+                title=redact(entry.title) if readable else "",
+                reporter_reference=reporter_reference(entry.reporter_ref)
+                if (officer or not entry.confidential) and not entry.anonymous
+                else "",
+            )
+        )
+    return lines
+
+
+@dataclass(frozen=True)
+class Inbox:
+    """The handlers' inbox: open complaints, oldest first, as of `as_of`."""
+
+    entries: list[BoardLine]
+    next_page_token: str
+    as_of: dt.datetime
+
+
+def list_inbox(government_code: str, agency_code: str, page: Page, *, uow: UnitOfWork, actor: Identity) -> Inbox:
+    """The open complaints a handler works on: their agencies' (officers and admins: the whole government).
+
+    Handlers read the title of a confidential complaint routed to them (they must answer it);
+    the reporter reference follows the board's rules.
+    """
+    actor.require_role(*HANDLERS)
+    government_code = government_code.strip()
+    if not government_code:
+        raise InvalidArgument.field("government_code", "is required")
+    actor.require_government(government_code)
+    agencies = frozenset({agency_code.strip()}) if agency_code.strip() else frozenset()
+    if not actor.has_role(*OFFICERS) and actor.agencies:
+        if agencies - actor.agencies:
+            raise PermissionDenied(f"agency {agency_code.strip()} is not yours")
+        agencies = agencies or actor.agencies
+    query = BoardQuery(government_code=government_code, start=_EPOCH, end=_EPOCH, agency_codes=agencies)
+    with uow:
+        now = uow.clock.now()
+        entries, token = uow.board.inbox(query, page)
+    lines = _lines(entries, officer=actor.has_role(*OFFICERS), handler=True)
+    return Inbox(entries=lines, next_page_token=token, as_of=now)
+
+
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+
+# Demo data.
+
+
+@dataclass(frozen=True)
+class SeedDemoComplaints:
+    government_code: str
+    months: int = 12
+    per_month: int = 2000
+    seed: int = 33
+
+
+def seed_demo_complaints(
+    cmd: SeedDemoComplaints, *, uow: UnitOfWork, sla: SlaPolicy, actor: Identity, batch: int = 2000
+) -> int:
+    """Load a demo history of complaints (domain.demo) through the bulk path; return how many were added.
+
+    Admins only. Idempotent: a government that has demo complaints already gets none more (0).
+    Its agencies must have arrived in this service's reference copy (FailedPrecondition otherwise).
+    One transaction per `batch` complaints; the identities go to their own table as always.
+    """
+    actor.require_role(Role.ADMIN)
+    government_code = cmd.government_code.strip()
+    actor.require_government(government_code)
+    violations: list[FieldViolation] = []
+    if not 1 <= cmd.months <= 36:
+        violations.append(FieldViolation("months", "must be 1 to 36"))
+    if not 1 <= cmd.per_month <= 20000:
+        violations.append(FieldViolation("per_month", "must be 1 to 20000"))
+    if violations:
+        raise InvalidArgument(violations)
+    with uow:
+        if uow.complaints.count_recorded_by(government_code, demo.DEMO_ACTOR):
+            return 0
+        agencies = uow.directory.agency_names(government_code)
+        end = uow.clock.now()
+    if not agencies:
+        raise FailedPrecondition(f"no agencies of government {government_code} have reached this service yet")
+    # One PIN hash for the whole demo year, of a PIN nobody keeps: demo tickets are not trackable.
+    pin_hash = hash_pin(new_pin())
+    generated = demo.demo_complaints(
+        government_code=government_code,
+        agencies=agencies,
+        sla=sla,
+        start=end - dt.timedelta(days=round(30.4 * cmd.months)),
+        end=end,
+        per_month=cmd.per_month,
+        pin_hash=pin_hash,
+        rng=random.Random(cmd.seed),
+    )
+    added = 0
+    chunk: list[tuple[Complaint, Complainant]] = []
+    for pair in generated:
+        chunk.append(pair)
+        if len(chunk) >= batch:
+            added += _bulk(uow, chunk)
+            chunk = []
+    added += _bulk(uow, chunk)
+    return added
+
+
+def _bulk(uow: UnitOfWork, chunk: list[tuple[Complaint, Complainant]]) -> int:
+    if chunk:
+        with uow:
+            uow.complaints.bulk_add(chunk)
+            uow.commit()
+    return len(chunk)

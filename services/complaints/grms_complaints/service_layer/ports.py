@@ -16,8 +16,14 @@ from grms_complaints.domain.notifications import OutboundNotification
 
 __all__ = [
     "AgencyDirectory",
+    "AgencyRow",
+    "Board",
+    "BoardDay",
+    "BoardEntry",
+    "BoardQuery",
     "CategoryRepository",
     "ComplainantRepository",
+    "ComplaintBoard",
     "ComplaintRepository",
     "NotificationRepository",
     "PhotoStore",
@@ -61,6 +67,86 @@ class PublicRecord:
     merged_into: str = ""
 
 
+@dataclass(frozen=True)
+class BoardQuery:
+    """Which part of the governor's board: a government, a period of receipt, maybe some agencies."""
+
+    government_code: str
+    start: dt.datetime
+    end: dt.datetime
+    # Empty: every agency; otherwise only these (an agency officer's own).
+    agency_codes: frozenset[str] = frozenset()
+    open_only: bool = False
+
+
+@dataclass(frozen=True)
+class AgencyRow:
+    """One agency's measures on the board (first-response figures in minutes)."""
+
+    agency_code: str
+    received: int = 0
+    open: int = 0
+    overdue: int = 0
+    responded: int = 0
+    median_first_response_minutes: int | None = None
+    p90_first_response_minutes: int | None = None
+    sla_decided: int = 0
+    sla_met: int = 0
+    oldest_open_ticket_id: str = ""
+    oldest_open_received_at: dt.datetime | None = None
+
+
+@dataclass(frozen=True)
+class BoardDay:
+    """One WIB day of the trend."""
+
+    day: dt.date
+    received: int = 0
+    responded: int = 0
+    breached: int = 0
+
+
+@dataclass(frozen=True)
+class BoardEntry:
+    """One complaint on the board's list; `reporter_ref` never leaves the service layer."""
+
+    ticket_id: str
+    complaint_class: ComplaintClass
+    category_code: str
+    channel: Channel
+    status: Status
+    title: str
+    reporter_ref: str
+    anonymous: bool
+    confidential: bool
+    agency_code: str
+    received_at: dt.datetime
+    first_response_minutes: int | None
+    resolution_minutes: int | None
+    next_due_at: dt.datetime | None
+
+
+@dataclass(frozen=True)
+class Board:
+    """The board as the read model computes it, before the use case applies confidentiality."""
+
+    agencies: list[AgencyRow]
+    totals: AgencyRow
+    trend: list[BoardDay]
+    entries: list[BoardEntry]
+    next_page_token: str
+    as_of: dt.datetime
+
+
+class ComplaintBoard(Protocol):
+    """The board's aggregates, computed by the database (never by loading complaints)."""
+
+    def read(self, query: BoardQuery, page: Page, now: dt.datetime) -> Board: ...
+    def inbox(self, query: BoardQuery, page: Page) -> tuple[list[BoardEntry], str]:
+        """Open complaints of the government or of `query.agency_codes`, oldest first (the period is ignored)."""
+        ...
+
+
 class ComplaintRepository(Protocol):
     """Complaints by ticket id, saved with optimistic concurrency on `version`."""
 
@@ -83,6 +169,11 @@ class ComplaintRepository(Protocol):
         ...
 
     def due_for_sla(self, now: dt.datetime, limit: int) -> list[str]: ...
+    def bulk_add(self, complaints: list[tuple[Complaint, Complainant]]) -> None:
+        """Insert many new complaints with their identities (demo data, imports); no events."""
+        ...
+
+    def count_recorded_by(self, government_code: str, recorded_by: str) -> int: ...
     def list_public(self, query: PublicQuery, page: Page) -> tuple[list[PublicRecord], str]:
         """Non-confidential complaints only, excluded in the query itself; newest first."""
         ...
@@ -137,6 +228,7 @@ class AgencyDirectory(Protocol):
 
     def government_exists(self, code: str) -> bool: ...
     def agency_exists(self, government_code: str, code: str) -> bool: ...
+    def agency_names(self, government_code: str) -> dict[str, str]: ...
 
 
 class UnitOfWork(Protocol):
@@ -147,6 +239,7 @@ class UnitOfWork(Protocol):
     directory: AgencyDirectory
     categories: CategoryRepository
     notifications: NotificationRepository
+    board: ComplaintBoard
     clock: Clock
 
     def __enter__(self) -> UnitOfWork: ...

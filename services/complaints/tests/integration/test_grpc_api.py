@@ -657,3 +657,68 @@ async def test_duplicates_are_suggested_merged_and_follow_their_primary(service)
         pb.ListPublicComplaintsRequest(government_code="33", ticket_ids=[duplicate.ticket_id]), timeout=5
     )
     assert listed.complaints[0].merged_into == t
+
+
+async def test_the_governors_board_over_grpc(service) -> None:  # type: ignore[no-untyped-def]
+    stub, _runtime, clock = service
+    filed = await stub.FileComplaint(file_request(), timeout=5)
+    clock.advance(dt.timedelta(minutes=1))
+    hidden = await stub.FileComplaint(file_request(anonymous=True, confidential=True), timeout=5)
+    await stub.VerifyComplaint(pb.VerifyComplaintRequest(ticket_id=filed.ticket_id), metadata=OFFICER, timeout=5)
+    await stub.AssignComplaint(
+        pb.AssignComplaintRequest(ticket_id=filed.ticket_id, agency_code="DINKES"), metadata=OFFICER, timeout=5
+    )
+    await stub.StartWork(pb.StartWorkRequest(ticket_id=filed.ticket_id), metadata=AGENCY, timeout=5)
+    clock.advance(dt.timedelta(minutes=89))
+    await stub.RespondToComplaint(
+        pb.RespondToComplaintRequest(ticket_id=filed.ticket_id, text="Sudah ditangani."), metadata=AGENCY, timeout=5
+    )
+    clock.advance(dt.timedelta(hours=30))
+    request = pb.GetComplaintBoardRequest(government_code="33")
+    request.period.start_time.FromDatetime(START - dt.timedelta(days=1))
+    request.period.end_time.FromDatetime(START + dt.timedelta(days=2))
+    board = await stub.GetComplaintBoard(request, metadata=OFFICER, timeout=5)
+    rows = {r.agency_code: r for r in board.agencies}
+    assert rows["DINKES"].median_first_response_hours == 1.5 and rows["DINKES"].sla_compliance_percent == 100.0
+    assert rows[""].overdue == 1 and rows[""].oldest_open_ticket_id == hidden.ticket_id
+    assert board.totals.received == 2 and len(board.trend) == 3
+    assert [c.ticket_id for c in board.complaints] == [hidden.ticket_id, filed.ticket_id]
+    assert board.complaints[0].reporter_reference == "" and board.complaints[0].overdue
+    assert board.complaints[1].reporter_reference.startswith("PLP-") and NIK not in board.complaints[1].title
+    # The agency sees its own row only; a missing period is a field violation.
+    mine = await stub.GetComplaintBoard(request, metadata=AGENCY, timeout=5)
+    assert [r.agency_code for r in mine.agencies] == ["DINKES"]
+    with pytest.raises(grpc.aio.AioRpcError) as bad:
+        await stub.GetComplaintBoard(pb.GetComplaintBoardRequest(government_code="33"), metadata=OFFICER, timeout=5)
+    assert bad.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert _violations(bad.value) == {"period.start_time", "period.end_time"}
+    with pytest.raises(grpc.aio.AioRpcError) as anonymous:
+        await stub.GetComplaintBoard(request, timeout=5)
+    assert anonymous.value.code() in (grpc.StatusCode.UNAUTHENTICATED, grpc.StatusCode.PERMISSION_DENIED)
+
+
+async def test_a_watch_token_follows_the_tracking_view_without_the_pin_for_thirty_minutes(service) -> None:  # type: ignore[no-untyped-def]
+    stub, _runtime, clock = service
+    filed = await stub.FileComplaint(file_request(), timeout=5)
+    other = await stub.FileComplaint(file_request(), timeout=5)
+    tracked = await stub.TrackComplaint(pb.TrackComplaintRequest(ticket_id=filed.ticket_id, pin=filed.pin), timeout=5)
+    token = tracked.watch_token
+    assert token and filed.pin not in token
+    await stub.VerifyComplaint(pb.VerifyComplaintRequest(ticket_id=filed.ticket_id), metadata=OFFICER, timeout=5)
+    watched = await stub.WatchComplaint(
+        pb.WatchComplaintRequest(ticket_id=filed.ticket_id, watch_token=token), timeout=5
+    )
+    assert watched.tracked.status == complaint_pb2.COMPLAINT_STATUS_VERIFIED and NIK not in watched.tracked.title
+    assert watched.tracked.watch_token == ""
+    for ticket, bad in (
+        (other.ticket_id, token),
+        (filed.ticket_id, token[:-1] + ("1" if token.endswith("0") else "0")),
+        (filed.ticket_id, "x"),
+    ):
+        with pytest.raises(grpc.aio.AioRpcError) as refused:
+            await stub.WatchComplaint(pb.WatchComplaintRequest(ticket_id=ticket, watch_token=bad), timeout=5)
+        assert refused.value.code() == grpc.StatusCode.NOT_FOUND
+    clock.advance(dt.timedelta(minutes=31))
+    with pytest.raises(grpc.aio.AioRpcError) as expired:
+        await stub.WatchComplaint(pb.WatchComplaintRequest(ticket_id=filed.ticket_id, watch_token=token), timeout=5)
+    assert expired.value.code() == grpc.StatusCode.NOT_FOUND
