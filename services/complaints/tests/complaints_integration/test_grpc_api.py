@@ -39,7 +39,7 @@ from grms_kit.testing import NatsServer, free_port
 from grpc_status import rpc_status
 from sqlalchemy import func, select
 
-from ..unit.images import jpeg, png
+from ..complaints_unit.images import jpeg, png
 
 SECRET = "complaints-test-secret-0123456789abcdef"
 NAME, NIK, PHONE, EMAIL = "Siti Rahayu", "3374015512900003", "081225550101", "siti.rahayu@example.id"
