@@ -248,3 +248,16 @@ def test_demo_complaints_follow_the_mix_and_feed_the_board(world: World) -> None
     assert 3 * 60 <= medians[0] and medians[-1] <= 45 * 60
     assert any(r.overdue for r in view.board.agencies)  # some complaints wait too long
     assert sum(1 for d in view.board.trend if d.received) >= 55
+
+
+def test_a_merged_duplicate_is_counted_once_through_its_primary(world: World) -> None:
+    world.at(6 * H)
+    duplicate = world.file(6 * H, "Jalan provinsi berlubang lagi")
+    handlers.merge_complaints(
+        handlers.MergeComplaints(world.c, duplicate, "Lubang yang sama"), uow=world.uow(), actor=OFFICER
+    )
+    world.at(48 * H)
+    view = world.board(OFFICER)
+    totals = view.board.totals
+    assert (totals.received, totals.open, totals.overdue) == (5, 3, 2)
+    assert duplicate not in {line.entry.ticket_id for line in view.entries}
