@@ -12,11 +12,11 @@ from __future__ import annotations
 import datetime as dt
 import re
 from typing import Annotated, Any
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 import grpc
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import RedirectResponse, Response
 from grms.budgeting.v1 import budgeting_service_pb2 as pb
 from grms.common.v1 import paging_pb2
 from grms_kit.identity import Role
@@ -46,8 +46,8 @@ from grms_gateway.schemas.budgeting import (
     version_out,
 )
 from grms_gateway.state import Gateway, get_gateway
-from grms_gateway.web.pages import DEFAULT_GOVERNMENT, render
-from grms_gateway.web.session import session_caller
+from grms_gateway.web.pages import DEFAULT_GOVERNMENT, NO_STORE, problem_page, render, service_down
+from grms_gateway.web.session import login_redirect, session_caller
 
 __all__ = ["router"]
 
@@ -55,34 +55,21 @@ router = APIRouter(include_in_schema=False)
 GatewayDep = Annotated[Gateway, Depends(get_gateway)]
 _ID = re.compile(r"^[0-9A-Za-z-]{1,36}$")
 _LINE_FIELD = re.compile(r"^lines\[(\d+)\]\.(\w+)")
-_NO_STORE = {"Cache-Control": "no-store"}
 _LINE_FIELDS = ("account_code", "standard_item_code", "specification", "volume", "unit", "unit_price", "funding_source")
 _ACTIONS = {"ajukan": "submit", "verifikasi": "verify", "setujui": "approve"}
 _SPP_ACTIONS = {"spm": "order", "sp2d": "disburse", "tolak": "reject"}
 
 
-def _login_redirect(request: Request) -> RedirectResponse:
-    return RedirectResponse(f"/masuk?next={quote(request.url.path, safe='/')}", status_code=303)
-
-
-def _problem(request: Request, gateway: Gateway, kind: str, status_code: int) -> HTMLResponse:
-    return render(request, gateway, "planning_problem.html", {"kind": kind}, status_code=status_code)
-
-
-def _down(err: UpstreamError) -> bool:
-    return err.code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED)
-
-
 def _fail_page(request: Request, gateway: Gateway, err: UpstreamError, what: str = "plan") -> Response:
     """The page for an error no form can show: login again, 403, 404 or 503."""
     if err.code == grpc.StatusCode.UNAUTHENTICATED:
-        return _login_redirect(request)
+        return login_redirect(request)
     if err.code == grpc.StatusCode.PERMISSION_DENIED:
-        return _problem(request, gateway, "forbidden", 403)
+        return problem_page(request, gateway, "forbidden", 403)
     if err.code in (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.INVALID_ARGUMENT):
-        return _problem(request, gateway, what, 404)
-    if _down(err):
-        return _problem(request, gateway, "budget_unavailable", 503)
+        return problem_page(request, gateway, what, 404)
+    if service_down(err):
+        return problem_page(request, gateway, "budget_unavailable", 503)
     raise err
 
 
@@ -191,7 +178,7 @@ async def _editor(
         "revision_kinds": list(REVISION_KIND_VALUES),
     }
     response = render(request, gateway, "budget_plan.html", context, status_code=status_code)
-    response.headers.update(_NO_STORE)
+    response.headers.update(NO_STORE)
     return response
 
 
@@ -248,7 +235,7 @@ async def plans_page(
     """The plans of the caller's government in a year (their agencies only for agency officers)."""
     caller = session_caller(request, gateway)
     if caller is None:
-        return _login_redirect(request)
+        return login_redirect(request)
     government = caller.identity.government or DEFAULT_GOVERNMENT
     fiscal_year = tahun or dt.datetime.now(WIB).year
     state = status if status in PLAN_STATE_VALUES else ""
@@ -288,7 +275,7 @@ async def plans_page(
         "alert": "",
     }
     response = render(request, gateway, "budget_plans.html", context)
-    response.headers.update(_NO_STORE)
+    response.headers.update(NO_STORE)
     return response
 
 
@@ -297,7 +284,7 @@ async def create_plan(request: Request, gateway: GatewayDep) -> Response:
     """Start a draft plan; then its editor."""
     caller = session_caller(request, gateway)
     if caller is None:
-        return _login_redirect(request)
+        return login_redirect(request)
     form = await request.form()
     values = {k: str(form.get(k, "")).strip()[:40] for k in ("agency_code", "sub_activity_code", "fiscal_year")}
     government = caller.identity.government or DEFAULT_GOVERNMENT
@@ -336,7 +323,7 @@ async def create_plan(request: Request, gateway: GatewayDep) -> Response:
             forbidden = err.code == grpc.StatusCode.PERMISSION_DENIED
             return render(request, gateway, "budget_plans.html", context, status_code=403 if forbidden else 400)
         return _fail_page(request, gateway, err)
-    return RedirectResponse(f"/anggaran/{created.budget_plan.id}", status_code=303, headers=_NO_STORE)
+    return RedirectResponse(f"/anggaran/{created.budget_plan.id}", status_code=303, headers=NO_STORE)
 
 
 # ---- plan editor -------------------------------------------------------------------------------
@@ -347,9 +334,9 @@ async def plan_page(request: Request, plan_id: str, gateway: GatewayDep) -> Resp
     """The plan editor: lines, price lookup (`?cari=`), workflow buttons, import and export."""
     caller = session_caller(request, gateway)
     if caller is None:
-        return _login_redirect(request)
+        return login_redirect(request)
     if not _ID.match(plan_id):
-        return _problem(request, gateway, "plan", 404)
+        return problem_page(request, gateway, "plan", 404)
     notice = {"1": "budget.saved"}.get(request.query_params.get("ok", ""), "")
     count = request.query_params.get("impor", "")
     imported = int(count) if count.isdigit() and len(count) < 9 else None
@@ -361,9 +348,9 @@ async def add_line(request: Request, plan_id: str, gateway: GatewayDep) -> Respo
     """Add a line; errors come back beside the add form's fields."""
     caller = session_caller(request, gateway)
     if caller is None:
-        return _login_redirect(request)
+        return login_redirect(request)
     if not _ID.match(plan_id):
-        return _problem(request, gateway, "plan", 404)
+        return problem_page(request, gateway, "plan", 404)
     form = await request.form()
     line, values = _line_from_form(form)
     if _int(values["unit_price"]) < 0:
@@ -376,7 +363,7 @@ async def add_line(request: Request, plan_id: str, gateway: GatewayDep) -> Respo
     except UpstreamError as err:
         _, new, rest = _split_violations(err, set())
         return await _after_error(request, gateway, caller, plan_id, err, add_errors=new, add_values=values, alert=rest)
-    return RedirectResponse(f"/anggaran/{plan_id}?ok=1#rincian", status_code=303, headers=_NO_STORE)
+    return RedirectResponse(f"/anggaran/{plan_id}?ok=1#rincian", status_code=303, headers=NO_STORE)
 
 
 @router.post("/anggaran/{plan_id}/baris/{number}", response_model=None)
@@ -384,9 +371,9 @@ async def update_line(request: Request, plan_id: str, number: int, gateway: Gate
     """Replace one line, or remove it (`hapus`)."""
     caller = session_caller(request, gateway)
     if caller is None:
-        return _login_redirect(request)
+        return login_redirect(request)
     if not _ID.match(plan_id) or not 0 < number < 2**31:
-        return _problem(request, gateway, "plan", 404)
+        return problem_page(request, gateway, "plan", 404)
     form = await request.form()
     version = max(_int(form.get("version")), 0)
     client = budget_client(gateway)
@@ -420,7 +407,7 @@ async def update_line(request: Request, plan_id: str, number: int, gateway: Gate
             line_values={number: values} if values else {},
             alert=rest,
         )
-    return RedirectResponse(f"/anggaran/{plan_id}?ok=1#baris-{number}", status_code=303, headers=_NO_STORE)
+    return RedirectResponse(f"/anggaran/{plan_id}?ok=1#baris-{number}", status_code=303, headers=NO_STORE)
 
 
 @router.post("/anggaran/{plan_id}/tahap/{action}", response_model=None)
@@ -428,9 +415,9 @@ async def transition(request: Request, plan_id: str, action: str, gateway: Gatew
     """Submit, verify, approve, return (with notes per line) or revise the plan."""
     caller = session_caller(request, gateway)
     if caller is None:
-        return _login_redirect(request)
+        return login_redirect(request)
     if not _ID.match(plan_id) or action not in (*_ACTIONS, "kembalikan", "revisi"):
-        return _problem(request, gateway, "plan", 404)
+        return problem_page(request, gateway, "plan", 404)
     form = await request.form()
     version = max(_int(form.get("version")), 0)
     client = budget_client(gateway)
@@ -476,7 +463,7 @@ async def transition(request: Request, plan_id: str, action: str, gateway: Gatew
     except UpstreamError as err:
         by_line, _, rest = _split_violations(err, None)
         return await _after_error(request, gateway, caller, plan_id, err, line_errors=by_line, alert=rest)
-    return RedirectResponse(f"/anggaran/{plan_id}?ok=1", status_code=303, headers=_NO_STORE)
+    return RedirectResponse(f"/anggaran/{plan_id}?ok=1", status_code=303, headers=NO_STORE)
 
 
 @router.post("/anggaran/{plan_id}/impor", response_model=None)
@@ -484,9 +471,9 @@ async def import_page(request: Request, plan_id: str, gateway: GatewayDep) -> Re
     """Append an RKA workbook's lines, all or nothing; the row-by-row error report otherwise."""
     caller = session_caller(request, gateway)
     if caller is None:
-        return _login_redirect(request)
+        return login_redirect(request)
     if not _ID.match(plan_id):
-        return _problem(request, gateway, "plan", 404)
+        return problem_page(request, gateway, "plan", 404)
     form = await request.form()
     upload = form.get("workbook")
     data = await upload.read(MAX_WORKBOOK_BYTES + 1) if isinstance(upload, UploadFile) else b""
@@ -510,7 +497,7 @@ async def import_page(request: Request, plan_id: str, gateway: GatewayDep) -> Re
             return await _editor(request, gateway, caller, plan_id, status_code=400, import_errors=rows)
         return await _after_error(request, gateway, caller, plan_id, err)
     return RedirectResponse(
-        f"/anggaran/{plan_id}?impor={plan.line_count - before}#rincian", status_code=303, headers=_NO_STORE
+        f"/anggaran/{plan_id}?impor={plan.line_count - before}#rincian", status_code=303, headers=NO_STORE
     )
 
 
@@ -519,9 +506,9 @@ async def export_page(request: Request, plan_id: str, gateway: GatewayDep) -> Re
     """The plan (or DPA) as an RKA workbook download."""
     caller = session_caller(request, gateway)
     if caller is None:
-        return _login_redirect(request)
+        return login_redirect(request)
     if not _ID.match(plan_id):
-        return _problem(request, gateway, "plan", 404)
+        return problem_page(request, gateway, "plan", 404)
     try:
         return await export_response(gateway, gateway.clients.context(caller.token), plan_id)
     except UpstreamError as err:
@@ -539,9 +526,9 @@ async def versions_page(
     """The plan's snapshots; with `dari` and `ke`, the line-by-line difference between two of them."""
     caller = session_caller(request, gateway)
     if caller is None:
-        return _login_redirect(request)
+        return login_redirect(request)
     if not _ID.match(plan_id):
-        return _problem(request, gateway, "plan", 404)
+        return problem_page(request, gateway, "plan", 404)
     ctx = gateway.clients.context(caller.token)
     client = budget_client(gateway)
     try:
@@ -574,7 +561,7 @@ async def versions_page(
         dari, ke = versions[-2].version, versions[-1].version
     context = {"plan": plan, "versions": versions, "diff": diff, "dari": dari, "ke": ke, "alert": alert}
     response = render(request, gateway, "budget_versions.html", context, status_code=400 if alert else 200)
-    response.headers.update(_NO_STORE)
+    response.headers.update(NO_STORE)
     return response
 
 
@@ -591,7 +578,7 @@ async def queue_page(
     """SPPs of the caller's government (their agency for agency officers) in one state."""
     caller = session_caller(request, gateway)
     if caller is None:
-        return _login_redirect(request)
+        return login_redirect(request)
     return await _queue(request, gateway, caller, status, halaman)
 
 
@@ -632,7 +619,7 @@ async def _queue(
         "next_url": "/perbendaharaan?" + urlencode({"status": state, "halaman": token}) if token else "",
     }
     response = render(request, gateway, "budget_queue.html", context, status_code=status_code)
-    response.headers.update(_NO_STORE)
+    response.headers.update(NO_STORE)
     return response
 
 
@@ -641,9 +628,9 @@ async def queue_action(request: Request, spp_id: str, action: str, gateway: Gate
     """Issue the SPM or SP2D of a payment request, or reject it; back to the queue it was in."""
     caller = session_caller(request, gateway)
     if caller is None:
-        return _login_redirect(request)
+        return login_redirect(request)
     if not _ID.match(spp_id) or action not in _SPP_ACTIONS:
-        return _problem(request, gateway, "forbidden", 404)
+        return problem_page(request, gateway, "forbidden", 404)
     form = await request.form()
     back = str(form.get("status", "requested"))
     back = back if back in SPP_STATE_VALUES else "requested"
@@ -668,4 +655,4 @@ async def queue_action(request: Request, spp_id: str, action: str, gateway: Gate
         if err.violations:
             message = "!" + "; ".join(f"{v.field}: {v.description}" for v in err.violations)
         return await _queue(request, gateway, caller, back, "", alert=message, status_code=code.get(err.code, 400))
-    return RedirectResponse(f"/perbendaharaan?status={back}", status_code=303, headers=_NO_STORE)
+    return RedirectResponse(f"/perbendaharaan?status={back}", status_code=303, headers=NO_STORE)

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Annotated, Any
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 import grpc
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import Response
 
 from grms_gateway.errors import UpstreamError
 from grms_gateway.i18n import WIB
@@ -22,14 +22,13 @@ from grms_gateway.schemas.complaint_board import board_out
 from grms_gateway.state import Gateway, get_gateway
 from grms_gateway.web import board_words  # noqa: F401  (the board's words)
 from grms_gateway.web.board_chart import trend_chart
-from grms_gateway.web.pages import DEFAULT_GOVERNMENT, render
-from grms_gateway.web.session import session_caller
+from grms_gateway.web.pages import DEFAULT_GOVERNMENT, NO_STORE, problem_page, render
+from grms_gateway.web.session import login_redirect, session_caller
 
 __all__ = ["format_hours", "login_redirect", "router"]
 
 router = APIRouter(include_in_schema=False)
 GatewayDep = Annotated[Gateway, Depends(get_gateway)]
-_NO_STORE = {"Cache-Control": "no-store"}
 PAGE_SIZE = 50
 
 
@@ -41,16 +40,6 @@ def format_hours(hours: float | None, lang: str = "id") -> str:
     if lang == "id":
         text = text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
     return text
-
-
-def login_redirect(request: Request) -> RedirectResponse:
-    """To /masuk, coming back here (with the query) after login."""
-    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    return RedirectResponse(f"/masuk?next={quote(target, safe='/')}", status_code=303)
-
-
-def _problem(request: Request, gateway: Gateway, kind: str, status_code: int) -> HTMLResponse:
-    return render(request, gateway, "planning_problem.html", {"kind": kind}, status_code=status_code)
 
 
 @router.get("/pengaduan/papan", response_model=None)
@@ -87,9 +76,9 @@ async def board_page(
         if err.code == grpc.StatusCode.UNAUTHENTICATED:
             return login_redirect(request)
         if err.code == grpc.StatusCode.PERMISSION_DENIED:
-            return _problem(request, gateway, "forbidden", 403)
+            return problem_page(request, gateway, "forbidden", 403)
         if err.code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
-            return _problem(request, gateway, "complaints_unavailable", 503)
+            return problem_page(request, gateway, "complaints_unavailable", 503)
         if err.code != grpc.StatusCode.INVALID_ARGUMENT:
             raise
         error = "; ".join(v.description for v in err.violations) or err.message
@@ -122,5 +111,5 @@ async def board_page(
         "today": dt.datetime.now(WIB).date(),
     }
     response = render(request, gateway, "complaint_board.html", context, status_code=400 if error else 200)
-    response.headers.update(_NO_STORE)
+    response.headers.update(NO_STORE)
     return response

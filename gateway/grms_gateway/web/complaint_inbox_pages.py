@@ -19,7 +19,7 @@ from typing import Annotated, Any
 
 import grpc
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import RedirectResponse, Response
 from grms.complaints.v1 import complaint_pb2
 from grms.complaints.v1 import complaints_service_pb2 as pb
 from grms_kit.errors import FieldViolation
@@ -31,15 +31,13 @@ from grms_gateway.schemas.complaint_board import BoardComplaintOut, board_compla
 from grms_gateway.schemas.complaints import complaint_out
 from grms_gateway.state import Gateway, get_gateway
 from grms_gateway.web import board_words  # noqa: F401  (the inbox's words)
-from grms_gateway.web.complaint_board_pages import login_redirect
-from grms_gateway.web.pages import DEFAULT_GOVERNMENT, render
-from grms_gateway.web.session import session_caller
+from grms_gateway.web.pages import DEFAULT_GOVERNMENT, NO_STORE, problem_page, render
+from grms_gateway.web.session import login_redirect, session_caller
 
 __all__ = ["ACTIONS", "countdown", "csrf_token", "router"]
 
 router = APIRouter(include_in_schema=False)
 GatewayDep = Annotated[Gateway, Depends(get_gateway)]
-_NO_STORE = {"Cache-Control": "no-store"}
 _TICKET = re.compile(r"^[A-Za-z2-7]{16}$")
 PAGE_SIZE = 100
 REJECTIONS = ("spam", "not_our_authority", "not_eligible")
@@ -92,17 +90,13 @@ def _lang(request: Request) -> str:
     return chosen if chosen in ("id", "en") else "id"
 
 
-def _problem(request: Request, gateway: Gateway, kind: str, status_code: int) -> HTMLResponse:
-    return render(request, gateway, "planning_problem.html", {"kind": kind}, status_code=status_code)
-
-
 def _handle_down(request: Request, gateway: Gateway, err: UpstreamError) -> Response:
     if err.code == grpc.StatusCode.UNAUTHENTICATED:
         return login_redirect(request)
     if err.code == grpc.StatusCode.PERMISSION_DENIED:
-        return _problem(request, gateway, "forbidden", 403)
+        return problem_page(request, gateway, "forbidden", 403)
     if err.code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
-        return _problem(request, gateway, "complaints_unavailable", 503)
+        return problem_page(request, gateway, "complaints_unavailable", 503)
     raise err
 
 
@@ -135,7 +129,7 @@ async def inbox_page(
         )
     except UpstreamError as err:
         if err.code == grpc.StatusCode.INVALID_ARGUMENT:
-            return _problem(request, gateway, "forbidden", 400)
+            return problem_page(request, gateway, "forbidden", 400)
         return _handle_down(request, gateway, err)
     now = answer.as_of_time.ToDatetime(dt.UTC) if answer.HasField("as_of_time") else dt.datetime.now(dt.UTC)
     lang = _lang(request)
@@ -152,7 +146,7 @@ async def inbox_page(
         "government": government,
     }
     response = render(request, gateway, "complaint_inbox.html", context)
-    response.headers.update(_NO_STORE)
+    response.headers.update(NO_STORE)
     return response
 
 
@@ -173,7 +167,7 @@ async def _detail(
         )
     except UpstreamError as err:
         if err.code in (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.INVALID_ARGUMENT):
-            return _problem(request, gateway, "complaint", 404)
+            return problem_page(request, gateway, "complaint", 404)
         return _handle_down(request, gateway, err)
     complaint = complaint_out(found.complaint)
     now = dt.datetime.now(dt.UTC)
@@ -193,7 +187,7 @@ async def _detail(
         "values": values or {},
     }
     response = render(request, gateway, "complaint_inbox_detail.html", context, status_code=status_code)
-    response.headers.update(_NO_STORE)
+    response.headers.update(NO_STORE)
     return response
 
 
@@ -206,7 +200,7 @@ async def complaint_page(
     if caller is None:
         return login_redirect(request)
     if not _TICKET.match(ticket_id):
-        return _problem(request, gateway, "complaint", 404)
+        return problem_page(request, gateway, "complaint", 404)
     return await _detail(request, gateway, caller, ticket_id.upper(), done=selesai if selesai in ACTIONS else "")
 
 
@@ -237,7 +231,7 @@ async def act(request: Request, ticket_id: str, action: str, gateway: GatewayDep
     if caller is None:
         return login_redirect(request)
     if not _TICKET.match(ticket_id) or action not in ACTIONS:
-        return _problem(request, gateway, "complaint", 404)
+        return problem_page(request, gateway, "complaint", 404)
     ticket_id = ticket_id.upper()
     form = {k: str(v)[:5000] for k, v in (await request.form()).items()}
     if not hmac.compare_digest(form.get("csrf", ""), csrf_token(gateway, caller)):

@@ -22,7 +22,7 @@ from grms_gateway.i18n import negotiate, translate
 from grms_gateway.routes.complaint_photos import MAX_PHOTOS, read_upload
 from grms_gateway.schemas.complaints import tracked_out
 from grms_gateway.state import Gateway, get_gateway
-from grms_gateway.web.pages import DEFAULT_GOVERNMENT, render
+from grms_gateway.web.pages import DEFAULT_GOVERNMENT, NO_STORE, render, service_down
 
 __all__ = ["router"]
 
@@ -41,11 +41,6 @@ _FIELDS = (
     "phone",
     "email",
 )
-_NO_STORE = {"Cache-Control": "no-store"}
-
-
-def _down(err: UpstreamError) -> bool:
-    return err.code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED)
 
 
 async def _form_page(
@@ -56,7 +51,7 @@ async def _form_page(
     try:
         categories = await gateway.clients.complaints.categories(ctx=gateway.clients.context(None))
     except UpstreamError as err:
-        if not _down(err):
+        if not service_down(err):
             raise
         unavailable, status_code = True, 503
     context: dict[str, Any] = {
@@ -116,11 +111,11 @@ async def file_complaint(request: Request, gateway: GatewayDep) -> HTMLResponse:
         if err.code == grpc.StatusCode.INVALID_ARGUMENT:
             errors = err.violations or [FieldViolation("", err.message)]
             return await _form_page(request, gateway, values, errors, 400)
-        if _down(err):
+        if service_down(err):
             return await _form_page(request, gateway, values, [], 503)
         raise
     response = render(request, gateway, "complaint_filed.html", {"ticket_id": answer.ticket_id, "pin": answer.pin})
-    response.headers.update(_NO_STORE)
+    response.headers.update(NO_STORE)
     return response
 
 
@@ -158,7 +153,7 @@ async def rate(request: Request, gateway: GatewayDep) -> HTMLResponse:
             return await _tracking_page(
                 request, gateway, ticket_id, pin, rate_error="complaint.rate_refused", status_code=409
             )
-        if err.code not in (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.INVALID_ARGUMENT) and not _down(err):
+        if err.code not in (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.INVALID_ARGUMENT) and not service_down(err):
             raise
     return await _tracking_page(request, gateway, ticket_id, pin)
 
@@ -181,10 +176,10 @@ async def _tracking_page(
     except UpstreamError as err:
         if err.code in (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.INVALID_ARGUMENT):
             context["not_found"], status_code = True, 404
-        elif _down(err):
+        elif service_down(err):
             context["unavailable"], status_code = True, 503
         else:
             raise
     response = render(request, gateway, "complaint_track.html", context, status_code=status_code)
-    response.headers.update(_NO_STORE)
+    response.headers.update(NO_STORE)
     return response

@@ -14,14 +14,13 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from grms_gateway.auth import sign_in
 from grms_gateway.state import Gateway, get_gateway
-from grms_gateway.web.pages import render
+from grms_gateway.web.pages import NO_STORE, render
 from grms_gateway.web.session import clear_session, safe_next, session_caller, start_session
 
 __all__ = ["router"]
 
 router = APIRouter(include_in_schema=False)
 GatewayDep = Annotated[Gateway, Depends(get_gateway)]
-_NO_STORE = {"Cache-Control": "no-store"}
 
 
 @router.get("/masuk", response_class=HTMLResponse)
@@ -34,7 +33,7 @@ async def login_form(request: Request, gateway: GatewayDep) -> HTMLResponse:
         "logged_out": request.query_params.get("keluar") == "1",
     }
     response = render(request, gateway, "planning_login.html", context)
-    response.headers.update(_NO_STORE)
+    response.headers.update(NO_STORE)
     return response
 
 
@@ -49,10 +48,10 @@ async def login(request: Request, gateway: GatewayDep) -> Response:
     if signed is None:
         context = {"next": target, "username": username, "failed": True, "logged_out": False}
         response = render(request, gateway, "planning_login.html", context, status_code=401)
-        response.headers.update(_NO_STORE)
+        response.headers.update(NO_STORE)
         return response
     token, expires_in = signed
-    redirect = RedirectResponse(target, status_code=303, headers=_NO_STORE)
+    redirect = RedirectResponse(target, status_code=303, headers=NO_STORE)
     start_session(redirect, request, token, expires_in)
     return redirect
 
@@ -63,13 +62,13 @@ async def logout_form(request: Request, gateway: GatewayDep) -> Response:
     if session_caller(request, gateway) is None:
         return RedirectResponse("/masuk", status_code=303)
     response = render(request, gateway, "planning_logout.html", {})
-    response.headers.update(_NO_STORE)
+    response.headers.update(NO_STORE)
     return response
 
 
 @router.post("/keluar", response_model=None)
 async def logout(request: Request) -> Response:
     """Clear the session cookie and go to the login form, which says so."""
-    redirect = RedirectResponse("/masuk?keluar=1", status_code=303, headers=_NO_STORE)
+    redirect = RedirectResponse("/masuk?keluar=1", status_code=303, headers=NO_STORE)
     clear_session(redirect, request)
     return redirect

@@ -22,7 +22,16 @@ from grms_gateway.schemas.reference import AgencyOut, GovernmentOut, agency_out,
 from grms_gateway.state import Gateway, get_gateway
 from grms_gateway.web.session import session_caller
 
-__all__ = ["STATIC_DIR", "TEMPLATES_DIR", "make_templates", "router"]
+__all__ = [
+    "NO_STORE",
+    "STATIC_DIR",
+    "TEMPLATES_DIR",
+    "make_templates",
+    "problem_page",
+    "render",
+    "router",
+    "service_down",
+]
 
 WEB_DIR = Path(__file__).resolve().parent
 TEMPLATES_DIR = WEB_DIR / "templates"
@@ -49,7 +58,12 @@ def _translator(lang: Lang) -> Callable[..., str]:
     return t
 
 
-def _is_down(err: BaseException) -> bool:
+#: Pages with a form, a session or a citizen's ticket are never stored by caches.
+NO_STORE = {"Cache-Control": "no-store"}
+
+
+def service_down(err: BaseException) -> bool:
+    """The service behind a page is down or too slow (503 page), not refusing the request."""
     return isinstance(err, UpstreamError) and err.code in (
         grpc.StatusCode.UNAVAILABLE,
         grpc.StatusCode.DEADLINE_EXCEEDED,
@@ -84,6 +98,11 @@ def render(
     return response
 
 
+def problem_page(request: Request, gateway: Gateway, kind: str, status_code: int) -> HTMLResponse:
+    """The page for a refusal (403), an unknown id (404) or a service that is down (503)."""
+    return render(request, gateway, "planning_problem.html", {"kind": kind}, status_code=status_code)
+
+
 @router.get("/", response_class=HTMLResponse)
 async def home(
     request: Request,
@@ -112,7 +131,7 @@ async def home(
         if isinstance(result, BaseException):
             if not isinstance(result, UpstreamError):
                 raise result
-            if _is_down(result):
+            if service_down(result):
                 down.add(result.service)
             elif result.code != grpc.StatusCode.NOT_FOUND:
                 errors.append(f"{result.service}: {result.code.name}")

@@ -30,8 +30,8 @@ from grms_gateway.schemas.planning_recurring import cluster_out
 from grms_gateway.schemas.planning_stages import stage_book_out, stage_diff_out, stage_out
 from grms_gateway.state import Gateway, get_gateway
 from grms_gateway.web.charts import s_curve_chart
-from grms_gateway.web.pages import DEFAULT_GOVERNMENT, render
-from grms_gateway.web.session import session_caller
+from grms_gateway.web.pages import DEFAULT_GOVERNMENT, NO_STORE, problem_page, render, service_down
+from grms_gateway.web.session import login_redirect, session_caller
 
 __all__ = ["router"]
 
@@ -42,16 +42,6 @@ _PUBLIC_ID = re.compile(r"^[Uu]-[0-9A-Za-z]{16}$")
 _SUB_ACTIVITY_ID = re.compile(r"^[0-9A-Za-z-]{1,36}$")
 _FIELDS = ("government_code", "village_code", "category", "title", "description", "proposer_name", "proposer_contact")
 _LIMITS = {"village_code": 20, "title": 200, "description": 5000, "proposer_name": 100, "proposer_contact": 200}
-_NO_STORE = {"Cache-Control": "no-store"}
-
-
-def _down(err: UpstreamError) -> bool:
-    return err.code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED)
-
-
-def _problem_page(request: Request, gateway: Gateway, kind: str, status_code: int) -> HTMLResponse:
-    """The page for an unknown id (404), a refusal (403) or a service that is down (503)."""
-    return render(request, gateway, "planning_problem.html", {"kind": kind}, status_code=status_code)
 
 
 async def _governments(gateway: Gateway, ctx: CallContext, within: str) -> dict[str, str]:
@@ -70,7 +60,7 @@ async def _form_page(
     try:
         governments = await _governments(gateway, gateway.clients.context(None), DEFAULT_GOVERNMENT)
     except UpstreamError as err:
-        if not _down(err):
+        if not service_down(err):
             raise
         unavailable, status_code = True, 503
     context: dict[str, Any] = {
@@ -110,13 +100,13 @@ async def submit_proposal(request: Request, gateway: GatewayDep) -> HTMLResponse
             return await _form_page(request, gateway, values, err.violations or [FieldViolation("", err.message)], 400)
         if err.code == grpc.StatusCode.NOT_FOUND:
             return await _form_page(request, gateway, values, [FieldViolation("government_code", err.message)], 400)
-        if _down(err):
+        if service_down(err):
             return await _form_page(request, gateway, values, [], 503)
         raise
     response = render(
         request, gateway, "planning_proposal_submitted.html", {"public_id": answer.proposal.public_id}, status_code=201
     )
-    response.headers.update(_NO_STORE)
+    response.headers.update(NO_STORE)
     return response
 
 
@@ -124,15 +114,15 @@ async def submit_proposal(request: Request, gateway: GatewayDep) -> HTMLResponse
 async def proposal_page(request: Request, public_id: str, gateway: GatewayDep) -> HTMLResponse:
     """A proposal's status and public history; never the proposer's name or contact."""
     if not _PUBLIC_ID.match(public_id):
-        return _problem_page(request, gateway, "proposal", 404)
+        return problem_page(request, gateway, "proposal", 404)
     ctx = gateway.clients.context(None)
     try:
         found = await planning(gateway).get_public_proposal(public_id.upper(), ctx=ctx)
     except UpstreamError as err:
         if err.code in (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.INVALID_ARGUMENT):
-            return _problem_page(request, gateway, "proposal", 404)
-        if _down(err):
-            return _problem_page(request, gateway, "unavailable", 503)
+            return problem_page(request, gateway, "proposal", 404)
+        if service_down(err):
+            return problem_page(request, gateway, "unavailable", 503)
         raise
     proposal = public_proposal_out(found.proposal)
     try:
@@ -152,10 +142,6 @@ async def proposal_page(request: Request, public_id: str, gateway: GatewayDep) -
 # The planner's sub-activities (login).
 
 
-def _login_redirect(request: Request) -> RedirectResponse:
-    return RedirectResponse(f"/masuk?next={quote(request.url.path, safe='/')}", status_code=303)
-
-
 @router.get("/perencanaan", response_model=None)
 async def sub_activities_page(
     request: Request,
@@ -165,7 +151,7 @@ async def sub_activities_page(
     """The sub-activities of the logged-in user's government in a fiscal year (this year unless `tahun`)."""
     caller = session_caller(request, gateway)
     if caller is None:
-        return _login_redirect(request)
+        return login_redirect(request)
     government = caller.identity.government or DEFAULT_GOVERNMENT
     fiscal_year = tahun or dt.datetime.now(WIB).year
     ctx = gateway.clients.context(caller.token)
@@ -185,11 +171,11 @@ async def sub_activities_page(
         if not isinstance(listed, UpstreamError):
             raise listed
         if listed.code == grpc.StatusCode.UNAUTHENTICATED:
-            return _login_redirect(request)
+            return login_redirect(request)
         if listed.code == grpc.StatusCode.PERMISSION_DENIED:
-            return _problem_page(request, gateway, "forbidden", 403)
-        if _down(listed):
-            return _problem_page(request, gateway, "unavailable", 503)
+            return problem_page(request, gateway, "forbidden", 403)
+        if service_down(listed):
+            return problem_page(request, gateway, "unavailable", 503)
         raise listed
     context = {
         "sub_activities": [sub_activity_out(s) for s in listed.sub_activities],
@@ -200,7 +186,7 @@ async def sub_activities_page(
         "more": bool(listed.page.next_page_token),
     }
     response = render(request, gateway, "planning_sub_activities.html", context)
-    response.headers.update(_NO_STORE)
+    response.headers.update(NO_STORE)
     return response
 
 
@@ -213,13 +199,13 @@ _AGENCY = re.compile(r"^[0-9A-Za-z][0-9A-Za-z.\-]{0,39}$")
 def _upstream_page(request: Request, gateway: Gateway, err: UpstreamError, kind: str) -> Response:
     """The page for an upstream refusal that is not the caller's input."""
     if err.code == grpc.StatusCode.UNAUTHENTICATED:
-        return _login_redirect(request)
+        return login_redirect(request)
     if err.code == grpc.StatusCode.PERMISSION_DENIED:
-        return _problem_page(request, gateway, "forbidden", 403)
+        return problem_page(request, gateway, "forbidden", 403)
     if err.code == grpc.StatusCode.NOT_FOUND:
-        return _problem_page(request, gateway, kind, 404)
-    if _down(err):
-        return _problem_page(request, gateway, "unavailable", 503)
+        return problem_page(request, gateway, kind, 404)
+    if service_down(err):
+        return problem_page(request, gateway, "unavailable", 503)
     raise err
 
 
@@ -248,7 +234,7 @@ async def _stages_page(
     book = None
     if agency:
         if not _AGENCY.match(agency):
-            return _problem_page(request, gateway, "agency", 404)
+            return problem_page(request, gateway, "agency", 404)
         try:
             found = await client.get_stage_book(
                 pb.GetStageBookRequest(government_code=government, agency_code=agency, fiscal_year=fiscal_year),
@@ -269,7 +255,7 @@ async def _stages_page(
         "notice": notice,
     }
     response = render(request, gateway, "planning_stages.html", context, status_code=status_code)
-    response.headers.update(_NO_STORE)
+    response.headers.update(NO_STORE)
     return response
 
 
@@ -284,7 +270,7 @@ async def stages_page(
     """The stages of an agency-year: closed stages with their totals, the open one, and the forms to move on."""
     caller = session_caller(request, gateway)
     if caller is None:
-        return _login_redirect(request)
+        return login_redirect(request)
     notice = pesan if pesan in ("closed", "opened") else ""
     return await _stages_page(request, gateway, caller, tahun or dt.datetime.now(WIB).year, opd, notice=notice)
 
@@ -301,7 +287,7 @@ async def stage_action(request: Request, gateway: GatewayDep) -> Response:
     """Close the open stage (`aksi=tutup`) or open a perubahan (`aksi=perubahan`, with `alasan`)."""
     caller = session_caller(request, gateway)
     if caller is None:
-        return _login_redirect(request)
+        return login_redirect(request)
     form = await request.form()
     fiscal_year = _int(form.get("tahun"), dt.datetime.now(WIB).year)
     agency = str(form.get("opd", "")).strip()[:40]
@@ -348,9 +334,9 @@ async def stage_diff_page(
     """What changed from stage `dari` to stage `ke` (0: the current working plan), item by item and field by field."""
     caller = session_caller(request, gateway)
     if caller is None:
-        return _login_redirect(request)
+        return login_redirect(request)
     if not _AGENCY.match(opd):
-        return _problem_page(request, gateway, "agency", 404)
+        return problem_page(request, gateway, "agency", 404)
     fiscal_year = tahun or dt.datetime.now(WIB).year
     government = caller.identity.government or DEFAULT_GOVERNMENT
     ctx = gateway.clients.context(caller.token)
@@ -375,7 +361,7 @@ async def stage_diff_page(
     counts = {kind: sum(1 for i in diff.items if i.change == kind) for kind in ("added", "removed", "changed")}
     context = {"diff": diff, "counts": counts, "agency": opd, "fiscal_year": fiscal_year, "dari": dari, "ke": ke}
     response = render(request, gateway, "planning_stage_diff.html", context)
-    response.headers.update(_NO_STORE)
+    response.headers.update(NO_STORE)
     return response
 
 
@@ -433,9 +419,9 @@ async def rup_page(
     """The procurement plan (RUP) of a year, by MAK, with the suspected split packages flagged."""
     caller = session_caller(request, gateway)
     if caller is None:
-        return _login_redirect(request)
+        return login_redirect(request)
     if opd and not _AGENCY.match(opd):
-        return _problem_page(request, gateway, "agency", 404)
+        return problem_page(request, gateway, "agency", 404)
     government = caller.identity.government or DEFAULT_GOVERNMENT
     fiscal_year = tahun or dt.datetime.now(WIB).year
     ctx = gateway.clients.context(caller.token)
@@ -467,7 +453,7 @@ async def rup_page(
         "notice": "paket" if pesan == "paket" else "",
     }
     response = render(request, gateway, "planning_rup.html", context)
-    response.headers.update(_NO_STORE)
+    response.headers.update(NO_STORE)
     return response
 
 
@@ -481,7 +467,7 @@ async def planner_proposals_page(
     """Proposals of the planner's government, and the year's recurring complaints offered as proposals."""
     caller = session_caller(request, gateway)
     if caller is None:
-        return _login_redirect(request)
+        return login_redirect(request)
     return await _proposals_view(request, gateway, caller, tahun, pesan, [], 200)
 
 
@@ -518,7 +504,7 @@ async def _proposals_view(
         "errors": errors,
     }
     response = render(request, gateway, "planning_proposals.html", context, status_code=status_code)
-    response.headers.update(_NO_STORE)
+    response.headers.update(NO_STORE)
     return response
 
 
@@ -527,7 +513,7 @@ async def propose_from_complaints_page(request: Request, gateway: GatewayDep) ->
     """Turn a recurring-complaint cluster into a proposal; back to the list with its public id."""
     caller = session_caller(request, gateway)
     if caller is None:
-        return _login_redirect(request)
+        return login_redirect(request)
     form = await request.form()
     year = _int(form.get("tahun"), dt.datetime.now(WIB).year)
     cmd = pb.ProposeFromComplaintsRequest(
@@ -609,7 +595,7 @@ async def _sub_activity_view(
         **extra,
     }
     response = render(request, gateway, "planning_sub_activity.html", context, status_code=status_code)
-    response.headers.update(_NO_STORE)
+    response.headers.update(NO_STORE)
     return response
 
 
@@ -642,15 +628,15 @@ async def _load_sub_activity(
     """The caller, its context and the sub-activity, or the response to send instead."""
     caller = session_caller(request, gateway)
     if caller is None:
-        return None, gateway.clients.context(None), None, _login_redirect(request)
+        return None, gateway.clients.context(None), None, login_redirect(request)
     if not _SUB_ACTIVITY_ID.match(sub_activity_id):
-        return caller, gateway.clients.context(None), None, _problem_page(request, gateway, "sub_activity", 404)
+        return caller, gateway.clients.context(None), None, problem_page(request, gateway, "sub_activity", 404)
     ctx = gateway.clients.context(caller.token)
     try:
         found = await planning(gateway).get_sub_activity(sub_activity_id, ctx=ctx)
     except UpstreamError as err:
         if err.code == grpc.StatusCode.INVALID_ARGUMENT:
-            return caller, ctx, None, _problem_page(request, gateway, "sub_activity", 404)
+            return caller, ctx, None, problem_page(request, gateway, "sub_activity", 404)
         return caller, ctx, None, _upstream_page(request, gateway, err, "sub_activity")
     return caller, ctx, found, None
 
@@ -769,7 +755,7 @@ async def _f1_page(
         "editable": s.status == "draft",
     }
     response = render(request, gateway, "planning_f1.html", context, status_code=status_code)
-    response.headers.update(_NO_STORE)
+    response.headers.update(NO_STORE)
     return response
 
 
@@ -905,7 +891,7 @@ async def _package_page(
         "findings": findings,
     }
     response = render(request, gateway, "planning_package_form.html", context, status_code=status_code)
-    response.headers.update(_NO_STORE)
+    response.headers.update(NO_STORE)
     return response
 
 

@@ -7,13 +7,16 @@ the request came over HTTPS, so a plain-HTTP development server still works.
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from fastapi import Request, Response
+from fastapi.responses import RedirectResponse
 from grms_kit.errors import Unauthenticated
 
 from grms_gateway.auth import Caller
 from grms_gateway.state import Gateway
 
-__all__ = ["SESSION_COOKIE", "clear_session", "safe_next", "session_caller", "start_session"]
+__all__ = ["SESSION_COOKIE", "clear_session", "login_redirect", "safe_next", "session_caller", "start_session"]
 
 SESSION_COOKIE = "grms_session"
 _MAX_TOKEN = 4096
@@ -59,3 +62,9 @@ def safe_next(value: str | None) -> str:
     if any(ch in value for ch in "\r\n\\") or any(ord(ch) < 32 for ch in value):
         return DEFAULT_NEXT
     return value
+
+
+def login_redirect(request: Request) -> RedirectResponse:
+    """To /masuk, coming back here (with the query) after login."""
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return RedirectResponse(f"/masuk?next={quote(target, safe='/')}", status_code=303)
