@@ -251,6 +251,13 @@ MESSAGES: dict[str, dict[str, str]] = {
         ),
         "editor.notice.indikator": "Indikator ditambahkan.",
         "editor.notice.ditetapkan": "Sub kegiatan ditetapkan.",
+        "editor.notice.dibuka": "Sub kegiatan dibuka kembali sebagai draf untuk direvisi.",
+        "editor.reopen": "Buka kembali untuk revisi",
+        "editor.reopen_reason": "Alasan revisi",
+        "editor.reopen_explain": (
+            "Sub kegiatan yang sudah ditetapkan dapat dibuka kembali sebagai draf. Setelah tahapan akhir, "
+            "hanya selama tahapan perubahan terbuka."
+        ),
         "editor.notice.f1": "Rencana bulanan (F1) disimpan.",
         "editor.notice.paket": "Paket RUP ditambahkan.",
         "f1.heading": "Rencana bulanan (F1)",
@@ -693,6 +700,13 @@ MESSAGES: dict[str, dict[str, str]] = {
         ),
         "editor.notice.indikator": "Indicator added.",
         "editor.notice.ditetapkan": "Sub-activity marked as planned.",
+        "editor.notice.dibuka": "Sub-activity reopened as a draft for revision.",
+        "editor.reopen": "Reopen for revision",
+        "editor.reopen_reason": "Reason for the revision",
+        "editor.reopen_explain": (
+            "A planned sub-activity can be reopened as a draft. After the final stage, only while a "
+            "perubahan stage is open."
+        ),
         "editor.notice.f1": "Monthly plan (F1) saved.",
         "editor.notice.paket": "RUP package added.",
         "f1.heading": "Monthly plan (F1)",

@@ -209,3 +209,20 @@ def test_browser_plans_the_f1_from_a_default_curve(live_planning: dict[str, str]
     # The one refused save answers 400 on purpose (the form comes back with its errors); Chromium
     # logs any 4xx document as a console error, so exactly that one is expected and nothing else.
     assert problems == ["Failed to load resource: the server responded with a status of 400 (Bad Request)"]
+
+
+async def test_a_planned_sub_activity_is_reopened_with_a_reason_from_its_page(stack: PlanningStack) -> None:
+    http = stack.http
+    planned_id, _ = await seed_sub_activities(stack.planning_address)
+    assert (await http.post(f"/perencanaan/{planned_id}/tetapkan", follow_redirects=False)).status_code == 303
+    page = await http.get(f"/perencanaan/{planned_id}")
+    assert 'id="reopen"' in page.text and 'id="mark-planned"' not in page.text
+
+    terse = await http.post(f"/perencanaan/{planned_id}/buka-kembali", data={"alasan": "x"})
+    assert terse.status_code == 400 and "reason" in terse.text
+    reopened = await http.post(
+        f"/perencanaan/{planned_id}/buka-kembali", data={"alasan": "Target dinaikkan"}, follow_redirects=False
+    )
+    assert reopened.status_code == 303 and reopened.headers["location"].endswith("?pesan=dibuka")
+    page = await http.get(reopened.headers["location"])
+    assert 'id="page-notice"' in page.text and 'id="mark-planned"' in page.text and 'id="reopen"' not in page.text

@@ -115,6 +115,9 @@ class PlanningClient(ReplicaClient):
     ) -> pb.MarkSubActivityPlannedResponse:
         return await self._call("MarkSubActivityPlanned", self.stub.MarkSubActivityPlanned, request, ctx=ctx)
 
+    async def reopen(self, request: pb.ReopenSubActivityRequest, *, ctx: CallContext) -> pb.ReopenSubActivityResponse:
+        return await self._call("ReopenSubActivity", self.stub.ReopenSubActivity, request, ctx=ctx)
+
     async def create_package(
         self, request: pb.CreateProcurementPackageRequest, *, ctx: CallContext
     ) -> pb.CreateProcurementPackageResponse:

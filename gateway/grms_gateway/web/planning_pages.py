@@ -548,7 +548,7 @@ async def sub_activity_page(
     if early is not None:
         return early
     assert found is not None
-    notice = pesan if pesan in ("indikator", "ditetapkan", "f1", "paket") else ""
+    notice = pesan if pesan in ("indikator", "ditetapkan", "dibuka", "f1", "paket") else ""
     return await _sub_activity_view(request, gateway, caller, found, {"notice": notice}, 200)
 
 
@@ -712,6 +712,30 @@ async def mark_planned(request: Request, sub_activity_id: str, gateway: GatewayD
             return _upstream_page(request, gateway, err, "sub_activity")
         return await _sub_activity_view(request, gateway, caller, found, {"general_errors": refused[0]}, refused[1])
     return RedirectResponse(f"/perencanaan/{sub_activity_id}?pesan=ditetapkan", status_code=303)
+
+
+@router.post("/perencanaan/{sub_activity_id}/buka-kembali", response_model=None)
+async def reopen(request: Request, sub_activity_id: str, gateway: GatewayDep) -> Response:
+    """Reopen a planned sub-activity as a draft, with a reason; a locked plan says to open a perubahan."""
+    caller, ctx, found, early = await _load_sub_activity(request, gateway, sub_activity_id)
+    if early is not None:
+        return early
+    assert found is not None
+    form = await request.form()
+    reason = str(form.get("alasan", ""))[:1000]
+    try:
+        await planning(gateway).reopen(
+            pb.ReopenSubActivityRequest(
+                sub_activity_id=sub_activity_id, expected_version=found.sub_activity.version, reason=reason
+            ),
+            ctx=ctx,
+        )
+    except UpstreamError as err:
+        refused = _refusal(err)
+        if refused is None:
+            return _upstream_page(request, gateway, err, "sub_activity")
+        return await _sub_activity_view(request, gateway, caller, found, {"general_errors": refused[0]}, refused[1])
+    return RedirectResponse(f"/perencanaan/{sub_activity_id}?pesan=dibuka", status_code=303)
 
 
 def _f1_rows(months: list[Any]) -> list[dict[str, str]]:

@@ -482,6 +482,21 @@ class SubActivity:
         self._touch(now)
         self.events.append(SubActivityPlanned(self))
 
+    def reopen(self, reason: str, *, expected_version: int | None, now: dt.datetime) -> None:
+        """Return a planned sub-activity to draft so it can be revised; its packages stay counted.
+
+        Marking it planned again publishes SubActivityPlanned with the revised content. Whether
+        the agency-year may be edited at all (the stage book) is checked by the caller.
+        """
+        self._check(expected_version, draft=False)
+        if self.status != SubActivityStatus.PLANNED:
+            raise FailedPrecondition(f"sub-activity {self.code} is {self.status.value}; only a planned one reopens")
+        reason = reason.strip()
+        if not 5 <= len(reason) <= 500:
+            raise InvalidArgument.field("reason", "say why it is revised, in 5 to 500 characters")
+        self.status = SubActivityStatus.DRAFT
+        self._touch(now)
+
     def reserve(self, package_name: str, value: int, *, now: dt.datetime) -> None:
         """Count a new procurement package of `value` against the budget, or refuse naming it."""
         if self.status != SubActivityStatus.PLANNED:

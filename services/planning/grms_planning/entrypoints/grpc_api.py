@@ -203,6 +203,13 @@ class PlanningApi(pb_grpc.PlanningServiceServicer):
         changed = await self.db.run(handlers.mark_sub_activity_planned, cmd, uow=self.uow(), actor=current_identity())
         return pb.MarkSubActivityPlannedResponse(sub_activity=sub_activity_to_pb(changed))
 
+    async def ReopenSubActivity(
+        self, request: pb.ReopenSubActivityRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ReopenSubActivityResponse:
+        cmd = handlers.ReopenSubActivity(request.sub_activity_id, request.reason, _version(request.expected_version))
+        changed = await self.db.run(handlers.reopen_sub_activity, cmd, uow=self.uow(), actor=current_identity())
+        return pb.ReopenSubActivityResponse(sub_activity=sub_activity_to_pb(changed))
+
     # The procurement plan (RUP).
 
     async def CreateProcurementPackage(

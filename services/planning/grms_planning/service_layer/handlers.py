@@ -52,6 +52,7 @@ __all__ = [
     "LocationInput",
     "MarkSubActivityPlanned",
     "PackageScope",
+    "ReopenSubActivity",
     "SetMonthlyPlan",
     "add_indicator",
     "create_procurement_package",
@@ -63,6 +64,7 @@ __all__ = [
     "mark_sub_activity_planned",
     "packages_for_export",
     "record_edit",
+    "reopen_sub_activity",
     "set_monthly_plan",
     "suggest_plan",
 ]
@@ -113,6 +115,13 @@ class SetMonthlyPlan:
 @dataclass(frozen=True)
 class MarkSubActivityPlanned:
     sub_activity_id: str
+    expected_version: int | None = None
+
+
+@dataclass(frozen=True)
+class ReopenSubActivity:
+    sub_activity_id: str
+    reason: str
     expected_version: int | None = None
 
 
@@ -327,6 +336,16 @@ def mark_sub_activity_planned(cmd: MarkSubActivityPlanned, *, uow: UnitOfWork, a
         _planner(actor, sub_activity.government_code, sub_activity.agency_code)
         previous = sub_activity.version
         sub_activity.mark_planned(expected_version=cmd.expected_version, now=uow.clock.now())
+        return _change(uow, sub_activity, previous, actor)
+
+
+def reopen_sub_activity(cmd: ReopenSubActivity, *, uow: UnitOfWork, actor: Identity) -> SubActivity:
+    """Return a planned sub-activity to draft for revision; after the final stage only in a perubahan."""
+    with uow:
+        sub_activity = _load(uow, cmd.sub_activity_id, actor)
+        _planner(actor, sub_activity.government_code, sub_activity.agency_code)
+        previous = sub_activity.version
+        sub_activity.reopen(cmd.reason, expected_version=cmd.expected_version, now=uow.clock.now())
         return _change(uow, sub_activity, previous, actor)
 
 

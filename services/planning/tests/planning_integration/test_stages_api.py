@@ -111,3 +111,82 @@ async def test_concurrent_edits_of_one_agency_year_never_conflict_with_each_othe
         pb.CloseStageRequest(**SCOPE, expected_version=book.version), metadata=PLANNER, timeout=5
     )
     assert closed.book.stages[0].sub_activity_count == len(codes)
+
+
+async def test_after_the_final_stage_a_planned_sub_activity_reopens_in_a_perubahan(service) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    stub, _runtime = service
+    created = (await stub.CreateSubActivity(_create_request(), metadata=PLANNER, timeout=5)).sub_activity
+    output = sub_activity_pb2.Indicator(
+        level=sub_activity_pb2.INDICATOR_LEVEL_SUB_ACTIVITY,
+        kind=sub_activity_pb2.INDICATOR_KIND_OUTPUT,
+        name="Ibu hamil terlayani",
+        unit="orang",
+        target="1250",
+        formula=sub_activity_pb2.INDICATOR_FORMULA_INCREASING,
+    )
+    await stub.AddIndicator(
+        pb.AddIndicatorRequest(sub_activity_id=created.id, indicator=output), metadata=PLANNER, timeout=5
+    )
+    curve = await stub.SuggestMonthlyPlan(
+        pb.SuggestMonthlyPlanRequest(sub_activity_id=created.id, shape=sub_activity_pb2.CURVE_SHAPE_SERVICES),
+        metadata=PLANNER,
+        timeout=5,
+    )
+    current = (await stub.GetSubActivity(pb.GetSubActivityRequest(id=created.id), metadata=PLANNER, timeout=5))
+    await stub.SetMonthlyPlan(
+        pb.SetMonthlyPlanRequest(
+            sub_activity_id=created.id, months=curve.months, expected_version=current.sub_activity.version
+        ),
+        metadata=PLANNER,
+        timeout=5,
+    )
+    planned = (
+        await stub.MarkSubActivityPlanned(
+            pb.MarkSubActivityPlannedRequest(sub_activity_id=created.id), metadata=PLANNER, timeout=5
+        )
+    ).sub_activity
+    assert planned.status == sub_activity_pb2.SUB_ACTIVITY_STATUS_PLANNED
+    for _ in range(3):  # rancangan awal, rancangan, akhir
+        await stub.CloseStage(pb.CloseStageRequest(**SCOPE), metadata=PLANNER, timeout=5)
+
+    reopen = pb.ReopenSubActivityRequest(sub_activity_id=created.id, reason="Perubahan APBD: target naik")
+    with pytest.raises(grpc.aio.AioRpcError) as locked:
+        await stub.ReopenSubActivity(reopen, metadata=PLANNER, timeout=5)
+    assert locked.value.code() == grpc.StatusCode.FAILED_PRECONDITION and "perubahan" in (locked.value.details() or "")
+    await stub.OpenRevisionStage(
+        pb.OpenRevisionStageRequest(**SCOPE, reason="Perubahan APBD 2025"), metadata=PLANNER, timeout=5
+    )
+    with pytest.raises(grpc.aio.AioRpcError) as terse:
+        await stub.ReopenSubActivity(
+            pb.ReopenSubActivityRequest(sub_activity_id=created.id, reason="x"), metadata=PLANNER, timeout=5
+        )
+    assert terse.value.code() == grpc.StatusCode.INVALID_ARGUMENT and "reason" in _violations(terse.value)
+    with pytest.raises(grpc.aio.AioRpcError) as stale:
+        await stub.ReopenSubActivity(
+            pb.ReopenSubActivityRequest(
+                sub_activity_id=created.id, reason="Perubahan APBD", expected_version=planned.version - 1
+            ),
+            metadata=PLANNER,
+            timeout=5,
+        )
+    assert stale.value.code() == grpc.StatusCode.ABORTED
+
+    reopened = (await stub.ReopenSubActivity(reopen, metadata=PLANNER, timeout=5)).sub_activity
+    assert reopened.status == sub_activity_pb2.SUB_ACTIVITY_STATUS_DRAFT and reopened.version > planned.version
+    with pytest.raises(grpc.aio.AioRpcError) as twice:
+        await stub.ReopenSubActivity(reopen, metadata=PLANNER, timeout=5)
+    assert twice.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    raised = sub_activity_pb2.Indicator()
+    raised.CopyFrom(output)
+    raised.name, raised.target = "Balita ditimbang", "4000"
+    await stub.AddIndicator(
+        pb.AddIndicatorRequest(sub_activity_id=created.id, indicator=raised), metadata=PLANNER, timeout=5
+    )
+    again = (
+        await stub.MarkSubActivityPlanned(
+            pb.MarkSubActivityPlannedRequest(sub_activity_id=created.id), metadata=PLANNER, timeout=5
+        )
+    ).sub_activity
+    assert again.status == sub_activity_pb2.SUB_ACTIVITY_STATUS_PLANNED and len(again.indicators) == 2
+    live = await stub.DiffStages(pb.DiffStagesRequest(**SCOPE, from_stage=3, to_stage=0), metadata=PLANNER, timeout=5)
+    assert ("indicator", stage_pb2.ITEM_CHANGE_ADDED) in {(d.entity, d.change) for d in live.items}
