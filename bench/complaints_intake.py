@@ -56,13 +56,13 @@ BODY: dict[str, Any] = {
 NAIVE_BODY = {k: v for k, v in BODY.items() if k != "location"}
 
 
-async def _load(url: str, body: dict[str, Any], seconds: float) -> tuple[float, list[float], Counter[int]]:
+async def _load(url: str, body: dict[str, Any], seconds: float) -> tuple[float, list[float], Counter[str]]:
     """32 workers POST `body` back to back for `seconds`: (201s per s, their latencies in ms, other statuses).
 
     The gateway answers 504 when the service's reply misses its gRPC deadline (5 s by default).
     """
     latencies: list[float] = []
-    errors: Counter[int] = Counter()
+    errors: Counter[str] = Counter()
     limits = httpx.Limits(max_connections=CONCURRENCY, max_keepalive_connections=CONCURRENCY)
     async with httpx.AsyncClient(limits=limits, timeout=60.0) as client:
         stop = time.perf_counter() + seconds
@@ -70,11 +70,15 @@ async def _load(url: str, body: dict[str, Any], seconds: float) -> tuple[float, 
         async def worker() -> None:
             while time.perf_counter() < stop:
                 t = time.perf_counter()
-                response = await client.post(url, json=body)
+                try:
+                    response = await client.post(url, json=body)
+                except httpx.TransportError as exc:  # a dropped connection is a failed request, not the end
+                    errors[type(exc).__name__] += 1
+                    continue
                 if response.status_code == 201:
                     latencies.append((time.perf_counter() - t) * 1000)
                 else:
-                    errors[response.status_code] += 1
+                    errors[f"HTTP {response.status_code}"] += 1
 
         started = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
@@ -127,7 +131,7 @@ def _measure(url: str, body: dict[str, Any]) -> dict[str, Any]:
     return _figures(runs)
 
 
-def _figures(runs: list[tuple[float, list[float], Counter[int]]]) -> dict[str, Any]:
+def _figures(runs: list[tuple[float, list[float], Counter[str]]]) -> dict[str, Any]:
     rates = [r[0] for r in runs]
     median_run = sorted(runs, key=lambda r: r[0])[len(runs) // 2]
     return {
@@ -201,10 +205,10 @@ def _pending_outbox(url: str) -> int:
     return int(pending)
 
 
-def _errors(errors: Counter[int]) -> str:
+def _errors(errors: Counter[str]) -> str:
     if not errors:
         return "no errors"
-    return "errors " + ", ".join(f"{count}× HTTP {status}" for status, count in sorted(errors.items()))
+    return "errors " + ", ".join(f"{count}× {what}" for what, count in sorted(errors.items()))
 
 
 def run_f(report: Report, workdir: Path) -> dict[str, Any]:
