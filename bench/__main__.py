@@ -1,7 +1,8 @@
 """`python -m bench` (`make bench`): run the benchmarks, print the table, save the JSON.
 
 Sections: (a) raw JetStream publish ceiling, (b) backbone throughput, (c) backbone lag,
-(d) database access paths, (e) whole-suite idle RSS, (g) the complaints SLA scan over
+(d) database access paths, (e) whole-suite idle RSS, (f) complaint intake through the gateway
+beside a naive handler, (g) the complaints SLA scan over
 1,000,000 open deadlines, (h) the governor's complaint board with a year of demo data, (i) RKA
 import of 150,000 lines (XLSX, CSV, raw inserts), (j) planning a province-year, (k) FDP export
 memory at 10k and 100k lines.
@@ -26,11 +27,20 @@ from typing import Any
 
 from grms_kit.nats_server import nats_server_binary
 
-from bench import backbone, budget_bulk, complaints_read, db_access, jetstream_raw, planning_year, suite_rss
+from bench import (
+    backbone,
+    budget_bulk,
+    complaints_intake,
+    complaints_read,
+    db_access,
+    jetstream_raw,
+    planning_year,
+    suite_rss,
+)
 from bench.common import Report
 
 RESULTS = Path(__file__).resolve().parent / "results"
-SECTIONS = "abcdeghijk"
+SECTIONS = "abcdefghijk"
 
 
 def _environment() -> dict[str, Any]:
@@ -79,6 +89,10 @@ async def _run(only: str, workdir: Path) -> Report:
         t = time.perf_counter()
         data["planning_year"] = await planning_year.run(report, workdir)
         timings["j"] = time.perf_counter() - t
+    if "f" in only:
+        t = time.perf_counter()
+        data["complaints_intake"] = await asyncio.to_thread(complaints_intake.run_f, report, workdir)
+        timings["f"] = time.perf_counter() - t
     if "g" in only:
         t = time.perf_counter()
         data["complaints_sla_scan"] = await asyncio.to_thread(complaints_read.run_g, report, workdir)

@@ -46,6 +46,7 @@ __all__ = [
     "ComplaintResolved",
     "ComplaintResponded",
     "DomainEvent",
+    "IssuedPin",
     "Location",
     "Message",
     "MessageKind",
@@ -59,6 +60,7 @@ __all__ = [
     "check_submitter",
     "check_village_code",
     "hash_pin",
+    "issue_pin",
     "new_pin",
     "new_reporter_ref",
     "new_ticket_id",
@@ -299,6 +301,24 @@ def hash_pin(pin: str) -> str:
     salt = secrets.token_bytes(16)
     digest = hashlib.scrypt(pin.encode(), salt=salt, dklen=32, **_SCRYPT)
     return f"scrypt${salt.hex()}${digest.hex()}"
+
+
+@dataclass(frozen=True)
+class IssuedPin:
+    """A new PIN and its scrypt hash: the clear PIN goes to the complainant once, the hash is stored."""
+
+    pin: str
+    pin_hash: str = field(repr=False)
+
+    def __repr__(self) -> str:
+        return "IssuedPin(<secret>)"
+
+
+def issue_pin() -> IssuedPin:
+    """A new PIN, hashed. Pure CPU (scrypt, ~50–150 ms, releases the GIL): callers run it off the
+    database thread, so one complaint's hashing never holds the transactions of others."""
+    pin = new_pin()
+    return IssuedPin(pin, hash_pin(pin))
 
 
 def verify_pin(pin: str, stored: str) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import Callable, Sequence
 
@@ -37,7 +38,7 @@ from grms_complaints.adapters.wire import (
 )
 from grms_complaints.domain.categories import DEFAULT_CATEGORIES, Category
 from grms_complaints.domain.duplicates import DuplicatePolicy
-from grms_complaints.domain.model import Complainant, Complaint
+from grms_complaints.domain.model import Complainant, Complaint, issue_pin
 from grms_complaints.domain.sla import SlaPolicy
 from grms_complaints.service_layer import handlers
 from grms_complaints.service_layer.ports import BoardQuery, PhotoStore, PublicQuery, UnitOfWork
@@ -122,6 +123,9 @@ class ComplaintsApi(pb_grpc.ComplaintsServiceServicer):
             submitted_by=submitter_from_pb(request.submitted_by, request.HasField("submitted_by")),
             photos=tuple(request.photos),
         )
+        # The PIN's scrypt hash runs on a worker thread of its own, in parallel with other
+        # filings, not on the database thread where it would hold every transaction behind it.
+        pin = await asyncio.to_thread(issue_pin)
         filed = await self.db.run(
             handlers.file_complaint,
             cmd,
@@ -131,6 +135,7 @@ class ComplaintsApi(pb_grpc.ComplaintsServiceServicer):
             actor=current_identity(),
             photos=self.photos,
             duplicates=self.intake_duplicates,
+            pin=pin,
         )
         return pb.FileComplaintResponse(
             ticket_id=filed.complaint.ticket_id,
@@ -402,6 +407,7 @@ class ComplaintsApi(pb_grpc.ComplaintsServiceServicer):
         )
         duplicate = await self._staff(handlers.merge_complaints, cmd)
         return pb.MergeComplaintsResponse(duplicate=complaint_to_pb(duplicate))
+
     # The governor's board.
 
     async def GetComplaintBoard(

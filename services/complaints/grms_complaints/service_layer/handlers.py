@@ -44,6 +44,7 @@ from grms_complaints.domain.model import (
     Complainant,
     Complaint,
     ComplaintClass,
+    IssuedPin,
     Location,
     Message,
     MessageKind,
@@ -55,6 +56,7 @@ from grms_complaints.domain.model import (
     check_delivery_id,
     check_ticket_id,
     hash_pin,
+    issue_pin,
     new_pin,
     new_reporter_ref,
     verify_pin,
@@ -232,8 +234,12 @@ def file_complaint(
     actor: Identity = ANONYMOUS,
     photos: PhotoStore | None = None,
     duplicates: DuplicatePolicy | None = None,
+    pin: IssuedPin | None = None,
 ) -> FiledComplaint:
     """Receive a complaint from any channel; open to the public (the gateway rate-limits it).
+
+    `pin` is the new complaint's PIN, issued (and hashed) by the caller beforehand so the slow
+    hash runs outside the transaction; without it one is issued here.
 
     With `categories`, the category code must be one of them (the configured category list).
     Hotline and walk-in entries, and filings on behalf of someone (`submitted_by`), are typed
@@ -257,7 +263,15 @@ def file_complaint(
             return FiledComplaint(complaint=earlier, pin="", duplicate_delivery=True)
     try:
         return _file_new(
-            cmd, delivery_id, uow=uow, sla=sla, categories=categories, actor=actor, photos=photos, duplicates=duplicates
+            cmd,
+            delivery_id,
+            uow=uow,
+            sla=sla,
+            categories=categories,
+            actor=actor,
+            photos=photos,
+            duplicates=duplicates,
+            pin=pin,
         )
     except Conflict:
         if not delivery_id:
@@ -279,6 +293,7 @@ def _file_new(
     actor: Identity,
     photos: PhotoStore | None,
     duplicates: DuplicatePolicy | None = None,
+    pin: IssuedPin | None = None,
 ) -> FiledComplaint:
     violations: list[FieldViolation] = []
     checked: list[Photo] = []
@@ -292,7 +307,7 @@ def _file_new(
                 violations += exc.violations
     complainant: Complainant | None = None
     complaint: Complaint | None = None
-    pin = new_pin()
+    issued = pin or issue_pin()
     reporter_ref = new_reporter_ref()
     staff_entry = cmd.channel in OPERATOR_CHANNELS or cmd.submitted_by is not None or actor.has_role(*OFFICERS)
     with uow:
@@ -326,7 +341,8 @@ def _file_new(
                 anonymous=cmd.anonymous,
                 confidential=cmd.confidential,
                 reporter_ref=reporter_ref,
-                pin=pin,
+                pin=issued.pin,
+                pin_hash=issued.pin_hash,
                 sla=sla,
                 now=uow.clock.now(),
                 channel_message_id=delivery_id,
@@ -352,7 +368,7 @@ def _file_new(
         uow.complaints.add(complaint)
         uow.complainants.add(complainant)
         uow.commit()
-        return FiledComplaint(complaint=complaint, pin=pin)
+        return FiledComplaint(complaint=complaint, pin=issued.pin)
 
 
 def _store_photos(photos: PhotoStore | None, checked: Collection[Photo]) -> None:

@@ -14,6 +14,7 @@ from grms_complaints.domain.model import (
     RejectionReason,
     Status,
     hash_pin,
+    issue_pin,
     verify_pin,
 )
 from grms_complaints.domain.sla import SLA_KINDS, DeadlineKind, SlaPolicy
@@ -227,6 +228,20 @@ def test_tickets_are_random_and_pins_are_stored_hashed(uow: FakeUnitOfWork, sla:
     assert first.pin not in stored.pin_hash and stored.pin_hash.startswith("scrypt$")
     assert verify_pin(first.pin, stored.pin_hash) and not verify_pin(second.pin, stored.pin_hash)
     assert hash_pin("12345678") != hash_pin("12345678")  # salted
+
+
+def test_a_pin_issued_before_the_transaction_is_the_one_stored_and_shown(uow: FakeUnitOfWork, sla: SlaPolicy) -> None:
+    # The gRPC entrypoint hashes the PIN off the database thread, then files with it.
+    issued = issue_pin()
+    assert issued.pin not in repr(issued) and issued.pin_hash not in repr(issued)
+    f = handlers.file_complaint(file_cmd(), uow=uow, sla=sla, pin=issued)
+    stored = uow.complaints.rows[f.complaint.ticket_id]
+    assert f.pin == issued.pin and stored.pin_hash == issued.pin_hash
+    assert verify_pin(issued.pin, stored.pin_hash)
+    tracked = handlers.track_complaint(f.complaint.ticket_id, issued.pin, uow=uow)
+    assert tracked.ticket_id == f.complaint.ticket_id
+    with pytest.raises(NotFound):
+        handlers.track_complaint(f.complaint.ticket_id, f"{(int(issued.pin) + 1) % 10**8:08d}", uow=uow)
 
 
 def test_identity_lives_apart_and_every_read_is_logged(uow: FakeUnitOfWork, sla: SlaPolicy) -> None:
