@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import io
 
 import pytest
 from grms_budgeting.adapters.xlsx import read_rka, write_rka
+from grms_budgeting.domain.audit import canonical_json, lines_digest, verify_chain
 from grms_budgeting.domain.rka_sheet import column_letter, sheet_path
 from grms_budgeting.service_layer import budget
 from grms_kit.errors import FailedPrecondition, InvalidArgument
@@ -73,12 +76,34 @@ def test_a_good_workbook_is_imported_as_one_change(uow: FakeUnitOfWork) -> None:
     plan, count = _import(uow, plan.id, workbook(GOOD), version=1)
     assert count == 3 and plan.version == 2 and sorted(plan.lines) == [1, 2, 3]
     assert plan.total == 500_000 + 300_000 + 1_800_000
-    assert [e.action for e in uow.plans.audit_entries(plan.id, after_seq=0, limit=10)] == [
-        "create",
-        "add_line",
-        "add_line",
-        "add_line",
-    ]
+    entries = uow.plans.audit_entries(plan.id, after_seq=0, limit=10)
+    assert [e.action for e in entries] == ["create", "import_lines"]  # one entry for the whole import
+    entry = entries[1]
+    assert entry.request_id == "req-import" and entry.actor == world.PLANNER.sub
+    assert entry.old == {"total": 0, "line_count": 0}
+    assert entry.new == {
+        "total": 2_600_000,
+        "line_count": 3,
+        "lines": 3,
+        "first_number": 1,
+        "last_number": 3,
+        "sha256": lines_digest(plan.lines[n].to_json() for n in (1, 2, 3)),
+    }
+    assert verify_chain(entries) is None
+
+
+def test_the_import_digest_covers_every_line_so_a_forged_line_or_entry_is_caught(uow: FakeUnitOfWork) -> None:
+    plan = world.new_plan(uow)
+    plan, _ = _import(uow, plan.id, workbook(GOOD))
+    lines = [plan.lines[n].to_json() for n in (1, 2, 3)]
+    digest = lines_digest(lines)
+    assert digest == hashlib.sha256("".join(canonical_json(v) + "\n" for v in lines).encode()).hexdigest()
+    forged = [*lines[:2], {**lines[2], "unit_price": 1}]
+    assert lines_digest(forged) != digest and lines_digest(lines[:2]) != digest
+    assert lines_digest([lines[1], lines[0], lines[2]]) != digest
+    entries = uow.plans.audit_entries(plan.id, after_seq=0, limit=10)
+    tampered = dataclasses.replace(entries[1], new={**entries[1].new, "sha256": lines_digest(forged)})
+    assert verify_chain([entries[0], tampered]) == 2
 
 
 def test_a_workbook_with_errors_stores_nothing_and_names_row_and_column(uow: FakeUnitOfWork) -> None:
