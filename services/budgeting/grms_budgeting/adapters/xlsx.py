@@ -1,4 +1,7 @@
-"""RKA workbooks (XLSX, with openpyxl) and RKA CSV files in; a plan out as a workbook.
+"""RKA workbooks (XLSX) and RKA CSV files in; a plan out as a workbook (openpyxl).
+
+Workbooks are read by streaming the sheet XML (adapters.sheet_xml), with openpyxl as the
+fallback for what that reader does not handle.
 
 Both formats share one row reader: a header row naming the columns (any order), then one
 line per row, so a CSV saved from the exported workbook imports the same way.
@@ -17,10 +20,11 @@ from grms_kit.errors import FieldViolation, InvalidArgument
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Font
 
+from grms_budgeting.adapters.sheet_xml import UnreadableSheet, first_sheet_rows
 from grms_budgeting.domain.budget import BudgetPlan, LineInput
 from grms_budgeting.domain.rka_sheet import AMOUNT_HEADER, COLUMNS, HEADERS, column_letter
 
-__all__ = ["MAX_ROWS", "read_rka", "read_rka_csv", "write_rka"]
+__all__ = ["MAX_ROWS", "read_rka", "read_rka_csv", "read_rka_openpyxl", "write_rka"]
 
 MAX_ROWS = 10_000
 _WHOLE_RUPIAH = re.compile(r"^(\d{1,3}(\.\d{3})+|\d+)$")
@@ -40,6 +44,15 @@ def read_rka(data: bytes, *, max_rows: int = MAX_ROWS) -> tuple[list[tuple[int, 
     Raises InvalidArgument naming the header or every cell that is not what its column needs
     (`rows[<row>].<letter>`); the checks against the price list come later, per line.
     """
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            return _read_rows(first_sheet_rows(archive), "workbook", max_rows)
+    except (UnreadableSheet, zipfile.BadZipFile):
+        return read_rka_openpyxl(data, max_rows=max_rows)  # it reads the workbook, or names what is wrong
+
+
+def read_rka_openpyxl(data: bytes, *, max_rows: int = MAX_ROWS) -> tuple[list[tuple[int, LineInput]], dict[str, str]]:
+    """As read_rka, through openpyxl (read-only): slower, for the workbooks the stream reader does not handle."""
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
