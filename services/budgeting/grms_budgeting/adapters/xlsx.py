@@ -31,6 +31,8 @@ _WHOLE_RUPIAH = re.compile(r"^(\d{1,3}(\.\d{3})+|\d+)$")
 
 
 def _text(value: Any) -> str:
+    if type(value) is str:  # every CSV cell and most workbook cells
+        return value.strip()
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
@@ -94,13 +96,16 @@ def _read_rows(
     out: list[tuple[int, LineInput]] = []
     violations: list[FieldViolation] = []
     price_letter = letters["unit_price"]
+    fields = list(where.items())
+    price_column = where["unit_price"]
     for number, values in enumerate(rows, start=2):
-        cells = {name: (values[i] if i < len(values) else None) for name, i in where.items()}
-        if all(_text(v) == "" for v in cells.values()):
+        width = len(values)
+        text = {name: (_text(values[i]) if i < width else "") for name, i in fields}
+        if not any(text.values()):
             continue
         if len(out) >= max_rows:
             raise InvalidArgument.field(source, f"has more than {max_rows:,} lines")
-        price = cells["unit_price"]
+        price = values[price_column] if price_column < width else None
         if isinstance(price, str) and _WHOLE_RUPIAH.match(price.strip()):
             price = int(price.strip().replace(".", ""))  # "55.000" as Indonesians write it; never "55000.0"
         if isinstance(price, float) and price.is_integer():
@@ -108,19 +113,19 @@ def _read_rows(
         if isinstance(price, bool) or not isinstance(price, int):
             violations.append(FieldViolation(f"rows[{number}].{price_letter}", "Harga Satuan: must be whole rupiah"))
             price = 0
-        tags = tuple(t.strip() for t in _text(cells.get("tags")).split(",") if t.strip())
+        tags = tuple(t.strip() for t in text.get("tags", "").split(",") if t.strip())
         out.append(
             (
                 number,
                 LineInput(
-                    account_code=_text(cells["account_code"]),
-                    standard_item_code=_text(cells["standard_item_code"]),
-                    specification=_text(cells["specification"]),
-                    volume=_text(cells["volume"]),
-                    unit=_text(cells["unit"]),
-                    unit_price=price,
-                    funding_source=_text(cells["funding_source"]),
-                    tags=tags,
+                    text["account_code"],
+                    text["standard_item_code"],
+                    text["specification"],
+                    text["volume"],
+                    text["unit"],
+                    price,
+                    text["funding_source"],
+                    tags,
                 ),
             )
         )

@@ -29,9 +29,12 @@ __all__ = [
 GENESIS_HASH = "0" * 64
 
 
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
 def canonical_json(value: Any) -> str:
     """JSON with sorted keys, no spaces and raw UTF-8: the same bytes for the same value, always."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return _CANONICAL.encode(value)  # one encoder, not one per call: a bulk import encodes every line
 
 
 def lines_digest(lines: Iterable[Any]) -> str:

@@ -273,9 +273,9 @@ class BudgetLine:
     funding_source: str
     tags: tuple[str, ...]
 
-    @property
+    @functools.cached_property
     def amount(self) -> int:
-        """Product of the volume factors times the unit price, in whole rupiah."""
+        """Product of the volume factors times the unit price, in whole rupiah (computed once per line)."""
         return math.prod(f.quantity for f in self.factors) * self.unit_price
 
     def to_json(self) -> dict[str, Any]:

@@ -191,3 +191,32 @@ def test_a_bad_csv_names_its_cells_and_encoding() -> None:
     assert header.value.violations[0].field == "rows[1]"
     with pytest.raises(InvalidArgument, match="more than 2 lines"):
         read_rka_csv(_csv(GOOD * 2), max_rows=2)
+
+
+def test_short_rows_columns_in_any_order_and_padded_cells_read_as_written() -> None:
+    from grms_budgeting.adapters.xlsx import read_rka_csv
+
+    header = ["Label", "Harga Satuan", "Uraian", "Kode Rekening", "Kode Standar Harga", "Volume", "Satuan"]
+    header.append("Sumber Dana")
+    text = "\n".join(
+        [
+            ",".join(header),
+            f'" ATK ,rutin",50.000,"  Kertas HVS  ",{world.ATK},1.1.12.01.03.0005,10 rim,rim,PAD',
+            ",,,,",  # a short blank row is skipped
+            ",15000",  # a short row: the missing cells are empty, the price still read
+        ]
+    )
+    rows, letters = read_rka_csv(text.encode())
+    assert letters["unit_price"] == "B" and letters["tags"] == "A"
+    (row, first), (short_row, short) = rows
+    assert (row, first.specification, first.unit_price, first.tags) == (2, "Kertas HVS", 50_000, ("ATK", "rutin"))
+    assert (short_row, short.unit_price, short.account_code, short.tags) == (4, 15_000, "", ())
+
+
+def test_a_line_amount_is_computed_once_and_equal_lines_stay_equal(uow: FakeUnitOfWork) -> None:
+    plan = world.new_plan(uow)
+    plan, _ = _import(uow, plan.id, workbook(GOOD))
+    line = plan.lines[2]  # 10 orang x 2 kali at Rp15.000
+    assert line.amount == 300_000 and line.__dict__["amount"] == 300_000
+    twin = dataclasses.replace(line)
+    assert twin == line and "amount" not in twin.__dict__ and twin.amount == line.amount
