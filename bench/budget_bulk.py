@@ -6,7 +6,7 @@ its peak RSS (`ru_maxrss`) is that case's alone; the child prints one JSON line.
 (i) The raw baseline is SQLAlchemy Core `executemany` of the same 150,000 rows into
 `budget_line` of a migrated SQLite database, one transaction. The import cases parse the
 file (read_rka / read_rka_csv) and run the real use case (`import_budget_lines`: every line
-checked against accounts and the e-HSB, one version, one audit record per line on the
+checked against accounts and the e-HSB, one version, one audit entry (digest of every line) on the
 plan's hash chain) through the real SQL unit of work. Targets: < 10 s, < 500 MB peak RSS.
 
 (k) The approved budget of a year is written straight into the tables (10,000 and 100,000

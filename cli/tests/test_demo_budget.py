@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import math
 import threading
 import time
@@ -159,5 +160,13 @@ def test_the_seed_loads_approved_dpas_over_grpc_and_a_second_run_skips_them(
         assert sum(r.amount.rupiah for r in paid) == sum(demo_budget.realisation(plan.total.rupiah))
         assert {r.state for r in paid} == {treasury_pb2.PAYMENT_REQUEST_STATE_DISBURSED}
         audit = stub.ListAuditEntries(pb.ListAuditEntriesRequest(plan_id=plan.id), metadata=metadata, timeout=10)
-        assert audit.first_broken_seq == 0 and len(audit.entries) == plan.line_count + 4
+        # create, the loaded lines as one import_lines entry, submit, verify, approve
+        assert audit.first_broken_seq == 0 and [e.action for e in audit.entries] == [
+            "create",
+            "import_lines",
+            "submit",
+            "verify",
+            "approve",
+        ]
+        assert json.loads(audit.entries[1].new_json)["lines"] == plan.line_count
     assert demo_data.PROVINCE_CODE == "33"

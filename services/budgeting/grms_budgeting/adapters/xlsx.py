@@ -1,4 +1,7 @@
-"""RKA workbooks (XLSX, with openpyxl) and RKA CSV files in; a plan out as a workbook.
+"""RKA workbooks (XLSX) and RKA CSV files in; a plan out as a workbook (openpyxl).
+
+Workbooks are read by streaming the sheet XML (adapters.sheet_xml), with openpyxl as the
+fallback for what that reader does not handle.
 
 Both formats share one row reader: a header row naming the columns (any order), then one
 line per row, so a CSV saved from the exported workbook imports the same way.
@@ -17,16 +20,19 @@ from grms_kit.errors import FieldViolation, InvalidArgument
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Font
 
+from grms_budgeting.adapters.sheet_xml import UnreadableSheet, first_sheet_rows
 from grms_budgeting.domain.budget import BudgetPlan, LineInput
 from grms_budgeting.domain.rka_sheet import AMOUNT_HEADER, COLUMNS, HEADERS, column_letter
 
-__all__ = ["MAX_ROWS", "read_rka", "read_rka_csv", "write_rka"]
+__all__ = ["MAX_ROWS", "read_rka", "read_rka_csv", "read_rka_openpyxl", "write_rka"]
 
 MAX_ROWS = 10_000
 _WHOLE_RUPIAH = re.compile(r"^(\d{1,3}(\.\d{3})+|\d+)$")
 
 
 def _text(value: Any) -> str:
+    if type(value) is str:  # every CSV cell and most workbook cells
+        return value.strip()
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
@@ -40,6 +46,15 @@ def read_rka(data: bytes, *, max_rows: int = MAX_ROWS) -> tuple[list[tuple[int, 
     Raises InvalidArgument naming the header or every cell that is not what its column needs
     (`rows[<row>].<letter>`); the checks against the price list come later, per line.
     """
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            return _read_rows(first_sheet_rows(archive), "workbook", max_rows)
+    except (UnreadableSheet, zipfile.BadZipFile):
+        return read_rka_openpyxl(data, max_rows=max_rows)  # it reads the workbook, or names what is wrong
+
+
+def read_rka_openpyxl(data: bytes, *, max_rows: int = MAX_ROWS) -> tuple[list[tuple[int, LineInput]], dict[str, str]]:
+    """As read_rka, through openpyxl (read-only): slower, for the workbooks the stream reader does not handle."""
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
@@ -81,13 +96,16 @@ def _read_rows(
     out: list[tuple[int, LineInput]] = []
     violations: list[FieldViolation] = []
     price_letter = letters["unit_price"]
+    fields = list(where.items())
+    price_column = where["unit_price"]
     for number, values in enumerate(rows, start=2):
-        cells = {name: (values[i] if i < len(values) else None) for name, i in where.items()}
-        if all(_text(v) == "" for v in cells.values()):
+        width = len(values)
+        text = {name: (_text(values[i]) if i < width else "") for name, i in fields}
+        if not any(text.values()):
             continue
         if len(out) >= max_rows:
             raise InvalidArgument.field(source, f"has more than {max_rows:,} lines")
-        price = cells["unit_price"]
+        price = values[price_column] if price_column < width else None
         if isinstance(price, str) and _WHOLE_RUPIAH.match(price.strip()):
             price = int(price.strip().replace(".", ""))  # "55.000" as Indonesians write it; never "55000.0"
         if isinstance(price, float) and price.is_integer():
@@ -95,19 +113,19 @@ def _read_rows(
         if isinstance(price, bool) or not isinstance(price, int):
             violations.append(FieldViolation(f"rows[{number}].{price_letter}", "Harga Satuan: must be whole rupiah"))
             price = 0
-        tags = tuple(t.strip() for t in _text(cells.get("tags")).split(",") if t.strip())
+        tags = tuple(t.strip() for t in text.get("tags", "").split(",") if t.strip())
         out.append(
             (
                 number,
                 LineInput(
-                    account_code=_text(cells["account_code"]),
-                    standard_item_code=_text(cells["standard_item_code"]),
-                    specification=_text(cells["specification"]),
-                    volume=_text(cells["volume"]),
-                    unit=_text(cells["unit"]),
-                    unit_price=price,
-                    funding_source=_text(cells["funding_source"]),
-                    tags=tags,
+                    text["account_code"],
+                    text["standard_item_code"],
+                    text["specification"],
+                    text["volume"],
+                    text["unit"],
+                    price,
+                    text["funding_source"],
+                    tags,
                 ),
             )
         )

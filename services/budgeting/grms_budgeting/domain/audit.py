@@ -15,14 +15,39 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["GENESIS_HASH", "AuditEntry", "AuditRecord", "canonical_json", "chain", "entry_hash", "verify_chain"]
+__all__ = [
+    "GENESIS_HASH",
+    "AuditEntry",
+    "AuditRecord",
+    "canonical_json",
+    "chain",
+    "entry_hash",
+    "lines_digest",
+    "verify_chain",
+]
 
 GENESIS_HASH = "0" * 64
 
 
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
 def canonical_json(value: Any) -> str:
     """JSON with sorted keys, no spaces and raw UTF-8: the same bytes for the same value, always."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return _CANONICAL.encode(value)  # one encoder, not one per call: a bulk import encodes every line
+
+
+def lines_digest(lines: Iterable[Any]) -> str:
+    """The SHA-256 (hex) over many values, each as its canonical JSON followed by a newline.
+
+    A bulk import is one audit entry carrying this digest of every imported line: changing,
+    adding, dropping or reordering any line changes it, and the entry's own hash covers it.
+    """
+    digest = hashlib.sha256()
+    for value in lines:
+        digest.update(canonical_json(value).encode())
+        digest.update(b"\n")
+    return digest.hexdigest()
 
 
 @dataclass(frozen=True)

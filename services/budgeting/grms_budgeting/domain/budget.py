@@ -17,7 +17,7 @@ from typing import Any
 
 from grms_kit.errors import Conflict, FailedPrecondition, FieldViolation, InvalidArgument
 
-from grms_budgeting.domain.audit import AuditRecord
+from grms_budgeting.domain.audit import AuditRecord, lines_digest
 from grms_budgeting.domain.codes import AccountCode, check_fiscal_year, normalize_account_code
 from grms_budgeting.domain.model import DomainEvent
 
@@ -273,9 +273,9 @@ class BudgetLine:
     funding_source: str
     tags: tuple[str, ...]
 
-    @property
+    @functools.cached_property
     def amount(self) -> int:
-        """Product of the volume factors times the unit price, in whole rupiah."""
+        """Product of the volume factors times the unit price, in whole rupiah (computed once per line)."""
         return math.prod(f.quantity for f in self.factors) * self.unit_price
 
     def to_json(self) -> dict[str, Any]:
@@ -625,18 +625,32 @@ class BudgetPlan:
         return line
 
     def add_lines(self, lines: list[BudgetLine], *, expected_version: int | None, actor: str, now: dt.datetime) -> None:
-        """Append checked lines (numbered from `next_line_number`) as one change: one version, one record each."""
+        """Append checked lines (numbered from `next_line_number`) as one change: one version, one audit record.
+
+        The record (`import_lines`) holds the old and new totals and line counts, the numbers
+        given and the `lines_digest` of every added line as JSON, so the chain still covers each
+        line's content without one entry per line (a 150,000-line import is one link).
+        """
         self._editable(expected_version)
         for offset, line in enumerate(lines):
             if line.number != self.next_line_number + offset:
                 raise ValueError("imported lines must carry the plan's next line numbers in order")
+        old = {"total": self.total, "line_count": len(self.lines)}
         for line in lines:
             self.lines[line.number] = line
             self.changed_lines.add(line.number)
             self.new_lines.add(line.number)
-            self.audit.append(AuditRecord(actor, self.agency_code, "add_line", None, line.to_json()))
         self.next_line_number += len(lines)
         self._touch(now)
+        new = {
+            "total": self.total,
+            "line_count": len(self.lines),
+            "lines": len(lines),
+            "first_number": lines[0].number if lines else None,
+            "last_number": lines[-1].number if lines else None,
+            "sha256": lines_digest(line.to_json() for line in lines),
+        }
+        self.audit.append(AuditRecord(actor, self.agency_code, "import_lines", old, new))
 
     def update_line(self, line: BudgetLine, *, expected_version: int | None, actor: str, now: dt.datetime) -> bool:
         """Replace line `line.number`; False (and nothing recorded) when nothing changed."""

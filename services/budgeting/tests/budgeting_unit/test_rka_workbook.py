@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import io
 
 import pytest
 from grms_budgeting.adapters.xlsx import read_rka, write_rka
+from grms_budgeting.domain.audit import canonical_json, lines_digest, verify_chain
 from grms_budgeting.domain.rka_sheet import column_letter, sheet_path
 from grms_budgeting.service_layer import budget
 from grms_kit.errors import FailedPrecondition, InvalidArgument
@@ -73,12 +76,34 @@ def test_a_good_workbook_is_imported_as_one_change(uow: FakeUnitOfWork) -> None:
     plan, count = _import(uow, plan.id, workbook(GOOD), version=1)
     assert count == 3 and plan.version == 2 and sorted(plan.lines) == [1, 2, 3]
     assert plan.total == 500_000 + 300_000 + 1_800_000
-    assert [e.action for e in uow.plans.audit_entries(plan.id, after_seq=0, limit=10)] == [
-        "create",
-        "add_line",
-        "add_line",
-        "add_line",
-    ]
+    entries = uow.plans.audit_entries(plan.id, after_seq=0, limit=10)
+    assert [e.action for e in entries] == ["create", "import_lines"]  # one entry for the whole import
+    entry = entries[1]
+    assert entry.request_id == "req-import" and entry.actor == world.PLANNER.sub
+    assert entry.old == {"total": 0, "line_count": 0}
+    assert entry.new == {
+        "total": 2_600_000,
+        "line_count": 3,
+        "lines": 3,
+        "first_number": 1,
+        "last_number": 3,
+        "sha256": lines_digest(plan.lines[n].to_json() for n in (1, 2, 3)),
+    }
+    assert verify_chain(entries) is None
+
+
+def test_the_import_digest_covers_every_line_so_a_forged_line_or_entry_is_caught(uow: FakeUnitOfWork) -> None:
+    plan = world.new_plan(uow)
+    plan, _ = _import(uow, plan.id, workbook(GOOD))
+    lines = [plan.lines[n].to_json() for n in (1, 2, 3)]
+    digest = lines_digest(lines)
+    assert digest == hashlib.sha256("".join(canonical_json(v) + "\n" for v in lines).encode()).hexdigest()
+    forged = [*lines[:2], {**lines[2], "unit_price": 1}]
+    assert lines_digest(forged) != digest and lines_digest(lines[:2]) != digest
+    assert lines_digest([lines[1], lines[0], lines[2]]) != digest
+    entries = uow.plans.audit_entries(plan.id, after_seq=0, limit=10)
+    tampered = dataclasses.replace(entries[1], new={**entries[1].new, "sha256": lines_digest(forged)})
+    assert verify_chain([entries[0], tampered]) == 2
 
 
 def test_a_workbook_with_errors_stores_nothing_and_names_row_and_column(uow: FakeUnitOfWork) -> None:
@@ -166,3 +191,32 @@ def test_a_bad_csv_names_its_cells_and_encoding() -> None:
     assert header.value.violations[0].field == "rows[1]"
     with pytest.raises(InvalidArgument, match="more than 2 lines"):
         read_rka_csv(_csv(GOOD * 2), max_rows=2)
+
+
+def test_short_rows_columns_in_any_order_and_padded_cells_read_as_written() -> None:
+    from grms_budgeting.adapters.xlsx import read_rka_csv
+
+    header = ["Label", "Harga Satuan", "Uraian", "Kode Rekening", "Kode Standar Harga", "Volume", "Satuan"]
+    header.append("Sumber Dana")
+    text = "\n".join(
+        [
+            ",".join(header),
+            f'" ATK ,rutin",50.000,"  Kertas HVS  ",{world.ATK},1.1.12.01.03.0005,10 rim,rim,PAD',
+            ",,,,",  # a short blank row is skipped
+            ",15000",  # a short row: the missing cells are empty, the price still read
+        ]
+    )
+    rows, letters = read_rka_csv(text.encode())
+    assert letters["unit_price"] == "B" and letters["tags"] == "A"
+    (row, first), (short_row, short) = rows
+    assert (row, first.specification, first.unit_price, first.tags) == (2, "Kertas HVS", 50_000, ("ATK", "rutin"))
+    assert (short_row, short.unit_price, short.account_code, short.tags) == (4, 15_000, "", ())
+
+
+def test_a_line_amount_is_computed_once_and_equal_lines_stay_equal(uow: FakeUnitOfWork) -> None:
+    plan = world.new_plan(uow)
+    plan, _ = _import(uow, plan.id, workbook(GOOD))
+    line = plan.lines[2]  # 10 orang x 2 kali at Rp15.000
+    assert line.amount == 300_000 and line.__dict__["amount"] == 300_000
+    twin = dataclasses.replace(line)
+    assert twin == line and "amount" not in twin.__dict__ and twin.amount == line.amount
