@@ -195,11 +195,15 @@ def record_edit(uow: UnitOfWork, government_code: str, agency_code: str, fiscal_
     if book is None:
         book = StageBook.start(government_code, agency_code, fiscal_year, actor=actor.sub, now=uow.clock.now())
         book.record_edit()
-        if uow.stages.add(book) or uow.stages.count_edit(government_code, agency_code, fiscal_year):
+        if uow.stages.add(book):
             return
         book = uow.stages.get(government_code, agency_code, fiscal_year)
         assert book is not None
     book.require_open()
+    # Another transaction stored the book between the first count and now (PostgreSQL runs
+    # many writers at once): it is committed and open, so this count goes through.
+    if uow.stages.count_edit(government_code, agency_code, fiscal_year):
+        return
     raise Conflict(f"{book.label} changed while this edit was saved; try again")
 
 
