@@ -1,8 +1,9 @@
 """(j) Planning a province-year through planning's gRPC API, beside the raw insert ceiling of the same rows.
 
-The demo year (grms_cli.planning_demo): 2,976 sub-activities of 48 agencies, each created,
-given its output indicator, its suggested F1 (12 monthly rows) and marked planned — five
-calls, as a planner's screen makes them — then 1,200 RUP packages; 8 agencies in flight at a
+The demo year (grms_cli.planning_demo, budgeting's catalogue): 3,000 sub-activities of 48
+agencies, each created, given its output indicator, its F1 (12 monthly rows adding up to the
+amount budgeting approved, which planning's copy holds as if learned from BudgetPlanApproved)
+and marked planned — four calls, as a planner's screen makes them — then 1,200 RUP packages; 8 agencies in flight at a
 time. The service is the real PlanningApi on a real grpc.aio server with the GRMS interceptors
 (token check, deadline) and a SQLite file with the service's settings (WAL, synchronous=FULL);
 every transaction also writes its outbox rows, as in production (the relay is not running:
@@ -14,8 +15,7 @@ SQLAlchemy Core executemany, one transaction per agency: what the disk and drive
 with no validation, no gRPC and no per-call transaction.
 
 The bulk path: the same year through ImportSubActivities, one request (one transaction,
-the same domain rules) per agency, 8 agencies in flight — the F1 of each sub-activity is the
-default curve of its kind, computed by the client as SuggestMonthlyPlan would.
+the same domain rules) per agency, 8 agencies in flight, built as `grms seed-planning` builds them.
 
 Also timed: the split-package detector over the whole year (DetectSplitPackages), target < 1 s.
 """
@@ -26,16 +26,16 @@ import asyncio
 import datetime as dt
 import time
 import uuid
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import grpc
-from grms.common.v1 import money_pb2, paging_pb2
+from grms.common.v1 import paging_pb2
 from grms.planning.v1 import planning_service_pb2 as pb
 from grms.planning.v1 import planning_service_pb2_grpc as pb_grpc
-from grms.planning.v1 import sub_activity_pb2
 from grms_cli import planning_demo
-from grms_cli.planning_seed import create_request, indicator_request, package_request, suggest_request
+from grms_cli.planning_seed import import_request, plan_of
 from grms_kit.clock import SystemClock
 from grms_kit.db import Database
 from grms_kit.grpc_server import GrpcServer
@@ -44,7 +44,6 @@ from grms_kit.migrations import alembic_config
 from grms_kit.testing import free_port
 from grms_planning import bootstrap
 from grms_planning.adapters import tables
-from grms_planning.domain.curves import CurveShape, suggest_monthly_plan
 from grms_planning.domain.procurement import DEFAULT_THRESHOLDS
 from grms_planning.entrypoints.grpc_api import PlanningApi
 from sqlalchemy import insert
@@ -64,8 +63,9 @@ def _migrate(path: Path) -> str:
     return url
 
 
-def _reference(db: Database, agencies: list[str]) -> None:
-    """The copy of budgeting's province and agencies (set-up, not measured)."""
+def _reference(db: Database, subs: list[Any]) -> None:
+    """The copy of budgeting's province, agencies and approved amounts (set-up, not measured)."""
+    agencies = list(dict.fromkeys(s.agency_code for s in subs))
     now = dt.datetime.now(dt.UTC)
     with db.engine.begin() as conn:
         conn.execute(
@@ -80,54 +80,21 @@ def _reference(db: Database, agencies: list[str]) -> None:
                 for a in agencies
             ],
         )
-
-
-def _plan_of(s: Any, packages: list[Any]) -> pb.SubActivityPlan:
-    """A sub-activity of the demo as one plan of an import (the default F1 of its kind of work)."""
-    created = create_request(s, YEAR)
-    indicator = indicator_request(s, "").indicator
-    months = [
-        sub_activity_pb2.MonthPlan(
-            month=m.month, physical_percent=str(m.physical_percent), disbursement=money_pb2.Money(rupiah=m.disbursement)
-        )
-        for m in suggest_monthly_plan(CurveShape(s.curve), s.budget).months
-    ]
-    plans = []
-    for p in packages:
-        r = package_request(p, "")
-        plan = pb.PackagePlan(
-            account_code=r.account_code,
-            name=r.name,
-            procurement_type=r.procurement_type,
-            mode=r.mode,
-            method=r.method,
-            value=r.value,
-            domestic_product=r.domestic_product,
-            small_business=r.small_business,
-            contract_schedule=r.contract_schedule,
-            use_schedule=r.use_schedule,
-        )
-        if r.HasField("selection_schedule"):
-            plan.selection_schedule.CopyFrom(r.selection_schedule)
-        plans.append(plan)
-    return pb.SubActivityPlan(
-        code=created.code,
-        name=created.name,
-        budget=created.budget,
-        locations=created.locations,
-        funding_sources=created.funding_sources,
-        tags=created.tags,
-        indicators=[indicator],
-        months=months,
-        mark_planned=True,
-        packages=plans,
-    )
+        conn.execute(
+            insert(tables.approved_budget),
+            [
+                {"government_code": "33", "fiscal_year": YEAR, "agency_code": s.agency_code,
+                 "sub_activity_code": s.code, "amount_rupiah": s.approved, "plan_id": f"plan-{s.code}",
+                 "plan_version": 1, "approved_at": now}
+                for s in subs
+            ],
+        )  # fmt: skip
 
 
 async def _bulk_import(workdir: Path, subs: list[Any], packages: list[Any]) -> dict[str, float]:
     url = _migrate(workdir / "planning-import.db")
     db = Database(url)
-    _reference(db, list(dict.fromkeys(s.agency_code for s in subs)))
+    _reference(db, subs)
     clock = SystemClock()
     api = PlanningApi(db, bootstrap.unit_of_work_factory(db, clock), None, DEFAULT_THRESHOLDS)
     name = pb.DESCRIPTOR.services_by_name["PlanningService"].full_name
@@ -138,18 +105,10 @@ async def _bulk_import(workdir: Path, subs: list[Any], packages: list[Any]) -> d
     await server.set_serving(True)
     token = TokenCodec(SECRET).issue(Identity(sub="bench", roles=frozenset({Role.ADMIN}), government="33"))
     metadata = [("authorization", f"Bearer {token}")]
-    pk_by_sub: dict[tuple[str, str], list[Any]] = {}
-    for p in packages:
-        pk_by_sub.setdefault((p.agency_code, p.sub_activity_code), []).append(p)
-    requests: list[pb.ImportSubActivitiesRequest] = []
     by_agency: dict[str, list[Any]] = {}
     for s in subs:
         by_agency.setdefault(s.agency_code, []).append(s)
-    for agency, items in by_agency.items():
-        plans = [_plan_of(s, pk_by_sub.get((s.agency_code, s.code), [])) for s in items]
-        requests.append(
-            pb.ImportSubActivitiesRequest(government_code="33", agency_code=agency, fiscal_year=YEAR, plans=plans)
-        )
+    requests = [import_request(agency, items, YEAR) for agency, items in by_agency.items()]
     try:
         async with grpc.aio.insecure_channel(server.address) as ch:
             stub = pb_grpc.PlanningServiceStub(ch)
@@ -179,7 +138,7 @@ async def _bulk_import(workdir: Path, subs: list[Any], packages: list[Any]) -> d
 async def _through_api(workdir: Path, subs: list[Any], packages: list[Any]) -> dict[str, float]:
     url = _migrate(workdir / "planning-api.db")
     db = Database(url)
-    _reference(db, list(dict.fromkeys(s.agency_code for s in subs)))
+    _reference(db, subs)
     clock = SystemClock()
     api = PlanningApi(db, bootstrap.unit_of_work_factory(db, clock), None, DEFAULT_THRESHOLDS)
     name = pb.DESCRIPTOR.services_by_name["PlanningService"].full_name
@@ -204,14 +163,24 @@ async def _through_api(workdir: Path, subs: list[Any], packages: list[Any]) -> d
                 n = 0
                 async with gate:
                     for s in items:
-                        created = await stub.CreateSubActivity(create_request(s, YEAR), metadata=metadata, timeout=30)
+                        plan = plan_of(s, [])
+                        created = await stub.CreateSubActivity(
+                            pb.CreateSubActivityRequest(
+                                government_code="33", agency_code=s.agency_code, fiscal_year=YEAR, code=plan.code,
+                                name=plan.name, budget=plan.budget, locations=plan.locations,
+                                funding_sources=plan.funding_sources, tags=plan.tags,
+                            ),
+                            metadata=metadata,
+                            timeout=30,
+                        )  # fmt: skip
                         sid = created.sub_activity.id
-                        await stub.AddIndicator(indicator_request(s, sid), metadata=metadata, timeout=30)
-                        months = (
-                            await stub.SuggestMonthlyPlan(suggest_request(s, sid), metadata=metadata, timeout=30)
-                        ).months
+                        await stub.AddIndicator(
+                            pb.AddIndicatorRequest(sub_activity_id=sid, indicator=plan.indicators[0]),
+                            metadata=metadata,
+                            timeout=30,
+                        )
                         planned = await stub.SetMonthlyPlan(
-                            pb.SetMonthlyPlanRequest(sub_activity_id=sid, months=months, expected_version=2),
+                            pb.SetMonthlyPlanRequest(sub_activity_id=sid, months=plan.months, expected_version=2),
                             metadata=metadata,
                             timeout=30,
                         )
@@ -223,13 +192,13 @@ async def _through_api(workdir: Path, subs: list[Any], packages: list[Any]) -> d
                             timeout=30,
                         )
                         ids[(s.agency_code, s.code)] = sid
-                        n += 5
+                        n += 4
                 return n
 
             async def package_agency(items: list[Any]) -> int:
                 async with gate:
                     for p in items:
-                        request = package_request(p, ids[(p.agency_code, p.sub_activity_code)])
+                        request = _package_request(p, ids[(p.agency_code, p.sub_activity_code)])
                         await stub.CreateProcurementPackage(request, metadata=metadata, timeout=30)
                 return len(items)
 
@@ -275,6 +244,20 @@ async def _through_api(workdir: Path, subs: list[Any], packages: list[Any]) -> d
     }
 
 
+def _package_request(p: Any, sub_activity_id: str) -> pb.CreateProcurementPackageRequest:
+    """CreateProcurementPackage with the fields the seed's import would send for `p`."""
+    d = next(iter(plan_of(planning_demo.catalogue()[0], [p]).packages))
+    request = pb.CreateProcurementPackageRequest(
+        sub_activity_id=sub_activity_id, account_code=d.account_code, name=d.name,
+        procurement_type=d.procurement_type, mode=d.mode, method=d.method, value=d.value,
+        domestic_product=d.domestic_product, small_business=d.small_business,
+        contract_schedule=d.contract_schedule, use_schedule=d.use_schedule,
+    )  # fmt: skip
+    if d.HasField("selection_schedule"):
+        request.selection_schedule.CopyFrom(d.selection_schedule)
+    return request
+
+
 def _rows(subs: list[Any], packages: list[Any]) -> int:
     """Rows a planned year holds: sub-activity, indicator, location, 12 months each; one per package."""
     return len(subs) * (1 + 1 + 1 + 12) + len(packages)
@@ -300,7 +283,8 @@ def _raw_ceiling(workdir: Path, subs: list[Any], packages: list[Any]) -> dict[st
                     {
                         "id": sid, "government_code": "33", "agency_code": s.agency_code, "fiscal_year": YEAR,
                         "code": s.code, "name": s.name, "budget_rupiah": s.budget, "packaged_rupiah": 0,
-                        "status": "planned", "funding_sources": [s.funding_source], "tags": list(s.tags), "version": 5,
+                        "status": "planned", "funding_sources": list(s.funding_sources), "tags": list(s.tags),
+                        "version": 5,
                         "created_at": now, "updated_at": now,
                     }
                 )  # fmt: skip
@@ -316,9 +300,9 @@ def _raw_ceiling(workdir: Path, subs: list[Any], packages: list[Any]) -> dict[st
                      "latitude": None, "longitude": None}
                 )  # fmt: skip
                 rows["m"].extend(
-                    {"sub_activity_id": sid, "month": m, "physical_basis_points": m * 833 if m < 12 else 10000,
-                     "disbursement_rupiah": s.budget // 12}
-                    for m in range(1, 13)
+                    {"sub_activity_id": sid, "month": m, "physical_basis_points": int(Decimal(percent) * 100),
+                     "disbursement_rupiah": money}
+                    for m, (percent, money) in enumerate(s.months, start=1)
                 )  # fmt: skip
                 for p in pk_by_sub.get((s.agency_code, s.code), []):
                     rows["p"].append(
@@ -349,8 +333,8 @@ def _raw_ceiling(workdir: Path, subs: list[Any], packages: list[Any]) -> dict[st
 
 async def run(report: Report, workdir: Path) -> dict[str, Any]:
     """Measure section (j) and add its rows to the report."""
-    subs = planning_demo.catalogue()
-    packages = planning_demo.packages(subs)
+    subs = list(planning_demo.catalogue())
+    packages = list(planning_demo.packages())
     raw = await asyncio.to_thread(_raw_ceiling, workdir, subs, packages)
     bulk = await _bulk_import(workdir, subs, packages)
     api = await _through_api(workdir, subs, packages)

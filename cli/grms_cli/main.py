@@ -175,23 +175,30 @@ def seed_planning_command(
                           "$GRMS_PLANNING_GRPC_HOST:$GRMS_PLANNING_GRPC_PORT or 127.0.0.1:50152).",
                      show_default=False),
     ] = None,
-    timeout: Annotated[float, typer.Option(help="Deadline of each call in seconds.", min=0.1)] = 10.0,
+    timeout: Annotated[float, typer.Option(help="Deadline of each call in seconds.", min=0.1)] = 120.0,
+    wait: Annotated[float, typer.Option(help="How long to wait for planning to learn budgeting's approved "
+                                             "amounts, in seconds.", min=0.0)] = 600.0,
 ) -> None:
-    """Plan the demo FY2025 province-year (≈3,000 sub-activities, 1,200 RUP packages); safe to repeat."""
-    from grms_cli.planning_demo import PACKAGE_COUNT, catalogue
+    """Plan the demo FY2025 province-year (3,000 sub-activities, 1,200 RUP packages) over budgeting's; safe to repeat.
+
+    Needs the demo budget (`grms seed`): each sub-activity's F1 adds up to its approved amount.
+    """
+    from grms_cli.planning_demo import catalogue
     from grms_cli.planning_seed import planning_address, seed_planning
 
     directory = _var_dir(var_dir)
     secret = resolve_auth_secret(directory)
     address = planning_address(target, directory)
+    agencies = len({s.agency_code for s in catalogue()})
     with Progress(TextColumn("Planning {task.fields[target]}"), BarColumn(), MofNCompleteColumn(),
                   TextColumn("{task.description}"), console=console, transient=True) as progress:
-        task = progress.add_task("", total=len(catalogue()) + PACKAGE_COUNT, target=address)
+        task = progress.add_task("", total=agencies, target=address)
         result = seed_planning(address, secret, advance=lambda what: progress.update(task, advance=1, description=what),
-                               timeout=timeout)
+                               timeout=timeout, wait_for_budget=wait)
     console.print(
-        f"Planned {result.sub_activities_created} sub-activities ({result.sub_activities_existing} already existed) "
-        f"and {result.packages_created} packages."
+        f"Planned {result.sub_activities_created:,} sub-activities with {result.monthly_rows:,} monthly rows and "
+        f"{result.packages_created:,} packages in {result.seconds:.1f} s "
+        f"({result.sub_activities_existing:,} already planned)."
     )
 
 

@@ -1,17 +1,21 @@
 """Load the planning demo (grms_cli.planning_demo) into a running planning service over its gRPC API.
 
-Each sub-activity is planned the way a planner does it: created, given its output indicator,
-given the suggested default F1 of its kind of work, marked planned; then the packages of the
-RUP are added. A sub-activity that already exists (ALREADY_EXISTS) is left as it is, so the
-seed can run again after an interruption.
+One ImportSubActivities call per agency: its sub-activities with their output indicator, F1
+and RUP packages, checked by the same domain rules as the single calls and stored in one
+transaction. The F1 of each sub-activity adds up to the amount budgeting approved, so an
+agency is imported only once planning has learned those amounts from budgeting's
+BudgetPlanApproved events (ListApprovedBudgets); the seed waits for that, up to a deadline.
+Sub-activities planning already has are left out, so the seed can run again after an
+interruption and changes nothing on a later start.
 """
 
 from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import groupby
 from pathlib import Path
 
 import grpc
@@ -21,14 +25,13 @@ from grms.planning.v1 import planning_service_pb2_grpc as pb_grpc
 from grms.planning.v1 import procurement_pb2, sub_activity_pb2
 from grms_kit.identity import Identity, Role, TokenCodec
 
-from grms_cli import planning_demo
+from grms_cli import demo_data, planning_demo
 from grms_cli.config import CliError, read_suite_file
 
 __all__ = [
     "PlanningSeedResult",
-    "create_request",
-    "indicator_request",
-    "package_request",
+    "import_request",
+    "plan_of",
     "planning_address",
     "seed_planning",
 ]
@@ -39,59 +42,29 @@ _TYPES = {
     "jasa_konsultansi": procurement_pb2.PROCUREMENT_TYPE_CONSULTING,
     "jasa_lainnya": procurement_pb2.PROCUREMENT_TYPE_OTHER_SERVICES,
 }
-_CURVES = {
-    "construction": sub_activity_pb2.CURVE_SHAPE_CONSTRUCTION,
-    "goods": sub_activity_pb2.CURVE_SHAPE_GOODS,
-    "services": sub_activity_pb2.CURVE_SHAPE_SERVICES,
-}
+GOVERNMENT = demo_data.PROVINCE_CODE
 
 
 @dataclass
 class PlanningSeedResult:
     sub_activities_created: int = 0
     sub_activities_existing: int = 0
+    monthly_rows: int = 0
     packages_created: int = 0
+    seconds: float = 0.0
+
+    @property
+    def changed(self) -> bool:
+        """True when this run stored anything."""
+        return bool(self.sub_activities_created)
 
 
-def create_request(s: planning_demo.DemoSubActivity, fiscal_year: int) -> pb.CreateSubActivityRequest:
-    """CreateSubActivity for a demo sub-activity of the province."""
-    return pb.CreateSubActivityRequest(
-        government_code=planning_demo.demo_data.PROVINCE_CODE,
-        agency_code=s.agency_code,
-        fiscal_year=fiscal_year,
-        code=s.code,
-        name=s.name,
-        budget=money_pb2.Money(rupiah=s.budget),
-        locations=[sub_activity_pb2.Location(government_code="33", village_code=s.village_code)],
-        funding_sources=[s.funding_source],
-        tags=list(s.tags),
-    )
+def _month_range(months: tuple[int, int]) -> procurement_pb2.MonthRange:
+    return procurement_pb2.MonthRange(start_month=months[0], end_month=months[1])
 
 
-def indicator_request(s: planning_demo.DemoSubActivity, sub_activity_id: str) -> pb.AddIndicatorRequest:
-    """AddIndicator: the sub-activity's output indicator."""
-    return pb.AddIndicatorRequest(
-        sub_activity_id=sub_activity_id,
-        indicator=sub_activity_pb2.Indicator(
-            level=sub_activity_pb2.INDICATOR_LEVEL_SUB_ACTIVITY,
-            kind=sub_activity_pb2.INDICATOR_KIND_OUTPUT,
-            name=s.indicator_name,
-            unit=s.indicator_unit,
-            target=s.indicator_target,
-            formula=sub_activity_pb2.INDICATOR_FORMULA_INCREASING,
-        ),
-    )
-
-
-def suggest_request(s: planning_demo.DemoSubActivity, sub_activity_id: str) -> pb.SuggestMonthlyPlanRequest:
-    """SuggestMonthlyPlan with the default curve of the sub-activity's kind of work."""
-    return pb.SuggestMonthlyPlanRequest(sub_activity_id=sub_activity_id, shape=_CURVES[s.curve])  # type: ignore[arg-type]
-
-
-def package_request(p: planning_demo.DemoPackage, sub_activity_id: str) -> pb.CreateProcurementPackageRequest:
-    """CreateProcurementPackage for a demo package."""
-    request = pb.CreateProcurementPackageRequest(
-        sub_activity_id=sub_activity_id,
+def _package(p: planning_demo.DemoPackage) -> pb.PackagePlan:
+    plan = pb.PackagePlan(
         account_code=p.account_code,
         name=p.name,
         procurement_type=_TYPES[p.procurement_type],  # type: ignore[arg-type]
@@ -102,14 +75,57 @@ def package_request(p: planning_demo.DemoPackage, sub_activity_id: str) -> pb.Cr
         value=money_pb2.Money(rupiah=p.value),
         domestic_product=p.domestic_product,
         small_business=p.small_business,
-        contract_schedule=procurement_pb2.MonthRange(start_month=p.contract[0], end_month=p.contract[1]),
-        use_schedule=procurement_pb2.MonthRange(start_month=p.use[0], end_month=p.use[1]),
+        contract_schedule=_month_range(p.contract),
+        use_schedule=_month_range(p.use),
     )
     if p.selection is not None:
-        request.selection_schedule.CopyFrom(
-            procurement_pb2.MonthRange(start_month=p.selection[0], end_month=p.selection[1])
-        )
-    return request
+        plan.selection_schedule.CopyFrom(_month_range(p.selection))
+    return plan
+
+
+def plan_of(s: planning_demo.DemoSubActivity, packages: Sequence[planning_demo.DemoPackage]) -> pb.SubActivityPlan:
+    return pb.SubActivityPlan(
+        code=s.code,
+        name=s.name,
+        budget=money_pb2.Money(rupiah=s.budget),
+        locations=[sub_activity_pb2.Location(government_code=GOVERNMENT, village_code=s.village_code)],
+        funding_sources=list(s.funding_sources),
+        tags=list(s.tags),
+        indicators=[
+            sub_activity_pb2.Indicator(
+                level=sub_activity_pb2.INDICATOR_LEVEL_SUB_ACTIVITY,
+                kind=sub_activity_pb2.INDICATOR_KIND_OUTPUT,
+                name=s.indicator_name,
+                unit=s.indicator_unit,
+                target=s.indicator_target,
+                formula=sub_activity_pb2.INDICATOR_FORMULA_INCREASING,
+            )
+        ],
+        months=[
+            sub_activity_pb2.MonthPlan(month=m, physical_percent=percent, disbursement=money_pb2.Money(rupiah=money))
+            for m, (percent, money) in enumerate(s.months, start=1)
+        ],
+        mark_planned=True,
+        packages=[_package(p) for p in packages],
+    )
+
+
+def import_request(
+    agency_code: str,
+    subs: Sequence[planning_demo.DemoSubActivity],
+    fiscal_year: int = planning_demo.FISCAL_YEAR,
+) -> pb.ImportSubActivitiesRequest:
+    """ImportSubActivities for `subs` of one agency, each with its packages of the demo."""
+    by_sub: dict[str, list[planning_demo.DemoPackage]] = {}
+    for p in planning_demo.packages():
+        if p.agency_code == agency_code:
+            by_sub.setdefault(p.sub_activity_code, []).append(p)
+    return pb.ImportSubActivitiesRequest(
+        government_code=GOVERNMENT,
+        agency_code=agency_code,
+        fiscal_year=fiscal_year,
+        plans=[plan_of(s, by_sub.get(s.code, ())) for s in subs],
+    )
 
 
 def planning_address(target: str | None, var_dir: Path, env: Mapping[str, str] | None = None) -> str:
@@ -130,7 +146,15 @@ def planning_address(target: str | None, var_dir: Path, env: Mapping[str, str] |
 
 
 def _token(secret: str) -> str:
-    return TokenCodec(secret).issue(Identity(sub="grms-seed-planning", roles=frozenset({Role.ADMIN}), government="33"))
+    identity = Identity(sub="grms-seed-planning", roles=frozenset({Role.ADMIN}), government=GOVERNMENT)
+    return TokenCodec(secret).issue(identity)
+
+
+def _fail(what: str, exc: grpc.RpcError, address: str) -> CliError:
+    code = exc.code()  # type: ignore[attr-defined]
+    if code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
+        return CliError(f"planning at {address} is unreachable ({code.name}): {exc.details()}")  # type: ignore[attr-defined]
+    return CliError(f"{what} failed: {code.name}: {exc.details()}")  # type: ignore[attr-defined]
 
 
 def seed_planning(
@@ -139,69 +163,84 @@ def seed_planning(
     *,
     fiscal_year: int = planning_demo.FISCAL_YEAR,
     advance: Callable[[str], None] = lambda _what: None,
-    timeout: float = 10.0,
-    wait_for_agencies: float = 120.0,
+    should_stop: Callable[[], bool] = lambda: False,
+    timeout: float = 120.0,
+    wait_for_budget: float = 600.0,
+    poll: float = 0.5,
     agencies: int | None = None,
 ) -> PlanningSeedResult:
-    """Plan the demo province-year at planning `address`; existing sub-activities are skipped.
+    """Plan the demo province-year at planning `address`, one import per agency; existing sub-activities are kept.
 
-    `agencies` limits the seed to the first that many agencies (tests, quick demos).
+    Each agency waits (up to `wait_for_budget` seconds in all) until planning knows the agency
+    and has learned the approved amount of each of its sub-activities; an approved amount that
+    differs from the demo's is an error, not something to plan around. `agencies` limits the
+    seed to the first that many agencies (tests, quick demos).
     """
+    started = time.perf_counter()
     result = PlanningSeedResult()
     metadata = [("authorization", f"Bearer {_token(secret)}")]
-    subs = planning_demo.catalogue()
-    demo_packages = planning_demo.packages(subs)
+    groups = [(code, list(subs)) for code, subs in groupby(planning_demo.catalogue(), key=lambda s: s.agency_code)]
     if agencies is not None:
-        kept = list(dict.fromkeys(s.agency_code for s in subs))[:agencies]
-        subs = [s for s in subs if s.agency_code in kept]
-    by_key: dict[tuple[str, str], str] = {}
-    with grpc.insecure_channel(address) as channel:
+        groups = groups[:agencies]
+    deadline = time.monotonic() + wait_for_budget
+    options = [("grpc.max_send_message_length", 64 * 1024 * 1024)]
+    with grpc.insecure_channel(address, options=options) as channel:
         try:
-            grpc.channel_ready_future(channel).result(timeout=timeout)
+            grpc.channel_ready_future(channel).result(timeout=min(timeout, 30.0))
         except grpc.FutureTimeoutError:
-            raise CliError(f"planning at {address} is unreachable (no connection within {timeout:.0f}s)") from None
+            raise CliError(f"planning at {address} is unreachable (no connection within 30s)") from None
         stub = pb_grpc.PlanningServiceStub(channel)
-        deadline = time.monotonic() + wait_for_agencies
-        for s in subs:
+        for agency, subs in groups:
+            if should_stop():
+                break
+            query = pb.ListApprovedBudgetsRequest(
+                government_code=GOVERNMENT, fiscal_year=fiscal_year, agency_code=agency
+            )
             while True:
                 try:
-                    created = stub.CreateSubActivity(create_request(s, fiscal_year), metadata=metadata, timeout=timeout)
+                    known = stub.ListApprovedBudgets(query, metadata=metadata, timeout=timeout)
+                except grpc.RpcError as exc:
+                    raise _fail(f"reading the approved budgets of agency {agency}", exc, address) from None
+                planned = set(known.planned_codes)
+                approved = {a.sub_activity_code: a.amount.rupiah for a in known.approved_budgets}
+                todo = [s for s in subs if s.code not in planned]
+                missing = [s for s in todo if s.code not in approved]
+                if not missing or should_stop():
+                    break
+                if time.monotonic() > deadline:
+                    raise CliError(
+                        f"planning has not learned budgeting's approved amounts of agency {agency} within "
+                        f"{wait_for_budget:.0f}s ({len(todo) - len(missing)} of {len(todo)}): is the demo budget "
+                        f"loaded (`grms seed-budget`) and planning consuming budgeting's events?"
+                    )
+                time.sleep(poll)
+            if should_stop():
+                break
+            result.sub_activities_existing += len(subs) - len(todo)
+            differing = [s for s in todo if approved[s.code] != s.approved]
+            if differing:
+                s = differing[0]
+                raise CliError(
+                    f"budgeting approved Rp {approved[s.code]:,} for {agency} {s.code}, not the demo's "
+                    f"Rp {s.approved:,} ({len(differing)} sub-activities differ): the budget is not the demo's"
+                )
+            if not todo:
+                advance(f"{agency} (planned already)")
+                continue
+            request = import_request(agency, todo, fiscal_year)
+            while True:
+                try:
+                    reply = stub.ImportSubActivities(request, metadata=metadata, timeout=timeout)
                     break
                 except grpc.RpcError as exc:
-                    code = exc.code()  # type: ignore[attr-defined]
-                    if code == grpc.StatusCode.ALREADY_EXISTS:
-                        created = None
-                        break
-                    # The agencies reach planning through budgeting's events; wait for the copy.
-                    if code == grpc.StatusCode.FAILED_PRECONDITION and time.monotonic() < deadline:
-                        time.sleep(0.5)
+                    # The agency reaches planning through budgeting's reference events; wait for it.
+                    if exc.code() == grpc.StatusCode.FAILED_PRECONDITION and time.monotonic() < deadline:  # type: ignore[attr-defined]
+                        time.sleep(poll)
                         continue
-                    raise CliError(f"planning {s.agency_code}/{s.code}: {code.name}: {exc.details()}") from None  # type: ignore[attr-defined]
-            if created is None:
-                result.sub_activities_existing += 1
-                advance(f"{s.code} (exists)")
-                continue
-            sub_id = created.sub_activity.id
-            stub.AddIndicator(indicator_request(s, sub_id), metadata=metadata, timeout=timeout)
-            months = stub.SuggestMonthlyPlan(suggest_request(s, sub_id), metadata=metadata, timeout=timeout).months
-            planned = stub.SetMonthlyPlan(
-                pb.SetMonthlyPlanRequest(sub_activity_id=sub_id, months=months, expected_version=2),
-                metadata=metadata,
-                timeout=timeout,
-            )
-            stub.MarkSubActivityPlanned(
-                pb.MarkSubActivityPlannedRequest(sub_activity_id=sub_id, expected_version=planned.sub_activity.version),
-                metadata=metadata,
-                timeout=timeout,
-            )
-            by_key[(s.agency_code, s.code)] = sub_id
-            result.sub_activities_created += 1
-            advance(s.code)
-        for p in demo_packages:
-            sub_id = by_key.get((p.agency_code, p.sub_activity_code))
-            if sub_id is None:  # not planned by this run: another agency, or planned (with its packages) earlier
-                continue
-            stub.CreateProcurementPackage(package_request(p, sub_id), metadata=metadata, timeout=timeout)
-            result.packages_created += 1
-            advance(p.name)
+                    raise _fail(f"importing the plans of agency {agency}", exc, address) from None
+            result.sub_activities_created += reply.sub_activities
+            result.monthly_rows += reply.monthly_rows
+            result.packages_created += reply.packages
+            advance(agency)
+    result.seconds = time.perf_counter() - started
     return result

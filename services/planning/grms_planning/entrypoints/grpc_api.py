@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import grpc
-from grms.common.v1 import paging_pb2
+from grms.common.v1 import money_pb2, paging_pb2
 from grms.planning.v1 import planning_service_pb2 as pb
 from grms.planning.v1 import planning_service_pb2_grpc as pb_grpc
 from grms.planning.v1 import procurement_pb2, proposal_pb2
@@ -157,6 +157,21 @@ class PlanningApi(pb_grpc.PlanningServiceServicer):
         )
         return pb.ListSubActivitiesResponse(
             sub_activities=[sub_activity_to_pb(s) for s in items], page=paging_pb2.PageResponse(next_page_token=token)
+        )
+
+    async def ListApprovedBudgets(
+        self, request: pb.ListApprovedBudgetsRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ListApprovedBudgetsResponse:
+        scope = handlers.PackageScope(request.government_code.strip(), request.fiscal_year, request.agency_code)
+        approved, planned = await self.db.run(
+            handlers.list_approved_budgets, scope, uow=self.uow(), actor=current_identity()
+        )
+        return pb.ListApprovedBudgetsResponse(
+            approved_budgets=[
+                pb.ApprovedBudget(sub_activity_code=code, amount=money_pb2.Money(rupiah=amount))
+                for code, amount in sorted(approved.items())
+            ],
+            planned_codes=sorted(planned),
         )
 
     async def AddIndicator(

@@ -59,6 +59,7 @@ __all__ = [
     "create_sub_activity",
     "detect_splits",
     "get_sub_activity",
+    "list_approved_budgets",
     "list_procurement_packages",
     "list_sub_activities",
     "mark_sub_activity_planned",
@@ -290,6 +291,18 @@ def list_sub_activities(
             limit=page.limit() + 1,
         )
     return page.cut(items, lambda s: _SEP.join((s.agency_code, s.code)))
+
+
+def list_approved_budgets(scope: PackageScope, *, uow: UnitOfWork, actor: Identity) -> tuple[dict[str, int], set[str]]:
+    """The amounts budgeting approved for an agency-year (by code) as planning learned them, and the codes planned."""
+    _reader(actor, scope.government_code)
+    if not scope.agency_code.strip():
+        raise InvalidArgument.field("agency_code", "is required")
+    with uow:
+        agency = scope.agency_code.strip()
+        approved = uow.sub_activities.approved_amounts(scope.government_code, scope.fiscal_year, agency)
+        planned = uow.sub_activities.codes(scope.government_code, scope.fiscal_year, agency)
+    return approved, planned
 
 
 def _change(uow: UnitOfWork, sub_activity: SubActivity, previous: int, actor: Identity) -> SubActivity:

@@ -531,6 +531,26 @@ async def test_the_f1_uses_the_amount_budgeting_approved(service, nats_server: N
         await stub.GetSubActivity(pb.GetSubActivityRequest(id=created.id), metadata=PLANNER, timeout=5)
     ).sub_activity
     assert (found.budget.rupiah, found.approved_budget.rupiah) == (1_000 * JUTA, 1_500 * JUTA)
+    # What a bulk import waits on: the approved amounts planning learned, and the codes it has.
+    learned = await stub.ListApprovedBudgets(
+        pb.ListApprovedBudgetsRequest(government_code="33", fiscal_year=year, agency_code=AGENCY),
+        metadata=PLANNER,
+        timeout=5,
+    )
+    assert [(a.sub_activity_code, a.amount.rupiah) for a in learned.approved_budgets] == [(code, 1_500 * JUTA)]
+    assert list(learned.planned_codes) == [code]
+    other_year = await stub.ListApprovedBudgets(
+        pb.ListApprovedBudgetsRequest(government_code="33", fiscal_year=year + 1, agency_code=AGENCY),
+        metadata=PLANNER,
+        timeout=5,
+    )
+    assert (list(other_year.approved_budgets), list(other_year.planned_codes)) == ([], [])
+    with pytest.raises(grpc.aio.AioRpcError) as no_agency:
+        await stub.ListApprovedBudgets(
+            pb.ListApprovedBudgetsRequest(government_code="33", fiscal_year=year), metadata=PLANNER, timeout=5
+        )
+    assert no_agency.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "agency_code" in _violations(no_agency.value)
 
     # The F1 must now spend the approved amount, not the manually set budget.
     with pytest.raises(grpc.aio.AioRpcError) as manual:
