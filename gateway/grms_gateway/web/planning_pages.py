@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import re
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -692,50 +693,57 @@ async def add_indicator(request: Request, sub_activity_id: str, gateway: Gateway
     return RedirectResponse(f"/perencanaan/{sub_activity_id}?pesan=indikator#indicators-heading", status_code=303)
 
 
-@router.post("/perencanaan/{sub_activity_id}/tetapkan", response_model=None)
-async def mark_planned(request: Request, sub_activity_id: str, gateway: GatewayDep) -> Response:
-    """Mark the sub-activity planned; what it still lacks is said on the page."""
+async def _sub_activity_action(
+    request: Request,
+    sub_activity_id: str,
+    gateway: Gateway,
+    act: Callable[[CallContext, pb.GetSubActivityResponse], Awaitable[object]],
+    notice: str,
+) -> Response:
+    """Load the sub-activity, `act` on it, and come back to its page with `notice` or with the refusal."""
     caller, ctx, found, early = await _load_sub_activity(request, gateway, sub_activity_id)
     if early is not None:
         return early
     assert found is not None
     try:
-        await planning(gateway).mark_planned(
+        await act(ctx, found)
+    except UpstreamError as err:
+        refused = _refusal(err)
+        if refused is None:
+            return _upstream_page(request, gateway, err, "sub_activity")
+        return await _sub_activity_view(request, gateway, caller, found, {"general_errors": refused[0]}, refused[1])
+    return RedirectResponse(f"/perencanaan/{sub_activity_id}?pesan={notice}", status_code=303)
+
+
+@router.post("/perencanaan/{sub_activity_id}/tetapkan", response_model=None)
+async def mark_planned(request: Request, sub_activity_id: str, gateway: GatewayDep) -> Response:
+    """Mark the sub-activity planned; what it still lacks is said on the page."""
+
+    async def act(ctx: CallContext, found: pb.GetSubActivityResponse) -> object:
+        return await planning(gateway).mark_planned(
             pb.MarkSubActivityPlannedRequest(
                 sub_activity_id=sub_activity_id, expected_version=found.sub_activity.version
             ),
             ctx=ctx,
         )
-    except UpstreamError as err:
-        refused = _refusal(err)
-        if refused is None:
-            return _upstream_page(request, gateway, err, "sub_activity")
-        return await _sub_activity_view(request, gateway, caller, found, {"general_errors": refused[0]}, refused[1])
-    return RedirectResponse(f"/perencanaan/{sub_activity_id}?pesan=ditetapkan", status_code=303)
+
+    return await _sub_activity_action(request, sub_activity_id, gateway, act, "ditetapkan")
 
 
 @router.post("/perencanaan/{sub_activity_id}/buka-kembali", response_model=None)
 async def reopen(request: Request, sub_activity_id: str, gateway: GatewayDep) -> Response:
     """Reopen a planned sub-activity as a draft, with a reason; a locked plan says to open a perubahan."""
-    caller, ctx, found, early = await _load_sub_activity(request, gateway, sub_activity_id)
-    if early is not None:
-        return early
-    assert found is not None
-    form = await request.form()
-    reason = str(form.get("alasan", ""))[:1000]
-    try:
-        await planning(gateway).reopen(
+    reason = str((await request.form()).get("alasan", ""))[:1000]
+
+    async def act(ctx: CallContext, found: pb.GetSubActivityResponse) -> object:
+        return await planning(gateway).reopen(
             pb.ReopenSubActivityRequest(
                 sub_activity_id=sub_activity_id, expected_version=found.sub_activity.version, reason=reason
             ),
             ctx=ctx,
         )
-    except UpstreamError as err:
-        refused = _refusal(err)
-        if refused is None:
-            return _upstream_page(request, gateway, err, "sub_activity")
-        return await _sub_activity_view(request, gateway, caller, found, {"general_errors": refused[0]}, refused[1])
-    return RedirectResponse(f"/perencanaan/{sub_activity_id}?pesan=dibuka", status_code=303)
+
+    return await _sub_activity_action(request, sub_activity_id, gateway, act, "dibuka")
 
 
 def _f1_rows(months: list[Any]) -> list[dict[str, str]]:
