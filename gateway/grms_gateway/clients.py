@@ -122,10 +122,16 @@ class CallContext:
 
 
 class _ServiceClient:
+    stub: Any  # the service's generated stub, set by each client
+
     def __init__(self, service: str, channel: grpc.aio.Channel, *, metrics: GatewayMetrics) -> None:
         self.service = service
         self.channel = channel
         self.metrics = metrics
+
+    async def call(self, method: str, request: Any, *, ctx: CallContext) -> Any:
+        """Call the service's `method` with `request` (its generated message)."""
+        return await self._call(method, getattr(self.stub, method), request, ctx=ctx)
 
     async def _call(self, method: str, rpc: Callable[..., Awaitable[T]], request: Any, *, ctx: CallContext) -> T:
         started = time.perf_counter()
@@ -283,10 +289,6 @@ class ComplaintsClient(_ServiceClient):
     def __init__(self, channel: grpc.aio.Channel, *, metrics: GatewayMetrics) -> None:
         super().__init__("complaints", channel, metrics=metrics)
         self.stub = complaints_service_pb2_grpc.ComplaintsServiceStub(channel)
-
-    async def call(self, method: str, request: Any, *, ctx: CallContext) -> Any:
-        """Call ComplaintsService/`method` with `request` (its generated message)."""
-        return await self._call(method, getattr(self.stub, method), request, ctx=ctx)
 
     async def file(
         self, request: complaints_service_pb2.FileComplaintRequest, *, ctx: CallContext

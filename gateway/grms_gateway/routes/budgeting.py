@@ -74,10 +74,6 @@ _PROBLEMS = problem_responses(400, 401, 403, 404, 409, 422, 500, 503, 504)
 class BudgetClient(BudgetingClient):
     """Budgeting's RPCs for plans and the treasury, beyond the reference data."""
 
-    async def call(self, method: str, request: Any, *, ctx: CallContext) -> Any:
-        """Call BudgetingService/`method` with `request` (its generated message)."""
-        return await self._call(method, getattr(self.stub, method), request, ctx=ctx)
-
     async def export_plan(self, plan_id: str, *, ctx: CallContext) -> tuple[int, AsyncIterator[bytes]]:
         """The plan's RKA workbook: its size (from the first chunk) and the chunks; errors before any byte is sent."""
         method = "ExportBudgetPlan"
