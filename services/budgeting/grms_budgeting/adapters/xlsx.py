@@ -1,7 +1,7 @@
 """RKA workbooks (XLSX) and RKA CSV files in; a plan out as a workbook (openpyxl).
 
-Workbooks are read by streaming the sheet XML (adapters.sheet_xml), with openpyxl as the
-fallback for what that reader does not handle.
+Workbooks are read by scanning the sheet XML (adapters.sheet_xml), then with lxml, then
+with openpyxl: each the fallback for what the one before does not handle.
 
 Both formats share one row reader: a header row naming the columns (any order), then one
 line per row, so a CSV saved from the exported workbook imports the same way.
@@ -16,11 +16,12 @@ import zipfile
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+from grms_kit.bulk import bulk_work
 from grms_kit.errors import FieldViolation, InvalidArgument
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Font
 
-from grms_budgeting.adapters.sheet_xml import UnreadableSheet, first_sheet_rows
+from grms_budgeting.adapters.sheet_xml import UnreadableSheet, first_sheet_rows, first_sheet_rows_lxml
 from grms_budgeting.domain.budget import BudgetPlan, LineInput
 from grms_budgeting.domain.rka_sheet import AMOUNT_HEADER, COLUMNS, HEADERS, column_letter
 
@@ -46,10 +47,15 @@ def read_rka(data: bytes, *, max_rows: int = MAX_ROWS) -> tuple[list[tuple[int, 
     Raises InvalidArgument naming the header or every cell that is not what its column needs
     (`rows[<row>].<letter>`); the checks against the price list come later, per line.
     """
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            return _read_rows(first_sheet_rows(archive), "workbook", max_rows)
-    except (UnreadableSheet, zipfile.BadZipFile):
+    with bulk_work():
+        for reader in (first_sheet_rows, first_sheet_rows_lxml):
+            try:
+                with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                    return _read_rows(reader(archive), "workbook", max_rows)
+            except UnreadableSheet:
+                continue
+            except zipfile.BadZipFile:
+                break
         return read_rka_openpyxl(data, max_rows=max_rows)  # it reads the workbook, or names what is wrong
 
 
@@ -75,7 +81,8 @@ def read_rka_csv(data: bytes, *, max_rows: int = MAX_ROWS) -> tuple[list[tuple[i
     # Spreadsheets set to Indonesian write ";" (the comma is their decimal separator).
     delimiter = ";" if first.count(";") > first.count(",") else ","
     try:
-        return _read_rows(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), "csv", max_rows)
+        with bulk_work():
+            return _read_rows(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), "csv", max_rows)
     except csv.Error as exc:
         raise InvalidArgument.field("csv", f"is not valid CSV: {exc}") from None
 

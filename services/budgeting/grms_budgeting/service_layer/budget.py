@@ -19,6 +19,7 @@ import datetime as dt
 import uuid
 from dataclasses import dataclass, field
 
+from grms_kit.bulk import bulk_work
 from grms_kit.errors import (
     AlreadyExists,
     FailedPrecondition,
@@ -467,7 +468,7 @@ def import_budget_lines(
     """
     if not cmd.rows:
         raise InvalidArgument.field("workbook", "has no budget lines under its header row")
-    with uow:
+    with bulk_work(), uow:
         plan = _load(uow, cmd.plan_id)
         _agency_officer(actor, plan.government_code, plan.agency_code)
         _unlocked(uow, plan)
