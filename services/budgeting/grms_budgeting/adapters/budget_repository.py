@@ -10,7 +10,7 @@ from typing import Any
 
 from grms_kit.db import Database
 from grms_kit.errors import Conflict
-from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, delete, false, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from grms_budgeting.adapters.tables import (
@@ -340,7 +340,9 @@ class SqlBudgetPlanRepository:
                 funding_source=r.funding_source,
                 tags=tuple(r.tags),
             )
-            for r in self.session.execute(select(t).where(t.c.plan_id == plan_id).order_by(t.c.number))
+            for r in self.session.execute(
+                select(t).where(t.c.plan_id == plan_id, t.c.removed == false()).order_by(t.c.number)
+            )
         }
         return BudgetPlan(
             id=m["id"],
@@ -493,7 +495,10 @@ class SqlBudgetPlanRepository:
         numbers = sorted(plan.changed_lines)
         gone = [n for n in numbers if n not in plan.lines]
         for chunk in _chunks(gone):
-            self.session.execute(delete(t).where(t.c.plan_id == plan.id, t.c.number.in_(chunk)))
+            # A line of the DPA in force stays spendable until the revision that removes it is approved.
+            in_force = (t.c.plan_id == plan.id) & t.c.number.in_(chunk)
+            self.session.execute(update(t).where(in_force, t.c.dpa_amount > 0).values(removed=True))
+            self.session.execute(delete(t).where(in_force, t.c.dpa_amount == 0))
         stored = {n for n in numbers if n in plan.lines and n not in plan.new_lines}
         changed = [_line_row(plan.id, plan.lines[n]) for n in sorted(stored)]
         if changed:

@@ -16,6 +16,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 
 __all__ = [
@@ -26,6 +27,7 @@ __all__ = [
     "budget_plan",
     "budget_plan_version",
     "cash_plan",
+    "cash_plan_proposal",
     "ceiling",
     "document_counter",
     "government",
@@ -192,6 +194,12 @@ budget_line = Table(
     # Changed only by conditional UPDATEs (`committed + x <= amount`), never read-modify-write.
     Column("committed", BigInteger, nullable=False, server_default="0"),
     Column("disbursed", BigInteger, nullable=False, server_default="0"),
+    # The line as the DPA in force has it (set at each approval): what SPPs, SPDs and SP2Ds
+    # spend against while a revision of the plan is prepared. 0 / "": not in the DPA in force.
+    Column("dpa_amount", BigInteger, nullable=False, server_default="0"),
+    Column("dpa_account_code", String(30), nullable=False, server_default=""),
+    # Removed in the open revision but still in the DPA in force: kept until the revision is approved.
+    Column("removed", Boolean, nullable=False, server_default=false()),
 )
 
 # Immutable snapshots of whole plans, one per stage change: never updated, never deleted.
@@ -246,6 +254,16 @@ sub_activity_output = Table(
 # Monthly cash plan (anggaran kas) of a DPA line, or of the whole plan (line_number 0).
 cash_plan = Table(
     "cash_plan",
+    metadata,
+    Column("plan_id", String(36), ForeignKey("budget_plan.id"), primary_key=True),
+    Column("line_number", Integer, primary_key=True),
+    Column("months", JSON, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
+# The cash plan proposed with an open revision of the DPA; it replaces cash_plan rows when the revision is approved.
+cash_plan_proposal = Table(
+    "cash_plan_proposal",
     metadata,
     Column("plan_id", String(36), ForeignKey("budget_plan.id"), primary_key=True),
     Column("line_number", Integer, primary_key=True),

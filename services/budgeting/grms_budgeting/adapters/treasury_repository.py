@@ -19,6 +19,7 @@ from grms_budgeting.adapters.tables import (
     budget_line,
     budget_plan,
     cash_plan,
+    cash_plan_proposal,
     document_counter,
     payment_request,
     spending_allotment,
@@ -26,6 +27,7 @@ from grms_budgeting.adapters.tables import (
 from grms_budgeting.domain.treasury import (
     Beneficiary,
     CashPlan,
+    DpaLine,
     PaymentKind,
     PaymentRequest,
     PaymentState,
@@ -70,15 +72,34 @@ class SqlTreasuryRepository:
         rows = self.session.execute(select(t).where(t.c.plan_id == plan_id).order_by(t.c.line_number))
         return [CashPlan(r.plan_id, r.line_number, tuple(r.months)) for r in rows]
 
-    def set_cash_plan(self, value: CashPlan, *, now: Any) -> None:
-        """Replace the cash plan of a line (or of the plan)."""
-        t = cash_plan
+    def set_cash_plan(self, value: CashPlan, *, now: Any, proposed: bool = False) -> None:
+        """Replace the cash plan of a line (or of the plan): the one in force, or the one proposed with a revision."""
+        t = cash_plan_proposal if proposed else cash_plan
         self.session.execute(delete(t).where(t.c.plan_id == value.plan_id, t.c.line_number == value.line_number))
         self.session.execute(
             insert(t).values(
                 plan_id=value.plan_id, line_number=value.line_number, months=list(value.months), updated_at=now
             )
         )
+
+    def proposed_cash_plans(self, plan_id: str) -> list[CashPlan]:
+        """The cash plans proposed with the plan's open revision, by line number."""
+        t = cash_plan_proposal
+        rows = self.session.execute(select(t).where(t.c.plan_id == plan_id).order_by(t.c.line_number))
+        return [CashPlan(r.plan_id, r.line_number, tuple(r.months)) for r in rows]
+
+    def replace_cash_plans(self, plan_id: str, values: list[CashPlan], *, now: Any) -> None:
+        """Put `values` in force as the plan's whole cash plan; the proposals are used up."""
+        for t in (cash_plan, cash_plan_proposal):
+            self.session.execute(delete(t).where(t.c.plan_id == plan_id))
+        if values:
+            self.session.execute(
+                insert(cash_plan),
+                [
+                    {"plan_id": plan_id, "line_number": v.line_number, "months": list(v.months), "updated_at": now}
+                    for v in values
+                ],
+            )
 
     # ---- SPDs ----
 
@@ -100,27 +121,68 @@ class SqlTreasuryRepository:
 
     # ---- commitments ----
 
-    def line_balance(self, plan_id: str, line_number: int) -> tuple[int, int, int]:
-        """(amount, committed, disbursed) of a DPA line."""
+    def dpa_line(self, plan_id: str, line_number: int) -> DpaLine | None:
+        """A line of the DPA in force, None when the DPA in force has no such line."""
         t = budget_line
         row = self.session.execute(
-            select(t.c.amount, t.c.committed, t.c.disbursed).where(t.c.plan_id == plan_id, t.c.number == line_number)
-        ).one()
-        return int(row[0]), int(row[1]), int(row[2])
+            select(*_DPA_COLUMNS).where(t.c.plan_id == plan_id, t.c.number == line_number, t.c.dpa_amount > 0)
+        ).first()
+        return _dpa_line(row) if row else None
+
+    def dpa_lines(self, plan_id: str) -> list[DpaLine]:
+        """Every line of the DPA in force, by number."""
+        t = budget_line
+        rows = self.session.execute(
+            select(*_DPA_COLUMNS).where(t.c.plan_id == plan_id, t.c.dpa_amount > 0).order_by(t.c.number)
+        )
+        return [_dpa_line(r) for r in rows]
+
+    def adopt_dpa(self, plan_id: str) -> None:
+        """The plan's lines become its DPA in force: lines removed by the revision go, the others take their amounts.
+
+        Conditional, like `reserve`: an SPP committed after the caller's check makes this fail, never overspend.
+        """
+        t = budget_line
+        mine = t.c.plan_id == plan_id
+        # Write first, check after: the UPDATE and DELETE hold the rows, so an SPP filed meanwhile
+        # either committed before (and is seen below) or waits and then meets the new amounts.
+        self.session.execute(delete(t).where(mine, t.c.removed, t.c.committed == 0))
+        self.session.execute(
+            update(t).where(mine, ~t.c.removed).values(dpa_amount=t.c.amount, dpa_account_code=t.c.account_code)
+        )
+        short = self.session.execute(
+            select(t.c.number, t.c.committed, t.c.amount).where(mine, t.c.removed | (t.c.committed > t.c.amount))
+        ).first()
+        if short is not None:
+            raise FailedPrecondition(
+                f"line {short[0]} has Rp{short[1]:,} committed on it, more than the revision leaves it; "
+                "the revision cannot take effect"
+            )
+
+    def disbursements(self, plan_id: str) -> list[tuple[int, int, Any]]:
+        """The plan's SP2Ds: (line number, amount, when disbursed)."""
+        t = payment_request
+        rows = self.session.execute(
+            select(t.c.line_number, t.c.amount, t.c.updated_at).where(
+                t.c.plan_id == plan_id, t.c.state == PaymentState.DISBURSED.value
+            )
+        )
+        return [(int(r[0]), int(r[1]), r[2]) for r in rows]
 
     def reserve(self, plan_id: str, line_number: int, allotment_id: str, amount: int) -> None:
         """Commit `amount` on the line and the SPD, or FailedPrecondition naming what is left."""
         line, spd = budget_line, spending_allotment
         taken = self.session.execute(
             update(line)
-            .where(line.c.plan_id == plan_id, line.c.number == line_number, line.c.committed + amount <= line.c.amount)
+            .where(
+                line.c.plan_id == plan_id, line.c.number == line_number, line.c.committed + amount <= line.c.dpa_amount
+            )
             .values(committed=line.c.committed + amount)
         )
         if taken.rowcount != 1:
-            total, committed, _ = self.line_balance(plan_id, line_number)
-            raise FailedPrecondition(
-                f"DPA line {line_number} has Rp{total - committed:,} left of Rp{total:,}; Rp{amount:,} is more"
-            )
+            found = self.dpa_line(plan_id, line_number)
+            total, left = (found.amount, found.remainder) if found else (0, 0)
+            raise FailedPrecondition(f"DPA line {line_number} has Rp{left:,} left of Rp{total:,}; Rp{amount:,} is more")
         taken = self.session.execute(
             update(spd)
             .where(spd.c.id == allotment_id, spd.c.committed + amount <= spd.c.amount)
@@ -226,6 +288,19 @@ class SqlTreasuryRepository:
             )
         )
         return len(rows.all())
+
+
+_DPA_COLUMNS = (
+    budget_line.c.number,
+    budget_line.c.dpa_account_code,
+    budget_line.c.dpa_amount,
+    budget_line.c.committed,
+    budget_line.c.disbursed,
+)
+
+
+def _dpa_line(r: Any) -> DpaLine:
+    return DpaLine(int(r[0]), r[1], int(r[2]), int(r[3]), int(r[4]))
 
 
 def _allotment_row(v: SpendingAllotment) -> dict[str, Any]:

@@ -13,6 +13,12 @@ Decisions of this slice:
 * PPK-SKPD's verification is folded into the SPM: the PA/KPA orders the payment after it.
 * UP (uang persediaan) is filed at most once per agency and year while not rejected; a GU
   (replenishment) needs a disbursed UP of the agency that year.
+* While a revision (pergeseran / perubahan) of a DPA is prepared, the DPA in force — the
+  lines as last approved (`DpaLine`) and their cash plan — stays executable: SPPs, SPDs
+  and SP2Ds spend against it. Approving the revision makes the revised lines the DPA in
+  force only if no line falls below what was committed on it meanwhile (`check_commitments`)
+  and the cash plan, revised alongside, adds up to the revised amounts
+  (`revised_cash_plans`) without cutting a month below its SP2Ds (`check_disbursed_months`).
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,19 +37,26 @@ from grms_budgeting.domain.model import DomainEvent
 
 __all__ = [
     "MONTHS",
+    "WIB",
     "Beneficiary",
     "CashPlan",
+    "DpaLine",
     "FundsDisbursed",
     "PaymentKind",
     "PaymentRequest",
     "PaymentState",
     "SpendingAllotment",
     "check_allotments",
+    "check_commitments",
+    "check_disbursed_months",
     "cumulative",
     "document_number",
+    "monthly_disbursements",
+    "revised_cash_plans",
 ]
 
 MONTHS = 12
+WIB = dt.timezone(dt.timedelta(hours=7), "WIB")  # months of SP2Ds are counted in Jakarta time
 
 
 def _text(value: str, path: str, violations: list[FieldViolation], *, low: int, high: int) -> str:
@@ -76,6 +89,84 @@ class CashPlan:
         if violations:
             raise InvalidArgument(violations)
         return cls(plan_id, line_number, tuple(months))
+
+
+@dataclass(frozen=True)
+class DpaLine:
+    """A line of the DPA in force (as last approved) with what SPPs committed and SP2Ds disbursed on it."""
+
+    number: int
+    account_code: str
+    amount: int
+    committed: int
+    disbursed: int
+
+    @property
+    def remainder(self) -> int:
+        """What SPPs may still commit on the line."""
+        return self.amount - self.committed
+
+
+def check_commitments(amounts: Mapping[int, int], lines: Iterable[DpaLine]) -> None:
+    """Refuse revised line amounts (number → amount; a removed line is absent) below what SPPs committed."""
+    short = [
+        f"line {line.number} would be "
+        + (f"Rp{amounts[line.number]:,}" if line.number in amounts else "removed")
+        + f" but SPPs have committed Rp{line.committed:,} on it (Rp{line.disbursed:,} disbursed)"
+        for line in sorted(lines, key=lambda x: x.number)
+        if line.committed > amounts.get(line.number, 0)
+    ]
+    if short:
+        raise FailedPrecondition("the revision cannot take effect: " + "; ".join(short))
+
+
+def revised_cash_plans(
+    in_force: Iterable[CashPlan], proposed: Iterable[CashPlan], amounts: Mapping[int, int], *, plan_id: str
+) -> list[CashPlan]:
+    """The cash plans a revision puts in force: the proposed ones over those in force, each adding up to its amount.
+
+    `amounts` are the revised lines' amounts by number; a line the revision removed loses
+    its cash plan. FailedPrecondition names every cash plan that does not add up, and by how much.
+    """
+    merged = {c.line_number: c for c in in_force}
+    merged.update({c.line_number: c for c in proposed})
+    total = sum(amounts.values())
+    kept = [c for n, c in sorted(merged.items()) if n == 0 or n in amounts]
+    wrong = []
+    for cash in kept:
+        want = amounts[cash.line_number] if cash.line_number else total
+        got = sum(cash.months)
+        if got != want:
+            what = f"line {cash.line_number}" if cash.line_number else "the plan"
+            gap = f"Rp{want - got:,} short" if got < want else f"Rp{got - want:,} over"
+            wrong.append(f"the cash plan of {what} adds up to Rp{got:,}, not the revised Rp{want:,} ({gap})")
+    if wrong:
+        raise FailedPrecondition(f"revise the cash plan (anggaran kas) of plan {plan_id} alongside: {'; '.join(wrong)}")
+    return kept
+
+
+def monthly_disbursements(items: Iterable[tuple[int, int, dt.datetime]]) -> dict[int, tuple[int, ...]]:
+    """SP2Ds (line number, amount, when) summed per line and month (WIB)."""
+    out: dict[int, list[int]] = {}
+    for number, amount, at in items:
+        out.setdefault(number, [0] * MONTHS)[at.astimezone(WIB).month - 1] += amount
+    return {n: tuple(months) for n, months in out.items()}
+
+
+def check_disbursed_months(plans: Iterable[CashPlan], disbursed: Mapping[int, tuple[int, ...]]) -> None:
+    """Refuse a cash plan that puts less in a month than SP2Ds already paid out then (the plan's own: all lines)."""
+    everything = [sum(m[i] for m in disbursed.values()) for i in range(MONTHS)]
+    cut = []
+    for cash in plans:
+        paid = everything if cash.line_number == 0 else disbursed.get(cash.line_number, (0,) * MONTHS)
+        what = f"line {cash.line_number}" if cash.line_number else "the plan"
+        cut.extend(
+            f"month {i + 1} of {what}: Rp{planned:,} is below the Rp{paid[i]:,} its SP2Ds disbursed"
+            for i, planned in enumerate(cash.months)
+            if planned < paid[i]
+        )
+    if cut:
+        raise FailedPrecondition("a cash plan cannot undo disbursements: " + "; ".join(cut))
 
 
 def cumulative(plans: Iterable[CashPlan]) -> tuple[int, ...]:

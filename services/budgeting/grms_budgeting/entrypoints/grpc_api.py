@@ -391,8 +391,8 @@ class BudgetingApi(pb_grpc.BudgetingServiceServicer):
         self, request: pb.SetCashPlanRequest, context: grpc.aio.ServicerContext
     ) -> pb.SetCashPlanResponse:
         cmd = treasury.SetCashPlan(request.plan_id, request.line_number, [m.rupiah for m in request.months])
-        plans = await self.db.run(treasury.set_cash_plan, cmd, uow=self.uow(), actor=current_identity())
-        return pb.SetCashPlanResponse(cash_plans=[cash_plan_to_pb(c) for c in plans])
+        plans, proposed = await self.db.run(treasury.set_cash_plan, cmd, uow=self.uow(), actor=current_identity())
+        return pb.SetCashPlanResponse(cash_plans=[cash_plan_to_pb(c) for c in plans], proposed=proposed)
 
     async def CreateSpendingAllotment(
         self, request: pb.CreateSpendingAllotmentRequest, context: grpc.aio.ServicerContext

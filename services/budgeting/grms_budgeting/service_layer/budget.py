@@ -73,6 +73,7 @@ from grms_budgeting.domain.treasury import (
     cumulative,
     document_number,
 )
+from grms_budgeting.service_layer import treasury
 from grms_budgeting.service_layer.ports import UnitOfWork
 
 __all__ = [
@@ -373,7 +374,8 @@ def _keeps_commitments(uow: UnitOfWork, plan: BudgetPlan, number: int, new_amoun
     """A revised DPA line may not fall below what its SPPs already committed (paid or not)."""
     if not plan.revision:
         return  # never approved, so nothing was ever committed on it
-    _, committed, disbursed = uow.treasury.line_balance(plan.id, number)
+    line = uow.treasury.dpa_line(plan.id, number)
+    committed, disbursed = (line.committed, line.disbursed) if line else (0, 0)
     if new_amount < committed:
         what = "removed" if new_amount == 0 else f"lowered to Rp{new_amount:,}"
         raise FailedPrecondition(
@@ -608,6 +610,11 @@ def approve_budget_plan(cmd: PlanTransition, *, uow: UnitOfWork, actor: Identity
         previous = plan.version
         plan.approve(expected_version=cmd.expected_version, actor=actor.sub, now=uow.clock.now())
         _check_ceilings(uow, plan)  # a ceiling may have been lowered since the plan was submitted
+        if plan.revision:
+            # SPPs filed while the revision was drafted count too; the cash plan must follow the lines.
+            treasury.adopt_revision(uow, plan)
+        else:
+            uow.treasury.adopt_dpa(plan.id)
         uow.plans.save(plan, previous_version=previous, request_id=request_id)
         uow.commit()
         return plan
@@ -682,6 +689,7 @@ def load_approved_plans(
             plan.verify(expected_version=None, actor=actor.sub, now=now)
             plan.approve(expected_version=None, actor=actor.sub, now=now)
             uow.plans.add(plan, request_id=request_id)
+            uow.treasury.adopt_dpa(plan.id)
             if given.cash_plan:
                 try:
                     months = CashPlan.create(plan.id, 0, given.cash_plan, amount=plan.total)

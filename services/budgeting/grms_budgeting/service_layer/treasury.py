@@ -17,7 +17,7 @@ from grms_kit.errors import Conflict, FailedPrecondition, InvalidArgument, NotFo
 from grms_kit.identity import Identity, Role
 from grms_kit.paging import Page
 
-from grms_budgeting.domain.budget import BudgetPlan, PlanState
+from grms_budgeting.domain.budget import EDITABLE_STATES, BudgetPlan, PlanState
 from grms_budgeting.domain.treasury import (
     MONTHS,
     Beneficiary,
@@ -27,8 +27,12 @@ from grms_budgeting.domain.treasury import (
     PaymentState,
     SpendingAllotment,
     check_allotments,
+    check_commitments,
+    check_disbursed_months,
     cumulative,
     document_number,
+    monthly_disbursements,
+    revised_cash_plans,
 )
 from grms_budgeting.service_layer.ports import UnitOfWork
 
@@ -39,6 +43,8 @@ __all__ = [
     "RejectPaymentRequest",
     "RequestContractPayment",
     "SetCashPlan",
+    "adopt_revision",
+    "cash_through",
     "create_payment_request",
     "create_spending_allotment",
     "disburse_payment",
@@ -71,21 +77,22 @@ def _require_of_agency(actor: Identity, role: str, government_code: str, agency_
 
 
 def _dpa(uow: UnitOfWork, plan_id: str) -> BudgetPlan:
+    """A plan with a DPA in force: approved, or approved before and now in a revision (which spends the old DPA)."""
     plan = uow.plans.get(plan_id)
     if plan is None:
         raise NotFound(f"budget plan {plan_id} does not exist")
-    if plan.state is not PlanState.APPROVED:
+    if plan.state is not PlanState.APPROVED and not plan.revision:
         raise FailedPrecondition(f"budget plan {plan_id} is {plan.state.value}; only an approved plan (DPA) spends")
     return plan
 
 
-def _cash_through(plan: BudgetPlan, plans: list[CashPlan]) -> tuple[int, ...] | None:
-    """Cash through each month: the plan's own cash plan, else its lines' if every line has one."""
+def cash_through(numbers: set[int], plans: list[CashPlan]) -> tuple[int, ...] | None:
+    """Cash through each month: the plan's own cash plan, else its lines' (`numbers`) if every line has one."""
     own = [c for c in plans if c.line_number == 0]
     if own:
         return cumulative(own)
-    lines = {c.line_number: c for c in plans if c.line_number in plan.lines}
-    if plan.lines and set(lines) == set(plan.lines):
+    lines = {c.line_number: c for c in plans if c.line_number in numbers}
+    if numbers and set(lines) == numbers:
         return cumulative(lines.values())
     return None
 
@@ -100,14 +107,27 @@ class SetCashPlan:
     months: list[int]
 
 
-def set_cash_plan(cmd: SetCashPlan, *, uow: UnitOfWork, actor: Identity) -> list[CashPlan]:
-    """Set the monthly cash plan of a DPA line or of the whole DPA; the SPDs issued must still fit."""
+def set_cash_plan(cmd: SetCashPlan, *, uow: UnitOfWork, actor: Identity) -> tuple[list[CashPlan], bool]:
+    """Set the monthly cash plan of a DPA line or of the whole DPA; the SPDs issued must still fit.
+
+    While a revision of the DPA is being drafted, the cash plan set is the one proposed with
+    it: it adds up to the revised line (or plan) and takes effect when the revision is
+    approved; until then the cash plan in force keeps governing SPDs. The result is what the
+    call changed: the cash plans in force (False), or those the revision would put in force (True).
+    Either way no month may fall below the SP2Ds already disbursed in it.
+    """
     actor.require_role(Role.PLANNER, Role.AGENCY_HEAD, Role.TAPD, Role.ADMIN)
     with uow:
         plan = _dpa(uow, cmd.plan_id)
         actor.require_government(plan.government_code)
         if not actor.has_role(Role.TAPD, Role.ADMIN) and plan.agency_code not in actor.agencies:
             raise PermissionDenied(f"not allowed for agency {plan.agency_code}")
+        proposed = plan.state is not PlanState.APPROVED
+        if proposed and plan.state not in EDITABLE_STATES:
+            raise FailedPrecondition(
+                f"revision {plan.revision} of plan {plan.id} is {plan.state.value}; its cash plan changes only "
+                "while the revision is a draft or returned"
+            )
         if cmd.line_number:
             line = plan.lines.get(cmd.line_number)
             if line is None:
@@ -117,16 +137,52 @@ def set_cash_plan(cmd: SetCashPlan, *, uow: UnitOfWork, actor: Identity) -> list
             amount = plan.total
         value = CashPlan.create(plan.id, cmd.line_number, cmd.months, amount=amount)
         uow.treasury.lock_plan(plan.id)
+        check_disbursed_months([value], monthly_disbursements(uow.treasury.disbursements(plan.id)))
+        now = uow.clock.now()
+        if proposed:
+            uow.treasury.set_cash_plan(value, now=now, proposed=True)
+            others = [c for c in uow.treasury.proposed_cash_plans(plan.id) if c.line_number != cmd.line_number]
+            merged = {c.line_number: c for c in uow.treasury.cash_plans(plan.id)}
+            merged.update({c.line_number: c for c in [*others, value]})
+            uow.commit()
+            return [c for n, c in sorted(merged.items()) if n == 0 or n in plan.lines], True
         others = [c for c in uow.treasury.cash_plans(plan.id) if c.line_number != cmd.line_number]
-        cash = _cash_through(plan, [*others, value])
+        cash = cash_through(set(plan.lines), [*others, value])
         spds = [(a.to_month, a.amount) for a in uow.treasury.allotments(plan.id)]
         if spds:
             if cash is None:
                 raise FailedPrecondition(f"plan {plan.id} has SPDs; its cash plan must keep covering them")
             check_allotments(cash, spds[:-1], spds[-1], plan_total=plan.total)
-        uow.treasury.set_cash_plan(value, now=uow.clock.now())
+        uow.treasury.set_cash_plan(value, now=now)
         uow.commit()
-        return sorted([*others, value], key=lambda c: c.line_number)
+        return sorted([*others, value], key=lambda c: c.line_number), False
+
+
+def adopt_revision(uow: UnitOfWork, plan: BudgetPlan) -> None:
+    """Put an approved revision in force (inside the approval's unit of work).
+
+    Refused (FailedPrecondition) when a line falls below what SPPs committed on it — also
+    those filed while the revision was drafted — or when the cash plan, revised alongside,
+    does not add up to the revised lines, cuts a month below its SP2Ds or stops covering the
+    SPDs issued. Then the revised cash plan and lines become the DPA in force.
+    """
+    uow.treasury.lock_plan(plan.id)
+    amounts = {n: line.amount for n, line in plan.lines.items()}
+    check_commitments(amounts, uow.treasury.dpa_lines(plan.id))
+    in_force, proposals = uow.treasury.cash_plans(plan.id), uow.treasury.proposed_cash_plans(plan.id)
+    spds = [(a.to_month, a.amount) for a in uow.treasury.allotments(plan.id)]
+    if in_force or proposals:
+        plans = revised_cash_plans(in_force, proposals, amounts, plan_id=plan.id)
+        check_disbursed_months(plans, monthly_disbursements(uow.treasury.disbursements(plan.id)))
+        if spds:
+            cash = cash_through(set(amounts), plans)
+            if cash is None:
+                raise FailedPrecondition(
+                    f"plan {plan.id} has SPDs; the revised cash plan must cover every line (or the whole plan)"
+                )
+            check_allotments(cash, spds[:-1], spds[-1], plan_total=plan.total)
+        uow.treasury.replace_cash_plans(plan.id, plans, now=uow.clock.now())
+    uow.treasury.adopt_dpa(plan.id)
 
 
 # ---- SPD -------------------------------------------------------------------------------------
@@ -148,11 +204,13 @@ def create_spending_allotment(cmd: CreateSpendingAllotment, *, uow: UnitOfWork, 
         if not 1 <= cmd.from_month <= cmd.to_month <= MONTHS:
             raise InvalidArgument.field("from_month", "months must run from 1 to 12, from_month ≤ to_month")
         uow.treasury.lock_plan(plan.id)  # SPDs of one plan are checked one after another
-        cash = _cash_through(plan, uow.treasury.cash_plans(plan.id))
+        # Against the DPA in force: its lines and cash plan, also while a revision is drafted.
+        numbers = {line.number for line in uow.treasury.dpa_lines(plan.id)}
+        cash = cash_through(numbers, uow.treasury.cash_plans(plan.id))
         if cash is None:
             raise FailedPrecondition(f"plan {plan.id} has no cash plan (anggaran kas) covering it yet")
         existing = [(a.to_month, a.amount) for a in uow.treasury.allotments(plan.id)]
-        check_allotments(cash, existing, (cmd.to_month, cmd.amount), plan_total=plan.total)
+        check_allotments(cash, existing, (cmd.to_month, cmd.amount), plan_total=plan.approved_total)
         sequence = uow.treasury.next_number(plan.government_code, plan.fiscal_year, "SPD")
         allotment = SpendingAllotment(
             str(uuid.uuid4()),
@@ -192,8 +250,9 @@ class CreatePaymentRequest:
 def _file(
     cmd: CreatePaymentRequest, plan: BudgetPlan, *, uow: UnitOfWork, actor: Identity, external: str
 ) -> PaymentRequest:
-    if cmd.line_number not in plan.lines:
-        raise InvalidArgument.field("line_number", f"plan {plan.id} has no line {cmd.line_number}")
+    line = uow.treasury.dpa_line(plan.id, cmd.line_number)  # the DPA in force, also during a revision
+    if line is None:
+        raise InvalidArgument.field("line_number", f"the DPA in force of plan {plan.id} has no line {cmd.line_number}")
     allotment = uow.treasury.get_allotment(cmd.allotment_id)
     if allotment is None or allotment.plan_id != plan.id:
         raise InvalidArgument.field("allotment_id", f"{cmd.allotment_id} is not an SPD of plan {plan.id}")
@@ -222,10 +281,9 @@ def _file(
         actor=actor.sub,
         now=now,
     )
-    total, committed, _ = uow.treasury.line_balance(plan.id, cmd.line_number)
-    if committed + cmd.amount > total:
+    if cmd.amount > line.remainder:
         raise FailedPrecondition(
-            f"DPA line {cmd.line_number} has Rp{total - committed:,} left of Rp{total:,}; Rp{cmd.amount:,} is more"
+            f"DPA line {cmd.line_number} has Rp{line.remainder:,} left of Rp{line.amount:,}; Rp{cmd.amount:,} is more"
         )
     if cmd.amount > allotment.remainder:
         raise FailedPrecondition(f"SPD {allotment.number} has Rp{allotment.remainder:,} left; Rp{cmd.amount:,} is more")
@@ -336,13 +394,16 @@ def disburse_payment(cmd: PaymentStep, *, uow: UnitOfWork, actor: Identity) -> P
         if plan is None:
             raise NotFound(f"budget plan {request.plan_id} does not exist")
         request.ensure(PaymentState.ORDERED)
+        line = uow.treasury.dpa_line(request.plan_id, request.line_number)
+        if line is None:
+            raise FailedPrecondition(f"the DPA in force of plan {plan.id} has no line {request.line_number}")
         previous = request.version
         now = uow.clock.now()
         sequence = uow.treasury.next_number(request.government_code, request.fiscal_year, "SP2D")
         request.disburse(
             document_number(sequence, "SP2D", request.kind, request.agency_code, now.month, request.fiscal_year),
             sub_activity_code=plan.sub_activity_code,
-            account_code=plan.lines[request.line_number].account_code,
+            account_code=line.account_code,
             actor=actor.sub,
             now=now,
         )

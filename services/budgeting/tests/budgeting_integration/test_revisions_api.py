@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import grpc
 import nats
 import pytest
-from grms.budgeting.v1 import budget_plan_pb2, codes_pb2, events_pb2
+from grms.budgeting.v1 import budget_plan_pb2, codes_pb2, events_pb2, treasury_pb2
 from grms.budgeting.v1 import budgeting_service_pb2 as pb
 from grms.common.v1 import paging_pb2
 from grms_budgeting.adapters.budget_repository import verify_audit_chain
-from grms_budgeting.adapters.tables import budget_line
+from grms_budgeting.adapters.tables import budget_line, cash_plan, cash_plan_proposal
+from grms_budgeting.domain.treasury import WIB
 from grms_kit.testing import NatsServer
 from sqlalchemy import select
 
@@ -281,3 +284,150 @@ async def test_approved_plans_load_in_bulk_with_their_realisation(service, nats_
     with runtime.db.engine.connect() as conn:
         row = conn.execute(select(budget_line.c.committed, budget_line.c.disbursed)).one()
     assert tuple(row) == (450_000, 450_000)
+
+
+async def _spd(stub, plan_id: str, amount: int, to_month: int = 12) -> str:  # type: ignore[no-untyped-def]
+    request = pb.CreateSpendingAllotmentRequest(plan_id=plan_id, from_month=1, to_month=to_month, amount=rp(amount))
+    return (await stub.CreateSpendingAllotment(request, metadata=tu.BUD, timeout=5)).spending_allotment.id
+
+
+async def _approve(stub, plan_id: str) -> budget_plan_pb2.BudgetPlan:  # type: ignore[no-untyped-def]
+    await stub.SubmitBudgetPlan(pb.SubmitBudgetPlanRequest(plan_id=plan_id), metadata=rka.HEAD, timeout=5)
+    await stub.VerifyBudgetPlan(pb.VerifyBudgetPlanRequest(plan_id=plan_id), metadata=rka.TAPD, timeout=5)
+    reply = await stub.ApproveBudgetPlan(pb.ApproveBudgetPlanRequest(plan_id=plan_id), metadata=rka.TAPD, timeout=5)
+    return reply.budget_plan
+
+
+async def _refused(call, code: grpc.StatusCode = grpc.StatusCode.FAILED_PRECONDITION) -> str:  # type: ignore[no-untyped-def]
+    with pytest.raises(grpc.aio.AioRpcError) as info:
+        await call
+    assert info.value.code() == code, info.value.details()
+    return info.value.details() or ""
+
+
+async def test_the_dpa_in_force_pays_while_an_amendment_is_drafted_and_its_approval_checks_what_was_paid(  # type: ignore[no-untyped-def]
+    service,
+) -> None:
+    stub, runtime = service
+    plan_id = await tu._dpa(stub)  # line 1: Rp500,000; cash plan: all in January
+    spd = await _spd(stub, plan_id, 500_000)
+    await stub.ReviseBudgetPlan(
+        pb.ReviseBudgetPlanRequest(plan_id=plan_id, kind=budget_plan_pb2.REVISION_KIND_AMENDMENT, reason="APBD-P"),
+        metadata=rka.TAPD,
+        timeout=5,
+    )
+    await stub.UpdateBudgetLine(  # the draft: line 1 down to Rp200,000, a new line 2 of Rp100,000
+        pb.UpdateBudgetLineRequest(plan_id=plan_id, line_number=1, line=rka.paper("4 rim")),
+        metadata=rka.PLANNER,
+        timeout=5,
+    )
+    await stub.AddBudgetLine(
+        pb.AddBudgetLineRequest(plan_id=plan_id, line=rka.paper("2 rim")), metadata=rka.PLANNER, timeout=5
+    )
+    # SPP → SPM → SP2D of Rp300,000 on line 1: above the draft's Rp200,000, within the DPA in force.
+    spp = (
+        await stub.CreatePaymentRequest(tu._spp(plan_id, spd, 300_000), metadata=tu.BENDAHARA, timeout=5)
+    ).payment_request
+    await stub.OrderPayment(pb.OrderPaymentRequest(payment_request_id=spp.id), metadata=rka.HEAD, timeout=5)
+    paid = (
+        await stub.DisbursePayment(pb.DisbursePaymentRequest(payment_request_id=spp.id), metadata=tu.BUD, timeout=5)
+    ).payment_request
+    assert paid.state == treasury_pb2.PAYMENT_REQUEST_STATE_DISBURSED
+    new_line = tu._spp(plan_id, spd, 10_000)
+    new_line.line_number = 2  # only in the draft
+    assert "no line 2" in await _refused(
+        stub.CreatePaymentRequest(new_line, metadata=tu.BENDAHARA, timeout=5), grpc.StatusCode.INVALID_ARGUMENT
+    )
+    contract = pb.RequestContractPaymentRequest(  # e-delivery's LS payment API spends the DPA in force as well
+        external_request_id="delivery-revision-termin-1", plan_id=plan_id, line_number=1, allotment_id=spd,
+        amount=rp(100_000), description="Termin 1 pengadaan kertas", beneficiary=tu.VENDOR,
+        contract_reference="001/KONTRAK/2026",
+    )  # fmt: skip
+    assert (
+        await stub.RequestContractPayment(contract, metadata=tu.DELIVERY, timeout=5)
+    ).payment_request.amount.rupiah == 100_000
+    # The approval sees the Rp400,000 committed meanwhile on line 1.
+    details = await _refused(_approve(stub, plan_id))
+    assert "line 1 would be Rp200,000 but SPPs have committed Rp400,000 on it (Rp300,000 disbursed)" in details
+    returned = pb.ReturnBudgetPlanRequest(plan_id=plan_id, note="Sesuaikan dengan realisasi")
+    await stub.ReturnBudgetPlan(returned, metadata=rka.TAPD, timeout=5)
+    await stub.UpdateBudgetLine(  # line 1: Rp450,000; the plan Rp550,000
+        pb.UpdateBudgetLineRequest(plan_id=plan_id, line_number=1, line=rka.paper("9 rim")),
+        metadata=rka.PLANNER,
+        timeout=5,
+    )
+    # The cash plan (Rp500,000 in January) no longer adds up: revise it alongside.
+    assert "adds up to Rp500,000, not the revised Rp550,000 (Rp50,000 short)" in await _refused(_approve(stub, plan_id))
+    await stub.ReturnBudgetPlan(returned, metadata=rka.TAPD, timeout=5)
+    month = dt.datetime.now(WIB).month  # the SP2D's month
+    months = [0] * 12
+    months[month - 1] += 200_000
+    months[0] += 350_000
+    assert "below the Rp300,000 its SP2Ds disbursed" in await _refused(
+        stub.SetCashPlan(
+            pb.SetCashPlanRequest(plan_id=plan_id, months=[rp(m) for m in months]), metadata=rka.HEAD, timeout=5
+        )
+    )
+    months[month - 1] += 100_000
+    months[0] -= 100_000
+    reply = await stub.SetCashPlan(
+        pb.SetCashPlanRequest(plan_id=plan_id, months=[rp(m) for m in months]), metadata=rka.HEAD, timeout=5
+    )
+    assert reply.proposed and [(c.line_number, sum(m.rupiah for m in c.months)) for c in reply.cash_plans] == [
+        (0, 550_000)
+    ]
+    plan = await _approve(stub, plan_id)
+    assert (plan.state, plan.approved_total.rupiah) == (budget_plan_pb2.BUDGET_PLAN_STATE_APPROVED, 550_000)
+    with runtime.db.engine.connect() as conn:
+        rows = conn.execute(
+            select(budget_line.c.number, budget_line.c.dpa_amount, budget_line.c.committed, budget_line.c.disbursed)
+            .where(budget_line.c.plan_id == plan_id)
+            .order_by(budget_line.c.number)
+        ).all()
+        cash = conn.execute(select(cash_plan.c.months).where(cash_plan.c.plan_id == plan_id)).scalars().all()
+        proposals = conn.execute(select(cash_plan_proposal.c.plan_id)).all()
+    assert [tuple(r) for r in rows] == [(1, 450_000, 400_000, 300_000), (2, 100_000, 0, 0)]
+    assert cash == [months] and proposals == []
+    new_line.amount.rupiah = 100_000  # line 2 is in the DPA in force now
+    assert (
+        await stub.CreatePaymentRequest(new_line, metadata=tu.BENDAHARA, timeout=5)
+    ).payment_request.amount.rupiah == 100_000
+
+
+async def test_a_line_removed_by_a_shift_stays_payable_until_the_shift_is_approved(service) -> None:  # type: ignore[no-untyped-def]
+    stub, runtime = service
+    plan_id = await tu._dpa(stub)  # line 1: Rp500,000
+    spd = await _spd(stub, plan_id, 500_000)
+    await stub.ReviseBudgetPlan(
+        pb.ReviseBudgetPlanRequest(plan_id=plan_id, kind=budget_plan_pb2.REVISION_KIND_SHIFT, reason="Geser"),
+        metadata=rka.TAPD,
+        timeout=5,
+    )
+    await stub.AddBudgetLine(
+        pb.AddBudgetLineRequest(plan_id=plan_id, line=rka.paper()), metadata=rka.PLANNER, timeout=5
+    )
+    await stub.RemoveBudgetLine(
+        pb.RemoveBudgetLineRequest(plan_id=plan_id, line_number=1), metadata=rka.PLANNER, timeout=5
+    )
+    draft = (
+        await stub.GetBudgetPlan(pb.GetBudgetPlanRequest(plan_id=plan_id), metadata=rka.PLANNER, timeout=5)
+    ).budget_plan
+    assert [line.number for line in draft.lines] == [2]
+    spp = (
+        await stub.CreatePaymentRequest(tu._spp(plan_id, spd, 100_000), metadata=tu.BENDAHARA, timeout=5)
+    ).payment_request
+    assert "line 1 would be removed but SPPs have committed Rp100,000" in await _refused(_approve(stub, plan_id))
+    rejected = pb.RejectPaymentRequestRequest(payment_request_id=spp.id, reason="Rincian dihapus dalam pergeseran")
+    await stub.RejectPaymentRequest(rejected, metadata=rka.HEAD, timeout=5)
+    await stub.ApproveBudgetPlan(pb.ApproveBudgetPlanRequest(plan_id=plan_id), metadata=rka.TAPD, timeout=5)
+    with runtime.db.engine.connect() as conn:
+        rows = conn.execute(
+            select(budget_line.c.number, budget_line.c.dpa_amount, budget_line.c.removed).where(
+                budget_line.c.plan_id == plan_id
+            )
+        ).all()
+    assert [tuple(r) for r in rows] == [(2, 500_000, False)]
+    assert "no line 1" in await _refused(
+        stub.CreatePaymentRequest(tu._spp(plan_id, spd, 100_000), metadata=tu.BENDAHARA, timeout=5),
+        grpc.StatusCode.INVALID_ARGUMENT,
+    )

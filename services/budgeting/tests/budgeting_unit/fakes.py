@@ -4,13 +4,21 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import datetime as dt
 
 from grms_budgeting.domain.audit import GENESIS_HASH, AuditEntry, chain
 from grms_budgeting.domain.budget import BudgetPlan, Ceiling, PlanListing, PlanState, PlanVersion, StandardPrice
 from grms_budgeting.domain.codes import AccountCode, NomenclatureCode
 from grms_budgeting.domain.indicators import PlannedSubActivity
 from grms_budgeting.domain.model import Agency, DomainEvent, Government
-from grms_budgeting.domain.treasury import CashPlan, PaymentKind, PaymentRequest, PaymentState, SpendingAllotment
+from grms_budgeting.domain.treasury import (
+    CashPlan,
+    DpaLine,
+    PaymentKind,
+    PaymentRequest,
+    PaymentState,
+    SpendingAllotment,
+)
 from grms_kit.clock import ManualClock
 from grms_kit.errors import Conflict, FailedPrecondition
 
@@ -266,6 +274,8 @@ class FakeTreasury:
         self.spds: dict[str, SpendingAllotment] = {}
         self.requests: dict[str, PaymentRequest] = {}
         self.lines: dict[tuple[str, int], list[int]] = {}  # (plan, line) -> [committed, disbursed]
+        self.dpa: dict[tuple[str, int], tuple[str, int]] = {}  # (plan, line) -> (account, amount) in force
+        self.proposals: dict[tuple[str, int], CashPlan] = {}
         self.counters: dict[tuple[str, int, str], int] = {}
         self.seen: list[PaymentRequest] = []
 
@@ -283,8 +293,47 @@ class FakeTreasury:
     def cash_plans(self, plan_id: str) -> list[CashPlan]:
         return [c for (p, _), c in sorted(self.cash.items()) if p == plan_id]
 
-    def set_cash_plan(self, value: CashPlan, *, now: object) -> None:
-        self.cash[(value.plan_id, value.line_number)] = value
+    def set_cash_plan(self, value: CashPlan, *, now: object, proposed: bool = False) -> None:
+        (self.proposals if proposed else self.cash)[(value.plan_id, value.line_number)] = value
+
+    def proposed_cash_plans(self, plan_id: str) -> list[CashPlan]:
+        return [c for (p, _), c in sorted(self.proposals.items()) if p == plan_id]
+
+    def replace_cash_plans(self, plan_id: str, values: list[CashPlan], *, now: object) -> None:
+        for store in (self.cash, self.proposals):
+            for key in [k for k in store if k[0] == plan_id]:
+                del store[key]
+        for value in values:
+            self.cash[(plan_id, value.line_number)] = value
+
+    def dpa_line(self, plan_id: str, line_number: int) -> DpaLine | None:
+        found = self.dpa.get((plan_id, line_number))
+        if found is None:
+            return None
+        committed, disbursed = self.lines.get((plan_id, line_number), [0, 0])
+        return DpaLine(line_number, found[0], found[1], committed, disbursed)
+
+    def dpa_lines(self, plan_id: str) -> list[DpaLine]:
+        return [line for (p, n) in sorted(self.dpa) if p == plan_id and (line := self.dpa_line(p, n))]
+
+    def adopt_dpa(self, plan_id: str) -> None:
+        plan = self.plans.rows[plan_id]
+        for p, n in [k for k in self.dpa if k[0] == plan_id]:
+            committed = self.lines.get((p, n), [0, 0])[0]
+            amount = plan.lines[n].amount if n in plan.lines else 0
+            if committed > amount:
+                raise FailedPrecondition(f"line {n} has Rp{committed:,} committed on it")
+            if n not in plan.lines:
+                del self.dpa[(p, n)]
+        for n, line in plan.lines.items():
+            self.dpa[(plan_id, n)] = (line.account_code, line.amount)
+
+    def disbursements(self, plan_id: str) -> list[tuple[int, int, dt.datetime]]:
+        return [
+            (r.line_number, r.amount, r.updated_at)
+            for r in self.requests.values()
+            if r.plan_id == plan_id and r.state is PaymentState.DISBURSED
+        ]
 
     def add_allotment(self, value: SpendingAllotment) -> None:
         self.spds[value.id] = value
@@ -295,12 +344,9 @@ class FakeTreasury:
     def allotments(self, plan_id: str) -> list[SpendingAllotment]:
         return [a for a in self.spds.values() if a.plan_id == plan_id]
 
-    def line_balance(self, plan_id: str, line_number: int) -> tuple[int, int, int]:
-        committed, disbursed = self.lines.get((plan_id, line_number), [0, 0])
-        return self.plans.rows[plan_id].lines[line_number].amount, committed, disbursed
-
     def reserve(self, plan_id: str, line_number: int, allotment_id: str, amount: int) -> None:
-        total, committed, _ = self.line_balance(plan_id, line_number)
+        line = self.dpa_line(plan_id, line_number)
+        total, committed = (line.amount, line.committed) if line else (0, 0)
         if committed + amount > total:
             raise FailedPrecondition(f"DPA line {line_number} has Rp{total - committed:,} left of Rp{total:,}")
         spd = self.spds[allotment_id]

@@ -11,6 +11,7 @@ from grms_budgeting.domain.budget import (
     PlanState,
     RevisionKind,
 )
+from grms_budgeting.domain.codes import normalize_account_code
 from grms_budgeting.domain.indicators import OutputIndicator
 from grms_budgeting.service_layer import budget, treasury
 from grms_kit.errors import FailedPrecondition, InvalidArgument, PermissionDenied
@@ -19,7 +20,7 @@ from grms_kit.paging import Page
 
 from . import world
 from .fakes import FakeUnitOfWork
-from .test_treasury import _approved, _months, _spd, _spp
+from .test_treasury import _approved, _balance, _months, _spd, _spp
 
 T = budget.PlanTransition
 
@@ -282,7 +283,7 @@ def test_a_loaded_dpa_is_realised_month_by_month_by_sp2ds_within_its_cash_plan(u
     events = [e for e in uow.published if isinstance(e, FundsDisbursed)]
     assert sum(e.amount for e in events) == 700_000 and events[0].disbursed_at.month == 1
     plan_id = requests[0].plan_id
-    assert [uow.treasury.line_balance(plan_id, n)[1:] for n in (1, 2)] == [(500_000, 500_000), (200_000, 200_000)]
+    assert [_balance(uow, plan_id, n)[1:] for n in (1, 2)] == [(500_000, 500_000), (200_000, 200_000)]
     ahead = budget.ApprovedPlanInput(
         world.AGENCY, world.SUB_2, [world.paper("2 rim")], [100_000] + [0] * 11, [0, 100_000] + [0] * 10
     )
@@ -301,3 +302,137 @@ def test_a_loaded_dpa_is_realised_month_by_month_by_sp2ds_within_its_cash_plan(u
         budget.load_approved_plans(
             budget.LoadApprovedPlans("33", world.YEAR, [early]), uow=uow, actor=world.ADMIN, request_id="r"
         )
+
+
+# ---- the DPA in force while a revision is drafted ------------------------------------------------
+
+
+def _pay(uow: FakeUnitOfWork, plan_id: str, spd: str, amount: int, line: int = 1):  # type: ignore[no-untyped-def]
+    """SPP → SPM → SP2D of `amount` on a line."""
+    from .test_treasury import BUD
+
+    spp = _spp(uow, plan_id, spd, amount=amount, line=line)
+    treasury.order_payment(treasury.PaymentStep(spp.id), uow=uow, actor=world.HEAD)
+    return treasury.disburse_payment(treasury.PaymentStep(spp.id), uow=uow, actor=BUD)
+
+
+def _cash(uow: FakeUnitOfWork, plan_id: str, months: list[int], line: int = 0):  # type: ignore[no-untyped-def]
+    return treasury.set_cash_plan(treasury.SetCashPlan(plan_id, line, months), uow=uow, actor=world.HEAD)
+
+
+def test_the_approved_dpa_stays_executable_while_its_revision_is_drafted(uow: FakeUnitOfWork, dpa: str) -> None:
+    from .test_treasury import BUD, DELIVERY, VENDOR
+
+    spd = _spd(uow, dpa)  # Rp600,000 through January
+    _revise(uow, dpa, RevisionKind.AMENDMENT)
+    _update(uow, dpa, 1, world.paper("5 rim"))  # the draft lowers line 1 to Rp250,000; the DPA still says 500,000
+    world.add(uow, dpa, world.paper("2 rim"))  # line 3: only in the draft
+    paid = _pay(uow, dpa, spd, 400_000)  # above the draft's 250,000, within the DPA's 500,000
+    assert paid.state.value == "disbursed" and _balance(uow, dpa, 1) == (500_000, 400_000, 400_000)
+    assert uow.published[-1].account_code == normalize_account_code(world.ATK)[0]  # type: ignore[attr-defined]
+    with pytest.raises(FailedPrecondition, match="DPA line 1 has Rp100,000 left of Rp500,000"):
+        _spp(uow, dpa, spd, amount=150_000)
+    with pytest.raises(InvalidArgument) as new_line:
+        _spp(uow, dpa, spd, amount=10_000, line=3)
+    assert new_line.value.violations[0].field == "line_number"
+    contract = treasury.RequestContractPayment(
+        "delivery-term-0001", dpa, 2, spd, 150_000, "Termin 1", VENDOR, "001/KONTRAK/2026"
+    )  # delivery's LS payment API spends the DPA in force too
+    assert treasury.request_contract_payment(contract, uow=uow, actor=DELIVERY).amount == 150_000
+    december = treasury.CreateSpendingAllotment(dpa, 2, 12, 200_000)  # within the cash plan in force
+    assert treasury.create_spending_allotment(december, uow=uow, actor=BUD).amount == 200_000
+    # The draft cannot take effect below what was committed meanwhile; nothing changes when refused.
+    budget.submit_budget_plan(T(dpa), uow=uow, actor=world.HEAD, request_id="r")
+    budget.verify_budget_plan(T(dpa), uow=uow, actor=world.TAPD, request_id="r")
+    with pytest.raises(FailedPrecondition, match=r"line 1 would be Rp250,000 but SPPs have committed Rp400,000"):
+        budget.approve_budget_plan(T(dpa), uow=uow, actor=world.TAPD, request_id="r")
+    plan = uow.plans.get(dpa)
+    assert plan is not None and plan.state is PlanState.VERIFIED and _balance(uow, dpa, 1)[0] == 500_000
+
+
+def test_an_approved_revision_becomes_the_dpa_in_force_with_its_cash_plan(uow: FakeUnitOfWork, dpa: str) -> None:
+    spd = _spd(uow, dpa)  # Rp600,000 through January; the cash plan: 600,000 in January, 200,000 in December
+    _pay(uow, dpa, spd, 300_000)  # an SP2D of 300,000 in January
+    _revise(uow, dpa, RevisionKind.AMENDMENT)
+    _update(uow, dpa, 1, world.paper("12 rim"))  # line 1: 500,000 → 600,000; the plan 800,000 → 900,000
+    world.add(uow, dpa, world.paper("1 rim"))  # line 3: 50,000 → 950,000
+    budget.remove_budget_line(budget.RemoveBudgetLine(dpa, None, 3), uow=uow, actor=world.PLANNER, request_id="r")
+    with pytest.raises(
+        FailedPrecondition, match=r"the plan adds up to Rp800,000, not the revised Rp900,000 \(Rp100,000 "
+    ):
+        _through(uow, dpa)
+    budget.return_budget_plan(
+        budget.ReturnBudgetPlan(dpa, "Anggaran kas menyusul", {}), uow=uow, actor=world.TAPD, request_id="r"
+    )
+    with pytest.raises(FailedPrecondition, match=r"month 1 of the plan: Rp200,000 is below the Rp300,000"):
+        _cash(uow, dpa, _months(900_000, first=200_000))
+    with pytest.raises(InvalidArgument):  # the proposal adds up to the revised total, not the old one
+        _cash(uow, dpa, _months(800_000, first=600_000))
+    proposed = _cash(uow, dpa, _months(900_000, first=500_000))  # covers January's SP2D, not January's SPD
+    assert ([(c.line_number, sum(c.months)) for c in proposed[0]], proposed[1]) == ([(0, 900_000)], True)
+    assert uow.treasury.cash_plans(dpa)[0].months[0] == 600_000  # the cash plan in force is untouched
+    with pytest.raises(FailedPrecondition, match=r"SPDs through month 1 would total Rp600,000, above the cash plan's"):
+        _through(uow, dpa)
+    budget.return_budget_plan(
+        budget.ReturnBudgetPlan(dpa, "SPD Januari", {}), uow=uow, actor=world.TAPD, request_id="r"
+    )
+    _cash(uow, dpa, _months(900_000, first=650_000))
+    plan = _through(uow, dpa)
+    assert (plan.state, plan.approved_total) == (PlanState.APPROVED, 900_000)
+    assert [(c.line_number, c.months[0], c.months[-1]) for c in uow.treasury.cash_plans(dpa)] == [(0, 650_000, 250_000)]
+    assert uow.treasury.proposed_cash_plans(dpa) == []
+    assert [(x.number, x.amount) for x in uow.treasury.dpa_lines(dpa)] == [(1, 600_000), (2, 300_000)]
+    assert _balance(uow, dpa, 1) == (600_000, 300_000, 300_000)
+
+
+def test_line_cash_plans_follow_their_revised_lines_and_removed_lines_drop_theirs(uow: FakeUnitOfWork) -> None:
+    plan_id = _approved(uow)  # line 1: 500,000; line 2: 300,000
+    _cash(uow, plan_id, _months(500_000, first=100_000), line=1)
+    _cash(uow, plan_id, _months(300_000, first=100_000), line=2)
+    _revise(uow, plan_id, RevisionKind.SHIFT)
+    _update(uow, plan_id, 1, world.paper("16 rim"))  # 800,000: all of the DPA
+    budget.remove_budget_line(budget.RemoveBudgetLine(plan_id, None, 2), uow=uow, actor=world.PLANNER, request_id="r")
+    with pytest.raises(
+        FailedPrecondition, match=r"cash plan of line 1 adds up to Rp500,000, not the revised Rp800,000"
+    ):
+        _through(uow, plan_id)
+    budget.return_budget_plan(budget.ReturnBudgetPlan(plan_id, "Kas", {}), uow=uow, actor=world.TAPD, request_id="r")
+    _cash(uow, plan_id, _months(800_000, first=200_000), line=1)
+    _through(uow, plan_id)
+    assert [(c.line_number, sum(c.months)) for c in uow.treasury.cash_plans(plan_id)] == [(1, 800_000)]
+    assert [x.number for x in uow.treasury.dpa_lines(plan_id)] == [1]
+
+
+def test_the_commitment_and_cash_rules_of_a_revision() -> None:
+    import datetime as dt
+
+    from grms_budgeting.domain.treasury import (
+        CashPlan,
+        DpaLine,
+        check_commitments,
+        check_disbursed_months,
+        monthly_disbursements,
+        revised_cash_plans,
+    )
+
+    lines = [DpaLine(1, "a", 500, 400, 100), DpaLine(2, "b", 300, 0, 0), DpaLine(3, "c", 200, 50, 0)]
+    check_commitments({1: 400, 3: 50}, lines)  # exactly what is committed; line 2 removed with nothing on it
+    with pytest.raises(FailedPrecondition, match=r"line 1 would be Rp399 .*; line 3 would be removed but SPPs"):
+        check_commitments({1: 399, 2: 300}, lines)
+    in_force = [CashPlan("p", n, (amount,) + (0,) * 11) for n, amount in ((0, 800), (1, 500), (2, 300))]
+    proposed = [CashPlan("p", 1, (600,) + (0,) * 11)]
+    kept = revised_cash_plans(in_force, proposed, {1: 600, 3: 200}, plan_id="p")  # line 2 removed
+    assert [(c.line_number, c.months[0]) for c in kept] == [(0, 800), (1, 600)]
+    with pytest.raises(FailedPrecondition, match=r"the plan adds up to Rp800, not the revised Rp900 \(Rp100 short\)"):
+        revised_cash_plans(in_force, proposed, {1: 600, 3: 300}, plan_id="p")
+    with pytest.raises(FailedPrecondition, match=r"line 1 adds up to Rp600, not the revised Rp500 \(Rp100 over\)"):
+        revised_cash_plans(in_force, proposed, {1: 500, 3: 300}, plan_id="p")
+    utc = dt.UTC
+    paid = monthly_disbursements(
+        [(1, 70, dt.datetime(2026, 1, 31, 16, 59, tzinfo=utc)), (1, 30, dt.datetime(2026, 1, 31, 17, 0, tzinfo=utc)),
+         (2, 5, dt.datetime(2026, 2, 3, tzinfo=utc))]
+    )  # fmt: skip
+    assert paid[1][:2] == (70, 30) and paid[2][1] == 5  # 17:00 UTC on 31 January is 1 February in WIB
+    check_disbursed_months([CashPlan("p", 1, (70, 30) + (0,) * 10), CashPlan("p", 0, (70, 35) + (0,) * 10)], paid)
+    with pytest.raises(FailedPrecondition, match=r"month 2 of the plan: Rp34 is below the Rp35"):
+        check_disbursed_months([CashPlan("p", 0, (100, 34) + (0,) * 10)], paid)

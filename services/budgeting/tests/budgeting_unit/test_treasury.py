@@ -48,6 +48,13 @@ def _approved(uow: FakeUnitOfWork) -> str:
     return plan.id
 
 
+def _balance(uow: FakeUnitOfWork, plan_id: str, number: int) -> tuple[int, int, int]:
+    """(amount, committed, disbursed) of a line of the DPA in force."""
+    line = uow.treasury.dpa_line(plan_id, number)
+    assert line is not None
+    return line.amount, line.committed, line.disbursed
+
+
 def _months(total: int, *, first: int) -> list[int]:
     """`first` in January, the rest in December."""
     return [first] + [0] * 10 + [total - first]
@@ -145,7 +152,7 @@ def test_a_payment_from_spp_to_sp2d_publishes_funds_disbursed(uow: FakeUnitOfWor
     spd = _spd(uow, dpa)
     spp = _spp(uow, dpa, spd, 200_000, PaymentKind.LS_BARANG_JASA, contract_reference="027/KONTRAK/2026")
     assert spp.state is PaymentState.REQUESTED and spp.number.startswith("0001/SPP/LS/")
-    assert uow.treasury.line_balance(dpa, 1) == (500_000, 200_000, 0)
+    assert _balance(uow, dpa, 1) == (500_000, 200_000, 0)
     step = treasury.PaymentStep(spp.id)
     with pytest.raises(PermissionDenied):
         treasury.order_payment(step, uow=uow, actor=BENDAHARA)
@@ -164,7 +171,7 @@ def test_a_payment_from_spp_to_sp2d_publishes_funds_disbursed(uow: FakeUnitOfWor
     paid = treasury.disburse_payment(step, uow=uow, actor=BUD)
     assert paid.state is PaymentState.DISBURSED and paid.sp2d_number.startswith("0001/SP2D/LS/")
     assert [h["state"] for h in paid.history] == ["requested", "ordered", "disbursed"]
-    assert uow.treasury.line_balance(dpa, 1) == (500_000, 200_000, 200_000)
+    assert _balance(uow, dpa, 1) == (500_000, 200_000, 200_000)
     assert uow.treasury.get_allotment(spd).disbursed == 200_000  # type: ignore[union-attr]
     (event,) = [e for e in uow.published if isinstance(e, FundsDisbursed)]
     assert (event.plan_id, event.line_number, event.account_code, event.amount) == (
@@ -211,7 +218,7 @@ def test_rejection_releases_the_commitment(uow: FakeUnitOfWork, dpa: str) -> Non
         treasury.RejectPaymentRequest(spp.id, "Kurang bukti"), uow=uow, actor=BUD
     )
     assert (rejected.state, rejected.rejection_reason) == (PaymentState.REJECTED, "Kurang bukti")
-    assert uow.treasury.line_balance(dpa, 1) == (500_000, 0, 0)
+    assert _balance(uow, dpa, 1) == (500_000, 0, 0)
     assert _spp(uow, dpa, spd, 500_000).amount == 500_000
 
 
@@ -255,7 +262,7 @@ def test_contract_payments_are_idempotent_by_external_id(uow: FakeUnitOfWork, dp
     first = treasury.request_contract_payment(cmd, uow=uow, actor=DELIVERY)
     again = treasury.request_contract_payment(cmd, uow=uow, actor=DELIVERY)
     assert again.id == first.id and first.kind is PaymentKind.LS_BARANG_JASA
-    assert uow.treasury.line_balance(dpa, 1)[1] == 250_000  # committed once
+    assert _balance(uow, dpa, 1)[1] == 250_000  # committed once
     with pytest.raises(FailedPrecondition, match="already filed"):
         treasury.request_contract_payment(
             treasury.RequestContractPayment(
