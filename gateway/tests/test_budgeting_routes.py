@@ -291,3 +291,42 @@ async def test_the_treasurers_queue_orders_and_disburses_with_if_match(world: Bu
         "/api/v1/budget/payment-requests", params={"government": "33", "state": "disbursed"}, headers=BUD
     )
     assert [r["id"] for r in done.json()["payment_requests"]] == [spp["id"]]
+
+
+async def test_the_cash_plan_is_set_in_force_and_revised_alongside_an_amendment(world: BudgetWorld) -> None:
+    http = world.http
+    plan = await _new_plan(world)
+    url = f"/api/v1/budget/plans/{plan['id']}"
+    await http.post(f"{url}/lines", json=paper(), headers=PLANNER)
+    for step, who in (("submit", HEAD), ("verify", TAPD), ("approve", TAPD)):
+        assert (await http.post(f"{url}/{step}", headers=who)).status_code == 200
+    in_force = await http.put(f"{url}/cash-plan", json={"months": [500_000] + [0] * 11}, headers=HEAD)
+    assert in_force.status_code == 200, in_force.text
+    assert in_force.json() == {
+        "proposed": False,
+        "cash_plans": [{"line_number": 0, "months": [500_000] + [0] * 11, "total": 500_000}],
+    }
+    short = await http.put(f"{url}/cash-plan", json={"months": [1] * 11}, headers=HEAD)
+    assert short.status_code == 422
+    revised = await http.post(f"{url}/revise", json={"kind": "amendment", "reason": "APBD-P"}, headers=TAPD)
+    assert revised.status_code == 200, revised.text
+    await http.put(f"{url}/lines/1", json=paper("12 rim"), headers=PLANNER)  # Rp600,000
+    off = await http.put(f"{url}/cash-plan", json={"months": [500_000] + [0] * 11}, headers=HEAD)
+    assert off.status_code == 400 and off.headers["content-type"].startswith(PROBLEM)
+    assert "Rp600,000" in off.text
+    for step, who in (("submit", HEAD), ("verify", TAPD)):
+        assert (await http.post(f"{url}/{step}", headers=who)).status_code == 200
+    refused = await http.post(f"{url}/approve", headers=TAPD)
+    assert refused.status_code == 400, refused.text  # FAILED_PRECONDITION
+    assert refused.headers["content-type"].startswith(PROBLEM) and "Rp100,000 short" in refused.text
+    await http.post(f"{url}/return", json={"note": "Anggaran kas disesuaikan"}, headers=TAPD)
+    proposed = await http.put(f"{url}/cash-plan", json={"months": [500_000] + [0] * 10 + [100_000]}, headers=HEAD)
+    assert proposed.status_code == 200, proposed.text
+    assert proposed.json()["proposed"] and proposed.json()["cash_plans"][0]["total"] == 600_000
+    both = await http.get(f"{url}/cash-plan", headers=PLANNER)
+    assert [c["total"] for c in both.json()["cash_plans"]] == [500_000]
+    assert [c["total"] for c in both.json()["proposed_cash_plans"]] == [600_000]
+    for step, who in (("submit", HEAD), ("verify", TAPD), ("approve", TAPD)):
+        assert (await http.post(f"{url}/{step}", headers=who)).status_code == 200
+    after = (await http.get(f"{url}/cash-plan", headers=PLANNER)).json()
+    assert ([c["total"] for c in after["cash_plans"]], after["proposed_cash_plans"]) == ([600_000], [])

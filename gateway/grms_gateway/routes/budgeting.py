@@ -16,7 +16,7 @@ import grpc
 from fastapi import APIRouter, Body, Depends, Header, Path, Query, Request, Response, status
 from fastapi.responses import StreamingResponse
 from grms.budgeting.v1 import budgeting_service_pb2 as pb
-from grms.common.v1 import paging_pb2
+from grms.common.v1 import money_pb2, paging_pb2
 from grms_kit.identity import Role
 
 from grms_gateway.auth import Caller, call_context, require_role
@@ -30,6 +30,9 @@ from grms_gateway.schemas.budgeting import (
     BudgetPlanIn,
     BudgetPlanList,
     BudgetPlanOut,
+    CashPlanIn,
+    CashPlanSetOut,
+    CashPlansOut,
     DiffOut,
     PaymentRequestList,
     PaymentRequestOut,
@@ -40,6 +43,7 @@ from grms_gateway.schemas.budgeting import (
     ReviseIn,
     SppState,
     StandardPriceList,
+    cash_plan_out,
     diff_lines,
     line_input,
     payment_request_out,
@@ -484,6 +488,39 @@ async def search_prices(
         standard_prices=[standard_price_out(s) for s in found.standard_prices],
         next_page_token=found.page.next_page_token,
     )
+
+
+# ---- the cash plan (anggaran kas) --------------------------------------------------------------
+
+
+@router.get(
+    "/plans/{plan_id}/cash-plan",
+    response_model=CashPlansOut,
+    summary="The cash plans of a DPA: in force, and proposed with its open revision",
+    responses=_PROBLEMS,
+)
+async def list_cash_plans(*, plan_id: PlanId, caller: Anyone, ctx: Ctx, gateway: GatewayDep) -> CashPlansOut:
+    found = await budget_client(gateway).call("ListCashPlans", pb.ListCashPlansRequest(plan_id=plan_id), ctx=ctx)
+    return CashPlansOut(
+        cash_plans=[cash_plan_out(c) for c in found.cash_plans],
+        proposed_cash_plans=[cash_plan_out(c) for c in found.proposed_cash_plans],
+    )
+
+
+@router.put(
+    "/plans/{plan_id}/cash-plan",
+    response_model=CashPlanSetOut,
+    summary="Set the cash plan of a DPA line (or of the plan, line 0); during a revision, the one proposed with it",
+    responses=_PROBLEMS,
+)
+async def set_cash_plan(
+    *, plan_id: PlanId, body: Annotated[CashPlanIn, Body()], caller: Anyone, ctx: Ctx, gateway: GatewayDep
+) -> CashPlanSetOut:
+    request = pb.SetCashPlanRequest(
+        plan_id=plan_id, line_number=body.line_number, months=[money_pb2.Money(rupiah=m) for m in body.months]
+    )
+    found = await budget_client(gateway).call("SetCashPlan", request, ctx=ctx)
+    return CashPlanSetOut(proposed=found.proposed, cash_plans=[cash_plan_out(c) for c in found.cash_plans])
 
 
 # ---- the SPP → SPM → SP2D queue ---------------------------------------------------------------

@@ -24,6 +24,10 @@ __all__ = [
     "BudgetPlanIn",
     "BudgetPlanList",
     "BudgetPlanOut",
+    "CashPlanIn",
+    "CashPlanOut",
+    "CashPlanSetOut",
+    "CashPlansOut",
     "DiffOut",
     "LineNoteIn",
     "PaymentRequestList",
@@ -34,6 +38,7 @@ __all__ = [
     "ReviseIn",
     "StandardPriceList",
     "StandardPriceOut",
+    "cash_plan_out",
     "line_input",
     "payment_request_out",
     "plan_out",
@@ -362,3 +367,36 @@ class PaymentRequestList(BaseModel):
 
 class RejectIn(BaseModel):
     reason: str = Field(max_length=2000)
+
+
+class CashPlanIn(BaseModel):
+    """The monthly cash plan (anggaran kas) of a DPA line, or of the whole plan (line_number 0)."""
+
+    line_number: int = Field(0, ge=0, le=2**31 - 1)
+    months: list[int] = Field(min_length=12, max_length=12, description="Twelve amounts in rupiah, January first")
+
+
+class CashPlanOut(BaseModel):
+    line_number: int
+    months: list[int]
+    total: int
+
+
+def cash_plan_out(c: treasury_pb2.CashPlan) -> CashPlanOut:
+    """A cash plan as JSON."""
+    months = [_rupiah(m) for m in c.months]
+    return CashPlanOut(line_number=c.line_number, months=months, total=sum(months))
+
+
+class CashPlansOut(BaseModel):
+    """The cash plans in force (what SPDs are checked against) and those proposed with an open revision."""
+
+    cash_plans: list[CashPlanOut]
+    proposed_cash_plans: list[CashPlanOut]
+
+
+class CashPlanSetOut(BaseModel):
+    """After setting a cash plan: those in force, or (proposed) those the open revision would put in force."""
+
+    proposed: bool
+    cash_plans: list[CashPlanOut]

@@ -394,6 +394,17 @@ class BudgetingApi(pb_grpc.BudgetingServiceServicer):
         plans, proposed = await self.db.run(treasury.set_cash_plan, cmd, uow=self.uow(), actor=current_identity())
         return pb.SetCashPlanResponse(cash_plans=[cash_plan_to_pb(c) for c in plans], proposed=proposed)
 
+    async def ListCashPlans(
+        self, request: pb.ListCashPlansRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ListCashPlansResponse:
+        in_force, proposed = await self.db.run(
+            treasury.list_cash_plans, request.plan_id, uow=self.uow(), actor=current_identity()
+        )
+        return pb.ListCashPlansResponse(
+            cash_plans=[cash_plan_to_pb(c) for c in in_force],
+            proposed_cash_plans=[cash_plan_to_pb(c) for c in proposed],
+        )
+
     async def CreateSpendingAllotment(
         self, request: pb.CreateSpendingAllotmentRequest, context: grpc.aio.ServicerContext
     ) -> pb.CreateSpendingAllotmentResponse:

@@ -49,6 +49,7 @@ __all__ = [
     "create_spending_allotment",
     "disburse_payment",
     "get_payment_request",
+    "list_cash_plans",
     "list_payment_requests",
     "order_payment",
     "reject_payment_request",
@@ -156,6 +157,16 @@ def set_cash_plan(cmd: SetCashPlan, *, uow: UnitOfWork, actor: Identity) -> tupl
         uow.treasury.set_cash_plan(value, now=now)
         uow.commit()
         return sorted([*others, value], key=lambda c: c.line_number), False
+
+
+def list_cash_plans(plan_id: str, *, uow: UnitOfWork, actor: Identity) -> tuple[list[CashPlan], list[CashPlan]]:
+    """The cash plans in force of a plan and those proposed with its open revision."""
+    with uow:
+        plan = uow.plans.get(plan_id)
+        if plan is None:
+            raise NotFound(f"budget plan {plan_id} does not exist")
+        _may_read(actor, plan.government_code, plan.agency_code)
+        return uow.treasury.cash_plans(plan_id), uow.treasury.proposed_cash_plans(plan_id)
 
 
 def adopt_revision(uow: UnitOfWork, plan: BudgetPlan) -> None:
