@@ -329,3 +329,51 @@ def _drive_editor(executable: str, base: str) -> None:
             browser.close()
     # Chromium logs the 400/409 answers of a form post as console errors; anything else is a problem.
     assert [m for m in problems if "status of 4" not in m] == [], problems
+
+
+async def test_the_cash_plan_is_shown_set_and_revised_alongside_on_the_plan_page(world: BudgetWorld) -> None:
+    planner, head, tapd = [await _as(world, n) for n in ("operator", "kepala", "tapd")]
+    scope = {"agency_code": AGENCY, "sub_activity_code": SUB, "fiscal_year": YEAR}
+    created = await planner.post("/anggaran", data=scope)
+    url = f"/anggaran/{_plan_id(created.headers['location'])}"
+    await planner.post(f"{url}/baris", data=PAPER | {"version": "1"})
+    assert 'id="kas"' not in (await planner.get(url)).text  # no DPA yet, no cash plan
+
+    async def step(who: httpx.AsyncClient, action: str, **data: str) -> httpx.Response:
+        version = re.search(r'id="plan-version">(\d+)<', (await who.get(url)).text)
+        assert version, action
+        return await who.post(f"{url}/tahap/{action}", data={"version": version.group(1), **data})
+
+    for who, action in ((head, "ajukan"), (tapd, "verifikasi"), (tapd, "setujui")):
+        assert (await step(who, action)).status_code == 303
+    page = await planner.get(url)
+    assert 'id="cash-none"' in page.text and "Simpan anggaran kas" in page.text
+    months = {f"bulan[{m}]": "0" for m in range(1, 13)} | {"bulan[1]": "250.000", "bulan[6]": "250.000"}
+    saved = await planner.post(f"{url}/kas", data=months)
+    assert saved.status_code == 303 and saved.headers["location"].endswith("?ok=kas#kas")
+    page = await planner.get(saved.headers["location"])
+    assert "Anggaran kas tersimpan." in page.text and 'class="cash-in_force"' in page.text and "Rp 250.000" in page.text
+    short = await planner.post(f"{url}/kas", data=months | {"bulan[6]": "100.000"})
+    assert short.status_code == 400 and "Rp350,000, not the Rp500,000" in short.text and 'value="100.000"' in short.text
+
+    # An amendment to Rp600,000: the cash plan in force stays, the proposal must add up to the revision.
+    assert (await step(tapd, "revisi", kind="amendment", reason="APBD Perubahan")).status_code == 303
+    version = re.search(r'id="plan-version">(\d+)<', (await planner.get(url)).text)
+    assert version
+    await planner.post(f"{url}/baris/1", data=PAPER | {"volume": "12 rim", "version": version.group(1)})
+    assert (await step(head, "ajukan")).status_code == 303
+    assert (await step(tapd, "verifikasi")).status_code == 303
+    refused = await step(tapd, "setujui")
+    assert refused.status_code == 400 and "Rp100,000 short" in refused.text
+    assert (await step(tapd, "kembalikan", note="Anggaran kas menyusul")).status_code == 303
+    proposed = await planner.post(f"{url}/kas", data=months | {"bulan[12]": "100.000"})
+    assert proposed.status_code == 303 and proposed.headers["location"].endswith("?ok=usulan#kas")
+    page = await planner.get(proposed.headers["location"])
+    assert "berlaku saat revisi disetujui" in page.text and 'class="cash-proposed"' in page.text
+    assert 'class="cash-in_force"' in page.text and "Rp 600.000" in page.text
+    for who, action in ((head, "ajukan"), (tapd, "verifikasi"), (tapd, "setujui")):
+        assert (await step(who, action)).status_code == 303, action
+    page = await planner.get(url)
+    assert 'class="cash-proposed"' not in page.text and "Rp 100.000" in page.text
+    for client in (planner, head, tapd):
+        await client.aclose()

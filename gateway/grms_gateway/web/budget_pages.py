@@ -18,7 +18,7 @@ import grpc
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from grms.budgeting.v1 import budgeting_service_pb2 as pb
-from grms.common.v1 import paging_pb2
+from grms.common.v1 import money_pb2, paging_pb2
 from grms_kit.identity import Role
 from starlette.datastructures import UploadFile
 
@@ -38,6 +38,8 @@ from grms_gateway.schemas.budgeting import (
     REVISION_KIND_VALUES,
     SPP_STATE_VALUES,
     BudgetLineIn,
+    CashPlansOut,
+    cash_plan_out,
     diff_lines,
     line_input,
     payment_request_out,
@@ -105,6 +107,17 @@ def _line_from_form(form: Any) -> tuple[BudgetLineIn, dict[str, str]]:
     return line, values
 
 
+def _cash_form(cash: CashPlansOut | None, given: list[str] | None) -> list[str]:
+    """The twelve months the whole-plan cash form shows: what was typed, else the proposal, else what is in force."""
+    if given is not None:
+        return given
+    for plans in ((cash.proposed_cash_plans, cash.cash_plans) if cash else ()):
+        whole = next((c for c in plans if c.line_number == 0), None)
+        if whole is not None:
+            return [str(m) for m in whole.months]
+    return [""] * 12
+
+
 async def _load_plan(gateway: Gateway, ctx: CallContext, plan_id: str) -> Any:
     return (
         await budget_client(gateway).call("GetBudgetPlan", pb.GetBudgetPlanRequest(plan_id=plan_id), ctx=ctx)
@@ -126,6 +139,7 @@ async def _editor(
     add_values: dict[str, str] | None = None,
     import_errors: list[tuple[str, str]] | None = None,
     imported: int | None = None,
+    cash_values: list[str] | None = None,
 ) -> Response:
     ctx = gateway.clients.context(caller.token)
     try:
@@ -159,6 +173,19 @@ async def _editor(
         add_values = {f: use.get(f, "") for f in _LINE_FIELDS}
         add_values["funding_source"] = add_values["funding_source"] or "PAD"
     editable = plan.state in ("draft", "returned")
+    cash: CashPlansOut | None = None
+    if plan.approved_total:  # a DPA: its cash plan in force, and the one proposed with an open revision
+        try:
+            found_cash = await budget_client(gateway).call(
+                "ListCashPlans", pb.ListCashPlansRequest(plan_id=plan.id), ctx=ctx
+            )
+            cash = CashPlansOut(
+                cash_plans=[cash_plan_out(c) for c in found_cash.cash_plans],
+                proposed_cash_plans=[cash_plan_out(c) for c in found_cash.proposed_cash_plans],
+            )
+        except UpstreamError as err:
+            if err.code != grpc.StatusCode.PERMISSION_DENIED:
+                raise
     context = {
         "plan": plan,
         "roles": _roles(caller),
@@ -176,6 +203,9 @@ async def _editor(
         "price_account": account,
         "fields": _LINE_FIELDS,
         "revision_kinds": list(REVISION_KIND_VALUES),
+        "cash": cash,
+        "cash_form": _cash_form(cash, cash_values),
+        "cash_open": cash is not None and (plan.state == "approved" or editable),
     }
     response = render(request, gateway, "budget_plan.html", context, status_code=status_code)
     response.headers.update(NO_STORE)
@@ -337,7 +367,9 @@ async def plan_page(request: Request, plan_id: str, gateway: GatewayDep) -> Resp
         return login_redirect(request)
     if not _ID.match(plan_id):
         return problem_page(request, gateway, "plan", 404)
-    notice = {"1": "budget.saved"}.get(request.query_params.get("ok", ""), "")
+    notice = {"1": "budget.saved", "kas": "budget.cash_saved", "usulan": "budget.cash_saved_proposed"}.get(
+        request.query_params.get("ok", ""), ""
+    )
     count = request.query_params.get("impor", "")
     imported = int(count) if count.isdigit() and len(count) < 9 else None
     return await _editor(request, gateway, caller, plan_id, notice=notice, imported=imported)
@@ -408,6 +440,29 @@ async def update_line(request: Request, plan_id: str, number: int, gateway: Gate
             alert=rest,
         )
     return RedirectResponse(f"/anggaran/{plan_id}?ok=1#baris-{number}", status_code=303, headers=NO_STORE)
+
+
+@router.post("/anggaran/{plan_id}/kas", response_model=None)
+async def set_cash_plan(request: Request, plan_id: str, gateway: GatewayDep) -> Response:
+    """Set the whole plan's cash plan: in force on a DPA, or proposed with the revision being drafted."""
+    caller = session_caller(request, gateway)
+    if caller is None:
+        return login_redirect(request)
+    if not _ID.match(plan_id):
+        return problem_page(request, gateway, "plan", 404)
+    form = await request.form()
+    values = [str(form.get(f"bulan[{m}]", "")).strip()[:30] for m in range(1, 13)]
+    months = [_int(v) if v else 0 for v in values]  # "1.250.000" as Indonesians write it; blank is nothing
+    request_pb = pb.SetCashPlanRequest(plan_id=plan_id, months=[money_pb2.Money(rupiah=m) for m in months])
+    try:
+        found = await budget_client(gateway).call(
+            "SetCashPlan", request_pb, ctx=gateway.clients.context(caller.token)
+        )
+    except UpstreamError as err:
+        _, _, rest = _split_violations(err, None)
+        return await _after_error(request, gateway, caller, plan_id, err, alert=rest, cash_values=values)
+    ok = "usulan" if found.proposed else "kas"
+    return RedirectResponse(f"/anggaran/{plan_id}?ok={ok}#kas", status_code=303, headers=NO_STORE)
 
 
 @router.post("/anggaran/{plan_id}/tahap/{action}", response_model=None)
