@@ -95,6 +95,13 @@ def _text_of(element: Any) -> str:
     return "".join(parts)
 
 
+def _shared(strings: list[str], raw: str) -> str:
+    index = int(raw)
+    if index < 0:  # a list index from the end would read some other string
+        raise IndexError(f"shared string {index}")
+    return strings[index]
+
+
 def _column_index(letters: str) -> int:
     if not letters or len(letters) > 3 or not letters.isascii() or not letters.isupper():
         raise ValueError(f"bad cell column {letters!r}")
@@ -115,7 +122,7 @@ def _value(cell: Any, kind: str | None, strings: list[str]) -> Any:
     if not raw:  # openpyxl too reads an empty <v/> as an empty cell
         return None
     if kind == "s":
-        return strings[int(raw)]
+        return _shared(strings, raw)
     if kind in ("str", "e"):
         return raw
     if kind == "b":
@@ -231,7 +238,7 @@ def _scan_value(content: str | None, kind: str | None, strings: list[str]) -> An
     if not raw:  # openpyxl too reads an empty <v/> as an empty cell
         return None
     if kind == "s":
-        return strings[int(raw)]
+        return _shared(strings, raw)
     if kind in ("str", "e"):
         return _unescape(raw)
     if kind == "b":

@@ -127,6 +127,7 @@ def test_excel_shapes_rich_text_gaps_formulas_and_numbers(reader: object) -> Non
     "sheet",
     [
         '<row r="1"><c r="A1" t="s"><v>9</v></c></row>',  # a shared string that does not exist
+        '<row r="1"><c r="A1" t="s"><v>-1</v></c></row>',  # nor does this one
         '<row r="1"><c r="B1"><v>1</v></c><c r="A1"><v>2</v></c></row>',  # cells out of order
         '<row r="1"><c r="1A"><v>1</v></c></row>',  # a reference that is not one
         '<row r="1"><c r="A1" t="x"><v>1</v></c></row>',  # an unknown cell type
