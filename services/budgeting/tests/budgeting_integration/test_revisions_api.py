@@ -431,3 +431,64 @@ async def test_a_line_removed_by_a_shift_stays_payable_until_the_shift_is_approv
         stub.CreatePaymentRequest(tu._spp(plan_id, spd, 100_000), metadata=tu.BENDAHARA, timeout=5),
         grpc.StatusCode.INVALID_ARGUMENT,
     )
+
+
+async def _open_lines(stub) -> list[tuple[int, int, str, int]]:  # type: ignore[no-untyped-def]
+    """(line, amount, volume, disbursed) of every line in the public stream of the year."""
+    request = pb.StreamApprovedBudgetLinesRequest(government_code="33", fiscal_year=rka.YEAR)
+    return [
+        (line.line_number, line.amount, line.volume, line.disbursed)
+        async for reply in stub.StreamApprovedBudgetLines(request, timeout=5)
+        for line in reply.lines
+    ]
+
+
+async def test_the_open_data_shows_the_dpa_in_force_while_a_revision_is_drafted(service) -> None:  # type: ignore[no-untyped-def]
+    stub, _ = service
+    await rka._reference_data(stub)
+    plan_id = (await rka._plan(stub)).id
+    at_ceiling = rka.paper("10 rim", 54_000)  # 98.2 % of the standard Rp55,000: a ceiling-bunching finding
+    await stub.AddBudgetLine(pb.AddBudgetLineRequest(plan_id=plan_id, line=at_ceiling), metadata=rka.PLANNER, timeout=5)
+    await _approve(stub, plan_id)
+    await stub.SetCashPlan(
+        pb.SetCashPlanRequest(plan_id=plan_id, months=[rp(540_000)] + [rp(0)] * 11), metadata=rka.HEAD, timeout=5
+    )
+    spd = await _spd(stub, plan_id, 540_000)
+    spp = (
+        await stub.CreatePaymentRequest(tu._spp(plan_id, spd, 200_000), metadata=tu.BENDAHARA, timeout=5)
+    ).payment_request
+    await stub.OrderPayment(pb.OrderPaymentRequest(payment_request_id=spp.id), metadata=rka.HEAD, timeout=5)
+    await stub.DisbursePayment(pb.DisbursePaymentRequest(payment_request_id=spp.id), metadata=tu.BUD, timeout=5)
+    anomalies = pb.GetUnitPriceAnomaliesRequest(government_code="33", fiscal_year=rka.YEAR)
+
+    async def at_the_ceiling() -> list[tuple[int, int]]:
+        found = (await stub.GetUnitPriceAnomalies(anomalies, timeout=5)).ceiling_bunching
+        return [(b.priced_lines, b.lines_at_ceiling) for b in found]
+
+    assert await _open_lines(stub) == [(1, 540_000, "10 rim", 200_000)]
+    assert await at_the_ceiling() == [(1, 1)]
+    await stub.ReviseBudgetPlan(
+        pb.ReviseBudgetPlanRequest(plan_id=plan_id, kind=budget_plan_pb2.REVISION_KIND_AMENDMENT, reason="APBD-P"),
+        metadata=rka.TAPD,
+        timeout=5,
+    )
+    await stub.UpdateBudgetLine(  # the draft: line 1 at 12 rim × Rp50,000, a new line 2
+        pb.UpdateBudgetLineRequest(plan_id=plan_id, line_number=1, line=rka.paper("12 rim")),
+        metadata=rka.PLANNER,
+        timeout=5,
+    )
+    await stub.AddBudgetLine(
+        pb.AddBudgetLineRequest(plan_id=plan_id, line=rka.paper("2 rim")), metadata=rka.PLANNER, timeout=5
+    )
+    # The public sees the DPA in force (not the draft, and not nothing) with its live realisation.
+    assert await _open_lines(stub) == [(1, 540_000, "10 rim", 200_000)]
+    assert await at_the_ceiling() == [(1, 1)]
+    months = [0] * 12
+    months[dt.datetime.now(WIB).month - 1] += 200_000  # what the SP2D paid this month stays
+    months[0] += 500_000
+    await stub.SetCashPlan(
+        pb.SetCashPlanRequest(plan_id=plan_id, months=[rp(m) for m in months]), metadata=rka.HEAD, timeout=5
+    )
+    await _approve(stub, plan_id)
+    assert await _open_lines(stub) == [(1, 600_000, "12 rim", 200_000), (2, 100_000, "2 rim", 0)]
+    assert await at_the_ceiling() == []
