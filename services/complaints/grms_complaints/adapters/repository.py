@@ -353,6 +353,7 @@ class SqlComplaintRepository:
         tickets = [r.ticket_id for r in rows]
         replies: dict[str, list[Message]] = {ticket: [] for ticket in tickets}
         due: dict[str, dt.datetime] = {}
+        first_photo: dict[str, str] = {}
         if tickets:
             m, d = complaint_message, sla_deadline
             for r in self.session.execute(
@@ -370,6 +371,11 @@ class SqlComplaintRepository:
                 )
             ):
                 due[r.ticket_id] = max(r.due_at, due.get(r.ticket_id, r.due_at))
+            a = complaint_attachment
+            for r in self.session.execute(
+                select(a.c.ticket_id, a.c.sha256).where(a.c.ticket_id.in_(tickets)).order_by(a.c.ticket_id, a.c.seq)
+            ):
+                first_photo.setdefault(r.ticket_id, r.sha256)
         records = [
             PublicRecord(
                 ticket_id=r.ticket_id,
@@ -391,6 +397,7 @@ class SqlComplaintRepository:
                 resolve_due_at=due.get(r.ticket_id),
                 replies=tuple(replies[r.ticket_id]),
                 merged_into=r.merged_into or "",
+                first_photo_sha256=first_photo.get(r.ticket_id, ""),
             )
             for r in rows
         ]

@@ -65,6 +65,8 @@ class PublicRecord:
     replies: tuple[Message, ...]
     # The primary complaint this one was merged into ("" for none): its page points there.
     merged_into: str = ""
+    # The SHA-256 of the oldest photo ("" for none), for a public link to it (Open311 media_url).
+    first_photo_sha256: str = ""
 
 
 @dataclass(frozen=True)
