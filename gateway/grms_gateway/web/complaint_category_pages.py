@@ -202,9 +202,9 @@ async def create_category(request: Request, gateway: GatewayDep) -> Response:
     form = await _form(request)
     lang = _lang(request)
     if not hmac.compare_digest(form.get("csrf", ""), csrf_token(gateway, caller)):
-        return await _page(
-            request, gateway, caller, "complaint_categories.html", values=form, errors=_csrf_error(lang), status_code=403
-        )
+        errors = _csrf_error(lang)
+        template = "complaint_categories.html"
+        return await _page(request, gateway, caller, template, values=form, errors=errors, status_code=403)
     code = form.get("code", "").strip()
     request_pb = pb.CreateCategoryRequest(government_code=_government(caller), category=_category(code, form))
     try:
@@ -307,7 +307,9 @@ async def update_category(request: Request, code: str, gateway: GatewayDep) -> R
             if latest is not None:
                 conflict = _conflict(latest, await _agencies(gateway, caller), caller, lang)
                 values = {**form, "version": str(latest.version)}
-                return await _page(request, gateway, caller, template, values=values, conflict=conflict, status_code=409)
+                return await _page(
+                    request, gateway, caller, template, values=values, conflict=conflict, status_code=409
+                )
         errors = _field_errors(err, lang)
         return await _page(request, gateway, caller, template, values=form, errors=errors, status_code=status_code)
     return RedirectResponse(f"{BASE}/{code}?tersimpan={saved.version}", status_code=303)
