@@ -50,7 +50,15 @@ _CHECKS = (
 
 
 class FetchError(Exception):
-    """The URL could not be fetched, or what came back is not acceptable; the message says why."""
+    """The URL could not be fetched, or what came back is not acceptable; the message says why.
+
+    `transient` is true when trying again later may work (a timeout, a refused connection, an
+    HTTP 429 or 5xx answer), false for an answer that will not change (not an image, too large).
+    """
+
+    def __init__(self, message: str, *, transient: bool = False) -> None:
+        super().__init__(message)
+        self.transient = transient
 
 
 @dataclass(frozen=True)
@@ -142,7 +150,8 @@ async def _fetch(url: str, policy: FetchPolicy, headers: Mapping[str, str]) -> t
                         current = following
                         continue
                     if response.status_code != 200:
-                        raise FetchError(f"the server answered HTTP {response.status_code}")
+                        transient = response.status_code == 429 or response.status_code >= 500
+                        raise FetchError(f"the server answered HTTP {response.status_code}", transient=transient)
                     declared = response.headers.get("content-length", "")
                     if declared.isdigit() and int(declared) > policy.max_bytes:
                         raise FetchError(f"larger than the limit of {policy.max_bytes} bytes")
@@ -153,9 +162,9 @@ async def _fetch(url: str, policy: FetchPolicy, headers: Mapping[str, str]) -> t
                             raise FetchError(f"larger than the limit of {policy.max_bytes} bytes")
                     return bytes(body), response.headers.get("content-type", "")
             except httpx.TimeoutException:
-                raise FetchError("the server did not answer in time") from None
+                raise FetchError("the server did not answer in time", transient=True) from None
             except httpx.HTTPError as exc:
-                raise FetchError(f"the server could not be reached ({type(exc).__name__})") from None
+                raise FetchError(f"the server could not be reached ({type(exc).__name__})", transient=True) from None
     raise FetchError(f"more than {policy.max_redirects} redirects")
 
 
@@ -165,7 +174,7 @@ async def fetch(url: str, policy: FetchPolicy, *, headers: Mapping[str, str] | N
         async with asyncio.timeout(policy.total_timeout):
             return await _fetch(url, policy, headers or {})
     except TimeoutError:
-        raise FetchError("the server did not answer in time") from None
+        raise FetchError("the server did not answer in time", transient=True) from None
 
 
 def sniff_image(data: bytes) -> str | None:

@@ -150,6 +150,27 @@ class SqlComplaintRepository:
         query = select(func.count()).where(t.c.government_code == government_code, t.c.recorded_by == recorded_by)
         return int(self.session.execute(query).scalar_one())
 
+    def latest_from(
+        self, government_code: str, channel: Channel, reporter_refs: list[str], since: dt.datetime
+    ) -> str | None:
+        """The newest complaint of these reporters through `channel` since `since`, not merged; None for none."""
+        if not reporter_refs:
+            return None
+        t = complaint_table
+        query = (
+            select(t.c.ticket_id)
+            .where(
+                t.c.government_code == government_code,
+                t.c.channel == channel.value,
+                t.c.reporter_ref.in_(reporter_refs),
+                t.c.received_at >= since,
+                t.c.merged_into.is_(None),
+            )
+            .order_by(t.c.received_at.desc(), t.c.ticket_id.desc())
+            .limit(1)
+        )
+        return self.session.execute(query).scalar()
+
     def get(self, ticket_id: str) -> Complaint | None:
         """The complaint with its history, or None."""
         row = self.session.execute(select(complaint_table).where(complaint_table.c.ticket_id == ticket_id)).first()
@@ -532,6 +553,12 @@ class SqlComplainantRepository:
             email=row.email,
             handle=row.handle,
         )
+
+    def refs_by_phone(self, phone: str, since: dt.datetime) -> list[str]:
+        """The reporter refs recorded since `since` with this phone (a match, no identity leaves the service)."""
+        t = complainant_table
+        query = select(t.c.reporter_ref).where(t.c.phone == phone, t.c.created_at >= since).limit(100)
+        return list(self.session.execute(query).scalars())
 
     def log_access(
         self, *, reporter_ref: str, ticket_id: str, actor: str, reason: str, government_code: str, at: dt.datetime
