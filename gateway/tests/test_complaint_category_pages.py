@@ -73,6 +73,7 @@ async def test_admins_list_add_and_edit_categories(client: httpx.AsyncClient, lo
 
     listed = await client.get(PAGE)
     assert listed.status_code == 200 and "Kategori Pengaduan" in listed.text
+    assert "untuk Provinsi Jawa Tengah" in listed.text
     assert 'data-code="jalan_rusak"' in listed.text and "bawaan sistem" in listed.text
     assert f'href="{PAGE}"' in listed.text  # the admin's menu links here
     token = _csrf(listed.text)
@@ -86,6 +87,7 @@ async def test_admins_list_add_and_edit_categories(client: httpx.AsyncClient, lo
     assert created.status_code == 303 and created.headers["location"] == f"{PAGE}?dibuat=jalan_desa"
     shown = await client.get(created.headers["location"])
     assert "Kategori jalan_desa ditambahkan." in shown.text and 'data-code="jalan_desa"' in shown.text
+    assert "<small>(Admin)</small>" in shown.text  # who changed it last, by name
     taken = await client.post(PAGE, data=_form(token))
     assert taken.status_code == 409 and 'id="err-code"' in taken.text and "sudah dipakai" in taken.text
 
@@ -121,13 +123,22 @@ async def test_admins_list_add_and_edit_categories(client: httpx.AsyncClient, lo
     assert "versi 2)" in stale.text
     assert "Yang tersimpan sekarang: Jalan desa" in stale.text and 'value="Jalan kampung"' in stale.text
     assert _version(stale.text) == "2"  # saving this form again overwrites, knowingly
+    # Another admin saves in between: named in the message.
+    second = await login_as("admin_kedua", [Role.ADMIN])
+    client.cookies.set("grms_session", second["Authorization"].removeprefix("Bearer "))
+    their_token = _csrf((await client.get(f"{PAGE}/jalan_desa")).text)
+    theirs = await client.post(f"{PAGE}/jalan_desa", data=_form(their_token, version="2", code=None, name="Jalan"))
+    assert theirs.status_code == 303
+    client.cookies.set("grms_session", admin["Authorization"].removeprefix("Bearer "))
+    overtaken = await client.post(f"{PAGE}/jalan_desa", data=_form(token, version="2", code=None, name="Jalan X"))
+    assert overtaken.status_code == 409 and "(oleh Admin_Kedua," in overtaken.text and "versi 3)" in overtaken.text
     # A configured category never edited (version 0) is checked too.
     first = await client.post(f"{PAGE}/jalan_rusak", data=_form(token, version="0", code=None, name="Jalan rusak"))
     assert first.status_code == 303
     late = await client.post(f"{PAGE}/jalan_rusak", data=_form(token, version="0", code=None, name="Jalan"))
     assert late.status_code == 409 and 'id="conflict"' in late.text
 
-    bad = await client.post(f"{PAGE}/jalan_desa", data=_form(token, version="2", code=None, name_en=""))
+    bad = await client.post(f"{PAGE}/jalan_desa", data=_form(token, version="3", code=None, name_en=""))
     assert bad.status_code == 400 and 'id="err-name_en"' in bad.text
     assert (await client.get(f"{PAGE}/tidak_ada")).status_code == 404
 

@@ -83,6 +83,19 @@ async def _categories(gateway: Gateway, caller: Caller) -> list[pb.Category]:
     return list(answer.categories)
 
 
+async def _government_name(gateway: Gateway, caller: Caller) -> str:
+    code = _government(caller)
+    request = pb.ListGovernmentsRequest(within_code=code)
+    request.page.page_size = 100
+    try:
+        answer = await gateway.clients.complaints.call(
+            "ListGovernments", request, ctx=gateway.clients.context(caller.token)
+        )
+    except UpstreamError:
+        return code
+    return next((g.name for g in answer.governments if g.code == code), code)
+
+
 async def _agencies(gateway: Gateway, caller: Caller) -> dict[str, str]:
     try:
         found = await gateway.clients.complaints.agencies(
@@ -148,10 +161,12 @@ async def _page(
     except UpstreamError as err:
         return _down(request, gateway, err)
     errors = errors or []
+    names = await gateway.accounts.display_names(c.updated_by for c in categories)
     context: dict[str, Any] = {
         "categories": categories,
         "agencies": await _agencies(gateway, caller),
-        "government": _government(caller),
+        "government": await _government_name(gateway, caller),
+        "editors": names,
         "values": values,
         "errors": errors,
         "field_errors": {e.field: e.description for e in errors if e.field},
@@ -249,17 +264,22 @@ async def category_page(
     return await _page(request, gateway, caller, "complaint_category_edit.html", values=_values(current), notice=notice)
 
 
-def _conflict(current: pb.Category, agencies: dict[str, str], caller: Caller, lang: str) -> dict[str, Any]:
+async def _conflict(gateway: Gateway, current: pb.Category, caller: Caller, lang: str) -> dict[str, Any]:
+    agencies = await _agencies(gateway, caller)
     state = translate("categories.state_retired" if current.retired else "categories.state_active", lang)  # type: ignore[arg-type]
     agency = agencies.get(current.default_agency_code, current.default_agency_code) or translate(
         "categories.none",
         lang,  # type: ignore[arg-type]
     )
+    if current.updated_by == caller.identity.sub:
+        who = translate("categories.you", lang)  # type: ignore[arg-type]
+    else:
+        who = (await gateway.accounts.display_names([current.updated_by])).get(current.updated_by, current.updated_by)
     return {
         "message": translate(
             "categories.conflict",
             lang,  # type: ignore[arg-type]
-            who=translate("categories.you", lang) if current.updated_by == caller.identity.sub else current.updated_by,  # type: ignore[arg-type]
+            who=who,
             time=_when(current),
             version=current.version,
         ),
@@ -291,7 +311,7 @@ async def update_category(request: Request, code: str, gateway: GatewayDep) -> R
             return problem_page(request, gateway, "category", 404)
         if current.version != expected:
             # Also when the form was read at version 0, which the service does not check itself.
-            conflict = _conflict(current, await _agencies(gateway, caller), caller, lang)
+            conflict = await _conflict(gateway, current, caller, lang)
             values = {**form, "version": str(current.version)}
             return await _page(request, gateway, caller, template, values=values, conflict=conflict, status_code=409)
         request_pb = pb.UpdateCategoryRequest(
@@ -305,7 +325,7 @@ async def update_category(request: Request, code: str, gateway: GatewayDep) -> R
         if err.code == grpc.StatusCode.ABORTED:  # changed between our read and the save
             latest = _find(await _categories(gateway, caller), code)
             if latest is not None:
-                conflict = _conflict(latest, await _agencies(gateway, caller), caller, lang)
+                conflict = await _conflict(gateway, latest, caller, lang)
                 values = {**form, "version": str(latest.version)}
                 return await _page(
                     request, gateway, caller, template, values=values, conflict=conflict, status_code=409
