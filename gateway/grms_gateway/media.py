@@ -7,9 +7,10 @@ hop of a fetch (the URL itself and each redirect, at most `max_redirects`):
 * the host is resolved here and EVERY address it resolves to is checked: loopback, private,
   link-local, multicast, reserved, unspecified and other non-global addresses are refused
   (an IPv4 address mapped into IPv6 is judged as the IPv4 address);
-* the connection goes to the address that was checked — the URL is rewritten to the IP,
-  with the original Host header and TLS server name (certificates are still verified against
-  the host name) — so a DNS answer that changes between check and connect cannot slip by;
+* the connection goes to an address that was checked — the URL is rewritten to the IP, with
+  the original Host header and TLS server name (certificates are still verified against the
+  host name) — so a DNS answer that changes between check and connect cannot slip by; the
+  checked addresses are tried in the resolver's order until one accepts the connection;
 * redirects are never followed by the HTTP client: each Location is checked like the first
   URL, and an Authorization header is dropped when the host changes;
 * connect and read timeouts and a deadline for the whole fetch; the body is streamed and the
@@ -26,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
+import ssl
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
@@ -71,6 +73,9 @@ class FetchPolicy:
     read_timeout: float = 10.0
     total_timeout: float = 20.0
     max_redirects: int = 3
+    #: The TLS trust to verify servers with; None for the system's certificate authorities (tests
+    #: pass a context trusting their own certificate — verification itself is never off).
+    tls_context: ssl.SSLContext | None = None
 
 
 def parse_networks(values: Iterable[str]) -> tuple[Network, ...]:
@@ -92,8 +97,8 @@ def address_refusal(address: Address, allow: tuple[Network, ...] = ()) -> str | 
     return None
 
 
-async def _checked_address(host: str, port: int, policy: FetchPolicy) -> str:
-    """The first address of `host`, after checking every address it resolves to."""
+async def _checked_addresses(host: str, port: int, policy: FetchPolicy) -> list[str]:
+    """The addresses of `host` in the resolver's order, after checking every one of them."""
     try:
         literal: Address | None = ipaddress.ip_address(host)
     except ValueError:
@@ -104,16 +109,16 @@ async def _checked_address(host: str, port: int, policy: FetchPolicy) -> str:
         try:
             infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
         except (socket.gaierror, UnicodeError):
-            raise FetchError(f"the host {host!r} cannot be resolved") from None
+            raise FetchError(f"the host {host!r} cannot be resolved", transient=True) from None
         # An IPv6 scope ("fe80::1%eth0") is not part of the address.
-        addresses = [ipaddress.ip_address(str(info[4][0]).split("%", 1)[0]) for info in infos]
+        addresses = list(dict.fromkeys(ipaddress.ip_address(str(info[4][0]).split("%", 1)[0]) for info in infos))
         if not addresses:
-            raise FetchError(f"the host {host!r} cannot be resolved")
+            raise FetchError(f"the host {host!r} cannot be resolved", transient=True)
     for address in addresses:
         reason = address_refusal(address, policy.allow_networks)
         if reason is not None:
             raise FetchError(f"the host {host!r} is a {reason} address ({address}), which is not fetched")
-    return str(addresses[0])
+    return [str(a) for a in addresses]
 
 
 def _target(raw: str) -> httpx.URL:
@@ -128,43 +133,62 @@ def _target(raw: str) -> httpx.URL:
     return url
 
 
+async def _read(response: httpx.Response, policy: FetchPolicy) -> tuple[bytes, str]:
+    if response.status_code != 200:
+        transient = response.status_code == 429 or response.status_code >= 500
+        raise FetchError(f"the server answered HTTP {response.status_code}", transient=transient)
+    declared = response.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > policy.max_bytes:
+        raise FetchError(f"larger than the limit of {policy.max_bytes} bytes")
+    body = bytearray()
+    async for chunk in response.aiter_bytes():
+        body += chunk
+        if len(body) > policy.max_bytes:
+            raise FetchError(f"larger than the limit of {policy.max_bytes} bytes")
+    return bytes(body), response.headers.get("content-type", "")
+
+
+async def _hop(
+    client: httpx.AsyncClient, url: httpx.URL, headers: dict[str, str], policy: FetchPolicy
+) -> tuple[bytes, str] | httpx.URL:
+    """One request: the body and type, or the URL a redirect points to. Each checked address is
+    tried in turn until one accepts the connection (an IPv6 address first on an IPv4-only host)."""
+    port = url.port or (443 if url.scheme == "https" else 80)
+    addresses = await _checked_addresses(url.host, port, policy)
+    extensions = {"sni_hostname": url.host} if url.scheme == "https" else {}
+    request_headers = {**headers, "Host": url.netloc.decode("ascii")}
+    for attempt, address in enumerate(addresses, start=1):
+        try:
+            async with client.stream(
+                "GET", url.copy_with(host=address), headers=request_headers, extensions=extensions
+            ) as response:
+                if response.status_code in _REDIRECTS and response.headers.get("location"):
+                    return _target(str(url.join(response.headers["location"])))
+                return await _read(response, policy)
+        except httpx.ConnectError:
+            if attempt == len(addresses):
+                raise
+    raise FetchError(f"the host {url.host!r} has no address")  # not reached: there is always one
+
+
 async def _fetch(url: str, policy: FetchPolicy, headers: Mapping[str, str]) -> tuple[bytes, str]:
     current = _target(url)
     sent = {"User-Agent": _USER_AGENT, **headers}
     timeout = httpx.Timeout(policy.read_timeout, connect=policy.connect_timeout)
-    async with httpx.AsyncClient(trust_env=False, follow_redirects=False, timeout=timeout) as client:
+    verify = policy.tls_context if policy.tls_context is not None else True
+    async with httpx.AsyncClient(trust_env=False, follow_redirects=False, timeout=timeout, verify=verify) as client:
         for _ in range(policy.max_redirects + 1):
-            host = current.host
-            port = current.port or (443 if current.scheme == "https" else 80)
-            address = await _checked_address(host, port, policy)
-            extensions = {"sni_hostname": host} if current.scheme == "https" else {}
-            request_headers = {**sent, "Host": current.netloc.decode("ascii")}
             try:
-                async with client.stream(
-                    "GET", current.copy_with(host=address), headers=request_headers, extensions=extensions
-                ) as response:
-                    if response.status_code in _REDIRECTS and response.headers.get("location"):
-                        following = _target(str(current.join(response.headers["location"])))
-                        if following.host != current.host:
-                            sent = {k: v for k, v in sent.items() if k.lower() != "authorization"}
-                        current = following
-                        continue
-                    if response.status_code != 200:
-                        transient = response.status_code == 429 or response.status_code >= 500
-                        raise FetchError(f"the server answered HTTP {response.status_code}", transient=transient)
-                    declared = response.headers.get("content-length", "")
-                    if declared.isdigit() and int(declared) > policy.max_bytes:
-                        raise FetchError(f"larger than the limit of {policy.max_bytes} bytes")
-                    body = bytearray()
-                    async for chunk in response.aiter_bytes():
-                        body += chunk
-                        if len(body) > policy.max_bytes:
-                            raise FetchError(f"larger than the limit of {policy.max_bytes} bytes")
-                    return bytes(body), response.headers.get("content-type", "")
+                answer = await _hop(client, current, sent, policy)
             except httpx.TimeoutException:
                 raise FetchError("the server did not answer in time", transient=True) from None
             except httpx.HTTPError as exc:
                 raise FetchError(f"the server could not be reached ({type(exc).__name__})", transient=True) from None
+            if not isinstance(answer, httpx.URL):
+                return answer
+            if answer.host != current.host:  # the token was for the first host only
+                sent = {k: v for k, v in sent.items() if k.lower() != "authorization"}
+            current = answer
     raise FetchError(f"more than {policy.max_redirects} redirects")
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import ssl
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 __all__ = ["Answer", "MediaServer", "media_server"]
 
@@ -36,8 +38,9 @@ class MediaServer:
 
 
 @contextmanager
-def media_server() -> Iterator[MediaServer]:
-    """Serve `answers` (fill it in the test) on 127.0.0.1; unknown paths are 404."""
+def media_server(tls: tuple[Path, Path] | None = None) -> Iterator[MediaServer]:
+    """Serve `answers` (fill it in the test) on 127.0.0.1; unknown paths are 404. With `tls`
+    (certificate and key files) it speaks HTTPS, and its URL names the host "localhost"."""
     answers: dict[str, Answer] = {}
     requests: list[tuple[str, dict[str, str]]] = []
 
@@ -75,10 +78,16 @@ def media_server() -> Iterator[MediaServer]:
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
+    if tls is not None:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(str(tls[0]), str(tls[1]))
+        server.socket = context.wrap_socket(server.socket, server_side=True)
     thread = threading.Thread(target=server.serve_forever, name="media-server", daemon=True)
     thread.start()
     try:
-        yield MediaServer(f"http://127.0.0.1:{server.server_address[1]}", answers, requests)
+        port = server.server_address[1]
+        url = f"https://localhost:{port}" if tls is not None else f"http://127.0.0.1:{port}"
+        yield MediaServer(url, answers, requests)
     finally:
         server.shutdown()
         server.server_close()

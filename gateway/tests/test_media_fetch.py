@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
+import shutil
+import socket
+import ssl
+import subprocess
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 from grms_gateway.media import FetchError, FetchPolicy, address_refusal, fetch, fetch_photo, parse_networks
@@ -110,3 +117,52 @@ async def test_redirects_are_checked_again_and_bounded(server: MediaServer) -> N
     content, _ = await fetch(f"{server.url}/ke-host-lain", policy, headers={"Authorization": "Bearer rahasia"})
     assert content == JPEG
     assert [h.get("authorization") for _, h in server.requests] == ["Bearer rahasia", None]
+
+
+async def test_every_checked_address_is_tried_in_turn(server: MediaServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A host with two addresses where the first refuses connections (like IPv6 on an IPv4-only host)."""
+    server.answers["/foto.jpg"] = Answer(JPEG)
+    port = int(server.url.rsplit(":", 1)[1])
+    loop = asyncio.get_running_loop()
+
+    async def resolve(host: str, *args: Any, **kwargs: Any) -> list[Any]:
+        assert host == "foto.example.id"
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (ip, port)) for ip in ("127.0.0.2", "127.0.0.1")]
+
+    monkeypatch.setattr(loop, "getaddrinfo", resolve)
+    allow = parse_networks(["127.0.0.1/32", "127.0.0.2/32"])
+    url = f"http://foto.example.id:{port}/foto.jpg"
+    assert await fetch_photo(url, FetchPolicy(max_bytes=10_000, allow_networks=allow)) == JPEG
+    assert server.requests[-1][1]["host"] == f"foto.example.id:{port}"
+    # One address refused makes the host refused, whatever the other is.
+    with pytest.raises(FetchError, match=r"127\.0\.0\.2"):
+        await fetch_photo(url, FetchPolicy(max_bytes=10_000, allow_networks=LOOPBACK[:1]))
+
+
+@pytest.fixture
+def certificate(tmp_path: Path) -> tuple[Path, Path]:
+    """A self-signed certificate for "localhost", made by the openssl command."""
+    if shutil.which("openssl") is None:
+        pytest.skip("no openssl command to make a test certificate")
+    cert, key = tmp_path / "localhost.pem", tmp_path / "localhost.key"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost",
+         "-addext", "subjectAltName=DNS:localhost", "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True, timeout=60,
+    )  # fmt: skip
+    return cert, key
+
+
+async def test_https_is_verified_against_the_host_name_though_the_ip_is_dialled(
+    certificate: tuple[Path, Path],
+) -> None:
+    trust = ssl.create_default_context(cafile=str(certificate[0]))
+    policy = FetchPolicy(max_bytes=10_000, allow_networks=LOOPBACK, tls_context=trust)
+    with media_server(tls=certificate) as tls_server:
+        tls_server.answers["/foto.jpg"] = Answer(JPEG)
+        assert await fetch_photo(f"{tls_server.url}/foto.jpg", policy) == JPEG
+        by_ip = tls_server.url.replace("localhost", "127.0.0.1")
+        with pytest.raises(FetchError, match="could not be reached"):  # the certificate is not for the IP
+            await fetch_photo(f"{by_ip}/foto.jpg", policy)
+        with pytest.raises(FetchError, match="could not be reached"):  # nor from a known authority
+            await fetch_photo(f"{tls_server.url}/foto.jpg", FetchPolicy(max_bytes=10_000, allow_networks=LOOPBACK))
