@@ -443,7 +443,38 @@ def _village(values: dict[str, str], problems: list[str]) -> tuple[str, str]:
     return by_address_id, "address_id"
 
 
-@router.post("/requests.{fmt}", summary="Open311 create a service request (api_key required)")
+_POST_FIELDS: dict[str, Any] = {
+    "api_key": {"type": "string"},
+    "service_code": {"type": "string"},
+    "lat": {"type": "number"},
+    "long": {"type": "number"},
+    "address_string": {"type": "string"},
+    "address_id": {"type": "string", "description": "Kemendagri village code, like 33.74.01.1001"},
+    f"attribute[{VILLAGE_ATTRIBUTE}]": {"type": "string", "description": "The same village code"},
+    "description": {"type": "string", "maxLength": MAX_DESCRIPTION},
+    "media_url": {"type": "string", "description": "An http(s) photo URL the gateway fetches (public hosts only)"},
+    "first_name": {"type": "string"},
+    "last_name": {"type": "string"},
+    "email": {"type": "string"},
+    "phone": {"type": "string"},
+}
+_POST_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/x-www-form-urlencoded": {"schema": {"type": "object", "properties": _POST_FIELDS}},
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "properties": {**_POST_FIELDS, "media": {"type": "string", "format": "binary"}},
+                }
+            },
+        },
+    }
+}
+
+
+@router.post("/requests.{fmt}", summary="Open311 create a service request (api_key required)", openapi_extra=_POST_BODY)
 async def post_request(fmt: str, request: Request, gateway: GatewayDep) -> Response:
     """Form-encoded (as the spec says) or multipart: api_key, service_code, lat+long, address_string
     or address_id (a village code), description, media_url or a `media` file, attribute[village_code],
