@@ -39,6 +39,7 @@ __all__ = [
     "authenticate",
     "create_api_key",
     "create_user",
+    "display_names",
     "get_user",
     "metadata",
     "migrate",
@@ -257,6 +258,18 @@ def get_user(db: Database | str, username: str) -> User:
     return _user(row)
 
 
+def display_names(db: Database | str, user_ids: Iterable[str]) -> dict[str, str]:
+    """The display names of the users with these ids (a token's `sub`); unknown ids are left out."""
+    wanted = sorted({u for u in user_ids if u})[:500]
+    if not wanted:
+        return {}
+    with _connect(db) as conn:
+        rows = conn.execute(
+            select(user_account.c.user_id, user_account.c.display_name).where(user_account.c.user_id.in_(wanted))
+        )
+        return {r.user_id: r.display_name for r in rows}
+
+
 def authenticate(db: Database | str, username: str, password: str) -> User | None:
     """The active user whose password matches, else None (same cost for unknown names)."""
     with _connect(db) as conn:
@@ -359,6 +372,10 @@ class AccountStore:
     async def verify_api_key(self, key: str) -> ApiKey | None:
         """See `verify_api_key`."""
         return await self.db.run(verify_api_key, self.db, key)
+
+    async def display_names(self, user_ids: Iterable[str]) -> dict[str, str]:
+        """See `display_names`."""
+        return await self.db.run(display_names, self.db, list(user_ids))
 
     def close(self) -> None:
         """Close the connections and the database thread."""

@@ -35,6 +35,7 @@ from grms_gateway.schemas.problem import Problem
 from grms_gateway.state import Gateway, LifespanState
 from grms_gateway.web.budget_pages import router as budget_pages_router
 from grms_gateway.web.complaint_board_pages import router as complaint_board_pages_router
+from grms_gateway.web.complaint_category_pages import router as complaint_category_pages_router
 from grms_gateway.web.complaint_inbox_pages import router as complaint_inbox_pages_router
 from grms_gateway.web.complaint_live import router as complaint_live_router
 from grms_gateway.web.login_pages import router as login_pages_router
@@ -144,6 +145,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     app.include_router(login_pages_router)
     app.include_router(complaint_board_pages_router)
     app.include_router(complaint_inbox_pages_router)
+    app.include_router(complaint_category_pages_router)
     app.include_router(complaint_live_router)
     app.include_router(planning_pages_router)
     app.include_router(budget_pages_router)

@@ -9,6 +9,8 @@ from grms_kit.settings import SharedSettings
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import SettingsConfigDict
 
+from grms_gateway.media import FetchPolicy, parse_networks
+
 __all__ = ["DEFAULT_PORTS", "SERVICES", "GatewaySettings"]
 
 #: The six services, in the order pages and probes list them.
@@ -55,11 +57,26 @@ class GatewaySettings(SharedSettings):
     whatsapp_app_secret: SecretStr | None = Field(None, validation_alias=_gw("WHATSAPP_APP_SECRET"))
     #: The secret the SMS gateway sends in the X-GRMS-SMS-Secret header.
     sms_secret: SecretStr | None = Field(None, validation_alias=_gw("SMS_SECRET"))
+    #: The WhatsApp Cloud API access token (a system user's): media of image messages is fetched with it.
+    whatsapp_access_token: SecretStr | None = Field(None, validation_alias=_gw("WHATSAPP_ACCESS_TOKEN"))
+    #: Where the Graph API answers (GET /{media-id}); tests point it at a local server.
+    whatsapp_graph_url: str = Field(
+        "https://graph.facebook.com/v21.0", pattern=r"^https?://\S+$", validation_alias=_gw("WHATSAPP_GRAPH_URL")
+    )
+    #: How long after a sender's text message their image or location without text joins that complaint.
+    whatsapp_attach_window: float = Field(1800.0, ge=0, le=86400, validation_alias=_gw("WHATSAPP_ATTACH_WINDOW"))
 
     #: The largest complaint photo the gateway forwards (413 above it); the complaints service checks again.
     complaint_photo_max_bytes: int = Field(
         5 * 1024 * 1024, ge=1024, le=15 * 1024 * 1024, validation_alias=_gw("COMPLAINT_PHOTO_MAX_BYTES")
     )
+
+    # Photos fetched from URLs others name (media.py): the Open311 media_url and WhatsApp media.
+    #: Networks (CIDR) a fetch may reach although they are loopback or private: for tests and a
+    #: deliberately local media server only. Empty by default; the address check is never off.
+    media_fetch_allow_networks: list[str] = Field([], validation_alias=_gw("MEDIA_FETCH_ALLOW_NETWORKS"))
+    #: Seconds to connect, and between two reads, of a fetch.
+    media_fetch_timeout: float = Field(5.0, gt=0, le=60, validation_alias=_gw("MEDIA_FETCH_TIMEOUT"))
 
     # Live complaint tracking (web/complaint_live.py): server-sent events fed by the complaints
     # events on NATS (the shared GRMS_NATS_URL), with a periodic re-check as the fallback.
@@ -91,6 +108,22 @@ class GatewaySettings(SharedSettings):
     complaints_grpc_port: int = Field(
         DEFAULT_PORTS["complaints"], ge=1, le=65535, validation_alias=_svc("complaints", "PORT")
     )
+
+    @field_validator("media_fetch_allow_networks")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        parse_networks(value)  # a ValueError names the bad one
+        return value
+
+    def media_fetch_policy(self) -> FetchPolicy:
+        """The limits of a photo fetch: the photo size, the timeouts, the allowed networks."""
+        return FetchPolicy(
+            max_bytes=self.complaint_photo_max_bytes,
+            allow_networks=parse_networks(self.media_fetch_allow_networks),
+            connect_timeout=self.media_fetch_timeout,
+            read_timeout=self.media_fetch_timeout,
+            total_timeout=4 * self.media_fetch_timeout,
+        )
 
     @field_validator("database_url")
     @classmethod

@@ -147,11 +147,11 @@ async def test_a_signed_delivery_makes_one_complaint_even_when_delivered_twice(
     body = json.dumps(whatsapp_payload(text_message(COMPLAINT_TEXT))).encode()
     first = await client.post("/webhooks/whatsapp", content=body, headers=signed(body))
     assert first.status_code == 200, first.text
-    assert first.json() == {"received": 1, "duplicates": 0, "ignored": 0, "rejected": 0}
+    assert first.json() == {"received": 1, "duplicates": 0, "attached": 0, "ignored": 0, "rejected": 0}
 
     again = await client.post("/webhooks/whatsapp", content=body, headers=signed(body))
     assert again.status_code == 200
-    assert again.json() == {"received": 0, "duplicates": 1, "ignored": 0, "rejected": 0}
+    assert again.json() == {"received": 0, "duplicates": 1, "attached": 0, "ignored": 0, "rejected": 0}
 
     stored = await tickets(service)
     assert len(stored) == 1
@@ -206,7 +206,7 @@ async def test_non_text_messages_are_acknowledged_and_ignored(
     body = json.dumps(whatsapp_payload(image, reaction, too_short)).encode()
     response = await client.post("/webhooks/whatsapp", content=body, headers=signed(body))
     assert response.status_code == 200
-    assert response.json() == {"received": 0, "duplicates": 0, "ignored": 2, "rejected": 1}
+    assert response.json() == {"received": 0, "duplicates": 0, "attached": 0, "ignored": 2, "rejected": 1}
     # Status updates (sent, delivered, read) come without messages.
     statuses = whatsapp_payload()
     statuses["entry"][0]["changes"][0]["value"]["statuses"] = [{"id": WAMID, "status": "read"}]

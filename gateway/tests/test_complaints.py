@@ -43,6 +43,7 @@ from grms_kit.messaging import ensure_stream
 from grms_kit.testing import NatsServer, free_port
 
 from .conftest import TEST_SECRET, FakeSuite, start_suite
+from .media_server import Answer, media_server
 
 PROBLEM = "application/problem+json"
 AGENCY = "DINKES"
@@ -508,7 +509,6 @@ def _post_form(api_key: str, **changes: str) -> dict[str, str]:
         "long": "110.438125",
         "address_string": "Jl. Candi Raya, Semarang",
         "description": "Lampu PJU mati di tikungan Jl. Candi Raya sejak seminggu.",
-        "media_url": "https://example.id/foto/pju.jpg",
         "first_name": "Dewi",
         "last_name": "Lestari",
         "email": "dewi@example.id",
@@ -527,7 +527,7 @@ async def test_open311_discovery_and_services(client: httpx.AsyncClient) -> None
     services = (await client.get("/open311/v2/services.json")).json()
     road = next(s for s in services if s["service_code"] == "jalan_rusak")
     assert set(road) == {"service_code", "service_name", "description", "metadata", "type", "keywords", "group"}
-    assert road["type"] == "realtime" and road["metadata"] is False
+    assert road["type"] == "realtime" and road["metadata"] is True
     xml = await client.get("/open311/v2/services.xml")
     assert xml.headers["content-type"].startswith("application/xml")
     root = ET.fromstring(xml.content)
@@ -535,9 +535,18 @@ async def test_open311_discovery_and_services(client: httpx.AsyncClient) -> None
     assert {e.findtext("service_code") for e in root} == {s["service_code"] for s in services}
 
     definition = (await client.get("/open311/v2/services/jalan_rusak.json")).json()
-    assert definition == {"service_code": "jalan_rusak", "attributes": []}
+    [village] = definition["attributes"]
+    assert definition["service_code"] == "jalan_rusak"
+    assert (village["code"], village["datatype"], village["required"], village["variable"]) == (
+        "village_code",
+        "string",
+        False,
+        True,
+    )
+    assert "33.74.01.1001" in village["datatype_description"] and village["values"] == []
     root = ET.fromstring((await client.get("/open311/v2/services/jalan_rusak.xml")).content)
-    assert root.tag == "service_definition" and root.find("attributes") is not None
+    assert root.tag == "service_definition" and root.findtext("attributes/attribute/code") == "village_code"
+    assert root.findtext("attributes/attribute/required") == "false"
     missing = await client.get("/open311/v2/services/nope.json")
     assert missing.status_code == 404 and missing.json()[0]["code"] == 404
     wrong = await client.get("/open311/v2/services.json", params={"jurisdiction_id": "jakarta.go.id"})
@@ -560,7 +569,7 @@ async def test_open311_post_then_get_in_json_and_xml(client: httpx.AsyncClient, 
     assert one["lat"] == -7.005 and one["long"] == 110.438 and one["address"] == "Jl. Candi Raya, Semarang"
     assert one["requested_datetime"].endswith("+07:00") and one["expected_datetime"].endswith("+07:00")
     assert one["expected_datetime"] > one["requested_datetime"]  # the SLA's resolution deadline
-    assert "Lampiran: https://example.id/foto/pju.jpg" in one["description"]
+    assert one["description"] == _post_form(key)["description"] and one["media_url"] == "" and one["address_id"] == ""
     for personal in ("Dewi", "Lestari", "dewi@example.id", "081233334444", "+6281233334444"):
         assert personal not in str(one)
 
@@ -607,7 +616,7 @@ async def test_open311_errors_in_the_spec_format(client: httpx.AsyncClient, sett
     no_place = await client.post("/open311/v2/requests.json", data=_post_form(key, lat="", long="", address_string=""))
     assert no_place.status_code == 400 and "location" in no_place.json()[0]["description"]
     attribute = await client.post("/open311/v2/requests.json", data={**_post_form(key), "attribute[WIDTH]": "2"})
-    assert attribute.status_code == 400
+    assert attribute.status_code == 400 and "attribute[WIDTH]" in attribute.json()[0]["description"]
     anonymous = await client.post("/open311/v2/requests.json", data=_post_form(key, first_name="", last_name=""))
     assert anonymous.status_code == 400 and "complainant.name" in anonymous.json()[0]["description"]
 
@@ -618,6 +627,67 @@ async def test_open311_errors_in_the_spec_format(client: httpx.AsyncClient, sett
     assert (await client.get("/open311/v2/tokens/AAAAAAAAAAAAAAAA.json")).status_code == 404
     assert (await client.get("/open311/v2/requests.csv")).status_code == 404
     assert (await client.get("/open311/v2/requests.json", params={"status": "pending"})).status_code == 400
+
+
+async def test_open311_village_codes_in_and_out(client: httpx.AsyncClient, settings: GatewaySettings) -> None:
+    key = _api_key(settings)
+    village = "33.74.01.1001"
+    by_attribute = await client.post(
+        "/open311/v2/requests.json",
+        data=_post_form(key, lat="", long="", address_string="", **{"attribute[village_code]": village}),
+    )
+    assert by_attribute.status_code == 201, by_attribute.text
+    by_address_id = await client.post(
+        "/open311/v2/requests.xml", data=_post_form(key, address_string="", address_id="33.74.02.1002")
+    )
+    assert by_address_id.status_code == 201, by_address_id.text
+    first = by_attribute.json()[0]["service_request_id"]
+    second = ET.fromstring(by_address_id.content).findtext("request/service_request_id")
+
+    [one] = (await client.get(f"/open311/v2/requests/{first}.json")).json()
+    assert (one["address_id"], one["lat"], one["long"], one["address"]) == (village, None, None, "")
+    root = ET.fromstring((await client.get(f"/open311/v2/requests/{second}.xml")).content)
+    assert root.findtext("request/address_id") == "33.74.02.1002" and root.findtext("request/lat") == "-7.005"
+    listed = {r["service_request_id"]: r["address_id"] for r in (await client.get("/open311/v2/requests.json")).json()}
+    assert listed == {first: village, second: "33.74.02.1002"}
+
+    # An anonymous complaint shows no location at all, so no village either.
+    anonymous = await file(client, anonymous=True, location={"village_code": "33.74.03.1003"})
+    [hidden] = (await client.get(f"/open311/v2/requests/{anonymous['ticket_id']}.json")).json()
+    assert (hidden["address_id"], hidden["lat"], hidden["address"]) == ("", None, "")
+
+    bad = await client.post("/open311/v2/requests.json", data=_post_form(key, **{"attribute[village_code]": "33-74"}))
+    assert bad.status_code == 400 and bad.json()[0]["description"].startswith("attribute[village_code]: ")
+    bad_id = await client.post("/open311/v2/requests.json", data=_post_form(key, address_id="Semarang"))
+    assert bad_id.status_code == 400 and bad_id.json()[0]["description"].startswith("address_id: ")
+    both = await client.post(
+        "/open311/v2/requests.json",
+        data=_post_form(key, address_id=village, **{"attribute[village_code]": "33.74.02.1002"}),
+    )
+    assert both.status_code == 400 and "different villages" in both.json()[0]["description"]
+    assert len((await client.get("/open311/v2/requests.json")).json()) == 3
+
+
+async def test_open311_media_url_on_loopback_is_refused_by_default(
+    client: httpx.AsyncClient, settings: GatewaySettings
+) -> None:
+    assert settings.media_fetch_allow_networks == []
+    key = _api_key(settings)
+    with media_server() as server:
+        server.answers["/foto.jpg"] = Answer(JPEG)
+        for fmt in ("json", "xml"):
+            refused = await client.post(
+                f"/open311/v2/requests.{fmt}", data=_post_form(key, media_url=f"{server.url}/foto.jpg")
+            )
+            assert refused.status_code == 400
+            description = (
+                refused.json()[0]["description"]
+                if fmt == "json"
+                else ET.fromstring(refused.content).findtext("error/description")
+            )
+            assert description.startswith("media_url: ") and "loopback" in description
+        assert server.requests == []
+    assert (await client.get("/open311/v2/requests.json")).json() == []
 
 
 # The public web pages.
@@ -670,10 +740,11 @@ PUBLIC = {"name": "Bambang Supriyadi Uji Bocor", "nik": "3374015555666677", "pho
 CONFIDENTIAL_TEXT = ["RAHASIA-ZX81", "Setoran tunai QUOKKA-7731", "Gang Rahasia Nomor 7"]
 ANON_PLACE = "Gang Anonim Kenari 19"
 INTERNAL_NOTE = "CATATAN-INTERNAL-PX42"
+SECRET_PHOTO = JPEG.replace(b"\x11" * 3000, b"\x5a" * 3000)  # its hash must never show in public
 
 
 def _forbidden() -> list[str]:
-    values = [ANON_PLACE, INTERNAL_NOTE, *CONFIDENTIAL_TEXT]
+    values = [ANON_PLACE, INTERNAL_NOTE, *CONFIDENTIAL_TEXT, hashlib.sha256(SECRET_PHOTO).hexdigest()]
     for person in (ANON, SECRET, PUBLIC):
         values += [person["name"], person["nik"], person["phone"], person["email"], "+62" + person["phone"][1:]]
         values += [person["name"].split()[1]]  # a distinctive part of the name alone
@@ -688,9 +759,10 @@ async def test_no_public_route_leaks_identity_or_confidential_text(
         anonymous=True,
         title=f"Pungutan liar PPDB, NIK saya {ANON['nik']}",
         description=f"Diminta uang pendaftaran. Hubungi {ANON['phone']} atau {ANON['email']}.",
-        location={"latitude": -7.0123, "longitude": 110.4211, "address": ANON_PLACE},
+        location={"latitude": -7.0123, "longitude": 110.4211, "address": ANON_PLACE, "village_code": "33.74.09.1009"},
         complainant=ANON,
         category_code="pendidikan",
+        photos=[b64(WEBP)],
     )
     secret = await file(
         client,
@@ -700,8 +772,9 @@ async def test_no_public_route_leaks_identity_or_confidential_text(
         location={"latitude": -7.0222, "longitude": 110.4333, "address": CONFIDENTIAL_TEXT[2]},
         complainant=SECRET,
         category_code="administrasi_perizinan",
+        photos=[b64(SECRET_PHOTO)],
     )
-    public = await file(client, complainant=PUBLIC)
+    public = await file(client, complainant=PUBLIC, photos=[b64(PNG)])
     officer = await login_as("officer", [Role.COMPLAINTS_OFFICER])
     for ticket in (anon["ticket_id"], secret["ticket_id"], public["ticket_id"]):
         assert (await client.post(f"/api/v1/complaints/{ticket}/verify", headers=officer)).status_code == 200
@@ -751,7 +824,14 @@ async def test_no_public_route_leaks_identity_or_confidential_text(
     assert (await get(f"/open311/v2/requests/{secret['ticket_id']}.json")).status_code == 404
     assert (await get(f"/open311/v2/tokens/{secret['ticket_id']}.json")).status_code == 404
     [anon_311] = (await get(f"/open311/v2/requests/{anon['ticket_id']}.json")).json()
-    assert anon_311["lat"] is None and anon_311["address"] == ""
+    assert anon_311["lat"] is None and anon_311["address"] == "" and anon_311["address_id"] == ""
+    # media_url links the first photo of what is public; a confidential complaint's photo nowhere.
+    [public_311] = (await get(f"/open311/v2/requests/{public['ticket_id']}.json")).json()
+    assert public_311["media_url"].endswith(hashlib.sha256(PNG).hexdigest())
+    assert (await get(public_311["media_url"])).content == PNG
+    assert anon_311["media_url"].endswith(hashlib.sha256(WEBP).hexdigest())
+    secret_photo = f"/api/v1/complaints/{secret['ticket_id']}/photos/{hashlib.sha256(SECRET_PHOTO).hexdigest()}"
+    assert (await client.get(secret_photo)).status_code == 404
     # Tracking another ticket with one's own PIN, or a guessed one, shows nothing.
     for ticket in (anon["ticket_id"], secret["ticket_id"]):
         denied = await post("/api/v1/complaints/track", json={"ticket_id": ticket, "pin": public["pin"]})

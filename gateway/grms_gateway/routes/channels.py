@@ -9,8 +9,21 @@ and the redelivery gets the same ticket back with `duplicate_delivery` and no ne
   `X-Hub-Signature-256` (HMAC-SHA256 of the raw body under the app secret) before the body
   is parsed at all. A valid delivery is answered 200 at once; messages the complaints
   service refuses (too short, a foreign number) are logged and acknowledged, since a retry
-  cannot fix them. Only when the complaints service is unreachable does the webhook fail
-  (503), so that Meta delivers again later — safe, because intake is idempotent.
+  cannot fix them. Only when the complaints service (or, for an image, the Graph API) is
+  unreachable does the webhook fail (503), so that Meta delivers again later — safe,
+  because intake is idempotent.
+* WhatsApp messages by type. A `text` is a complaint. An `image` is fetched through the
+  Graph API (`GET {GRMS_GATEWAY_WHATSAPP_GRAPH_URL}/{media-id}` gives a short-lived URL,
+  fetched with the same bearer token; both under media.py's SSRF guard, the photo size
+  limit, and its `sha256` checked); with a caption it is a complaint of its own (the
+  caption the text, the image its photo), without one it joins the sender's complaint. A
+  `location` joins the sender's complaint as its point. "The sender's complaint" is the
+  newest one the same number filed through WhatsApp within
+  `GRMS_GATEWAY_WHATSAPP_ATTACH_WINDOW` seconds (30 minutes by default), which is how
+  people report on WhatsApp — text, then photo, then location. With no such complaint the
+  image or location is acknowledged and ignored (counted), rather than filed as a
+  complaint without words; a redelivery joins nothing twice. Images need
+  `GRMS_GATEWAY_WHATSAPP_ACCESS_TOKEN`; without it they are ignored.
 * SMS: `POST /webhooks/sms` with the shared secret in `X-GRMS-SMS-Secret`; JSON or form
   fields `from`, `text`, `id`. The answer carries `reply`, the text the SMS gateway sends
   back to the sender (with the PIN for a new complaint).
@@ -25,6 +38,9 @@ Messages from free-text channels have no category and no location: they are file
 
 from __future__ import annotations
 
+import base64
+import dataclasses
+import datetime as dt
 import hashlib
 import hmac
 import json
@@ -37,12 +53,13 @@ from fastapi.responses import PlainTextResponse
 from grms.complaints.v1 import complaint_pb2
 from grms.complaints.v1 import complaints_service_pb2 as pb
 from grms_kit.errors import FieldViolation
-from grms_kit.identity import Role
+from grms_kit.identity import Identity, Role
 from pydantic import SecretStr, ValidationError
 
 from grms_gateway.auth import Caller, call_context, require_role
 from grms_gateway.clients import CallContext
 from grms_gateway.errors import ApiProblem, UpstreamError
+from grms_gateway.media import FetchError, fetch, fetch_photo
 from grms_gateway.schemas.channels import (
     ImportOut,
     ImportResultOut,
@@ -51,6 +68,9 @@ from grms_gateway.schemas.channels import (
     SmsIn,
     SmsOut,
     SocialImportIn,
+    WaImage,
+    WaLocation,
+    WaMessage,
     WaPayload,
     WebhookOut,
 )
@@ -71,6 +91,8 @@ SMS_SECRET_HEADER = "X-GRMS-SMS-Secret"
 MAX_WEBHOOK_BYTES = 1_000_000
 #: Messages arrive without a category; the coordinator sets the real one at verification.
 UNSORTED_CATEGORY = "lainnya"
+#: The Graph API's answer about a media id is a small JSON object.
+GRAPH_ANSWER_MAX_BYTES = 64 * 1024
 
 GatewayDep = Annotated[Gateway, Depends(get_gateway)]
 Ctx = Annotated[CallContext, Depends(call_context)]
@@ -175,10 +197,116 @@ async def _file_message(gateway: Gateway, request: pb.FileComplaintRequest) -> p
         return None
 
 
+def _same_hash(content: bytes, given: str) -> bool:
+    # Meta's documents show the media's SHA-256 both hex- and base64-encoded: accept either.
+    digest = hashlib.sha256(content).digest()
+    return given.strip().lower() == digest.hex() or given.strip() == base64.b64encode(digest).decode()
+
+
+async def _whatsapp_photo(gateway: Gateway, image: WaImage, token: str) -> bytes:
+    """The bytes of an image message: its URL from the Graph API, then the media with the same token."""
+    auth = {"Authorization": f"Bearer {token}"}
+    policy = gateway.settings.media_fetch_policy()
+    graph = f"{gateway.settings.whatsapp_graph_url.rstrip('/')}/{image.id}"
+    answer, _ = await fetch(graph, dataclasses.replace(policy, max_bytes=GRAPH_ANSWER_MAX_BYTES), headers=auth)
+    try:
+        url = json.loads(answer)["url"]
+    except (ValueError, KeyError, TypeError):
+        raise FetchError("the Graph API answered without a media url") from None
+    if not isinstance(url, str):
+        raise FetchError("the Graph API answered without a media url")
+    photo = await fetch_photo(url, policy, headers=auth)
+    if image.sha256 and not _same_hash(photo, image.sha256):
+        raise FetchError("the media does not match the sha256 of the message")
+    return photo
+
+
+def _channel_identity(government: str) -> Identity:
+    # Joining a follow-up message is for channel gateways (role service), not for anyone on the network.
+    return Identity(sub="channel:whatsapp", roles=frozenset({Role.SERVICE}), government=government, name="WhatsApp")
+
+
+async def _join(gateway: Gateway, message: WaMessage, *, photo: bytes = b"", location: WaLocation | None = None) -> str:
+    """Join an image without caption or a location to the sender's recent complaint: the outcome."""
+    window = int(gateway.settings.whatsapp_attach_window)
+    if window <= 0:
+        return "ignored"
+    government = gateway.settings.channel_government
+    request = pb.AttachChannelMessageRequest(
+        government_code=government,
+        channel=complaint_pb2.COMPLAINT_CHANNEL_WHATSAPP,
+        sender_phone="+" + message.from_.lstrip("+"),
+        window_seconds=window,
+        photo=photo,
+    )
+    if location is not None:
+        request.location.point.latitude = location.latitude
+        request.location.point.longitude = location.longitude
+        request.location.address = ", ".join(p.strip() for p in (location.name, location.address) if p.strip())[:500]
+    token = gateway.codec.issue(_channel_identity(government), ttl=dt.timedelta(minutes=1))
+    try:
+        answer = await gateway.clients.complaints.call(
+            "AttachChannelMessage", request, ctx=gateway.clients.context(token)
+        )
+    except UpstreamError as exc:
+        if exc.code == grpc.StatusCode.NOT_FOUND:
+            log.info("whatsapp: %s message %s has no recent complaint to join", message.type, message.id)
+            return "ignored"
+        if exc.code not in (grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.FAILED_PRECONDITION):
+            raise
+        log.warning("whatsapp: %s message %s refused: %s", message.type, message.id, exc.message)
+        return "rejected"
+    return "attached" if answer.changed else "duplicate"
+
+
+async def _whatsapp_message(gateway: Gateway, message: WaMessage, name: str) -> str:
+    """Take one message; its outcome: received, duplicate, attached, ignored or rejected."""
+    complainant = complaint_pb2.Complainant(name=name if len(name) >= 2 else "", phone="+" + message.from_.lstrip("+"))
+
+    def request(text: str) -> pb.FileComplaintRequest:
+        return _message_request(
+            government=gateway.settings.channel_government,
+            channel=complaint_pb2.COMPLAINT_CHANNEL_WHATSAPP,
+            delivery_id=message.id,
+            text=text,
+            title_fallback="Aduan melalui WhatsApp",
+            complainant=complainant,
+        )
+
+    if message.type == "text" and message.text is not None and message.text.body.strip():
+        return _tally_filed(await _file_message(gateway, request(message.text.body)))
+    if message.type == "location" and message.location is not None:
+        return await _join(gateway, message, location=message.location)
+    if message.type != "image" or message.image is None:
+        return "ignored"
+    token = gateway.settings.whatsapp_access_token
+    if token is None or not token.get_secret_value():
+        log.warning("whatsapp: image %s ignored: GRMS_GATEWAY_WHATSAPP_ACCESS_TOKEN is not set", message.id)
+        return "ignored"
+    try:
+        photo = await _whatsapp_photo(gateway, message.image, token.get_secret_value())
+    except FetchError as exc:
+        if exc.transient:  # Meta delivers again later; what was filed is recognised then
+            raise ApiProblem(503, "problem.unavailable", f"WhatsApp media: {exc}", channel="whatsapp") from None
+        log.warning("whatsapp: image %s refused: %s", message.id, exc)
+        return "rejected"
+    if not message.image.caption.strip():
+        return await _join(gateway, message, photo=photo)
+    filing = request(message.image.caption)
+    filing.photos.append(photo)
+    return _tally_filed(await _file_message(gateway, filing))
+
+
+def _tally_filed(filed: pb.FileComplaintResponse | None) -> str:
+    if filed is None:
+        return "rejected"
+    return "duplicate" if filed.duplicate_delivery else "received"
+
+
 @router.post(
     "/webhooks/whatsapp",
     response_model=WebhookOut,
-    summary="WhatsApp Cloud API webhook: each text message becomes a complaint",
+    summary="WhatsApp Cloud API webhook: texts and captioned images become complaints, photos and locations join",
     responses=_WEBHOOK_PROBLEMS,
 )
 async def whatsapp_webhook(*, request: Request, gateway: GatewayDep) -> WebhookOut:
@@ -192,39 +320,22 @@ async def whatsapp_webhook(*, request: Request, gateway: GatewayDep) -> WebhookO
         errors = _violations(exc) if isinstance(exc, ValidationError) else []
         detail = "not a WhatsApp Cloud API webhook payload"
         raise ApiProblem(400, "problem.bad_request", detail, errors=errors) from None
-    out = WebhookOut(received=0, duplicates=0, ignored=0, rejected=0)
-    if payload.object != "whatsapp_business_account":
-        return out
-    for entry in payload.entry:
-        for change in entry.changes:
-            if change.field != "messages":
-                continue
-            names = {c.wa_id: c.profile.name.strip() for c in change.value.contacts}
-            for message in change.value.messages:
-                if message.type != "text" or message.text is None or not message.text.body.strip():
-                    out.ignored += 1
+    counts = {"received": 0, "duplicate": 0, "attached": 0, "ignored": 0, "rejected": 0}
+    if payload.object == "whatsapp_business_account":
+        for entry in payload.entry:
+            for change in entry.changes:
+                if change.field != "messages":
                     continue
-                name = names.get(message.from_, "")
-                filed = await _file_message(
-                    gateway,
-                    _message_request(
-                        government=gateway.settings.channel_government,
-                        channel=complaint_pb2.COMPLAINT_CHANNEL_WHATSAPP,
-                        delivery_id=message.id,
-                        text=message.text.body,
-                        title_fallback="Aduan melalui WhatsApp",
-                        complainant=complaint_pb2.Complainant(
-                            name=name if len(name) >= 2 else "", phone="+" + message.from_.lstrip("+")
-                        ),
-                    ),
-                )
-                if filed is None:
-                    out.rejected += 1
-                elif filed.duplicate_delivery:
-                    out.duplicates += 1
-                else:
-                    out.received += 1
-    return out
+                names = {c.wa_id: c.profile.name.strip() for c in change.value.contacts}
+                for message in change.value.messages:
+                    counts[await _whatsapp_message(gateway, message, names.get(message.from_, ""))] += 1
+    return WebhookOut(
+        received=counts["received"],
+        duplicates=counts["duplicate"],
+        attached=counts["attached"],
+        ignored=counts["ignored"],
+        rejected=counts["rejected"],
+    )
 
 
 # SMS gateway.

@@ -31,6 +31,7 @@ from starlette.datastructures import UploadFile
 from grms_gateway.auth import Caller, call_context, require_role
 from grms_gateway.clients import CallContext
 from grms_gateway.errors import ApiProblem
+from grms_gateway.media import sniff_image
 from grms_gateway.schemas.complaints import FileComplaintIn, PhotoOut, photo_out
 from grms_gateway.schemas.problem import problem_responses
 from grms_gateway.state import Gateway, get_gateway
@@ -47,17 +48,6 @@ Sha256 = Annotated[str, Path(pattern=r"^[0-9a-fA-F]{64}$")]
 _PROBLEMS = problem_responses(400, 401, 403, 404, 413, 415, 422, 500, 503, 504)
 MAX_PHOTOS = 10
 _EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}
-
-
-def sniff_image(data: bytes) -> str | None:
-    """image/jpeg, image/png or image/webp from the magic bytes; None for anything else."""
-    if data[:3] == b"\xff\xd8\xff":
-        return "image/jpeg"
-    if data[:8] == b"\x89PNG\r\n\x1a\n":
-        return "image/png"
-    if len(data) >= 12 and data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return "image/webp"
-    return None
 
 
 def _megabytes(limit: int) -> str:

@@ -11,6 +11,22 @@ anonymous complaints; no personal field is ever part of a GeoReport request obje
 first_name, last_name, email and phone of a POST become the complainant's identity, stored
 apart by the complaints service.
 
+Photos: a POST may name a `media_url`, which the gateway fetches under media.py's SSRF
+guard (public addresses only, each redirect re-checked, timeouts, the photo size limit), and
+may carry the photo itself as a multipart `media` file (a common GeoReport v2 extension).
+Either way the bytes take the web form's path: type read from the bytes, EXIF stripped and
+stored by SHA-256 in the complaints service. A photo that cannot be fetched or is not a
+JPEG, PNG or WebP within the limit refuses the whole request (400 naming the field), and
+nothing is filed. A GET's `media_url` is the gateway's public URL of the complaint's first
+photo; confidential complaints are never listed, so never have one.
+
+Villages: the spec's `address_id` ("the internal address ID used by a jurisdiction's master
+address repository") is the Kemendagri village code ("33.74.01.1001") here, in a POST and
+in a GET; `attribute[village_code]`, declared in each service definition, is the same field
+for clients that only send attributes. The complaints service validates it as it does the
+web form's. A GET shows it only where the public rules show a location (not for anonymous
+complaints), beside the point rounded to about 100 m.
+
 Errors are the spec's list of {code, description} (`<errors><error>` in XML): 400 for a
 missing or invalid field or an unknown service_code, 403 for a missing or invalid api_key,
 404 for an unknown request, jurisdiction or format.
@@ -28,11 +44,15 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
 from grms.complaints.v1 import complaint_pb2
 from grms.complaints.v1 import complaints_service_pb2 as pb
+from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from grms_gateway.auth import API_KEY_TOKEN_TTL
 from grms_gateway.clients import CallContext
-from grms_gateway.errors import GRPC_TO_HTTP, UpstreamError
+from grms_gateway.errors import GRPC_TO_HTTP, ApiProblem, UpstreamError
 from grms_gateway.i18n import WIB, translate
+from grms_gateway.media import FetchError, fetch_photo
+from grms_gateway.routes.complaint_photos import check_photo
 from grms_gateway.schemas.complaints import enum_name, timestamp
 from grms_gateway.state import Gateway, get_gateway
 
@@ -48,6 +68,10 @@ MAX_DESCRIPTION = 4000
 CLOSED = frozenset({"resolved", "closed", "rejected"})
 XML = "application/xml; charset=utf-8"
 _URL = re.compile(r"^https?://[^\s<>\"]{1,490}$")
+#: The one attribute our services define: where the problem is, as a Kemendagri village code.
+VILLAGE_ATTRIBUTE = "village_code"
+#: Fields of the complaints service's answers under the names an Open311 client sent.
+_FIELD_NAMES = {"location.village_code": f"attribute[{VILLAGE_ATTRIBUTE}]", "photos[0]": "media_url"}
 
 router = APIRouter(prefix="/open311/v2", tags=["open311"])
 GatewayDep = Annotated[Gateway, Depends(get_gateway)]
@@ -96,10 +120,12 @@ def _error_response(fmt: str, err: Open311Error) -> Response:
     return _answer(fmt if fmt in ("json", "xml") else "json", "errors", "error", items, status=err.status)
 
 
-def _from_upstream(err: UpstreamError) -> Open311Error:
+def _from_upstream(err: UpstreamError, names: dict[str, str] | None = None) -> Open311Error:
     status, _ = GRPC_TO_HTTP.get(err.code, (500, ""))
     if err.code == grpc.StatusCode.INVALID_ARGUMENT:
-        return Open311Error(400, *([f"{v.field}: {v.description}" for v in err.violations] or [err.message]))
+        named = names or {}
+        described = [f"{named.get(v.field, v.field)}: {v.description}" for v in err.violations]
+        return Open311Error(400, *(described or [err.message]))
     if err.code == grpc.StatusCode.NOT_FOUND:
         return Open311Error(404, "not found")
     if err.code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
@@ -131,7 +157,7 @@ def _service(c: pb.Category) -> dict[str, Any]:
         "service_code": c.code,
         "service_name": c.name,
         "description": c.description,
-        "metadata": False,
+        "metadata": True,
         "type": "realtime",
         "keywords": ", ".join(c.keywords),
         "group": c.group,
@@ -142,7 +168,26 @@ def _status(value: int) -> str:
     return enum_name(complaint_pb2.ComplaintStatus, value, "COMPLAINT_STATUS_")
 
 
-def _request_object(c: pb.PublicComplaint, services: dict[str, str], agencies: dict[str, str]) -> dict[str, Any]:
+def _village_attribute() -> dict[str, Any]:
+    return {
+        "variable": True,
+        "code": VILLAGE_ATTRIBUTE,
+        "datatype": "string",
+        "required": False,
+        "datatype_description": "Kode wilayah Kemendagri desa/kelurahan, misalnya 33.74.01.1001",
+        "order": 1,
+        "description": "Desa/kelurahan tempat masalah (opsional; sama dengan address_id)",
+    }
+
+
+def _media_url(base: str, c: pb.PublicComplaint) -> str:
+    # The public photo route serves it to anyone while the complaint is not confidential.
+    return f"{base}/api/v1/complaints/{c.ticket_id}/photos/{c.first_photo_sha256}" if c.first_photo_sha256 else ""
+
+
+def _request_object(
+    c: pb.PublicComplaint, services: dict[str, str], agencies: dict[str, str], base: str
+) -> dict[str, Any]:
     status = _status(c.status)
     has_point = c.HasField("location") and c.location.HasField("point")
     updated = timestamp(c.update_time)
@@ -159,11 +204,11 @@ def _request_object(c: pb.PublicComplaint, services: dict[str, str], agencies: d
         "updated_datetime": _iso(updated),
         "expected_datetime": _iso(timestamp(c.resolve_due_time)),
         "address": c.location.address if c.HasField("location") else "",
-        "address_id": "",
+        "address_id": c.location.village_code if c.HasField("location") else "",
         "zipcode": "",
         "lat": c.location.point.latitude if has_point else None,
         "long": c.location.point.longitude if has_point else None,
-        "media_url": "",
+        "media_url": _media_url(base, c),
     }
 
 
@@ -190,6 +235,10 @@ async def _public(gateway: Gateway, ctx: CallContext, request: pb.ListPublicComp
 
 def _ctx(gateway: Gateway) -> CallContext:
     return gateway.clients.context(None)
+
+
+def _base(request: Request) -> str:
+    return str(request.base_url).rstrip("/")
 
 
 @router.get("/discovery.{fmt}", summary="Open311 service discovery")
@@ -243,7 +292,7 @@ async def services(fmt: str, request: Request, gateway: GatewayDep) -> Response:
 
 @router.get("/services/{service_code}.{fmt}", summary="Open311 service definition")
 async def service_definition(service_code: str, fmt: str, request: Request, gateway: GatewayDep) -> Response:
-    """Our services define no extra attributes (metadata is false for each)."""
+    """Each service defines one optional attribute: the village code (`attribute[village_code]`)."""
     try:
         fmt = _format(fmt)
         _check_jurisdiction(request.query_params.get("jurisdiction_id"))
@@ -254,11 +303,15 @@ async def service_definition(service_code: str, fmt: str, request: Request, gate
         return _error_response(fmt, _from_upstream(err))
     except Open311Error as err:
         return _error_response(fmt, err)
+    attribute = _village_attribute()
     if fmt == "json":
-        return JSONResponse({"service_code": service_code, "attributes": []})
+        return JSONResponse({"service_code": service_code, "attributes": [{**attribute, "values": []}]})
     root = ET.Element("service_definition")
     _xml_value(root, "service_code", service_code)
-    ET.SubElement(root, "attributes")
+    element = ET.SubElement(ET.SubElement(root, "attributes"), "attribute")
+    for key, value in attribute.items():
+        _xml_value(element, key, value)
+    ET.SubElement(element, "values")
     return Response(ET.tostring(root, encoding="utf-8", xml_declaration=True), media_type=XML)
 
 
@@ -299,7 +352,7 @@ async def get_requests(fmt: str, request: Request, gateway: GatewayDep) -> Respo
         ctx = _ctx(gateway)
         found = await _public(gateway, ctx, query)
         services_by_code, agencies = await _names(gateway, ctx)
-        items = [_request_object(c, services_by_code, agencies) for c in found]
+        items = [_request_object(c, services_by_code, agencies, _base(request)) for c in found]
         return _answer(fmt, "service_requests", "request", items)
     except UpstreamError as err:
         return _error_response(fmt, _from_upstream(err))
@@ -319,7 +372,8 @@ async def get_request(service_request_id: str, fmt: str, request: Request, gatew
         if not found:
             raise Open311Error(404, f"service request {service_request_id!r} not found")
         services_by_code, agencies = await _names(gateway, ctx)
-        return _answer(fmt, "service_requests", "request", [_request_object(found[0], services_by_code, agencies)])
+        item = _request_object(found[0], services_by_code, agencies, _base(request))
+        return _answer(fmt, "service_requests", "request", [item])
     except UpstreamError as err:
         return _error_response(fmt, _from_upstream(err))
     except Open311Error as err:
@@ -350,14 +404,85 @@ def _title(service_name: str, description: str) -> str:
     return f"{service_name}: {first}"[:200]
 
 
-@router.post("/requests.{fmt}", summary="Open311 create a service request (api_key required)")
+def _declared_too_large(request: Request, max_bytes: int) -> bool:
+    # Before the body is parsed: a photo and a generous form at most.
+    declared = request.headers.get("content-length", "")
+    return declared.isdigit() and int(declared) > max_bytes + 1024 * 1024
+
+
+async def _form(request: Request, max_bytes: int) -> tuple[dict[str, str], UploadFile | None]:
+    if _declared_too_large(request, max_bytes):
+        raise Open311Error(400, f"media: the request is larger than the photo limit of {max_bytes} bytes")
+    try:
+        form = await request.form(max_files=1)
+    except StarletteHTTPException as exc:
+        raise Open311Error(400, f"the form cannot be read: {exc.detail}") from None
+    upload = form.get("media")
+    values = {k: v for k, v in form.items() if isinstance(v, str)}
+    return values, upload if isinstance(upload, UploadFile) and upload.size else None
+
+
+async def _uploaded_photo(upload: UploadFile, max_bytes: int) -> bytes:
+    data = await upload.read(max_bytes + 1)
+    try:
+        check_photo(data, max_bytes=max_bytes, field="media")
+    except ApiProblem as problem:
+        reason = "larger than the photo limit" if problem.status == 413 else "not a JPEG, PNG or WebP image"
+        raise Open311Error(400, f"media: {reason} ({max_bytes} bytes at most)") from None
+    return data
+
+
+def _village(values: dict[str, str], problems: list[str]) -> tuple[str, str]:
+    """The village code and the name of the field it came from (address_id or the attribute)."""
+    by_attribute = values.get(f"attribute[{VILLAGE_ATTRIBUTE}]", "").strip()
+    by_address_id = values.get("address_id", "").strip()
+    if by_attribute and by_address_id and by_attribute != by_address_id:
+        problems.append(f"address_id and attribute[{VILLAGE_ATTRIBUTE}] name different villages")
+    if by_attribute:
+        return by_attribute, f"attribute[{VILLAGE_ATTRIBUTE}]"
+    return by_address_id, "address_id"
+
+
+_POST_FIELDS: dict[str, Any] = {
+    "api_key": {"type": "string"},
+    "service_code": {"type": "string"},
+    "lat": {"type": "number"},
+    "long": {"type": "number"},
+    "address_string": {"type": "string"},
+    "address_id": {"type": "string", "description": "Kemendagri village code, like 33.74.01.1001"},
+    f"attribute[{VILLAGE_ATTRIBUTE}]": {"type": "string", "description": "The same village code"},
+    "description": {"type": "string", "maxLength": MAX_DESCRIPTION},
+    "media_url": {"type": "string", "description": "An http(s) photo URL the gateway fetches (public hosts only)"},
+    "first_name": {"type": "string"},
+    "last_name": {"type": "string"},
+    "email": {"type": "string"},
+    "phone": {"type": "string"},
+}
+_POST_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/x-www-form-urlencoded": {"schema": {"type": "object", "properties": _POST_FIELDS}},
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "properties": {**_POST_FIELDS, "media": {"type": "string", "format": "binary"}},
+                }
+            },
+        },
+    }
+}
+
+
+@router.post("/requests.{fmt}", summary="Open311 create a service request (api_key required)", openapi_extra=_POST_BODY)
 async def post_request(fmt: str, request: Request, gateway: GatewayDep) -> Response:
-    """Form-encoded, as the spec says: api_key, service_code, lat+long or address_string,
-    description, media_url, attribute[CODE], first_name, last_name, email, phone."""
+    """Form-encoded (as the spec says) or multipart: api_key, service_code, lat+long, address_string
+    or address_id (a village code), description, media_url or a `media` file, attribute[village_code],
+    first_name, last_name, email, phone."""
     try:
         fmt = _format(fmt)
-        form = await request.form()
-        values = {k: v for k, v in form.items() if isinstance(v, str)}
+        max_bytes = gateway.settings.complaint_photo_max_bytes
+        values, upload = await _form(request, max_bytes)
         _check_jurisdiction(values.get("jurisdiction_id"))
         key = await gateway.accounts.verify_api_key(values.get("api_key", "")) if values.get("api_key") else None
         if key is None:
@@ -377,41 +502,61 @@ async def post_request(fmt: str, request: Request, gateway: GatewayDep) -> Respo
             problems.append(f"description must be at most {MAX_DESCRIPTION} characters")
         lat_raw, long_raw = values.get("lat", "").strip(), values.get("long", "").strip()
         address = values.get("address_string", "").strip()
+        village, village_field = _village(values, problems)
         lat = lon = None
         if lat_raw or long_raw:
             try:
                 lat, lon = float(lat_raw), float(long_raw)
             except ValueError:
                 problems.append("lat and long must both be decimal degrees (WGS84)")
-        elif not address:
-            problems.append("a location is required: lat and long, or address_string")
-        attributes = [k for k in values if k.startswith("attribute[")]
+        elif not address and not village:
+            problems.append("a location is required: lat and long, address_string, or address_id (a village code)")
+        attributes = [k for k in values if k.startswith("attribute[") and k != f"attribute[{VILLAGE_ATTRIBUTE}]"]
         if attributes:
-            problems.append(f"{service_code or 'this service'} defines no attributes: {', '.join(attributes)}")
+            problems.append(
+                f"{service_code or 'this service'} defines only attribute[{VILLAGE_ATTRIBUTE}], not: "
+                + ", ".join(attributes)
+            )
         media_url = values.get("media_url", "").strip()
         if media_url and not _URL.match(media_url):
             problems.append("media_url must be an http(s) URL")
         if problems:
             raise Open311Error(400, *problems)
-        text = description + (f"\n\nLampiran: {media_url}" if media_url else "")
+        # Only now, for a valid request of a known client, does the gateway fetch anything.
+        photos: list[bytes] = []
+        names = {"location.village_code": village_field}
+        if media_url:
+            try:
+                photos.append(await fetch_photo(media_url, gateway.settings.media_fetch_policy()))
+            except FetchError as exc:
+                raise Open311Error(400, f"media_url: {exc}") from None
+            names[f"photos[{len(photos) - 1}]"] = "media_url"
+        if upload is not None:
+            photos.append(await _uploaded_photo(upload, max_bytes))
+            names[f"photos[{len(photos) - 1}]"] = "media"
         filed = pb.FileComplaintRequest(
             government_code=GOVERNMENT_CODE,
             complaint_class=complaint_pb2.COMPLAINT_CLASS_PENGADUAN,
             category_code=service_code,
             channel=complaint_pb2.COMPLAINT_CHANNEL_APP,
             title=_title(categories[service_code].name, description),
-            description=text,
+            description=description,
             complainant=complaint_pb2.Complainant(
                 name=" ".join(f"{values.get('first_name', '')} {values.get('last_name', '')}".split()),
                 phone=values.get("phone", "").strip(),
                 email=values.get("email", "").strip(),
             ),
+            photos=photos,
         )
         filed.location.address = address
+        filed.location.village_code = village
         if lat is not None and lon is not None:
             filed.location.point.latitude = lat
             filed.location.point.longitude = lon
-        answer = await gateway.clients.complaints.file(filed, ctx=ctx)
+        try:
+            answer = await gateway.clients.complaints.file(filed, ctx=ctx)
+        except UpstreamError as err:
+            raise _from_upstream(err, names) from None
     except UpstreamError as err:
         return _error_response(fmt, _from_upstream(err))
     except Open311Error as err:

@@ -47,6 +47,22 @@ class WaText(_Lenient):
     body: str = ""
 
 
+class WaImage(_Lenient):
+    """An image message's media: fetched through the Graph API by `id`."""
+
+    id: str = Field(pattern=r"^[A-Za-z0-9_\-]{1,100}$")
+    mime_type: str = ""
+    sha256: str = ""
+    caption: str = ""
+
+
+class WaLocation(_Lenient):
+    latitude: float
+    longitude: float
+    name: str = ""
+    address: str = ""
+
+
 class WaMessage(_Lenient):
     id: str
     # The sender's number in international format without "+", e.g. "6281225550101".
@@ -54,6 +70,8 @@ class WaMessage(_Lenient):
     timestamp: str = ""
     type: str
     text: WaText | None = None
+    image: WaImage | None = None
+    location: WaLocation | None = None
 
 
 class WaValue(_Lenient):
@@ -80,10 +98,15 @@ class WaPayload(_Lenient):
 class WebhookOut(BaseModel):
     """What a webhook delivery made: new complaints, redeliveries, ignored and refused messages."""
 
-    received: int = Field(description="New complaints filed")
+    received: int = Field(description="New complaints filed (from a text, or an image with a caption)")
     duplicates: int = Field(description="Messages filed before (a redelivery); nothing new stored")
-    ignored: int = Field(description="Messages that are not text (images, reactions, …)")
-    rejected: int = Field(description="Text messages the complaints service refused (e.g. too short)")
+    attached: int = Field(
+        0, description="Images without caption and locations joined to the sender's complaint of the last minutes"
+    )
+    ignored: int = Field(
+        description="Messages GRMS does not take (reactions, …; an image or location with no recent complaint)"
+    )
+    rejected: int = Field(description="Messages the complaints service refused (too short, not an image, …)")
 
 
 class SmsIn(_Lenient):

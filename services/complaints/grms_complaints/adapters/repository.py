@@ -150,6 +150,27 @@ class SqlComplaintRepository:
         query = select(func.count()).where(t.c.government_code == government_code, t.c.recorded_by == recorded_by)
         return int(self.session.execute(query).scalar_one())
 
+    def latest_from(
+        self, government_code: str, channel: Channel, reporter_refs: list[str], since: dt.datetime
+    ) -> str | None:
+        """The newest complaint of these reporters through `channel` since `since`, not merged; None for none."""
+        if not reporter_refs:
+            return None
+        t = complaint_table
+        query = (
+            select(t.c.ticket_id)
+            .where(
+                t.c.government_code == government_code,
+                t.c.channel == channel.value,
+                t.c.reporter_ref.in_(reporter_refs),
+                t.c.received_at >= since,
+                t.c.merged_into.is_(None),
+            )
+            .order_by(t.c.received_at.desc(), t.c.ticket_id.desc())
+            .limit(1)
+        )
+        return self.session.execute(query).scalar()
+
     def get(self, ticket_id: str) -> Complaint | None:
         """The complaint with its history, or None."""
         row = self.session.execute(select(complaint_table).where(complaint_table.c.ticket_id == ticket_id)).first()
@@ -353,6 +374,7 @@ class SqlComplaintRepository:
         tickets = [r.ticket_id for r in rows]
         replies: dict[str, list[Message]] = {ticket: [] for ticket in tickets}
         due: dict[str, dt.datetime] = {}
+        first_photo: dict[str, str] = {}
         if tickets:
             m, d = complaint_message, sla_deadline
             for r in self.session.execute(
@@ -370,6 +392,11 @@ class SqlComplaintRepository:
                 )
             ):
                 due[r.ticket_id] = max(r.due_at, due.get(r.ticket_id, r.due_at))
+            a = complaint_attachment
+            for r in self.session.execute(
+                select(a.c.ticket_id, a.c.sha256).where(a.c.ticket_id.in_(tickets)).order_by(a.c.ticket_id, a.c.seq)
+            ):
+                first_photo.setdefault(r.ticket_id, r.sha256)
         records = [
             PublicRecord(
                 ticket_id=r.ticket_id,
@@ -391,6 +418,7 @@ class SqlComplaintRepository:
                 resolve_due_at=due.get(r.ticket_id),
                 replies=tuple(replies[r.ticket_id]),
                 merged_into=r.merged_into or "",
+                first_photo_sha256=first_photo.get(r.ticket_id, ""),
             )
             for r in rows
         ]
@@ -525,6 +553,12 @@ class SqlComplainantRepository:
             email=row.email,
             handle=row.handle,
         )
+
+    def refs_by_phone(self, phone: str, since: dt.datetime) -> list[str]:
+        """The reporter refs recorded since `since` with this phone (a match, no identity leaves the service)."""
+        t = complainant_table
+        query = select(t.c.reporter_ref).where(t.c.phone == phone, t.c.created_at >= since).limit(100)
+        return list(self.session.execute(query).scalars())
 
     def log_access(
         self, *, reporter_ref: str, ticket_id: str, actor: str, reason: str, government_code: str, at: dt.datetime

@@ -167,6 +167,9 @@ complainant = Table(
     Column("created_at", UtcDateTime, nullable=False),
 )
 
+# A channel's follow-up message (a WhatsApp photo or location) finds the sender's complaint by number.
+Index("ix_complainant_phone_created_at", complainant.c.phone, complainant.c.created_at)
+
 identity_access_log = Table(
     "identity_access_log",
     metadata,

@@ -277,6 +277,7 @@ def public_complaint_to_pb(r: PublicRecord) -> complaints_service_pb2.PublicComp
             for m in r.replies
         ],
         merged_into=r.merged_into,
+        first_photo_sha256=r.first_photo_sha256,
     )
     if r.location is not None:
         out.location.address = r.location.address

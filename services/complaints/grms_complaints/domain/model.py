@@ -57,6 +57,7 @@ __all__ = [
     "Submitter",
     "SubmitterRole",
     "check_delivery_id",
+    "check_location",
     "check_submitter",
     "check_village_code",
     "hash_pin",
@@ -767,6 +768,27 @@ class Complaint:
         self._touch(now)
         return attachment
 
+    def place(self, location: Location, *, now: dt.datetime) -> bool:
+        """Give the complaint the point of a location the complainant sent later (a WhatsApp location
+        message); return whether anything changed.
+
+        Only a complaint without a point takes one, so a point staff set or corrected is never
+        overwritten, and a closed or rejected complaint stays as it ended; the address and village
+        fill in only what is missing. Sending the same location again changes nothing.
+        """
+        if self.location.latitude is not None or self.status in (Status.CLOSED, Status.REJECTED):
+            return False
+        if location.latitude is None or location.longitude is None:
+            return False
+        self.location = Location(
+            latitude=location.latitude,
+            longitude=location.longitude,
+            address=self.location.address or location.address,
+            village_code=self.location.village_code or location.village_code,
+        )
+        self._touch(now)
+        return True
+
     # Duplicates.
 
     def merge_into(
@@ -868,6 +890,15 @@ def check_village_code(value: str, path: str = "location.village_code") -> str:
     if value and not _VILLAGE.match(value):
         raise InvalidArgument.field(path, 'must be a Kemendagri village code like "33.01.01.2001"')
     return value
+
+
+def check_location(location: Location) -> Location:
+    """The location trimmed and checked (a point within Indonesia, an address, a village code); InvalidArgument."""
+    violations: list[FieldViolation] = []
+    checked = _check_location(location, violations)
+    if violations:
+        raise InvalidArgument(violations)
+    return checked
 
 
 def _check_location(location: Location | None, violations: list[FieldViolation]) -> Location:

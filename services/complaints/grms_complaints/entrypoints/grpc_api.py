@@ -315,6 +315,22 @@ class ComplaintsApi(pb_grpc.ComplaintsServiceServicer):
         )
         return pb.AddPhotoResponse(attachment=attachment_to_pb(attachment, public=bool(request.pin)))
 
+    async def AttachChannelMessage(
+        self, request: pb.AttachChannelMessageRequest, context: grpc.aio.ServicerContext
+    ) -> pb.AttachChannelMessageResponse:
+        cmd = handlers.AttachChannelMessage(
+            government_code=request.government_code,
+            channel=enum_from_pb(CHANNELS, request.channel, "channel"),
+            sender_phone=request.sender_phone,
+            window=dt.timedelta(seconds=request.window_seconds),
+            photo=request.photo,
+            location=location_from_pb(request.location, request.HasField("location")),
+        )
+        complaint, changed = await self.db.run(
+            handlers.attach_channel_message, cmd, uow=self.uow(), photos=self.photos, actor=current_identity()
+        )
+        return pb.AttachChannelMessageResponse(ticket_id=complaint.ticket_id, changed=changed)
+
     async def GetPhoto(self, request: pb.GetPhotoRequest, context: grpc.aio.ServicerContext) -> pb.GetPhotoResponse:
         actor = current_identity()
         attachment, content = await self.db.run(

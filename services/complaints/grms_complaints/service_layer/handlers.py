@@ -54,11 +54,13 @@ from grms_complaints.domain.model import (
     Submitter,
     check_complainant,
     check_delivery_id,
+    check_location,
     check_ticket_id,
     hash_pin,
     issue_pin,
     new_pin,
     new_reporter_ref,
+    normalize_phone,
     verify_pin,
 )
 from grms_complaints.domain.notifications import MAX_ATTEMPTS, Notification, OutboundNotification
@@ -661,6 +663,84 @@ def add_photo(
             uow.complaints.save(complaint)
             uow.commit()
         return complaint, attachment
+
+
+@dataclass(frozen=True)
+class AttachChannelMessage:
+    """A follow-up message of a channel — a photo or a location without text — from a sender."""
+
+    government_code: str
+    channel: Channel
+    sender_phone: str
+    window: dt.timedelta
+    photo: bytes = b""
+    location: Location | None = None
+
+
+#: The longest a follow-up message may come after the sender's complaint and still join it.
+MAX_ATTACH_WINDOW = dt.timedelta(days=1)
+_FOLLOW_UP_CHANNELS = (Channel.WHATSAPP, Channel.SMS)
+
+
+def attach_channel_message(
+    cmd: AttachChannelMessage, *, uow: UnitOfWork, photos: PhotoStore, actor: Identity
+) -> tuple[Complaint, bool]:
+    """Join a channel's follow-up message to the sender's newest complaint through that channel,
+    filed within `window`; return it and whether anything changed. Channel gateways only.
+
+    People send a WhatsApp complaint as a text, then a photo, then their location: the photo is
+    attached as the complainant's (the same photo twice is one), the location becomes the
+    complaint's point unless it has one (Complaint.place). NotFound when the sender filed
+    nothing through the channel within the window; the gateway then decides what to do.
+    """
+    actor.require_role(Role.SERVICE)
+    government_code = cmd.government_code.strip()
+    actor.require_government(government_code)
+    violations: list[FieldViolation] = []
+    if cmd.channel not in _FOLLOW_UP_CHANNELS:
+        violations.append(FieldViolation("channel", "must be whatsapp or sms"))
+    phone = normalize_phone(cmd.sender_phone.strip())
+    if not phone.startswith("+") or not phone[1:].isdigit() or not 8 <= len(phone) <= 16:
+        violations.append(FieldViolation("sender_phone", "must be a phone number like +6281225550101"))
+    if not dt.timedelta(0) < cmd.window <= MAX_ATTACH_WINDOW:
+        violations.append(FieldViolation("window", "must be more than 0 and at most a day"))
+    if not cmd.photo and cmd.location is None:
+        violations.append(FieldViolation("photo", "a photo or a location is required"))
+    photo: Photo | None = None
+    location: Location | None = None
+    try:
+        photo = check_photo(cmd.photo, max_bytes=photos.max_bytes, field="photo") if cmd.photo else None
+    except InvalidArgument as exc:
+        violations += exc.violations
+    try:
+        location = check_location(cmd.location) if cmd.location is not None else None
+    except InvalidArgument as exc:
+        violations += exc.violations
+    if location is not None and location.latitude is None:
+        violations.append(FieldViolation("location", "a point (latitude, longitude) is required"))
+    if violations:
+        raise InvalidArgument(violations)
+    with uow:
+        now = uow.clock.now()
+        since = now - cmd.window
+        refs = uow.complainants.refs_by_phone(phone, since)
+        ticket = uow.complaints.latest_from(government_code, cmd.channel, refs, since)
+        complaint = uow.complaints.get(ticket) if ticket else None
+        if complaint is None:
+            raise NotFound(f"no complaint from this sender through {cmd.channel.value} in the last {cmd.window}")
+        changed = False
+        if photo is not None:
+            known = len(complaint.attachments)
+            complaint.attach(photo, source=AttachmentSource.COMPLAINANT, actor="", now=now)
+            if len(complaint.attachments) > known:
+                _store_photos(photos, [photo])
+                changed = True
+        if location is not None:
+            changed = complaint.place(location, now=now) or changed
+        if changed:
+            uow.complaints.save(complaint)
+            uow.commit()
+        return complaint, changed
 
 
 def get_photo(

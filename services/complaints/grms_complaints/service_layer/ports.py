@@ -65,6 +65,8 @@ class PublicRecord:
     replies: tuple[Message, ...]
     # The primary complaint this one was merged into ("" for none): its page points there.
     merged_into: str = ""
+    # The SHA-256 of the oldest photo ("" for none), for a public link to it (Open311 media_url).
+    first_photo_sha256: str = ""
 
 
 @dataclass(frozen=True)
@@ -174,6 +176,13 @@ class ComplaintRepository(Protocol):
         ...
 
     def count_recorded_by(self, government_code: str, recorded_by: str) -> int: ...
+    def latest_from(
+        self, government_code: str, channel: Channel, reporter_refs: list[str], since: dt.datetime
+    ) -> str | None:
+        """The ticket of the newest complaint of these reporters through `channel` received at or after
+        `since` and not merged into another; None for none."""
+        ...
+
     def list_public(self, query: PublicQuery, page: Page) -> tuple[list[PublicRecord], str]:
         """Non-confidential complaints only, excluded in the query itself; newest first."""
         ...
@@ -184,6 +193,14 @@ class ComplainantRepository(Protocol):
 
     def add(self, complainant: Complainant) -> None: ...
     def get(self, reporter_ref: str) -> Complainant | None: ...
+    def refs_by_phone(self, phone: str, since: dt.datetime) -> list[str]:
+        """The reporter refs recorded at or after `since` with this (normalised) phone number.
+
+        A match inside the service, for joining a channel's follow-up messages to the sender's
+        complaint: no identity field leaves it, so it is not an identity read to log.
+        """
+        ...
+
     def log_access(
         self, *, reporter_ref: str, ticket_id: str, actor: str, reason: str, government_code: str, at: dt.datetime
     ) -> None: ...

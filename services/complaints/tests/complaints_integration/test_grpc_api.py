@@ -481,6 +481,8 @@ async def test_photos_are_stored_once_by_hash_and_served_unless_rahasia(service,
 
     served = await stub.GetPhoto(pb.GetPhotoRequest(ticket_id=public.ticket_id, sha256=png), timeout=5)
     assert served.content == PNG and served.attachment.added_by == ""
+    listed = await stub.ListPublicComplaints(pb.ListPublicComplaintsRequest(government_code="33"), timeout=5)
+    assert [(c.ticket_id, c.first_photo_sha256) for c in listed.complaints] == [(public.ticket_id, jpeg)]
     with pytest.raises(grpc.aio.AioRpcError) as hidden:
         await stub.GetPhoto(pb.GetPhotoRequest(ticket_id=secret.ticket_id, sha256=jpeg), timeout=5)
     assert hidden.value.code() == grpc.StatusCode.NOT_FOUND

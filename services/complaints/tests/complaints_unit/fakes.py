@@ -116,6 +116,20 @@ class FakeComplaints:
         ]
         return sorted(pool, key=lambda r: r.received_at, reverse=True)[:limit]
 
+    def latest_from(
+        self, government_code: str, channel: Channel, reporter_refs: list[str], since: dt.datetime
+    ) -> str | None:
+        found = sorted(
+            (c.received_at, c.ticket_id)
+            for c in self.rows.values()
+            if c.government_code == government_code
+            and c.channel == channel
+            and c.reporter_ref in reporter_refs
+            and c.received_at >= since
+            and not c.merged_into
+        )
+        return found[-1][1] if found else None
+
     def due_for_sla(self, now: dt.datetime, limit: int) -> list[str]:
         due = sorted(
             (d.next_check_at, c.ticket_id)
@@ -140,6 +154,9 @@ class FakeComplainants:
 
     def get(self, reporter_ref: str) -> Complainant | None:
         return self.rows.get(reporter_ref)
+
+    def refs_by_phone(self, phone: str, since: dt.datetime) -> list[str]:
+        return [ref for ref, c in self.rows.items() if c.phone == phone]
 
     def log_access(self, **entry: object) -> None:
         self.access_log.append(entry)
