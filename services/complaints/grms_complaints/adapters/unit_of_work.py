@@ -5,7 +5,7 @@ from __future__ import annotations
 from grms_kit.uow import UnitOfWork
 from sqlalchemy.orm import Session
 
-from grms_complaints.adapters.board import SqlComplaintBoard
+from grms_complaints.adapters.board import SqlComplaintBoard, write_board_delta
 from grms_complaints.adapters.repository import (
     SqlAgencyDirectory,
     SqlCategoryRepository,
@@ -48,4 +48,7 @@ class SqlUnitOfWork(UnitOfWork):
                 message, government, event_id = event_to_message(complaint.events.pop(0))
                 self.publish(message, government=government, event_id=event_id)
         self.complaints.seen = []
+        # The board's sums change with the complaints, in the same transaction, as late as possible.
+        write_board_delta(self.session, self.complaints.board_delta)
+        self.complaints.board_delta = {}
         super().commit()
