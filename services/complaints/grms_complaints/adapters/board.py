@@ -274,17 +274,21 @@ class SqlComplaintBoard:
         late = {(x.agency_code, x.ticket_id) for x in live if x.is_open and not x.has_marked}
         for code, _ in late:
             rows.setdefault(code, {"open": 0, "overdue": 0})["overdue"] += 1
-        scope = [c.c.government_code == query.government_code, text(OPEN_UNMERGED)]
-        if query.agency_codes:
-            scope.append(c.c.agency_code.in_(sorted(query.agency_codes)))
-        oldest_at = (
-            select(c.c.agency_code, func.min(c.c.received_at).label("at")).where(*scope).group_by(c.c.agency_code)
-        ).subquery()
-        oldest = select(oldest_at.c.agency_code, oldest_at.c.at, func.min(c.c.ticket_id)).select_from(
-            oldest_at.join(c, and_(c.c.agency_code == oldest_at.c.agency_code, c.c.received_at == oldest_at.c.at))
-        ).where(*scope).group_by(oldest_at.c.agency_code, oldest_at.c.at)
+        # The oldest open complaint of each agency: the first entry of its part of the partial
+        # index (open, not merged), one LIMIT 1 per agency in one statement.
+        parts = []
+        for i, code in enumerate(sorted(code for code, v in rows.items() if v["open"] > 0)):
+            one = (
+                select(c.c.agency_code, c.c.received_at, c.c.ticket_id)
+                .where(c.c.government_code == query.government_code, c.c.agency_code == code, text(OPEN_UNMERGED))
+                .order_by(c.c.received_at, c.c.ticket_id)
+                .limit(1)
+                .subquery(f"o{i}")
+            )
+            parts.append(select(one.c.agency_code, one.c.received_at, one.c.ticket_id))
+        oldest = list(self.session.execute(union_all(*parts))) if parts else []
         first: tuple[dt.datetime, str] | None = None
-        for code, at, ticket in self.session.execute(oldest):
+        for code, at, ticket in oldest:
             at = aware(at)
             values = rows.setdefault(code, {"open": 0, "overdue": 0})
             values.update(oldest_open_ticket_id=ticket, oldest_open_received_at=at)
