@@ -292,10 +292,14 @@ class RawComplaintBoard:
         )
         if running_only:
             breached = breached.where(d.c.met_at.is_(None), d.c.cancelled_at.is_(None))
-        statements = (("breached", breached),) if running_only else (
-            ("received", received),
-            ("responded", responded),
-            ("breached", breached),
+        statements = (
+            (("breached", breached),)
+            if running_only
+            else (
+                ("received", received),
+                ("responded", responded),
+                ("breached", breached),
+            )
         )
         for name, statement in statements:
             for x in self.session.execute(statement):

@@ -284,7 +284,8 @@ complaint_board_open = Table(
 )
 # Deadlines running past due that no scan has marked breached yet: the board counts them live.
 UNMARKED = (
-    "kind <> 'auto_close' AND met_at IS NULL AND cancelled_at IS NULL AND (breached_at IS NULL OR breached_at <= due_at)"
+    "kind <> 'auto_close' AND met_at IS NULL AND cancelled_at IS NULL"
+    " AND (breached_at IS NULL OR breached_at <= due_at)"
 )
 Index(
     "ix_sla_deadline_unmarked",
@@ -294,7 +295,9 @@ Index(
     postgresql_where=text(UNMARKED),
 )
 # The open complaints of each agency by age (the oldest on the board), merged duplicates left out.
-OPEN_UNMERGED = "merged_into IS NULL AND status IN ({})".format(", ".join(f"'{s.value}'" for s in sorted(OPEN_STATUSES)))
+OPEN_UNMERGED = "merged_into IS NULL AND status IN ({})".format(
+    ", ".join(f"'{s.value}'" for s in sorted(OPEN_STATUSES))
+)
 Index(
     "ix_complaint_board_open",
     complaint.c.government_code,

@@ -1,4 +1,4 @@
-"""The board's read model against the board computed from raw rows, after random lives of complaints (SQLite and PostgreSQL).
+"""The board's read model against the board from raw rows, after random lives of complaints (SQLite, PostgreSQL).
 
 Each seed files complaints and puts them through random operations — verify, route and
 re-route, start, respond, resolve, close, reject, reopen, merge, SLA scans — with the clock
@@ -53,7 +53,9 @@ class Lives:
         self.rng = random.Random(seed)
         self.tickets: list[str] = []
         with self.db.session() as session, session.begin():
-            session.execute(insert(reference.government).values(code="33", name="Jawa Tengah", payload=b"", synced_at=T0))
+            session.execute(
+                insert(reference.government).values(code="33", name="Jawa Tengah", payload=b"", synced_at=T0)
+            )
             for code in AGENCIES:
                 session.execute(
                     insert(reference.agency).values(
@@ -105,9 +107,11 @@ class Lives:
             return
         ticket = self.rng.choice(self.tickets)
         if self.rng.random() < 0.03:  # reopening checks the PIN (scrypt): now and then
-            operation: Callable[[], object] = lambda: handlers.reopen_complaint(
-                handlers.ReopenComplaint(ticket, PIN.pin, "Belum tuntas"), uow=self.uow(), sla=self.sla
-            )
+
+            def operation() -> object:
+                cmd = handlers.ReopenComplaint(ticket, PIN.pin, "Belum tuntas")
+                return handlers.reopen_complaint(cmd, uow=self.uow(), sla=self.sla)
+
         else:
             operation = self.rng.choice(self.operations(ticket))
         try:
