@@ -330,49 +330,42 @@ class SqlComplaintBoard:
             )
             return list(self.session.execute(statement, {k: v for k, v in params.items() if f":{k}" in sql}))
 
-        received = run(
-            "SELECT c.ticket_id, c.agency_code, c.received_at, c.first_response_minutes,"
-            " d.due_at, d.met_at, d.cancelled_at FROM complaint c"
-            f" LEFT JOIN sla_deadline d ON d.ticket_id = c.ticket_id AND d.kind IN ({kinds})"
-            f" WHERE c.government_code = :g AND c.merged_into IS NULL{scope}"
-            " AND c.received_at >= :s AND c.received_at < :e"
+        # (Unary plus on SQLite: the partial indexes "not merged" must not lead; receipt time should.)
+        where = f"c.government_code = :g AND {plus}c.merged_into IS NULL{scope}"
+        where += " AND c.received_at >= :s AND c.received_at < :e"
+        received = run(f"SELECT c.agency_code, c.first_response_minutes FROM complaint c WHERE {where}")
+        deadlines = run(
+            "SELECT c.agency_code,"
+            " SUM(CASE WHEN d.met_at IS NOT NULL OR d.due_at < COALESCE(d.cancelled_at, :now) THEN 1 ELSE 0 END),"
+            " SUM(CASE WHEN d.met_at IS NOT NULL AND d.met_at <= d.due_at THEN 1 ELSE 0 END)"
+            f" FROM complaint c JOIN sla_deadline d ON d.ticket_id = c.ticket_id AND d.kind IN ({kinds})"
+            f" WHERE {where} GROUP BY c.agency_code"
         )
-        answered = run(
-            "SELECT d.met_at FROM sla_deadline d JOIN complaint c ON c.ticket_id = d.ticket_id"
-            " WHERE d.kind = 'first_response' AND d.met_at >= :s AND d.met_at < :e"
-            f" AND {plus}c.government_code = :g AND {plus}c.merged_into IS NULL{scope}"
+        deadline_scope = f"{plus}c.government_code = :g AND {plus}c.merged_into IS NULL{scope}"
+        (answered,) = run(
+            "SELECT count(*) FROM sla_deadline d JOIN complaint c ON c.ticket_id = d.ticket_id"
+            f" WHERE d.kind = 'first_response' AND d.met_at >= :s AND d.met_at < :e AND {deadline_scope}"
         )
-        due = run(
-            "SELECT d.due_at, d.met_at, d.cancelled_at"
-            " FROM sla_deadline d JOIN complaint c ON c.ticket_id = d.ticket_id"
+        (breached,) = run(
+            "SELECT count(*) FROM sla_deadline d JOIN complaint c ON c.ticket_id = d.ticket_id"
             f" WHERE d.due_at >= :s AND d.due_at < :e AND d.due_at < :now AND {plus}d.kind IN ({kinds})"
-            f" AND {plus}c.government_code = :g AND {plus}c.merged_into IS NULL{scope}"
+            " AND (d.met_at IS NULL OR d.met_at > d.due_at) AND (d.cancelled_at IS NULL OR d.cancelled_at > d.due_at)"
+            f" AND {deadline_scope}"
         )
         values: dict[str, dict[str, int]] = {}
         minutes: dict[str, list[int]] = {}
-        seen: set[str] = set()
-        for ticket, code, received_at, first_response, due_at, met_at, cancelled_at in received:
+        for code, first_response in received:
             v = values.setdefault(code, {"received": 0, "responded": 0, "sla_decided": 0, "sla_met": 0})
-            if ticket not in seen:
-                seen.add(ticket)
-                v["received"] += 1
-                _count(days, _wib(received_at), "received")
-                if first_response is not None:
-                    v["responded"] += 1
-                    minutes.setdefault(code, []).append(first_response)
-            if due_at is None:
-                continue
-            due_at, met_at, cancelled_at = (_utc(x) for x in (due_at, met_at, cancelled_at))
-            if met_at is not None or due_at < (cancelled_at or now):
-                v["sla_decided"] += 1
-            if met_at is not None and met_at <= due_at:
-                v["sla_met"] += 1
-        for (met_at,) in answered:
-            _count(days, _wib(met_at), "responded")
-        for due_at, met_at, cancelled_at in due:
-            due_at, met_at, cancelled_at = (_utc(x) for x in (due_at, met_at, cancelled_at))
-            if (met_at is None or met_at > due_at) and (cancelled_at is None or cancelled_at > due_at):
-                _count(days, _wib(due_at), "breached")
+            v["received"] += 1
+            if first_response is not None:
+                v["responded"] += 1
+                minutes.setdefault(code, []).append(first_response)
+        for code, decided, met in deadlines:
+            values[code].update(sla_decided=int(decided or 0), sla_met=int(met or 0))
+        # A partial day lies within one WIB day: the trend's counts are that day's.
+        day = days.setdefault(edge.start.astimezone(JAKARTA).date(), {})
+        for name, n in (("received", len(received)), ("responded", answered[0]), ("breached", breached[0])):
+            day[name] = day.get(name, 0) + int(n)
         found = [(code, v, minutes.get(code, [])) for code, v in values.items()]
         totals = {m: sum(v[m] for v in values.values()) for m in ("received", "responded", "sla_decided", "sla_met")}
         found.append((TOTAL, totals, [m for ms in minutes.values() for m in ms]))
@@ -491,22 +484,6 @@ def _narrow(query: BoardQuery, start: dt.datetime, end: dt.datetime) -> BoardQue
     if start >= end:
         return None
     return BoardQuery(query.government_code, start, end, query.agency_codes, query.open_only)
-
-
-def _utc(value: Any) -> dt.datetime | None:
-    """A timestamp read through text SQL: parsed on SQLite, and marked UTC."""
-    return aware(value)
-
-
-def _wib(value: Any) -> dt.date:
-    at = _utc(value)
-    assert at is not None
-    return at.astimezone(JAKARTA).date()
-
-
-def _count(days: dict[dt.date, dict[str, int]], day: dt.date, name: str) -> None:
-    counts = days.setdefault(day, {})
-    counts[name] = counts.get(name, 0) + 1
 
 
 def _date(value: Any) -> dt.date:

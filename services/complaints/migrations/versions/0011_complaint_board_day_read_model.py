@@ -42,9 +42,14 @@ def upgrade() -> None:
         sa.Column('day', sa.Date(), nullable=False),
         *(sa.Column(name, sa.Integer(), server_default='0', nullable=False) for name in MEASURES),
         sa.PrimaryKeyConstraint('government_code', 'agency_code', 'day', name=op.f('pk_complaint_board_day')),
+        sqlite_with_rowid=False,
     )
     with op.batch_alter_table('complaint_board_day', schema=None) as batch_op:
-        batch_op.create_index('ix_complaint_board_day_day', ['government_code', 'day'], unique=False)
+        batch_op.create_index(
+            'ix_complaint_board_day_day',
+            ['government_code', 'day', 'agency_code', 'received', 'answered', 'breached'],
+            unique=False,
+        )
     op.create_table(
         'complaint_board_open',
         sa.Column('government_code', sa.String(length=20), nullable=False),
