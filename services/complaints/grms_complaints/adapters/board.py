@@ -339,7 +339,7 @@ class SqlComplaintBoard:
             " SUM(CASE WHEN d.met_at IS NOT NULL OR d.due_at < COALESCE(d.cancelled_at, :now) THEN 1 ELSE 0 END),"
             " SUM(CASE WHEN d.met_at IS NOT NULL AND d.met_at <= d.due_at THEN 1 ELSE 0 END)"
             f" FROM complaint c JOIN sla_deadline d ON d.ticket_id = c.ticket_id AND d.kind IN ({kinds})"
-            f" WHERE {where} GROUP BY c.agency_code"
+            f" WHERE {where} GROUP BY {plus}c.agency_code"
         )
         deadline_scope = f"{plus}c.government_code = :g AND {plus}c.merged_into IS NULL{scope}"
         (answered,) = run(

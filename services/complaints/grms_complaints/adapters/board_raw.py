@@ -145,15 +145,11 @@ class RawComplaintBoard:
                 )
         return found
 
-    def sla_stats(
-        self, query: BoardQuery, now: dt.datetime, *, running_only: bool = False
-    ) -> list[tuple[str, dict[str, Any]]]:
-        """Per agency and in total: the period's SLA deadlines decided and met (`running_only`: the live part)."""
+    def sla_stats(self, query: BoardQuery, now: dt.datetime) -> list[tuple[str, dict[str, Any]]]:
+        """Per agency and in total: the period's SLA deadlines decided and met."""
         c, d = complaint, sla_deadline
         # Decided: met, or its due time passed before it was cancelled (or before now).
         decided = or_(d.c.met_at.is_not(None), d.c.due_at < func.coalesce(d.c.cancelled_at, now))
-        if running_only:
-            decided = and_(d.c.met_at.is_(None), d.c.cancelled_at.is_(None), d.c.due_at < now)
         met = func.sum(case((and_(d.c.met_at.is_not(None), d.c.met_at <= d.c.due_at), 1), else_=0))
         base = (
             select(func.count().label("decided"), met.label("met"))
@@ -250,12 +246,10 @@ class RawComplaintBoard:
         return found
 
     def _trend(self, query: BoardQuery, now: dt.datetime) -> list[BoardDay]:
-        return wib_days(query, now, self.trend_counts(query, now))
+        return wib_days(query, now, self._trend_counts(query, now))
 
-    def trend_counts(
-        self, query: BoardQuery, now: dt.datetime, *, running_only: bool = False
-    ) -> dict[dt.date, dict[str, int]]:
-        """Per WIB day: received, first responses given, deadlines missed (`running_only`: the live part)."""
+    def _trend_counts(self, query: BoardQuery, now: dt.datetime) -> dict[dt.date, dict[str, int]]:
+        """Per WIB day: received, first responses given, deadlines missed."""
         c, d = complaint, sla_deadline
         scope = self.scope(query)
         by_deadline = self.scope(query, driven_by_deadlines=True)
@@ -290,17 +284,7 @@ class RawComplaintBoard:
             .where(*by_deadline, d.c.due_at >= query.start, d.c.due_at < query.end, self._kind_in(), missed)
             .group_by(due_day)
         )
-        if running_only:
-            breached = breached.where(d.c.met_at.is_(None), d.c.cancelled_at.is_(None))
-        statements = (
-            (("breached", breached),)
-            if running_only
-            else (
-                ("received", received),
-                ("responded", responded),
-                ("breached", breached),
-            )
-        )
+        statements = (("received", received), ("responded", responded), ("breached", breached))
         for name, statement in statements:
             for x in self.session.execute(statement):
                 days.setdefault(_day(x.day), {})[name] = x.n
