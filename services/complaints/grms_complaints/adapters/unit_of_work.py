@@ -48,7 +48,13 @@ class SqlUnitOfWork(UnitOfWork):
                 message, government, event_id = event_to_message(complaint.events.pop(0))
                 self.publish(message, government=government, event_id=event_id)
         self.complaints.seen = []
-        # The board's sums change with the complaints, in the same transaction, as late as possible.
+        super().commit()
+
+    def _before_commit(self) -> None:
+        """The board's sums change with the complaints, in the same transaction, as its last write.
+
+        Many transactions add to the same few rows (today's row of the unrouted complaints): the
+        upserts' row locks are then held only for the COMMIT itself.
+        """
         write_board_delta(self.session, self.complaints.board_delta)
         self.complaints.board_delta = {}
-        super().commit()
