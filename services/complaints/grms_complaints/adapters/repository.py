@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import secrets
 from typing import Any
 
 from grms_kit.clock import Clock
@@ -53,12 +54,16 @@ from grms_complaints.domain.sla import Deadline, DeadlineKind
 from grms_complaints.service_layer.ports import PublicQuery, PublicRecord
 
 __all__ = [
+    "BOARD_SHARDS",
     "SqlAgencyDirectory",
     "SqlCategoryRepository",
     "SqlComplainantRepository",
     "SqlComplaintRepository",
     "SqlNotificationRepository",
 ]
+
+#: Rows per agency and day that concurrent filings spread over (see complaint_board_day.shard).
+BOARD_SHARDS = 8
 
 
 class SqlComplaintRepository:
@@ -73,14 +78,18 @@ class SqlComplaintRepository:
         # The board's read model: what each loaded complaint contributed, and the changes
         # to write at commit ((government, agency, day, measure) → +/- count).
         self._board: dict[str, dict[board_rules.Key, int]] = {}
-        self.board_delta: dict[tuple[str, str, dt.date, str], int] = {}
+        self.board_delta: dict[tuple[str, str, dt.date | None, str, int], int] = {}
+        # The shard of the board's rows this transaction's filings count in (PostgreSQL only:
+        # SQLite has one writer at a time anyway); every other change counts in shard 0.
+        postgres = session.get_bind().dialect.name == "postgresql"
+        self._intake_shard = secrets.randbelow(BOARD_SHARDS) if postgres else 0
 
-    def _count_on_board(self, complaint: Complaint) -> None:
+    def _count_on_board(self, complaint: Complaint, shard: int = 0) -> None:
         """Add the difference the complaint's new state makes to the board's sums."""
         after = board_rules.contribution(board_rules.facts_of(complaint))
         before = self._board.get(complaint.ticket_id, {})
         for (agency, day, measure), n in board_rules.difference(after, before).items():
-            key = (complaint.government_code, agency, day, measure)
+            key = (complaint.government_code, agency, day, measure, shard)
             self.board_delta[key] = self.board_delta.get(key, 0) + n
         self._board[complaint.ticket_id] = after
 
@@ -95,7 +104,7 @@ class SqlComplaintRepository:
         self._stored[complaint.ticket_id] = (0, 0, set())
         self._stored_attachments[complaint.ticket_id] = 0
         self._write_children(complaint)
-        self._count_on_board(complaint)
+        self._count_on_board(complaint, self._intake_shard)
         self.seen.append(complaint)
 
     def bulk_add(self, complaints: list[tuple[Complaint, Complainant]]) -> None:

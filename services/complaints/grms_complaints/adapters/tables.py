@@ -12,6 +12,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    SmallInteger,
     String,
     Table,
     Text,
@@ -250,6 +251,9 @@ complaint_board_day = Table(
     Column("government_code", String(20), primary_key=True),
     Column("agency_code", String(40), primary_key=True),
     Column("day", Date, primary_key=True),
+    # Filings write to one of BOARD_SHARDS rows of their day (PostgreSQL): concurrent intakes
+    # do not queue on one row lock. Every read sums the shards.
+    Column("shard", SmallInteger, primary_key=True, server_default="0"),
     *(Column(name, Integer, nullable=False, server_default="0") for name in MEASURES),
     # Clustered by agency and day on SQLite: the sums per agency read the rows in key order.
     sqlite_with_rowid=False,
@@ -291,6 +295,7 @@ complaint_board_open = Table(
     metadata,
     Column("government_code", String(20), primary_key=True),
     Column("agency_code", String(40), primary_key=True),
+    Column("shard", SmallInteger, primary_key=True, server_default="0"),
     *(Column(name, Integer, nullable=False, server_default="0") for name in OPEN_MEASURES),
 )
 # Deadlines running past due that no scan has marked breached yet: the board counts them live.

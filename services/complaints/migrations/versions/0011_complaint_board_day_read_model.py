@@ -40,8 +40,11 @@ def upgrade() -> None:
         sa.Column('government_code', sa.String(length=20), nullable=False),
         sa.Column('agency_code', sa.String(length=40), nullable=False),
         sa.Column('day', sa.Date(), nullable=False),
+        sa.Column('shard', sa.SmallInteger(), server_default='0', nullable=False),
         *(sa.Column(name, sa.Integer(), server_default='0', nullable=False) for name in MEASURES),
-        sa.PrimaryKeyConstraint('government_code', 'agency_code', 'day', name=op.f('pk_complaint_board_day')),
+        sa.PrimaryKeyConstraint(
+            'government_code', 'agency_code', 'day', 'shard', name=op.f('pk_complaint_board_day')
+        ),
         sqlite_with_rowid=False,
     )
     with op.batch_alter_table('complaint_board_day', schema=None) as batch_op:
@@ -54,8 +57,9 @@ def upgrade() -> None:
         'complaint_board_open',
         sa.Column('government_code', sa.String(length=20), nullable=False),
         sa.Column('agency_code', sa.String(length=40), nullable=False),
+        sa.Column('shard', sa.SmallInteger(), server_default='0', nullable=False),
         *(sa.Column(name, sa.Integer(), server_default='0', nullable=False) for name in OPEN_MEASURES),
-        sa.PrimaryKeyConstraint('government_code', 'agency_code', name=op.f('pk_complaint_board_open')),
+        sa.PrimaryKeyConstraint('government_code', 'agency_code', 'shard', name=op.f('pk_complaint_board_open')),
     )
     unmerged = sa.text('merged_into IS NULL')
     open_unmerged = sa.text(OPEN_UNMERGED)

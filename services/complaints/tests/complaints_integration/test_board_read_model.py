@@ -138,19 +138,19 @@ class Lives:
                 expected = RawComplaintBoard(session).read(query, Page(size=5), now)
                 assert SqlComplaintBoard(session).read(query, Page(size=5), now) == expected, query
 
-    def sums(self) -> tuple[list[tuple[object, ...]], list[tuple[object, ...]]]:
+    def sums(self) -> tuple[dict[tuple[object, ...], list[int]], dict[tuple[object, ...], list[int]]]:
+        """The rows of the sums, the shards added up, zero rows left out."""
+        out: list[dict[tuple[object, ...], list[int]]] = []
         with self.db.session() as session:
-            days = [
-                tuple(r)
-                for r in session.execute(select(complaint_board_day).order_by(*complaint_board_day.primary_key))
-                if any(r[3:])
-            ]
-            open_now = [
-                tuple(r)
-                for r in session.execute(select(complaint_board_open).order_by(*complaint_board_open.primary_key))
-                if any(r[2:])
-            ]
-        return days, open_now
+            for table, key_columns in ((complaint_board_day, 3), (complaint_board_open, 2)):
+                summed: dict[tuple[object, ...], list[int]] = {}
+                for r in session.execute(select(table)):
+                    key, values = tuple(r)[:key_columns], list(tuple(r)[key_columns + 1 :])
+                    assert table.c.keys()[key_columns] == "shard"
+                    before = summed.get(key, [0] * len(values))
+                    summed[key] = [a + b for a, b in zip(before, values, strict=True)]
+                out.append({k: v for k, v in summed.items() if any(v)})
+        return out[0], out[1]
 
 
 @pytest.fixture(params=[1, 2, 3])
