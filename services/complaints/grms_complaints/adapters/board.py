@@ -150,12 +150,11 @@ class SqlComplaintBoard:
         for code, values in self._unmarked_decided(live, inner):
             add(code, values)
         edge_days: dict[dt.date, dict[str, int]] = {}
-        for edge in edges:
-            for code, values, minutes in self._edge(edge, now, edge_days):
-                add(code, values)
-                counts = histograms.setdefault(code, [0] * len(BUCKETS))
-                for m in minutes:
-                    counts[bucket_of(m)] += 1
+        for code, values, minutes in self._edges(edges, now, edge_days):
+            add(code, values)
+            counts = histograms.setdefault(code, [0] * len(BUCKETS))
+            for m in minutes:
+                counts[bucket_of(m)] += 1
         for code, values in self._percentiles(query, histograms).items():
             row(code).update(values)
         for code, values in self._open_now(query, live):
@@ -315,66 +314,73 @@ class SqlComplaintBoard:
         )
         return found
 
-    def _edge(
-        self, edge: BoardQuery, now: dt.datetime, days: dict[dt.date, dict[str, int]]
+    def _edges(
+        self, edges: list[BoardQuery], now: dt.datetime, days: dict[dt.date, dict[str, int]]
     ) -> list[tuple[str, dict[str, int], list[int]]]:
-        """A partial day from the raw rows, by the raw board's rules: three small statements, as text.
+        """The partial days from the raw rows, by the raw board's rules, in one statement of text.
 
         Per agency and in total: received, answered and their first-response minutes, SLA
         deadlines decided and met; and into `days` the trend's received, first responses given
-        and deadlines missed. (Text, not expressions: building and keying expressions costs
-        more than the database takes for the few rows of a partial day.)
+        and deadlines missed. One round trip for both ends of the period (each one costs a
+        wait for the database's process on a busy machine); text, not expressions, because
+        building and keying expressions costs more than the few rows of a partial day.
         """
+        if not edges:
+            return []
         plus = "+" if self.session.get_bind().dialect.name == "sqlite" else ""  # deadlines lead the join
-        scope = " AND c.agency_code IN :scope" if edge.agency_codes else ""
+        scope = " AND c.agency_code IN :scope" if edges[0].agency_codes else ""
         kinds = ", ".join(f"'{k}'" for k in _SLA_KINDS)
-        params: dict[str, Any] = {"g": edge.government_code, "s": edge.start, "e": edge.end, "now": now}
-        if edge.agency_codes:
-            params["scope"] = sorted(edge.agency_codes)
-
-        def run(sql: str) -> list[Any]:
-            statement = text(sql).bindparams(
-                *(bindparam(name, type_=UtcDateTime()) for name in ("s", "e", "now") if f":{name}" in sql),
-                *([bindparam("scope", expanding=True)] if edge.agency_codes else []),
-            )
-            return list(self.session.execute(statement, {k: v for k, v in params.items() if f":{k}" in sql}))
-
-        # (Unary plus on SQLite: the partial indexes "not merged" must not lead; receipt time should.)
-        where = f"c.government_code = :g AND {plus}c.merged_into IS NULL{scope}"
-        where += " AND c.received_at >= :s AND c.received_at < :e"
-        received = run(f"SELECT c.agency_code, c.first_response_minutes FROM complaint c WHERE {where}")
-        deadlines = run(
-            "SELECT c.agency_code,"
-            " SUM(CASE WHEN d.met_at IS NOT NULL OR d.due_at < COALESCE(d.cancelled_at, :now) THEN 1 ELSE 0 END),"
-            " SUM(CASE WHEN d.met_at IS NOT NULL AND d.met_at <= d.due_at THEN 1 ELSE 0 END)"
-            f" FROM complaint c JOIN sla_deadline d ON d.ticket_id = c.ticket_id AND d.kind IN ({kinds})"
-            f" WHERE {where} GROUP BY {plus}c.agency_code"
-        )
-        deadline_scope = f"{plus}c.government_code = :g AND {plus}c.merged_into IS NULL{scope}"
-        (answered,) = run(
-            "SELECT count(*) FROM sla_deadline d JOIN complaint c ON c.ticket_id = d.ticket_id"
-            f" WHERE d.kind = 'first_response' AND d.met_at >= :s AND d.met_at < :e AND {deadline_scope}"
-        )
-        (breached,) = run(
-            "SELECT count(*) FROM sla_deadline d JOIN complaint c ON c.ticket_id = d.ticket_id"
-            f" WHERE d.due_at >= :s AND d.due_at < :e AND d.due_at < :now AND {plus}d.kind IN ({kinds})"
-            " AND (d.met_at IS NULL OR d.met_at > d.due_at) AND (d.cancelled_at IS NULL OR d.cancelled_at > d.due_at)"
-            f" AND {deadline_scope}"
+        params: dict[str, Any] = {"g": edges[0].government_code, "now": now}
+        if edges[0].agency_codes:
+            params["scope"] = sorted(edges[0].agency_codes)
+        stamps = ["now"]
+        deadlines = "FROM sla_deadline d JOIN complaint c ON c.ticket_id = d.ticket_id"
+        parts = []
+        for i, edge in enumerate(edges):
+            params[f"s{i}"], params[f"e{i}"] = edge.start, edge.end
+            stamps += [f"s{i}", f"e{i}"]
+            # (Unary plus on SQLite: the partial indexes "not merged" must not lead; receipt time should.)
+            where = f"c.government_code = :g AND {plus}c.merged_into IS NULL{scope}"
+            where += f" AND c.received_at >= :s{i} AND c.received_at < :e{i}"
+            by_deadline = f"{plus}c.government_code = :g AND {plus}c.merged_into IS NULL{scope}"
+            parts += [
+                f"SELECT {i} AS edge, 'r' AS part, c.agency_code AS agency, c.first_response_minutes AS a, NULL AS b"
+                f" FROM complaint c WHERE {where}",
+                f"SELECT {i}, 'd', c.agency_code,"
+                " SUM(CASE WHEN d.met_at IS NOT NULL OR d.due_at < COALESCE(d.cancelled_at, :now) THEN 1 ELSE 0 END),"
+                " SUM(CASE WHEN d.met_at IS NOT NULL AND d.met_at <= d.due_at THEN 1 ELSE 0 END)"
+                f" FROM complaint c JOIN sla_deadline d ON d.ticket_id = c.ticket_id AND d.kind IN ({kinds})"
+                f" WHERE {where} GROUP BY {plus}c.agency_code",
+                f"SELECT {i}, 'a', NULL, count(*), NULL {deadlines}"
+                f" WHERE d.kind = 'first_response' AND d.met_at >= :s{i} AND d.met_at < :e{i} AND {by_deadline}",
+                f"SELECT {i}, 'b', NULL, count(*), NULL {deadlines}"
+                f" WHERE d.due_at >= :s{i} AND d.due_at < :e{i} AND d.due_at < :now AND {plus}d.kind IN ({kinds})"
+                " AND (d.met_at IS NULL OR d.met_at > d.due_at)"
+                f" AND (d.cancelled_at IS NULL OR d.cancelled_at > d.due_at) AND {by_deadline}",
+            ]
+        statement = text(" UNION ALL ".join(parts)).bindparams(
+            *(bindparam(name, type_=UtcDateTime()) for name in stamps),
+            *([bindparam("scope", expanding=True)] if scope else []),
         )
         values: dict[str, dict[str, int]] = {}
         minutes: dict[str, list[int]] = {}
-        for code, first_response in received:
-            v = values.setdefault(code, {"received": 0, "responded": 0, "sla_decided": 0, "sla_met": 0})
-            v["received"] += 1
-            if first_response is not None:
-                v["responded"] += 1
-                minutes.setdefault(code, []).append(first_response)
-        for code, decided, met in deadlines:
-            values[code].update(sla_decided=int(decided or 0), sla_met=int(met or 0))
-        # A partial day lies within one WIB day: the trend's counts are that day's.
-        day = days.setdefault(edge.start.astimezone(JAKARTA).date(), {})
-        for name, n in (("received", len(received)), ("responded", answered[0]), ("breached", breached[0])):
-            day[name] = day.get(name, 0) + int(n)
+        for i, part, code, a, b in self.session.execute(statement, params):
+            # A partial day lies within one WIB day: the trend's counts are that day's.
+            day = days.setdefault(edges[i].start.astimezone(JAKARTA).date(), {})
+            if part == "r":
+                v = values.setdefault(code, {"received": 0, "responded": 0, "sla_decided": 0, "sla_met": 0})
+                v["received"] += 1
+                day["received"] = day.get("received", 0) + 1
+                if a is not None:
+                    v["responded"] += 1
+                    minutes.setdefault(code, []).append(a)
+            elif part == "d":
+                v = values.setdefault(code, {"received": 0, "responded": 0, "sla_decided": 0, "sla_met": 0})
+                v["sla_decided"] += int(a or 0)
+                v["sla_met"] += int(b or 0)
+            else:
+                name = "responded" if part == "a" else "breached"
+                day[name] = day.get(name, 0) + int(a)
         found = [(code, v, minutes.get(code, [])) for code, v in values.items()]
         totals = {m: sum(v[m] for v in values.values()) for m in ("received", "responded", "sla_decided", "sla_met")}
         found.append((TOTAL, totals, [m for ms in minutes.values() for m in ms]))
