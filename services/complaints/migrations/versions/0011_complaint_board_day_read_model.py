@@ -132,28 +132,40 @@ def _backfill() -> None:
         sa.column('agency_code', sa.String),
         *(sa.column(name, sa.Integer) for name in OPEN_MEASURES),
     )
-    deadlines: dict[str, list[rules.BoardDeadline]] = {}
-    for r in bind.execute(sa.select(deadline)):
-        deadlines.setdefault(r.ticket_id, []).append(
-            rules.BoardDeadline(r.kind, r.due_at, r.met_at, r.cancelled_at, r.breached_at)
-        )
     sums: dict[tuple[str, str, object], dict[str, int]] = {}
     open_now: dict[tuple[str, str], dict[str, int]] = {}
-    for r in bind.execute(sa.select(complaint)):
-        facts = rules.BoardFacts(
-            agency_code=r.agency_code,
-            received_at=r.received_at,
-            first_response_minutes=r.first_response_minutes,
-            merged=r.merged_into is not None,
-            deadlines=tuple(deadlines.get(r.ticket_id, ())),
-            is_open=r.status in {s.value for s in rules.OPEN_STATUSES},
+    open_statuses = {s.value for s in rules.OPEN_STATUSES}
+    last = ''
+    while True:  # in chunks of complaints by ticket id, with their deadlines: memory stays bounded
+        chunk = list(
+            bind.execute(
+                sa.select(complaint).where(complaint.c.ticket_id > last).order_by(complaint.c.ticket_id).limit(BATCH)
+            )
         )
-        for (agency, day, measure), n in rules.contribution(facts).items():
-            if day is None:
-                row = open_now.setdefault((r.government_code, agency), dict.fromkeys(OPEN_MEASURES, 0))
-            else:
-                row = sums.setdefault((r.government_code, agency, day), dict.fromkeys(MEASURES, 0))
-            row[measure] += n
+        if not chunk:
+            break
+        deadlines: dict[str, list[rules.BoardDeadline]] = {}
+        in_chunk = sa.and_(deadline.c.ticket_id > last, deadline.c.ticket_id <= chunk[-1].ticket_id)
+        for r in bind.execute(sa.select(deadline).where(in_chunk)):
+            deadlines.setdefault(r.ticket_id, []).append(
+                rules.BoardDeadline(r.kind, r.due_at, r.met_at, r.cancelled_at, r.breached_at)
+            )
+        last = chunk[-1].ticket_id
+        for r in chunk:
+            facts = rules.BoardFacts(
+                agency_code=r.agency_code,
+                received_at=r.received_at,
+                first_response_minutes=r.first_response_minutes,
+                merged=r.merged_into is not None,
+                deadlines=tuple(deadlines.get(r.ticket_id, ())),
+                is_open=r.status in open_statuses,
+            )
+            for (agency, day, measure), n in rules.contribution(facts).items():
+                if day is None:
+                    row = open_now.setdefault((r.government_code, agency), dict.fromkeys(OPEN_MEASURES, 0))
+                else:
+                    row = sums.setdefault((r.government_code, agency, day), dict.fromkeys(MEASURES, 0))
+                row[measure] += n
     rows = [
         {'government_code': g, 'agency_code': a, 'day': d, **values} for (g, a, d), values in sorted(sums.items())
     ]
