@@ -86,6 +86,10 @@ class UnitOfWork:
         """Events raised by the aggregates this unit of work touched (subclasses)."""
         return []
 
+    def _before_commit(self) -> None:
+        """Last writes of the transaction, after the outbox (subclasses): e.g. shared counters whose
+        row locks should be held for as short a time as possible."""
+
     def publish(self, message: Message, *, government: str, event_id: str | None = None) -> None:
         """Record integration event `message` of tenant `government` for the outbox.
 
@@ -105,6 +109,7 @@ class UnitOfWork:
             for m, g, i in events
         ]
         stage_envelopes(self.session, self.tables, envelopes, self.clock)
+        self._before_commit()
         self.session.commit()
         self._committed = True
         self._events = []

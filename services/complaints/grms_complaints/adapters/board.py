@@ -1,38 +1,119 @@
-"""The governor's board as SQL aggregates (SQLite and PostgreSQL alike): no complaint is loaded into Python.
+"""The governor's board from its read model: per-agency, per-WIB-day sums kept with every change.
 
-Five statements, each answered from indexes added for them (migration 0010):
+`complaint_board_day` holds what the complaints contribute (domain/board.py), written in the
+transaction of each change (`write_board_delta`, called by the unit of work's commit). A
+board over any period up to a year sums at most 366 × agencies small rows:
 
-* the period's complaints per agency with first-response median and p90 by nearest rank
-  (window functions: ROW_NUMBER and COUNT over the agency, nulls ordered last by hand so
-  both databases agree);
-* the SLA deadlines of the period's complaints, met on time against decided;
-* the complaints open now per agency, with the oldest one and how many have a deadline past due;
-* the trend per WIB day: received, first responses given, deadlines missed;
-* one keyset page of the period's complaints, newest first, with the earliest open deadline.
+* whole WIB days inside the period come from the sums; the partial days at its two ends
+  (a period from "now minus 30 days") from the raw rows (adapters/board_raw.py), which are
+  few;
+* SLA deadlines still running become missed by the clock alone, without a write: those are
+  counted live, from the running deadlines' partial index (they belong to open complaints);
+* the median and p90 first response: the histogram in the sums names the bucket and the
+  rank within it; one indexed statement then reads the exact minutes of those buckets, so
+  the figures are the exact nearest-rank values;
+* the complaints open now (open, overdue, oldest) and the page of the list stay live queries
+  on their indexes.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
+from dataclasses import dataclass
 from typing import Any
 
-from grms_kit.errors import InvalidArgument
 from grms_kit.paging import Page
-from sqlalchemy import ColumnElement, and_, case, func, literal_column, or_, select
+from grms_kit.tables import UtcDateTime
+from sqlalchemy import ColumnElement, bindparam, func, select, text, union_all
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from grms_complaints.adapters.tables import complaint, sla_deadline
-from grms_complaints.domain.model import Channel, ComplaintClass, Status
-from grms_complaints.domain.sla import SLA_KINDS, DeadlineKind
-from grms_complaints.service_layer.ports import AgencyRow, Board, BoardDay, BoardEntry, BoardQuery
+from grms_complaints.adapters.board_raw import TOTAL, RawComplaintBoard, aware, wib_days
+from grms_complaints.adapters.tables import (
+    OPEN_UNMERGED,
+    UNMARKED,
+    complaint,
+    complaint_board_day,
+    complaint_board_open,
+    sla_deadline,
+)
+from grms_complaints.domain.board import (
+    BUCKETS,
+    MEASURES,
+    OPEN_MEASURES,
+    OPEN_STATUSES,
+    bucket_measure,
+    bucket_of,
+    nearest_rank,
+    percentile_target,
+)
+from grms_complaints.domain.sla import JAKARTA, SLA_KINDS
+from grms_complaints.service_layer.ports import AgencyRow, Board, BoardEntry, BoardQuery
 
-__all__ = ["OPEN_STATUSES", "SqlComplaintBoard"]
+__all__ = ["SqlComplaintBoard", "write_board_delta"]
 
-#: Statuses in which a complaint still waits for someone (everything but the end states).
-OPEN_STATUSES = tuple(s.value for s in Status if s not in (Status.RESOLVED, Status.CLOSED, Status.REJECTED))
-TOTAL = "*total*"
-# The deadlines that measure agencies; auto-close rows wait on the complainant, not on them.
+_BUCKET_COLUMNS = tuple(bucket_measure(i) for i in range(len(BUCKETS)))
+# The median and the p90 as fractions.
 _SLA_KINDS = sorted(k.value for k in SLA_KINDS)
+OPEN_STATUS_VALUES = sorted(s.value for s in OPEN_STATUSES)
+_CHUNK = 500
+
+
+@dataclass(frozen=True)
+class _Unmarked:
+    """A deadline running past due that no scan has marked, with what the board needs of its complaint."""
+
+    ticket_id: str
+    agency_code: str
+    received_at: dt.datetime
+    is_open: bool
+    has_marked: bool
+    due_at: dt.datetime
+
+
+_PERCENTILES = (("median_first_response_minutes", 1, 2), ("p90_first_response_minutes", 9, 10))
+
+
+def write_board_delta(session: Session, delta: dict[tuple[str, str, dt.date | None, str, int], int]) -> None:
+    """Add `delta` ((government, agency, day, measure, shard) → count) to the board's rows: upserts in key order.
+
+    Called as the transaction's last write, so the rows' locks are held only for the COMMIT;
+    the key order makes two transactions lock shared rows in the same order (no deadlock).
+    """
+    days: dict[tuple[str, str, dt.date, int], dict[str, Any]] = {}
+    open_now: dict[tuple[str, str, int], dict[str, Any]] = {}
+    for (government, agency, day, measure, shard), n in delta.items():
+        key = {"government_code": government, "agency_code": agency, "shard": shard}
+        if day is None:
+            row = open_now.setdefault((government, agency, shard), {**key, **dict.fromkeys(OPEN_MEASURES, 0)})
+        else:
+            row = days.setdefault((government, agency, day, shard), {**key, "day": day, **dict.fromkeys(MEASURES, 0)})
+        row[measure] += n
+    dialect = session.get_bind().dialect.name
+    for table, rows in ((complaint_board_open, open_now), (complaint_board_day, days)):
+        ordered = [rows[k] for k in sorted(rows)]  # type: ignore[type-var]
+        if ordered:
+            # One row (the usual filing) as a plain execute: the many-rows path costs more for one.
+            session.execute(_upsert(dialect, table.name), ordered[0] if len(ordered) == 1 else ordered)
+
+
+@functools.cache
+def _upsert(dialect: str, table_name: str) -> Any:
+    """INSERT … ON CONFLICT DO UPDATE SET measure = measure + excluded.measure, built once per dialect and table.
+
+    (Building and cache-keying it per transaction cost more CPU than the intake's other statements.)
+    """
+    table, measures = {
+        complaint_board_open.name: (complaint_board_open, OPEN_MEASURES),
+        complaint_board_day.name: (complaint_board_day, MEASURES),
+    }[table_name]
+    statement = (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
+    return statement.on_conflict_do_update(
+        index_elements=list(table.primary_key.columns),
+        set_={m: table.c[m] + statement.excluded[m] for m in measures},
+    )
 
 
 class SqlComplaintBoard:
@@ -40,345 +121,385 @@ class SqlComplaintBoard:
 
     def __init__(self, session: Session) -> None:
         self.session = session
-        self.dialect = session.get_bind().dialect.name
-
-    def _wib_day(self, column: Any) -> Any:
-        """The WIB calendar day of a UTC timestamp column, computed by the database."""
-        if self.dialect == "postgresql":
-            return func.date(func.timezone("Asia/Jakarta", column))
-        return func.date(column, "+7 hours")
-
-    def _grouping(self) -> Any:
-        """complaint.agency_code to group by; on SQLite without its index, so a narrower index leads."""
-        if self.dialect == "sqlite":
-            return literal_column("+complaint.agency_code").label("agency_code")
-        return complaint.c.agency_code
-
-    def _scope(self, query: BoardQuery, *, driven_by_deadlines: bool = False) -> list[ColumnElement[bool]]:
-        c = complaint
-        government = c.c.government_code
-        if driven_by_deadlines and self.dialect == "sqlite":
-            # Unary plus keeps SQLite from starting at the government's index (every row of a
-            # one-government database) when a narrow range of deadlines should lead the join.
-            government = literal_column("+complaint.government_code")
-        # A merged duplicate follows its primary: counted once, through the primary.
-        where: list[ColumnElement[bool]] = [government == query.government_code, c.c.merged_into.is_(None)]
-        if query.agency_codes:
-            where.append(c.c.agency_code.in_(sorted(query.agency_codes)))
-        return where
+        self.raw = RawComplaintBoard(session)
 
     def read(self, query: BoardQuery, page: Page, now: dt.datetime) -> Board:
         """The whole board for `query` as of `now`."""
+        first, last = _whole_days(query)
+        if first >= last:  # less than one whole WIB day: the raw rows are few
+            return self.raw.read(query, page, now)
+        start, end = _midnight(first), _midnight(last)
+        edges = [e for e in (_narrow(query, query.start, start), _narrow(query, end, query.end)) if e is not None]
+        inner = _narrow(query, start, end)
+        assert inner is not None
         rows: dict[str, dict[str, Any]] = {}
+        histograms: dict[str, list[int]] = {}
 
         def row(code: str) -> dict[str, Any]:
             return rows.setdefault(code, {"agency_code": code})
 
-        for key, values in self._period_stats(query):
-            row(key).update(values)
-        for key, values in self._sla_stats(query, now):
-            row(key).update(values)
-        for key, values in self._open_stats(query, now):
-            row(key).update(values)
+        def add(code: str, values: dict[str, Any]) -> None:
+            target = row(code)
+            for name, n in values.items():
+                target[name] = target.get(name, 0) + (n or 0)
+
+        live = self._unmarked(query, now)
+        for code, values, histogram in self._sums(query, first, last):
+            add(code, values)
+            histograms[code] = histogram
+        for code, values in self._unmarked_decided(live, inner):
+            add(code, values)
+        edge_days: dict[dt.date, dict[str, int]] = {}
+        for code, values, minutes in self._edges(edges, now, edge_days):
+            add(code, values)
+            counts = histograms.setdefault(code, [0] * len(BUCKETS))
+            for m in minutes:
+                counts[bucket_of(m)] += 1
+        for code, values in self._percentiles(query, histograms).items():
+            row(code).update(values)
+        for code, values in self._open_now(query, live):
+            row(code).update(values)
         totals = AgencyRow(**{**rows.pop(TOTAL, {}), "agency_code": ""})
         agencies = [AgencyRow(**rows[code]) for code in sorted(rows)]
-        entries, token = self._entries(query, page, now)
+        entries, token = self.raw.entries(query, page, now)
         return Board(
             agencies=agencies,
             totals=totals,
-            trend=self._trend(query, now),
+            trend=self._trend(query, first, last, now, live, inner, edge_days),
             entries=entries,
             next_page_token=token,
             as_of=now,
         )
 
-    def _period_stats(self, query: BoardQuery) -> list[tuple[str, dict[str, Any]]]:
-        c = complaint
-        minutes = c.c.first_response_minutes
-        in_period = [*self._scope(query), c.c.received_at >= query.start, c.c.received_at < query.end]
-        found: list[tuple[str, dict[str, Any]]] = []
-        # Per agency, then once more over everything for the totals (the same statement, one partition).
-        for key in (c.c.agency_code, None):
-            nulls_last = case((minutes.is_(None), 1), else_=0)
-            label = key if key is not None else literal_column(f"'{TOTAL}'")
-            ranked = (
-                select(
-                    label.label("agency_code"),
-                    minutes.label("minutes"),
-                    func.row_number().over(partition_by=key, order_by=(nulls_last, minutes)).label("rn"),
-                    func.count(minutes).over(partition_by=key).label("n"),
-                )
-                .where(*in_period)
-                .subquery()
-            )
-            r = ranked.c
-            answered = r.minutes.is_not(None)
-            statement = select(
-                r.agency_code,
-                func.count().label("received"),
-                func.count(r.minutes).label("responded"),
-                func.min(case((and_(answered, r.rn * 2 >= r.n), r.minutes))).label("median"),
-                func.min(case((and_(answered, r.rn * 10 >= r.n * 9), r.minutes))).label("p90"),
-            ).group_by(r.agency_code)
-            for x in self.session.execute(statement):
-                found.append(
-                    (
-                        x.agency_code,
-                        {
-                            "received": x.received,
-                            "responded": x.responded,
-                            "median_first_response_minutes": x.median,
-                            "p90_first_response_minutes": x.p90,
-                        },
-                    )
-                )
-        return found
+    def inbox(self, query: BoardQuery, page: Page) -> tuple[list[BoardEntry], str]:
+        """Every open complaint of the government (or of `query.agency_codes`), oldest first; no period."""
+        return self.raw.inbox(query, page)
 
-    def _sla_stats(self, query: BoardQuery, now: dt.datetime) -> list[tuple[str, dict[str, Any]]]:
-        c, d = complaint, sla_deadline
-        # Decided: met, or its due time passed before it was cancelled (or before now).
-        decided = or_(d.c.met_at.is_not(None), d.c.due_at < func.coalesce(d.c.cancelled_at, now))
-        met = func.sum(case((and_(d.c.met_at.is_not(None), d.c.met_at <= d.c.due_at), 1), else_=0))
-        base = (
-            select(func.count().label("decided"), met.label("met"))
-            .select_from(d.join(c, c.c.ticket_id == d.c.ticket_id))
-            .where(
-                *self._scope(query),
-                c.c.received_at >= query.start,
-                c.c.received_at < query.end,
-                d.c.kind.in_(_SLA_KINDS),
-                decided,
-            )
+    def _where(self, query: BoardQuery, first: dt.date, last: dt.date) -> list[ColumnElement[bool]]:
+        t = complaint_board_day
+        where = [t.c.government_code == query.government_code, t.c.day >= first, t.c.day < last]
+        if query.agency_codes:
+            where.append(t.c.agency_code.in_(sorted(query.agency_codes)))
+        return where
+
+    def _sums(self, query: BoardQuery, first: dt.date, last: dt.date) -> list[tuple[str, dict[str, int], list[int]]]:
+        """Per agency and in total: the counters and the first-response histogram of the whole days."""
+        t = complaint_board_day
+        measures = [func.sum(t.c[m]).label(m) for m in ("received", "responded", "sla_decided", "sla_met")]
+        buckets = [func.sum(t.c[m]).label(m) for m in _BUCKET_COLUMNS]
+        statement = (
+            select(t.c.agency_code, *measures, *buckets)
+            .where(*self._where(query, first, last))
+            .group_by(t.c.agency_code)
         )
-        found = [
-            (x.agency_code, {"sla_decided": x.decided, "sla_met": x.met or 0})
-            for x in self.session.execute(base.add_columns(self._grouping()).group_by(self._grouping()))
-        ]
-        total = self.session.execute(base).one()
-        found.append((TOTAL, {"sla_decided": total.decided, "sla_met": total.met or 0}))
+        found: list[tuple[str, dict[str, int], list[int]]] = []
+        total_values: dict[str, int] = {}
+        total_histogram = [0] * len(BUCKETS)
+        for x in self.session.execute(statement):
+            values = {m: int(getattr(x, m) or 0) for m in ("received", "responded", "sla_decided", "sla_met")}
+            histogram = [int(getattr(x, m) or 0) for m in _BUCKET_COLUMNS]
+            if not values["received"]:  # a row emptied by re-routes or merges: no complaint of the period
+                continue
+            found.append((x.agency_code, values, histogram))
+            for m, n in values.items():
+                total_values[m] = total_values.get(m, 0) + n
+            total_histogram = [a + b for a, b in zip(total_histogram, histogram, strict=True)]
+        found.append((TOTAL, total_values, total_histogram))
         return found
 
-    def _open_stats(self, query: BoardQuery, now: dt.datetime) -> list[tuple[str, dict[str, Any]]]:
-        c, d = complaint, sla_deadline
-        is_open = c.c.status.in_(OPEN_STATUSES)
-        late = (
+    def _unmarked(self, query: BoardQuery, now: dt.datetime) -> list[_Unmarked]:
+        """SLA deadlines running past due that no scan has marked yet, of the query's complaints (live).
+
+        Two steps: the deadlines from their partial index (a handful while the scheduler keeps
+        up), then their complaints by primary key; a join lets the planners start from the
+        complaints instead.
+        """
+        d, c = sla_deadline, complaint
+        due = [
+            tuple(r)
+            for r in self.session.execute(select(d.c.ticket_id, d.c.due_at).where(text(UNMARKED), d.c.due_at < now))
+        ]
+        if not due:
+            return []
+        tickets = sorted({t for t, _ in due})
+        found: dict[str, tuple[str, dt.datetime, bool, bool]] = {}
+        marked = (
             select(d.c.ticket_id)
             .where(
                 d.c.ticket_id == c.c.ticket_id,
                 d.c.met_at.is_(None),
                 d.c.cancelled_at.is_(None),
-                d.c.due_at < now,
+                d.c.breached_at > d.c.due_at,
                 d.c.kind.in_(_SLA_KINDS),
             )
             .exists()
         )
-        agency = self._grouping()
-        counts = (
-            select(
-                agency,
-                func.count().label("open"),
-                func.sum(case((late, 1), else_=0)).label("overdue"),
-                func.min(c.c.received_at).label("oldest_at"),
-            )
-            .where(*self._scope(query), is_open)
-            .group_by(agency)
-            .subquery()
-        )
-        # The oldest open complaint of each agency: the one received at its agency's minimum.
+        for i in range(0, len(tickets), _CHUNK):
+            statement = select(
+                c.c.ticket_id, c.c.agency_code, c.c.received_at, c.c.status.in_(OPEN_STATUS_VALUES), marked
+            ).where(c.c.ticket_id.in_(tickets[i : i + _CHUNK]), *self.raw.scope(query))
+            for ticket, agency, received_at, is_open, has_marked in self.session.execute(statement):
+                found[ticket] = (agency, received_at, bool(is_open), bool(has_marked))
+        return [_Unmarked(t, *found[t], due_at=at) for t, at in due if t in found]
+
+    @staticmethod
+    def _unmarked_decided(live: list[_Unmarked], inner: BoardQuery) -> list[tuple[str, dict[str, int]]]:
+        """The period's deadlines missed by the clock alone, per agency and in total."""
+        counts: dict[str, int] = {}
+        for x in live:
+            if inner.start <= x.received_at < inner.end:
+                counts[x.agency_code] = counts.get(x.agency_code, 0) + 1
+        found = [(code, {"sla_decided": n}) for code, n in counts.items()]
+        found.append((TOTAL, {"sla_decided": sum(counts.values())}))
+        return found
+
+    @staticmethod
+    def _unmarked_breached(live: list[_Unmarked], inner: BoardQuery) -> dict[dt.date, dict[str, int]]:
+        """Per WIB day of their due time: deadlines of the period missed by the clock alone."""
+        days: dict[dt.date, dict[str, int]] = {}
+        for x in live:
+            if inner.start <= x.due_at < inner.end:
+                counts = days.setdefault(x.due_at.astimezone(JAKARTA).date(), {"breached": 0})
+                counts["breached"] += 1
+        return days
+
+    def _open_now(self, query: BoardQuery, live: list[_Unmarked]) -> list[tuple[str, dict[str, Any]]]:
+        """Per agency and in total: open now, overdue now, and the oldest open complaint."""
+        o, c = complaint_board_open, complaint
+        where = [o.c.government_code == query.government_code]
+        if query.agency_codes:
+            where.append(o.c.agency_code.in_(sorted(query.agency_codes)))
         statement = (
-            select(
-                counts.c.agency_code,
-                counts.c.open,
-                counts.c.overdue,
-                counts.c.oldest_at,
-                func.min(c.c.ticket_id).label("oldest_ticket"),
-            )
-            .select_from(
-                counts.join(c, and_(c.c.agency_code == counts.c.agency_code, c.c.received_at == counts.c.oldest_at))
-            )
-            .where(*self._scope(query), is_open)
-            .group_by(counts.c.agency_code, counts.c.open, counts.c.overdue, counts.c.oldest_at)
+            select(o.c.agency_code, func.sum(o.c.open), func.sum(o.c.overdue))
+            .where(*where)
+            .group_by(o.c.agency_code)
+            .having(func.sum(o.c.open) > 0)
         )
-        found: list[tuple[str, dict[str, Any]]] = []
-        total_open = total_overdue = 0
-        oldest: tuple[dt.datetime, str] | None = None
-        for x in self.session.execute(statement):
-            at = _aware(x.oldest_at)
-            found.append(
-                (
-                    x.agency_code,
-                    {
-                        "open": x.open,
-                        "overdue": x.overdue or 0,
-                        "oldest_open_ticket_id": x.oldest_ticket or "",
-                        "oldest_open_received_at": at,
-                    },
-                )
+        rows = {code: {"open": int(n), "overdue": int(late)} for code, n, late in self.session.execute(statement)}
+        # Overdue by the clock alone: open, a deadline past due unmarked, none marked breached.
+        late = {(x.agency_code, x.ticket_id) for x in live if x.is_open and not x.has_marked}
+        for code, _ in late:
+            rows.setdefault(code, {"open": 0, "overdue": 0})["overdue"] += 1
+        # The oldest open complaint of each agency: the first entry of its part of the partial
+        # index (open, not merged), one LIMIT 1 per agency in one statement.
+        parts = []
+        for i, code in enumerate(sorted(code for code, v in rows.items() if v["open"] > 0)):
+            one = (
+                select(c.c.agency_code, c.c.received_at, c.c.ticket_id)
+                .where(c.c.government_code == query.government_code, c.c.agency_code == code, text(OPEN_UNMERGED))
+                .order_by(c.c.received_at, c.c.ticket_id)
+                .limit(1)
+                .subquery(f"o{i}")
             )
-            # The totals of a handful of agency rows: summed here rather than scanned again.
-            total_open += x.open
-            total_overdue += x.overdue or 0
-            if at is not None and (oldest is None or (at, x.oldest_ticket) < oldest):
-                oldest = (at, x.oldest_ticket)
+            parts.append(select(one.c.agency_code, one.c.received_at, one.c.ticket_id))
+        oldest = list(self.session.execute(union_all(*parts))) if parts else []
+        first: tuple[dt.datetime, str] | None = None
+        for code, at, ticket in oldest:
+            at = aware(at)
+            values = rows.setdefault(code, {"open": 0, "overdue": 0})
+            values.update(oldest_open_ticket_id=ticket, oldest_open_received_at=at)
+            if first is None or (at, ticket) < first:
+                first = (at, ticket)
+        found: list[tuple[str, dict[str, Any]]] = list(rows.items())
         found.append(
             (
                 TOTAL,
                 {
-                    "open": total_open,
-                    "overdue": total_overdue,
-                    "oldest_open_ticket_id": oldest[1] if oldest else "",
-                    "oldest_open_received_at": oldest[0] if oldest else None,
+                    "open": sum(v["open"] for v in rows.values()),
+                    "overdue": sum(v["overdue"] for v in rows.values()),
+                    "oldest_open_ticket_id": first[1] if first else "",
+                    "oldest_open_received_at": first[0] if first else None,
                 },
             )
         )
         return found
 
-    def _trend(self, query: BoardQuery, now: dt.datetime) -> list[BoardDay]:
-        c, d = complaint, sla_deadline
-        scope = self._scope(query)
-        by_deadline = self._scope(query, driven_by_deadlines=True)
-        days: dict[dt.date, dict[str, int]] = {}
-        received_day = self._wib_day(c.c.received_at).label("day")
-        received = (
-            select(received_day, func.count().label("n"))
-            .where(*scope, c.c.received_at >= query.start, c.c.received_at < query.end)
-            .group_by(received_day)
+    def _edges(
+        self, edges: list[BoardQuery], now: dt.datetime, days: dict[dt.date, dict[str, int]]
+    ) -> list[tuple[str, dict[str, int], list[int]]]:
+        """The partial days from the raw rows, by the raw board's rules, in one statement of text.
+
+        Per agency and in total: received, answered and their first-response minutes, SLA
+        deadlines decided and met; and into `days` the trend's received, first responses given
+        and deadlines missed. One round trip for both ends of the period (each one costs a
+        wait for the database's process on a busy machine); text, not expressions, because
+        building and keying expressions costs more than the few rows of a partial day.
+        """
+        if not edges:
+            return []
+        plus = "+" if self.session.get_bind().dialect.name == "sqlite" else ""  # deadlines lead the join
+        scope = " AND c.agency_code IN :scope" if edges[0].agency_codes else ""
+        kinds = ", ".join(f"'{k}'" for k in _SLA_KINDS)
+        params: dict[str, Any] = {"g": edges[0].government_code, "now": now}
+        if edges[0].agency_codes:
+            params["scope"] = sorted(edges[0].agency_codes)
+        stamps = ["now"]
+        deadlines = "FROM sla_deadline d JOIN complaint c ON c.ticket_id = d.ticket_id"
+        parts = []
+        for i, edge in enumerate(edges):
+            params[f"s{i}"], params[f"e{i}"] = edge.start, edge.end
+            stamps += [f"s{i}", f"e{i}"]
+            # (Unary plus on SQLite: the partial indexes "not merged" must not lead; receipt time should.)
+            where = f"c.government_code = :g AND {plus}c.merged_into IS NULL{scope}"
+            where += f" AND c.received_at >= :s{i} AND c.received_at < :e{i}"
+            by_deadline = f"{plus}c.government_code = :g AND {plus}c.merged_into IS NULL{scope}"
+            parts += [
+                f"SELECT {i} AS edge, 'r' AS part, c.agency_code AS agency, c.first_response_minutes AS a, NULL AS b"
+                f" FROM complaint c WHERE {where}",
+                f"SELECT {i}, 'd', c.agency_code,"
+                " SUM(CASE WHEN d.met_at IS NOT NULL OR d.due_at < COALESCE(d.cancelled_at, :now) THEN 1 ELSE 0 END),"
+                " SUM(CASE WHEN d.met_at IS NOT NULL AND d.met_at <= d.due_at THEN 1 ELSE 0 END)"
+                f" FROM complaint c JOIN sla_deadline d ON d.ticket_id = c.ticket_id AND d.kind IN ({kinds})"
+                f" WHERE {where} GROUP BY {plus}c.agency_code",
+                f"SELECT {i}, 'a', NULL, count(*), NULL {deadlines}"
+                f" WHERE d.kind = 'first_response' AND d.met_at >= :s{i} AND d.met_at < :e{i} AND {by_deadline}",
+                f"SELECT {i}, 'b', NULL, count(*), NULL {deadlines}"
+                f" WHERE d.due_at >= :s{i} AND d.due_at < :e{i} AND d.due_at < :now AND {plus}d.kind IN ({kinds})"
+                " AND (d.met_at IS NULL OR d.met_at > d.due_at)"
+                f" AND (d.cancelled_at IS NULL OR d.cancelled_at > d.due_at) AND {by_deadline}",
+            ]
+        statement = text(" UNION ALL ".join(parts)).bindparams(
+            *(bindparam(name, type_=UtcDateTime()) for name in stamps),
+            *([bindparam("scope", expanding=True)] if scope else []),
         )
-        met_day = self._wib_day(d.c.met_at).label("day")
-        responded = (
-            select(met_day, func.count().label("n"))
-            .select_from(d.join(c, c.c.ticket_id == d.c.ticket_id))
-            .where(
-                *by_deadline,
-                d.c.kind == DeadlineKind.FIRST_RESPONSE.value,
-                d.c.met_at >= query.start,
-                d.c.met_at < query.end,
+        values: dict[str, dict[str, int]] = {}
+        minutes: dict[str, list[int]] = {}
+        for i, part, code, a, b in self.session.execute(statement, params):
+            # A partial day lies within one WIB day: the trend's counts are that day's.
+            day = days.setdefault(edges[i].start.astimezone(JAKARTA).date(), {})
+            if part == "r":
+                v = values.setdefault(code, {"received": 0, "responded": 0, "sla_decided": 0, "sla_met": 0})
+                v["received"] += 1
+                day["received"] = day.get("received", 0) + 1
+                if a is not None:
+                    v["responded"] += 1
+                    minutes.setdefault(code, []).append(a)
+            elif part == "d":
+                v = values.setdefault(code, {"received": 0, "responded": 0, "sla_decided": 0, "sla_met": 0})
+                v["sla_decided"] += int(a or 0)
+                v["sla_met"] += int(b or 0)
+            else:
+                name = "responded" if part == "a" else "breached"
+                day[name] = day.get(name, 0) + int(a)
+        found = [(code, v, minutes.get(code, [])) for code, v in values.items()]
+        totals = {m: sum(v[m] for v in values.values()) for m in ("received", "responded", "sla_decided", "sla_met")}
+        found.append((TOTAL, totals, [m for ms in minutes.values() for m in ms]))
+        return found
+
+    def _percentiles(self, query: BoardQuery, histograms: dict[str, list[int]]) -> dict[str, dict[str, int]]:
+        """Exact nearest-rank median and p90 per agency and in total: the histogram's bucket, then its minutes."""
+        wanted: dict[str, list[tuple[str, int, int]]] = {}
+        for code, histogram in histograms.items():
+            n = sum(histogram)
+            if not n:
+                continue
+            for name, numerator, denominator in _PERCENTILES:
+                bucket, rank = nearest_rank(histogram, percentile_target(n, numerator, denominator))
+                wanted.setdefault(code, []).append((name, bucket, rank))
+        if not wanted:
+            return {}
+        # The rank-th smallest answer at or above the bucket's lower bound, read from the index
+        # ordered by minutes (LIMIT 1 OFFSET rank - 1): only the bucket's entries are looked
+        # at, none leaves the database. One statement for every agency and the totals.
+        # Written as text: a SQLAlchemy expression of dozens of subqueries costs more to build
+        # and key for the cache than the database takes to answer it.
+        targets = [(code, name, bucket, rank) for code, items in wanted.items() for name, bucket, rank in items]
+        params: dict[str, Any] = {"g": query.government_code, "s": query.start, "e": query.end}
+        scope = ""
+        if query.agency_codes:
+            scope = " AND agency_code IN :scope"
+            params["scope"] = sorted(query.agency_codes)
+        parts = []
+        for i, (code, _, bucket, rank) in enumerate(targets):
+            agency = ""
+            if code != TOTAL:
+                agency = f" AND agency_code = :a{i}"
+                params[f"a{i}"] = code
+            params[f"lo{i}"], params[f"r{i}"] = BUCKETS[bucket], rank - 1
+            parts.append(
+                f"SELECT {i} AS i, (SELECT first_response_minutes FROM complaint"
+                f" WHERE government_code = :g AND merged_into IS NULL{scope}{agency}"
+                f" AND first_response_minutes >= :lo{i} AND received_at >= :s AND received_at < :e"
+                f" ORDER BY first_response_minutes LIMIT 1 OFFSET :r{i}) AS minutes"
             )
-            .group_by(met_day)
+        statement = text(" UNION ALL ".join(parts)).bindparams(
+            bindparam("s", type_=UtcDateTime()),
+            bindparam("e", type_=UtcDateTime()),
+            *([bindparam("scope", expanding=True)] if query.agency_codes else []),
         )
-        due_day = self._wib_day(d.c.due_at).label("day")
-        missed = and_(
-            d.c.due_at < now,
-            or_(d.c.met_at.is_(None), d.c.met_at > d.c.due_at),
-            or_(d.c.cancelled_at.is_(None), d.c.cancelled_at > d.c.due_at),
-        )
-        breached = (
-            select(due_day, func.count().label("n"))
-            .select_from(d.join(c, c.c.ticket_id == d.c.ticket_id))
-            .where(*by_deadline, d.c.due_at >= query.start, d.c.due_at < query.end, d.c.kind.in_(_SLA_KINDS), missed)
-            .group_by(due_day)
-        )
-        for name, statement in (("received", received), ("responded", responded), ("breached", breached)):
-            for x in self.session.execute(statement):
-                days.setdefault(_day(x.day), {})[name] = x.n
-        first = query.start.astimezone(_WIB).date()
-        last = (min(query.end, max(now, query.start)) - dt.timedelta(microseconds=1)).astimezone(_WIB).date()
-        out: list[BoardDay] = []
-        day = first
-        while day <= last:
-            out.append(BoardDay(day=day, **days.get(day, {})))
-            day += dt.timedelta(days=1)
+        found = dict(tuple(r) for r in self.session.execute(statement, params))
+        out: dict[str, dict[str, int]] = {}
+        for i, (code, name, bucket, rank) in enumerate(targets):
+            value = found.get(i)
+            if value is None or bucket_of(value) != bucket:
+                raise RuntimeError(
+                    f"board read model out of step with the complaints: agency {code!r} has no answer"
+                    f" of rank {rank} in bucket {bucket} (found {value})"
+                )
+            out.setdefault(code, {})[name] = value
         return out
 
-    def _entries(self, query: BoardQuery, page: Page, now: dt.datetime) -> tuple[list[BoardEntry], str]:
-        c = complaint
-        where = [*self._scope(query), c.c.received_at >= query.start, c.c.received_at < query.end]
-        if query.open_only:
-            where.append(c.c.status.in_(OPEN_STATUSES))
-        return self._list(where, page, newest_first=True)
-
-    def inbox(self, query: BoardQuery, page: Page) -> tuple[list[BoardEntry], str]:
-        """Every open complaint of the government (or of `query.agency_codes`), oldest first; no period."""
-        c = complaint
-        return self._list([*self._scope(query), c.c.status.in_(OPEN_STATUSES)], page, newest_first=False)
-
-    def _list(
-        self, where: list[ColumnElement[bool]], page: Page, *, newest_first: bool
-    ) -> tuple[list[BoardEntry], str]:
-        c, d = complaint, sla_deadline
-        next_due = (
-            select(func.min(d.c.due_at))
-            .where(
-                d.c.ticket_id == c.c.ticket_id,
-                d.c.met_at.is_(None),
-                d.c.cancelled_at.is_(None),
-                d.c.kind.in_(_SLA_KINDS),
-            )
-            .scalar_subquery()
-            .label("next_due")
-        )
-        after = page.after()
-        if after:
-            stamp, _, ticket = after.partition("|")
-            try:
-                last = dt.datetime.fromisoformat(stamp)
-            except ValueError:
-                raise InvalidArgument.field("page.page_token", "is not a token this service issued") from None
-            if newest_first:
-                where = [*where, or_(c.c.received_at < last, and_(c.c.received_at == last, c.c.ticket_id < ticket))]
-            else:
-                where = [*where, or_(c.c.received_at > last, and_(c.c.received_at == last, c.c.ticket_id > ticket))]
-        order = (c.c.received_at.desc(), c.c.ticket_id.desc()) if newest_first else (c.c.received_at, c.c.ticket_id)
+    def _trend(
+        self,
+        query: BoardQuery,
+        first: dt.date,
+        last: dt.date,
+        now: dt.datetime,
+        live: list[_Unmarked],
+        inner: BoardQuery,
+        edge_days: dict[dt.date, dict[str, int]],
+    ) -> list[Any]:
+        t = complaint_board_day
         statement = (
             select(
-                c.c.ticket_id,
-                c.c.complaint_class,
-                c.c.category_code,
-                c.c.channel,
-                c.c.status,
-                c.c.title,
-                c.c.reporter_ref,
-                c.c.anonymous,
-                c.c.confidential,
-                c.c.agency_code,
-                c.c.received_at,
-                c.c.first_response_minutes,
-                c.c.resolution_minutes,
-                next_due,
+                t.c.day,
+                func.sum(t.c.received).label("received"),
+                func.sum(t.c.answered).label("responded"),
+                func.sum(t.c.breached).label("breached"),
             )
-            .where(*where)
-            .order_by(*order)
-            .limit(page.limit() + 1)
+            .where(*self._where(query, first, last))
+            .group_by(t.c.day)
         )
-        rows = list(self.session.execute(statement))
-        rows, token = page.cut(rows, lambda r: f"{r.received_at.isoformat()}|{r.ticket_id}")
-        entries = [
-            BoardEntry(
-                ticket_id=r.ticket_id,
-                complaint_class=ComplaintClass(r.complaint_class),
-                category_code=r.category_code,
-                channel=Channel(r.channel),
-                status=Status(r.status),
-                title=r.title,
-                reporter_ref=r.reporter_ref,
-                anonymous=r.anonymous,
-                confidential=r.confidential,
-                agency_code=r.agency_code,
-                received_at=r.received_at,
-                first_response_minutes=r.first_response_minutes,
-                resolution_minutes=r.resolution_minutes,
-                next_due_at=_aware(r.next_due),
-            )
-            for r in rows
-        ]
-        return entries, token
+        days: dict[dt.date, dict[str, int]] = {}
+
+        def add(counts: dict[dt.date, dict[str, int]]) -> None:
+            for day, values in counts.items():
+                target = days.setdefault(day, {})
+                for name, n in values.items():
+                    target[name] = target.get(name, 0) + int(n or 0)
+
+        add(
+            {
+                _date(x.day): {"received": x.received, "responded": x.responded, "breached": x.breached}
+                for x in self.session.execute(statement)
+            }
+        )
+        add(self._unmarked_breached(live, inner))
+        add(edge_days)
+        return wib_days(query, now, days)
 
 
-_WIB = dt.timezone(dt.timedelta(hours=7))
+def _bounds(bucket: int) -> tuple[int, int | None]:
+    return BUCKETS[bucket], BUCKETS[bucket + 1] if bucket + 1 < len(BUCKETS) else None
 
 
-def _day(value: Any) -> dt.date:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    return dt.date.fromisoformat(str(value))
+def _whole_days(query: BoardQuery) -> tuple[dt.date, dt.date]:
+    """The first and the day after the last whole WIB day inside [start, end)."""
+    start = query.start.astimezone(JAKARTA)
+    first = start.date() if start.time() == dt.time(0) else start.date() + dt.timedelta(days=1)
+    last = query.end.astimezone(JAKARTA).date()
+    return first, max(first, last)
 
 
-def _aware(value: Any) -> dt.datetime | None:
-    """A timestamp from an aggregate or a subquery, which bypasses the column type: parse and mark UTC."""
-    if value is None:
+def _midnight(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(0), tzinfo=JAKARTA).astimezone(dt.UTC)
+
+
+def _narrow(query: BoardQuery, start: dt.datetime, end: dt.datetime) -> BoardQuery | None:
+    if start >= end:
         return None
-    if isinstance(value, str):
-        value = dt.datetime.fromisoformat(value)
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+    return BoardQuery(query.government_code, start, end, query.agency_codes, query.open_only)
+
+
+def _date(value: Any) -> dt.date:
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))

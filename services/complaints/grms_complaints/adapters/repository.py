@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import secrets
 from typing import Any
 
 from grms_kit.clock import Clock
@@ -29,6 +30,7 @@ from grms_complaints.adapters.tables import (
     identity_access_log,
     sla_deadline,
 )
+from grms_complaints.domain import board as board_rules
 from grms_complaints.domain.attachments import Attachment, AttachmentSource
 from grms_complaints.domain.categories import Category, GovernmentCategory
 from grms_complaints.domain.duplicates import Report
@@ -52,12 +54,16 @@ from grms_complaints.domain.sla import Deadline, DeadlineKind
 from grms_complaints.service_layer.ports import PublicQuery, PublicRecord
 
 __all__ = [
+    "BOARD_SHARDS",
     "SqlAgencyDirectory",
     "SqlCategoryRepository",
     "SqlComplainantRepository",
     "SqlComplaintRepository",
     "SqlNotificationRepository",
 ]
+
+#: Rows per agency and day that concurrent filings spread over (see complaint_board_day.shard).
+BOARD_SHARDS = 8
 
 
 class SqlComplaintRepository:
@@ -69,6 +75,23 @@ class SqlComplaintRepository:
         # What each loaded complaint had in the database: history rows are append-only.
         self._stored: dict[str, tuple[int, int, set[tuple[str, int]]]] = {}
         self._stored_attachments: dict[str, int] = {}
+        # The board's read model: what each loaded complaint contributed, and the changes
+        # to write at commit ((government, agency, day, measure) → +/- count).
+        self._board: dict[str, dict[board_rules.Key, int]] = {}
+        self.board_delta: dict[tuple[str, str, dt.date | None, str, int], int] = {}
+        # The shard of the board's rows this transaction's filings count in (PostgreSQL only:
+        # SQLite has one writer at a time anyway); every other change counts in shard 0.
+        postgres = session.get_bind().dialect.name == "postgresql"
+        self._intake_shard = secrets.randbelow(BOARD_SHARDS) if postgres else 0
+
+    def _count_on_board(self, complaint: Complaint, shard: int = 0) -> None:
+        """Add the difference the complaint's new state makes to the board's sums."""
+        after = board_rules.contribution(board_rules.facts_of(complaint))
+        before = self._board.get(complaint.ticket_id, {})
+        for (agency, day, measure), n in board_rules.difference(after, before).items():
+            key = (complaint.government_code, agency, day, measure, shard)
+            self.board_delta[key] = self.board_delta.get(key, 0) + n
+        self._board[complaint.ticket_id] = after
 
     def add(self, complaint: Complaint) -> None:
         """Insert a new complaint and its children; Conflict when its delivery was filed meanwhile."""
@@ -81,6 +104,7 @@ class SqlComplaintRepository:
         self._stored[complaint.ticket_id] = (0, 0, set())
         self._stored_attachments[complaint.ticket_id] = 0
         self._write_children(complaint)
+        self._count_on_board(complaint, self._intake_shard)
         self.seen.append(complaint)
 
     def bulk_add(self, complaints: list[tuple[Complaint, Complainant]]) -> None:
@@ -120,6 +144,8 @@ class SqlComplaintRepository:
                 {"ticket_id": c.ticket_id, "kind": x.kind.value, "round": x.round, **_deadline_row(x)}
                 for x in c.deadlines
             ]
+            self._count_on_board(c)
+            del self._board[c.ticket_id]  # not kept: a bulk load touches each complaint once
         self.session.execute(insert(complaint_table), [_complaint_row(c) for c, _ in complaints])
         for table, rows in (
             (complaint_assignment, assignments),
@@ -206,6 +232,7 @@ class SqlComplaintRepository:
         ]
         self._stored[ticket_id] = (len(assignments), len(messages), {(x.kind.value, x.round) for x in deadlines})
         self._stored_attachments[ticket_id] = len(complaint.attachments)
+        self._board[ticket_id] = board_rules.contribution(board_rules.facts_of(complaint))
         return complaint
 
     def find_delivery(self, government_code: str, channel: Channel, channel_message_id: str) -> Complaint | None:
@@ -233,6 +260,7 @@ class SqlComplaintRepository:
             raise Conflict(f"complaint {complaint.ticket_id} was changed by someone else; reload and try again")
         complaint.version = previous + 1
         self._write_children(complaint)
+        self._count_on_board(complaint)
         self.seen.append(complaint)
 
     def due_for_sla(self, now: dt.datetime, limit: int) -> list[str]:

@@ -4,13 +4,31 @@ from __future__ import annotations
 
 from grms_kit.tables import UtcDateTime, add_messaging_tables, new_metadata
 from grms_reference.tables import add_reference_tables
-from sqlalchemy import Boolean, Column, Float, ForeignKey, Index, Integer, String, Table, Text, UniqueConstraint, text
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    text,
+)
+
+from grms_complaints.domain.board import MEASURES, OPEN_MEASURES, OPEN_STATUSES
 
 __all__ = [
     "complainant",
     "complaint",
     "complaint_assignment",
     "complaint_attachment",
+    "complaint_board_day",
+    "complaint_board_open",
     "complaint_category",
     "complaint_message",
     "complaint_notification",
@@ -226,4 +244,85 @@ Index(
     sla_deadline.c.due_at,
     sqlite_where=_RUNNING,
     postgresql_where=_RUNNING,
+)
+
+# The board's read model (domain/board.py): per government, agency and WIB day, the sums of
+# what the complaints contribute, kept in the transaction of every change (SqlUnitOfWork.commit).
+complaint_board_day = Table(
+    "complaint_board_day",
+    metadata,
+    Column("government_code", String(20), primary_key=True),
+    Column("agency_code", String(40), primary_key=True),
+    Column("day", Date, primary_key=True),
+    # Filings write to one of BOARD_SHARDS rows of their day (PostgreSQL): concurrent intakes
+    # do not queue on one row lock. Every read sums the shards.
+    Column("shard", SmallInteger, primary_key=True, server_default="0"),
+    *(Column(name, Integer, nullable=False, server_default="0") for name in MEASURES),
+    # Clustered by agency and day on SQLite: the sums per agency read the rows in key order.
+    sqlite_with_rowid=False,
+)
+# The trend per day, from the index alone.
+Index(
+    "ix_complaint_board_day_day",
+    complaint_board_day.c.government_code,
+    complaint_board_day.c.day,
+    complaint_board_day.c.agency_code,
+    complaint_board_day.c.received,
+    complaint_board_day.c.answered,
+    complaint_board_day.c.breached,
+)
+# The exact first-response minutes of one histogram bucket of one agency (the percentiles).
+_UNMERGED = text("merged_into IS NULL")
+Index(
+    "ix_complaint_board_first_response",
+    complaint.c.government_code,
+    complaint.c.agency_code,
+    complaint.c.first_response_minutes,
+    complaint.c.received_at,
+    sqlite_where=_UNMERGED,
+    postgresql_where=_UNMERGED,
+)
+# The same for the totals over every agency.
+Index(
+    "ix_complaint_board_first_response_all",
+    complaint.c.government_code,
+    complaint.c.first_response_minutes,
+    complaint.c.received_at,
+    complaint.c.agency_code,
+    sqlite_where=_UNMERGED,
+    postgresql_where=_UNMERGED,
+)
+# The complaints open now per agency (day None in domain/board.py): open, and overdue.
+complaint_board_open = Table(
+    "complaint_board_open",
+    metadata,
+    Column("government_code", String(20), primary_key=True),
+    Column("agency_code", String(40), primary_key=True),
+    Column("shard", SmallInteger, primary_key=True, server_default="0"),
+    *(Column(name, Integer, nullable=False, server_default="0") for name in OPEN_MEASURES),
+)
+# Deadlines running past due that no scan has marked breached yet: the board counts them live.
+UNMARKED = (
+    "kind <> 'auto_close' AND met_at IS NULL AND cancelled_at IS NULL"
+    " AND (breached_at IS NULL OR breached_at <= due_at)"
+)
+Index(
+    "ix_sla_deadline_unmarked",
+    sla_deadline.c.due_at,
+    sla_deadline.c.ticket_id,
+    sqlite_where=text(UNMARKED),
+    postgresql_where=text(UNMARKED),
+)
+# The open complaints of each agency by age (the oldest on the board), merged duplicates left out.
+OPEN_UNMERGED = "merged_into IS NULL AND status IN ({})".format(
+    ", ".join(f"'{s.value}'" for s in sorted(OPEN_STATUSES))
+)
+Index(
+    "ix_complaint_board_open",
+    complaint.c.government_code,
+    complaint.c.agency_code,
+    complaint.c.received_at,
+    complaint.c.ticket_id,
+    sqlite_where=text(OPEN_UNMERGED),
+    postgresql_where=text(OPEN_UNMERGED),
 )

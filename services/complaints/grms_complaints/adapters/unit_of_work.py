@@ -5,7 +5,7 @@ from __future__ import annotations
 from grms_kit.uow import UnitOfWork
 from sqlalchemy.orm import Session
 
-from grms_complaints.adapters.board import SqlComplaintBoard
+from grms_complaints.adapters.board import SqlComplaintBoard, write_board_delta
 from grms_complaints.adapters.repository import (
     SqlAgencyDirectory,
     SqlCategoryRepository,
@@ -49,3 +49,12 @@ class SqlUnitOfWork(UnitOfWork):
                 self.publish(message, government=government, event_id=event_id)
         self.complaints.seen = []
         super().commit()
+
+    def _before_commit(self) -> None:
+        """The board's sums change with the complaints, in the same transaction, as its last write.
+
+        Many transactions add to the same few rows (today's row of the unrouted complaints): the
+        upserts' row locks are then held only for the COMMIT itself.
+        """
+        write_board_delta(self.session, self.complaints.board_delta)
+        self.complaints.board_delta = {}

@@ -242,6 +242,10 @@ def _one(
         reporter_ref=reporter_ref, name=name, phone=f"+628{rng.randint(11, 99)}{rng.randint(10_000_000, 99_999_999)}"
     )
     _live(complaint, str(_pick(rng, FATES)), agencies, speeds, sla, now, rng)
+    # The SLA scheduler has been running all year: the warnings and escalations due by now are
+    # recorded (auto-closing stays the scheduler's, on its first scan).
+    for deadline in complaint.deadlines:
+        deadline.advance(now)
     complaint.events.clear()
     return complaint, complainant
 
