@@ -4,7 +4,7 @@ Joins a WhatsApp or SMS follow-up message (a photo, a location) to the sender's 
 complaint: the identity table is searched by the sender's number, within a short window.
 
 Revision ID: 0013
-Revises: 0010
+Revises: 0011
 Create Date: 2026-11-25 00:50:00.000000
 """
 
