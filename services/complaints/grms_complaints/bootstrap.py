@@ -21,6 +21,7 @@ from grms_complaints.adapters.tables import messaging, reference
 from grms_complaints.adapters.unit_of_work import SqlUnitOfWork
 from grms_complaints.config import Settings
 from grms_complaints.domain.duplicates import DuplicatePolicy
+from grms_complaints.domain.pins import PinGuard, PinHasher, pin_pepper
 from grms_complaints.domain.sla import SlaPolicy, SlaRule
 from grms_complaints.domain.watch import watch_key
 from grms_complaints.entrypoints.grpc_api import ComplaintsApi
@@ -82,6 +83,7 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Se
         replica,
         categories,
         photos=photos,
+        pins=PinGuard(PinHasher(pin_pepper(settings.auth_secret.get_secret_value()))),
         duplicates=duplicates,
         check_duplicates_at_intake=settings.duplicate_check_at_intake,
         watch_key=watch_key(settings.auth_secret.get_secret_value()),

@@ -37,14 +37,12 @@ from grms_complaints.domain.attachments import (
 from grms_complaints.domain.categories import Category, GovernmentCategory, check_category, effective_categories
 from grms_complaints.domain.duplicates import DuplicateCandidate, DuplicatePolicy, Report, likely_duplicates
 from grms_complaints.domain.model import (
-    DUMMY_PIN_HASH,
     FREE_TEXT_CHANNELS,
     OPERATOR_CHANNELS,
     Channel,
     Complainant,
     Complaint,
     ComplaintClass,
-    IssuedPin,
     Location,
     Message,
     MessageKind,
@@ -55,13 +53,10 @@ from grms_complaints.domain.model import (
     check_complainant,
     check_delivery_id,
     check_ticket_id,
-    hash_pin,
-    issue_pin,
-    new_pin,
     new_reporter_ref,
-    verify_pin,
 )
 from grms_complaints.domain.notifications import MAX_ATTEMPTS, Notification, OutboundNotification
+from grms_complaints.domain.pins import PinGuard, unguessable_pin_hash
 from grms_complaints.domain.redaction import redact
 from grms_complaints.domain.sla import SlaPolicy
 from grms_complaints.domain.watch import check_watch_token, issue_watch_token
@@ -234,12 +229,11 @@ def file_complaint(
     actor: Identity = ANONYMOUS,
     photos: PhotoStore | None = None,
     duplicates: DuplicatePolicy | None = None,
-    pin: IssuedPin | None = None,
+    pins: PinGuard,
 ) -> FiledComplaint:
     """Receive a complaint from any channel; open to the public (the gateway rate-limits it).
 
-    `pin` is the new complaint's PIN, issued (and hashed) by the caller beforehand so the slow
-    hash runs outside the transaction; without it one is issued here.
+    The new complaint's PIN is issued by `pins` (a keyed hash: microseconds, fine in the transaction).
 
     With `categories`, the category code must be one of them (the configured category list).
     Hotline and walk-in entries, and filings on behalf of someone (`submitted_by`), are typed
@@ -271,7 +265,7 @@ def file_complaint(
             actor=actor,
             photos=photos,
             duplicates=duplicates,
-            pin=pin,
+            pins=pins,
         )
     except Conflict:
         if not delivery_id:
@@ -293,7 +287,7 @@ def _file_new(
     actor: Identity,
     photos: PhotoStore | None,
     duplicates: DuplicatePolicy | None = None,
-    pin: IssuedPin | None = None,
+    pins: PinGuard,
 ) -> FiledComplaint:
     violations: list[FieldViolation] = []
     checked: list[Photo] = []
@@ -307,7 +301,7 @@ def _file_new(
                 violations += exc.violations
     complainant: Complainant | None = None
     complaint: Complaint | None = None
-    issued = pin or issue_pin()
+    issued = pins.issue()
     reporter_ref = new_reporter_ref()
     staff_entry = cmd.channel in OPERATOR_CHANNELS or cmd.submitted_by is not None or actor.has_role(*OFFICERS)
     with uow:
@@ -341,7 +335,6 @@ def _file_new(
                 anonymous=cmd.anonymous,
                 confidential=cmd.confidential,
                 reporter_ref=reporter_ref,
-                pin=issued.pin,
                 pin_hash=issued.pin_hash,
                 sla=sla,
                 now=uow.clock.now(),
@@ -437,17 +430,15 @@ def get_complaint(ticket_id: str, *, uow: UnitOfWork, actor: Identity) -> Compla
         return complaint
 
 
-def track_complaint(ticket_id: str, pin: str, *, uow: UnitOfWork, watch_key: bytes | None = None) -> TrackedComplaint:
+def track_complaint(
+    ticket_id: str, pin: str, *, uow: UnitOfWork, pins: PinGuard, watch_key: bytes | None = None
+) -> TrackedComplaint:
     """Status and public replies for whoever holds ticket and PIN; NotFound for either wrong.
 
     With `watch_key`, the answer carries a watch token for WatchComplaint (live tracking).
     """
     with uow:
-        complaint = uow.complaints.get(check_ticket_id(ticket_id))
-        if complaint is None:
-            verify_pin(pin, DUMMY_PIN_HASH)  # same cost as a wrong PIN: timing tells nothing
-            raise NotFound(_NOT_FOUND)
-        complaint.check_pin(pin)
+        complaint = _by_pin(uow, ticket_id, pin, pins)
         tracked = _tracked(uow, complaint)
         now = uow.clock.now()
     if watch_key is None:
@@ -612,31 +603,28 @@ def tighten_confidentiality(cmd: TightenConfidentiality, *, uow: UnitOfWork, act
     )
 
 
-def reopen_complaint(cmd: ReopenComplaint, *, uow: UnitOfWork, sla: SlaPolicy) -> Complaint:
+def reopen_complaint(cmd: ReopenComplaint, *, uow: UnitOfWork, sla: SlaPolicy, pins: PinGuard) -> Complaint:
     """The complainant, with ticket and PIN, sends the complaint back to work."""
     with uow:
-        complaint = uow.complaints.get(check_ticket_id(cmd.ticket_id))
-        if complaint is None:
-            verify_pin(cmd.pin, DUMMY_PIN_HASH)
-            raise NotFound(_NOT_FOUND)
-        complaint.check_pin(cmd.pin)
+        complaint = _by_pin(uow, cmd.ticket_id, cmd.pin, pins)
         complaint.reopen(cmd.reason, sla=sla, now=uow.clock.now())
         _save_with_duplicates(uow, complaint)
         uow.commit()
         return complaint
 
 
-def _by_pin(uow: UnitOfWork, ticket_id: str, pin: str) -> Complaint:
-    complaint = uow.complaints.get(check_ticket_id(ticket_id))
-    if complaint is None:
-        verify_pin(pin, DUMMY_PIN_HASH)
+def _by_pin(uow: UnitOfWork, ticket_id: str, pin: str, pins: PinGuard) -> Complaint:
+    """The complaint of `ticket_id` when `pin` is its PIN (inside an open unit of work)."""
+    ticket_id = check_ticket_id(ticket_id)
+    complaint = uow.complaints.get(ticket_id)
+    pins.admit(ticket_id, pin, complaint.pin_hash if complaint is not None else None, uow.clock.now())
+    if complaint is None:  # admit raised already; this tells the type checker
         raise NotFound(_NOT_FOUND)
-    complaint.check_pin(pin)
     return complaint
 
 
 def add_photo(
-    cmd: AddPhoto, *, uow: UnitOfWork, photos: PhotoStore, actor: Identity = ANONYMOUS
+    cmd: AddPhoto, *, uow: UnitOfWork, photos: PhotoStore, pins: PinGuard, actor: Identity = ANONYMOUS
 ) -> tuple[Complaint, Attachment]:
     """Attach a photo: the complainant with ticket and PIN, or a handler of the complaint.
 
@@ -648,7 +636,7 @@ def add_photo(
     photo = check_photo(cmd.content, max_bytes=photos.max_bytes, field="content")
     with uow:
         if cmd.pin:
-            complaint = _by_pin(uow, cmd.ticket_id, cmd.pin)
+            complaint = _by_pin(uow, cmd.ticket_id, cmd.pin, pins)
             source, by = AttachmentSource.COMPLAINANT, ""
         else:
             complaint = _load(uow, cmd.ticket_id)
@@ -664,7 +652,14 @@ def add_photo(
 
 
 def get_photo(
-    ticket_id: str, sha256: str, *, uow: UnitOfWork, photos: PhotoStore, actor: Identity = ANONYMOUS, pin: str = ""
+    ticket_id: str,
+    sha256: str,
+    *,
+    uow: UnitOfWork,
+    photos: PhotoStore,
+    pins: PinGuard,
+    actor: Identity = ANONYMOUS,
+    pin: str = "",
 ) -> tuple[Attachment, bytes]:
     """A photo of a complaint: for anyone when the complaint is not confidential, else for its staff or complainant.
 
@@ -673,7 +668,7 @@ def get_photo(
     sha256 = check_sha256(sha256)
     with uow:
         if pin:
-            complaint = _by_pin(uow, ticket_id, pin)
+            complaint = _by_pin(uow, ticket_id, pin, pins)
         else:
             complaint = uow.complaints.get(ticket_id.strip().upper())
             if complaint is None:
@@ -699,10 +694,10 @@ class RateComplaint:
     comment: str = ""
 
 
-def rate_complaint(cmd: RateComplaint, *, uow: UnitOfWork) -> Complaint:
+def rate_complaint(cmd: RateComplaint, *, uow: UnitOfWork, pins: PinGuard) -> Complaint:
     """The complainant, with ticket and PIN, rates a resolved or closed complaint, once."""
     with uow:
-        complaint = _by_pin(uow, cmd.ticket_id, cmd.pin)
+        complaint = _by_pin(uow, cmd.ticket_id, cmd.pin, pins)
         complaint.rate(cmd.score, cmd.comment, now=uow.clock.now())
         _save_with_duplicates(uow, complaint)
         uow.commit()
@@ -1153,8 +1148,8 @@ def seed_demo_complaints(
         end = uow.clock.now()
     if not agencies:
         raise FailedPrecondition(f"no agencies of government {government_code} have reached this service yet")
-    # One PIN hash for the whole demo year, of a PIN nobody keeps: demo tickets are not trackable.
-    pin_hash = hash_pin(new_pin())
+    # One PIN hash for the whole demo year, that no PIN verifies: demo tickets are not trackable.
+    pin_hash = unguessable_pin_hash()
     generated = demo.demo_complaints(
         government_code=government_code,
         agencies=agencies,

@@ -29,6 +29,7 @@ from grms_complaints.adapters.tables import (
 )
 from grms_complaints.adapters.wire import event_id_for
 from grms_complaints.config import Settings
+from grms_complaints.domain.pins import PinHasher, pin_pepper
 from grms_complaints.domain.sla import JAKARTA
 from grms_kit.clock import ManualClock
 from grms_kit.events import Envelope
@@ -722,3 +723,34 @@ async def test_a_watch_token_follows_the_tracking_view_without_the_pin_for_thirt
     with pytest.raises(grpc.aio.AioRpcError) as expired:
         await stub.WatchComplaint(pb.WatchComplaintRequest(ticket_id=filed.ticket_id, watch_token=token), timeout=5)
     assert expired.value.code() == grpc.StatusCode.NOT_FOUND
+
+
+async def test_pins_are_peppered_and_tracking_is_rate_limited_per_ticket(service) -> None:  # type: ignore[no-untyped-def]
+    stub, runtime, _ = service
+    filed = await stub.FileComplaint(file_request(), timeout=5)
+    ticket, pin = filed.ticket_id, filed.pin
+    # The stored form is keyed by a pepper derived from the service's secret, and neither the
+    # pepper nor the secret is anywhere in the database.
+    pepper = pin_pepper(SECRET)
+    with runtime.db.engine.connect() as conn:
+        stored = conn.execute(select(complaint.c.pin_hash).where(complaint.c.ticket_id == ticket)).scalar_one()
+        everything = [
+            repr(tuple(row)) for table in complaint.metadata.sorted_tables for row in conn.execute(select(table))
+        ]
+    assert stored.startswith("hmac-sha256$") and pin not in stored
+    assert PinHasher(pepper).verify(pin, stored)
+    assert not PinHasher(pin_pepper("another-secret-0123456789abcdefghij")).verify(pin, stored)
+    dump = "\n".join(everything)
+    assert pepper.hex() not in dump and repr(pepper) not in dump and SECRET not in dump
+
+    wrong = "00000000" if pin != "00000000" else "11111111"
+    for _ in range(10):
+        with pytest.raises(grpc.aio.AioRpcError) as info:
+            await stub.TrackComplaint(pb.TrackComplaintRequest(ticket_id=ticket, pin=wrong), timeout=5)
+        assert info.value.code() == grpc.StatusCode.NOT_FOUND
+    with pytest.raises(grpc.aio.AioRpcError) as info:
+        await stub.TrackComplaint(pb.TrackComplaintRequest(ticket_id=ticket, pin=pin), timeout=5)
+    assert info.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+    other = await stub.FileComplaint(file_request(), timeout=5)
+    tracked = await stub.TrackComplaint(pb.TrackComplaintRequest(ticket_id=other.ticket_id, pin=other.pin), timeout=5)
+    assert tracked.ticket_id == other.ticket_id
