@@ -11,6 +11,7 @@ from grms.complaints.v1 import complaints_service_pb2 as pb
 from grms.complaints.v1 import complaints_service_pb2_grpc as pb_grpc
 from grms_kit.db import Database
 from grms_kit.errors import FailedPrecondition, FieldViolation, InvalidArgument
+from grms_kit.group_commit import GroupCommit
 from grms_kit.identity import current_identity
 from grms_kit.paging import Page
 from grms_kit.wire import timestamp
@@ -86,12 +87,15 @@ class ComplaintsApi(pb_grpc.ComplaintsServiceServicer):
         duplicates: DuplicatePolicy | None = None,
         check_duplicates_at_intake: bool = True,
         watch_key: bytes | None = None,
+        intake: GroupCommit | None = None,
     ) -> None:
         self.photos = photos
         self.pins = pins
         self.duplicates = duplicates or DuplicatePolicy()
         self.intake_duplicates = self.duplicates if check_duplicates_at_intake else None
         self.db = db
+        # Filings that arrive together are written in one transaction, one commit for all.
+        self.intake = intake or GroupCommit(db)
         self.uow = uow
         self.sla = sla
         self.replica = replica
@@ -125,7 +129,7 @@ class ComplaintsApi(pb_grpc.ComplaintsServiceServicer):
             submitted_by=submitter_from_pb(request.submitted_by, request.HasField("submitted_by")),
             photos=tuple(request.photos),
         )
-        filed = await self.db.run(
+        filed = await self.intake.run(
             handlers.file_complaint,
             cmd,
             uow=self.uow(),
