@@ -4,7 +4,9 @@ Plain Python, no I/O. Texts are normalised for Indonesian (lower case, no punctu
 redaction placeholders, the clitic -nya stripped, stop words dropped) and compared by
 TF-IDF cosine similarity over the pool being compared; places by
 the haversine distance between points (or the same village code when a point is missing);
-time by a window before and after the complaint. The score mixes the three:
+time by a window before and after the complaint. A text's term counts are cached (by the
+text itself, bounded): intake compares each new complaint with the same recent neighbours
+again and again, and normalising their words was most of the cost. The score mixes the three:
 
     score = 0.6 × text + 0.25 × nearness + 0.15 × same category
 
@@ -22,6 +24,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 __all__ = [
     "DuplicateCandidate",
@@ -104,24 +107,41 @@ class DuplicateCandidate:
     same_category: bool
 
 
-def _tfidf(docs: Sequence[list[str]]) -> list[dict[str, float]]:
-    n = len(docs)
-    df: Counter[str] = Counter()
-    for doc in docs:
-        df.update(set(doc))
-    vectors: list[dict[str, float]] = []
-    for doc in docs:
-        counts = Counter(doc)
-        vector = {t: (c / len(doc)) * (math.log((1 + n) / (1 + df[t])) + 1) for t, c in counts.items()} if doc else {}
-        norm = math.sqrt(sum(v * v for v in vector.values())) or 1.0
-        vectors.append({t: v / norm for t, v in vector.items()})
-    return vectors
+@dataclass(frozen=True)
+class _Doc:
+    """A text as TF-IDF needs it: its term counts and its terms."""
+
+    counts: dict[str, int]
+    terms: tuple[str, ...]
 
 
-def _cosine(a: dict[str, float], b: dict[str, float]) -> float:
-    if len(a) > len(b):
-        a, b = b, a
-    return sum(v * b.get(t, 0.0) for t, v in a.items())
+@lru_cache(maxsize=8192)
+def _doc(text: str) -> _Doc:
+    """The term counts of `text` (cached: the same neighbours are compared with each new complaint)."""
+    counts = Counter(tokens(text))
+    return _Doc(dict(counts), tuple(counts))
+
+
+def _similarities(mine: _Doc, docs: Sequence[_Doc]) -> list[float]:
+    """TF-IDF cosine similarity of `mine` with each of `docs`, IDF over all of them together.
+
+    Term frequency is count / length; the length cancels out of a cosine, so counts serve. Only
+    a norm needs every term of a document; the dot product runs over `mine`'s few terms.
+    """
+    n = len(docs) + 1
+    df: Counter[str] = Counter(mine.terms)
+    for doc in docs:
+        df.update(doc.terms)
+    idf = {t: math.log((1 + n) / (1 + d)) + 1 for t, d in df.items()}
+    mine_weights = {t: c * idf[t] for t, c in mine.counts.items()}
+    mine_norm = math.sqrt(sum(w * w for w in mine_weights.values())) or 1.0
+    out: list[float] = []
+    for doc in docs:
+        counts = doc.counts
+        norm = math.sqrt(sum((c * idf[t]) ** 2 for t, c in counts.items())) or 1.0
+        dot = sum(w * counts.get(t, 0) * idf[t] for t, w in mine_weights.items())
+        out.append(dot / (mine_norm * norm))
+    return out
 
 
 def likely_duplicates(
@@ -143,22 +163,19 @@ def likely_duplicates(
         candidates.append((other, distance))
     if not candidates:
         return []
-    mine = tokens(report.text)
-    words = set(mine)
-    docs: list[list[str]] = []
+    mine = _doc(report.text)
+    docs: list[_Doc] = []
     kept: list[tuple[Report, float | None]] = []
     for other, distance in candidates:
-        theirs = tokens(other.text)
-        if words.intersection(theirs):  # no word in common: text similarity 0, never suggested
+        theirs = _doc(other.text)
+        if not mine.counts.keys().isdisjoint(theirs.terms):  # no word in common: text similarity 0, never suggested
             docs.append(theirs)
             kept.append((other, distance))
     if not kept:
         return []
     candidates = kept
-    vectors = _tfidf([mine, *docs])
     found: list[DuplicateCandidate] = []
-    for (other, distance), vector in zip(candidates, vectors[1:], strict=True):
-        text = _cosine(vectors[0], vector)
+    for (other, distance), text in zip(candidates, _similarities(mine, docs), strict=True):
         if distance is not None:
             near = max(0.0, 1.0 - distance / policy.radius_m)
         elif report.village_code and report.village_code == other.village_code:
