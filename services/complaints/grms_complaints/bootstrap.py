@@ -17,6 +17,7 @@ from grms_reference.replica import ReferenceReplica
 from grms_complaints.adapters.calendar import sla_policy
 from grms_complaints.adapters.channels import SmtpAdapter, SmtpConfig
 from grms_complaints.adapters.photos import FilePhotoStore
+from grms_complaints.adapters.report_cache import ReportCache
 from grms_complaints.adapters.tables import messaging, reference
 from grms_complaints.adapters.unit_of_work import SqlUnitOfWork
 from grms_complaints.config import Settings
@@ -35,8 +36,9 @@ MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
 
 def unit_of_work_factory(db: Database, clock: Clock) -> Callable[[], SqlUnitOfWork]:
-    """A factory of complaints units of work on `db`."""
-    return lambda: SqlUnitOfWork(db, messaging, clock=clock, source=f"grms-{SERVICE}")
+    """A factory of complaints units of work on `db`, sharing one cache of recent reports."""
+    reports = ReportCache()
+    return lambda: SqlUnitOfWork(db, messaging, clock=clock, source=f"grms-{SERVICE}", reports=reports)
 
 
 def policy_from(settings: Settings) -> SlaPolicy:

@@ -25,6 +25,10 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from grms_complaints.domain.model import Complaint
 
 __all__ = [
     "DuplicateCandidate",
@@ -32,6 +36,7 @@ __all__ = [
     "Report",
     "haversine_m",
     "likely_duplicates",
+    "report_of",
     "tokens",
 ]
 
@@ -83,6 +88,20 @@ class Report:
     latitude: float | None = None
     longitude: float | None = None
     village_code: str = ""
+
+
+def report_of(c: Complaint) -> Report:
+    """What duplicate detection reads of complaint `c`."""
+    return Report(
+        ticket_id=c.ticket_id,
+        government_code=c.government_code,
+        category_code=c.category_code,
+        text=f"{c.title}\n{c.description}",
+        received_at=c.received_at,
+        latitude=c.location.latitude,
+        longitude=c.location.longitude,
+        village_code=c.location.village_code,
+    )
 
 
 @dataclass(frozen=True)

@@ -35,7 +35,7 @@ from grms_complaints.domain.attachments import (
     check_sha256,
 )
 from grms_complaints.domain.categories import Category, GovernmentCategory, check_category, effective_categories
-from grms_complaints.domain.duplicates import DuplicateCandidate, DuplicatePolicy, Report, likely_duplicates
+from grms_complaints.domain.duplicates import DuplicateCandidate, DuplicatePolicy, likely_duplicates, report_of
 from grms_complaints.domain.model import (
     FREE_TEXT_CHANNELS,
     OPERATOR_CHANNELS,
@@ -896,19 +896,6 @@ def notification_failed(
 # Duplicates: suggested at intake and on request, merged by officers.
 
 
-def _report(c: Complaint) -> Report:
-    return Report(
-        ticket_id=c.ticket_id,
-        government_code=c.government_code,
-        category_code=c.category_code,
-        text=f"{c.title}\n{c.description}",
-        received_at=c.received_at,
-        latitude=c.location.latitude,
-        longitude=c.location.longitude,
-        village_code=c.location.village_code,
-    )
-
-
 DEFAULT_DUPLICATES = DuplicatePolicy()
 #: How many recent complaints a duplicate search compares at most: on request, and at intake
 #: (where it runs on every filing: about 3 ms of CPU in the worst case of 100 near candidates).
@@ -919,7 +906,7 @@ INTAKE_DUPLICATE_POOL = 100
 def _duplicates_of(
     uow: UnitOfWork, complaint: Complaint, policy: DuplicatePolicy, pool_size: int = DUPLICATE_POOL
 ) -> list[DuplicateCandidate]:
-    report = _report(complaint)
+    report = report_of(complaint)
     pool = uow.complaints.duplicate_pool(report, window=policy.window, radius_m=policy.radius_m, limit=pool_size)
     return likely_duplicates(report, pool, policy)
 
