@@ -251,34 +251,30 @@ class SqlComplaintRepository:
         A bounding box around a point keeps the pool small; without a point, the pool is the
         same village (when known) or else the same category, the newest `limit`.
         """
-        t = complaint_table
-        where = [
-            t.c.government_code == report.government_code,
-            t.c.ticket_id != report.ticket_id,
-            t.c.received_at >= report.received_at - window,
-            t.c.received_at <= report.received_at + window,
-            t.c.merged_into.is_(None),
-            t.c.status != Status.REJECTED.value,
-        ]
+        params: dict[str, Any] = {
+            "government_code": report.government_code,
+            "ticket_id": report.ticket_id,
+            "since": report.received_at - window,
+            "until": report.received_at + window,
+            "rejected": Status.REJECTED.value,
+            "limit": limit,
+        }
         if report.latitude is not None and report.longitude is not None:
             dlat = radius_m / 111_000
             dlon = radius_m / (111_000 * max(0.1, math.cos(math.radians(report.latitude))))
-            where.append(
-                or_(
-                    t.c.latitude.is_(None),
-                    and_(
-                        t.c.latitude.between(report.latitude - dlat, report.latitude + dlat),
-                        t.c.longitude.between(report.longitude - dlon, report.longitude + dlon),
-                    ),
-                )
+            query = _POOL_NEAR_POINT
+            params.update(
+                lat_low=report.latitude - dlat,
+                lat_high=report.latitude + dlat,
+                lon_low=report.longitude - dlon,
+                lon_high=report.longitude + dlon,
             )
         elif report.village_code:
-            where.append(t.c.village_code == report.village_code)
+            query, params["village_code"] = _POOL_IN_VILLAGE, report.village_code
         else:
-            where.append(t.c.category_code == report.category_code)
+            query, params["category_code"] = _POOL_IN_CATEGORY, report.category_code
         # Ids only: what the reports hold never changes, so most come from the cache.
-        query = select(t.c.ticket_id).where(*where).order_by(t.c.received_at.desc()).limit(limit)
-        ticket_ids = list(self.session.execute(query).scalars())
+        ticket_ids = list(self.session.execute(query, params).scalars())
         found = self.reports.get_many(ticket_ids)
         missing = [x for x in ticket_ids if x not in found]
         if missing:
@@ -712,6 +708,37 @@ class SqlAgencyDirectory:
         query = select(a.c.code).where(a.c.government_code == government_code, a.c.code == code)
         return self.session.execute(query).first() is not None
 
+
+def _pool(*where: Any) -> Any:
+    """The duplicate pool query: ids of recent, live complaints of a government; constant, so compiled once."""
+    t = complaint_table
+    return (
+        select(t.c.ticket_id)
+        .where(
+            t.c.government_code == bindparam("government_code"),
+            t.c.ticket_id != bindparam("ticket_id"),
+            t.c.received_at >= bindparam("since", type_=t.c.received_at.type),
+            t.c.received_at <= bindparam("until", type_=t.c.received_at.type),
+            t.c.merged_into.is_(None),
+            t.c.status != bindparam("rejected"),
+            *where,
+        )
+        .order_by(t.c.received_at.desc())
+        .limit(bindparam("limit"))
+    )
+
+
+_POOL_NEAR_POINT = _pool(
+    or_(
+        complaint_table.c.latitude.is_(None),
+        and_(
+            complaint_table.c.latitude.between(bindparam("lat_low"), bindparam("lat_high")),
+            complaint_table.c.longitude.between(bindparam("lon_low"), bindparam("lon_high")),
+        ),
+    )
+)
+_POOL_IN_VILLAGE = _pool(complaint_table.c.village_code == bindparam("village_code"))
+_POOL_IN_CATEGORY = _pool(complaint_table.c.category_code == bindparam("category_code"))
 
 _REPORTS = select(
     complaint_table.c.ticket_id,

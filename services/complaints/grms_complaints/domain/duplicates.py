@@ -19,6 +19,7 @@ problem at the same spot needs real word overlap.
 from __future__ import annotations
 
 import datetime as dt
+import heapq
 import math
 import re
 from collections import Counter
@@ -155,11 +156,15 @@ def _similarities(mine: _Doc, docs: Sequence[_Doc]) -> list[float]:
     mine_weights = {t: c * idf[t] for t, c in mine.counts.items()}
     mine_norm = math.sqrt(sum(w * w for w in mine_weights.values())) or 1.0
     out: list[float] = []
+    known: dict[int, float] = {}  # the same text is one cached _Doc: its similarity once per call
     for doc in docs:
-        counts = doc.counts
-        norm = math.sqrt(sum((c * idf[t]) ** 2 for t, c in counts.items())) or 1.0
-        dot = sum(w * counts.get(t, 0) * idf[t] for t, w in mine_weights.items())
-        out.append(dot / (mine_norm * norm))
+        similarity = known.get(id(doc))
+        if similarity is None:
+            counts = doc.counts
+            norm = math.sqrt(sum((c * idf[t]) ** 2 for t, c in counts.items())) or 1.0
+            dot = sum(w * counts.get(t, 0) * idf[t] for t, w in mine_weights.items())
+            similarity = known[id(doc)] = dot / (mine_norm * norm)
+        out.append(similarity)
     return out
 
 
@@ -193,7 +198,8 @@ def likely_duplicates(
     if not kept:
         return []
     candidates = kept
-    found: list[DuplicateCandidate] = []
+    # (-score, ticket id, …): the best first, built into candidates only for the few returned.
+    found: list[tuple[float, str, float, float | None, bool]] = []
     for (other, distance), text in zip(candidates, _similarities(mine, docs), strict=True):
         if distance is not None:
             near = max(0.0, 1.0 - distance / policy.radius_m)
@@ -204,14 +210,16 @@ def likely_duplicates(
         same_category = other.category_code == report.category_code
         score = 0.6 * text + 0.25 * near + 0.15 * same_category
         if score >= policy.threshold and text > 0:
-            found.append(
-                DuplicateCandidate(
-                    ticket_id=other.ticket_id,
-                    score=round(score, 4),
-                    text_similarity=round(text, 4),
-                    distance_m=round(distance, 1) if distance is not None else None,
-                    same_category=same_category,
-                )
-            )
-    found.sort(key=lambda c: (-c.score, c.ticket_id))
-    return found[: policy.max_results]
+            found.append((-round(score, 4), other.ticket_id, text, distance, same_category))
+    return [
+        DuplicateCandidate(
+            ticket_id=ticket_id,
+            score=-score,
+            text_similarity=round(text, 4),
+            distance_m=round(distance, 1) if distance is not None else None,
+            same_category=same_category,
+        )
+        for score, ticket_id, text, distance, same_category in heapq.nsmallest(
+            policy.max_results, found, key=lambda f: (f[0], f[1])
+        )
+    ]
