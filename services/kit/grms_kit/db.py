@@ -11,14 +11,15 @@ single worker, which serialises writers the way SQLite does anyway and never wai
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import functools
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, ParamSpec, TypeVar
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -95,6 +96,29 @@ class Database:
         ctx = contextvars.copy_context()  # keeps the caller's identity and trace span
         call = functools.partial(ctx.run, fn, *args, **kwargs)
         return await loop.run_in_executor(self._executor, call)
+
+    @contextlib.contextmanager
+    def lazy_commit(self) -> Iterator[Connection]:
+        """A Core transaction whose commit does not wait for the disk (`engine.begin()` otherwise).
+
+        Only for writes that may be lost on a power cut without harm (the outbox's sent marks):
+        PostgreSQL `SET LOCAL synchronous_commit = off`; SQLite `synchronous=NORMAL` for this
+        transaction alone (in WAL mode the next FULL commit's fsync makes it durable too).
+        """
+        with self.engine.connect() as conn:
+            if self.is_sqlite:
+                raw = conn.connection.dbapi_connection
+                assert raw is not None
+                raw.execute("PRAGMA synchronous=NORMAL")
+                try:
+                    with conn.begin():
+                        yield conn
+                finally:
+                    raw.execute("PRAGMA synchronous=FULL")
+            else:
+                with conn.begin():
+                    conn.exec_driver_sql("SET LOCAL synchronous_commit = off")
+                    yield conn
 
     def ping(self) -> None:
         """Raise unless the database answers."""

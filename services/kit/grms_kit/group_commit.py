@@ -70,11 +70,12 @@ class GroupCommit:
     """Runs units of work like `Database.run`, but those waiting together share one transaction."""
 
     def __init__(self, db: Database, *, max_batch: int = 64, parallel: int | None = None) -> None:
-        """`parallel`: batches in flight at once (default: 1 on SQLite, which has one writer; 2 otherwise,
-        so one batch computes while the other waits for its commit)."""
+        """`parallel`: batches handed to the database threads at once (default 2: on SQLite's single
+        thread the second waits in line and starts the moment the first ends, taking what queued
+        meanwhile; on PostgreSQL one batch computes while the other waits for its commit)."""
         self.db = db
         self.max_batch = max_batch
-        self.parallel = parallel or (1 if db.is_sqlite else 2)
+        self.parallel = parallel or 2
         self._queue: deque[_Call[Any]] = deque()
         self._running = 0
         self._tasks: set[asyncio.Task[None]] = set()

@@ -114,3 +114,17 @@ async def test_a_savepoint_inside_a_unit_of_work_commits_nothing_early(store: An
     with pytest.raises(RuntimeError):
         await store.db.run(use_case)
     assert _count(store, store.effect) == 0
+
+
+def test_a_lazy_commit_writes_and_leaves_the_connection_durable(store: Any) -> None:
+    # The outbox's sent marks commit without waiting for the disk; everything else still does.
+    probe = "PRAGMA synchronous" if store.db.is_sqlite else "SHOW synchronous_commit"
+    with store.db.lazy_commit() as conn:
+        conn.execute(insert(store.effect).values(event_id="6.01", code="6.01"))
+        assert str(conn.exec_driver_sql(probe).scalar()) in ("1", "off")
+    with pytest.raises(RuntimeError), store.db.lazy_commit() as conn:
+        conn.execute(insert(store.effect).values(event_id="6.02", code="6.02"))
+        raise RuntimeError("rolled back")
+    with store.db.engine.connect() as conn:
+        assert str(conn.exec_driver_sql(probe).scalar()) in ("2", "on")
+    assert _count(store, store.effect) == 1
