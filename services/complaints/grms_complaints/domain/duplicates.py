@@ -174,13 +174,15 @@ def likely_duplicates(
     """The reports of `pool` that likely describe the same problem as `report`, best first."""
     policy = policy or DuplicatePolicy()
     candidates: list[tuple[Report, float | None]] = []
+    earliest, latest = report.received_at - policy.window, report.received_at + policy.window
+    located = report.latitude is not None and report.longitude is not None
     for other in pool:
         if other.ticket_id == report.ticket_id or other.government_code != report.government_code:
             continue
-        if abs(other.received_at - report.received_at) > policy.window:
+        if not earliest <= other.received_at <= latest:
             continue
         distance = None
-        if None not in (report.latitude, report.longitude, other.latitude, other.longitude):
+        if located and other.latitude is not None and other.longitude is not None:
             distance = haversine_m(report.latitude, report.longitude, other.latitude, other.longitude)  # type: ignore[arg-type]
             if distance > policy.radius_m:
                 continue
