@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import hashlib
+import threading
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -754,3 +755,37 @@ async def test_pins_are_peppered_and_tracking_is_rate_limited_per_ticket(service
     other = await stub.FileComplaint(file_request(), timeout=5)
     tracked = await stub.TrackComplaint(pb.TrackComplaintRequest(ticket_id=other.ticket_id, pin=other.pin), timeout=5)
     assert tracked.ticket_id == other.ticket_id
+
+
+async def test_concurrent_filings_share_one_commit_and_a_bad_one_fails_alone(service) -> None:  # type: ignore[no-untyped-def]
+    stub, runtime, _ = service
+    api = runtime.grpc_services[0][1]
+    batches_before = api.intake.batches
+    gate = threading.Event()
+    # Hold the database threads so the filings below wait together and go in as one batch.
+    holders = [asyncio.ensure_future(runtime.db.run(gate.wait, 10)) for _ in range(8)]
+    await asyncio.sleep(0.05)
+    good = [file_request(title=f"Jalan berlubang nomor {i}") for i in range(5)]
+    webhook = file_request(channel_message_id="wamid.GROUP-COMMIT-1", location=None)
+    bad = file_request(title="x")
+    calls = [stub.FileComplaint(r, timeout=20) for r in [*good, webhook, bad, webhook]]
+    pending = asyncio.gather(*calls, return_exceptions=True)
+    await asyncio.sleep(0.3)
+    gate.set()
+    await asyncio.gather(*holders)
+    results = await pending
+    filed, failed, first, again = results[:5], results[6], results[5], results[7]
+    assert all(isinstance(r, pb.FileComplaintResponse) and r.pin for r in filed)
+    assert isinstance(failed, grpc.aio.AioRpcError) and failed.code() == grpc.StatusCode.INVALID_ARGUMENT
+    # The same delivery twice in one batch: the later one finds the earlier's row.
+    assert isinstance(first, pb.FileComplaintResponse) and isinstance(again, pb.FileComplaintResponse)
+    assert {first.duplicate_delivery, again.duplicate_delivery} == {False, True}
+    assert first.ticket_id == again.ticket_id
+    assert api.intake.batches - batches_before <= 2  # at most two in line (GroupCommit.parallel)
+    with runtime.db.engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(complaint)).scalar() == 6
+        assert conn.execute(select(func.count()).select_from(complainant)).scalar() == 6
+        received = conn.execute(
+            select(func.count()).select_from(messaging.outbox).where(messaging.outbox.c.type.like("%ComplaintReceived"))
+        ).scalar()
+    assert received == 6  # one event per stored complaint, none for the bad one
