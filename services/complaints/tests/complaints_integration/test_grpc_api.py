@@ -774,6 +774,9 @@ async def test_concurrent_filings_share_one_commit_and_a_bad_one_fails_alone(ser
         if api.intake.waiting == 8:
             break
         await asyncio.sleep(0.025)
+    else:
+        gate.set()
+        pytest.fail(f"only {api.intake.waiting} of 8 filings reached the group commit within 10 s")
     gate.set()
     await asyncio.gather(*holders)
     results = await pending
