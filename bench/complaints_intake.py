@@ -9,8 +9,9 @@ Naive: `bench.naive_intake` under uvicorn (uvloop + httptools, one worker) — p
 INSERT in a transaction → JetStream publish, ack awaited — on the same kind of database and
 the same nats-server, in the same run.
 
-Both are driven by the same asyncio httpx load generator (this process): 32 workers posting
-back to back for `SECONDS` after a warm-up, three runs each, alternating. Figures: req/s
+Both are driven by the same lean keep-alive HTTP/1.1 load generator (bench.http_load, in this
+process, wrk's way: tens of microseconds a request, where httpx took 2.5–3 ms of the machine's
+two cores): 32 workers posting back to back for `SECONDS` after a warm-up, three runs each. Figures: req/s
 (min / median / max), p50 / p99 latency of the median run. Target: GRMS ≥ 1.5× naive.
 SQLite always; PostgreSQL when a server answers on 127.0.0.1:5432 (a scratch database each).
 """
@@ -28,7 +29,6 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-import httpx
 from grms_complaints.adapters.tables import reference
 from grms_complaints.bootstrap import MIGRATIONS, SERVICE
 from grms_kit.db import Database
@@ -37,6 +37,7 @@ from grms_kit.testing import NatsServer, free_port, wait_for_port
 from sqlalchemy import create_engine, insert, text
 
 from bench.common import RUNS, Report, percentiles, summary
+from bench.http_load import post_load
 from bench.suite_rss import GATEWAY, SERVICES, Proc, _terminate, _wait_ready
 
 CONCURRENCY = 32
@@ -61,29 +62,7 @@ async def _load(url: str, body: dict[str, Any], seconds: float) -> tuple[float, 
 
     The gateway answers 504 when the service's reply misses its gRPC deadline (5 s by default).
     """
-    latencies: list[float] = []
-    errors: Counter[str] = Counter()
-    limits = httpx.Limits(max_connections=CONCURRENCY, max_keepalive_connections=CONCURRENCY)
-    async with httpx.AsyncClient(limits=limits, timeout=60.0) as client:
-        stop = time.perf_counter() + seconds
-
-        async def worker() -> None:
-            while time.perf_counter() < stop:
-                t = time.perf_counter()
-                try:
-                    response = await client.post(url, json=body)
-                except httpx.TransportError as exc:  # a dropped connection is a failed request, not the end
-                    errors[type(exc).__name__] += 1
-                    continue
-                if response.status_code == 201:
-                    latencies.append((time.perf_counter() - t) * 1000)
-                else:
-                    errors[f"HTTP {response.status_code}"] += 1
-
-        started = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
-        elapsed = time.perf_counter() - started
-    return len(latencies) / elapsed, latencies, errors
+    return await post_load(url, body, seconds, concurrency=CONCURRENCY)
 
 
 def _spawn(name: str, args: list[str], env: dict[str, str], port: int, workdir: Path) -> Proc:

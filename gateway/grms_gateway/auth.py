@@ -80,10 +80,13 @@ def require_role(*roles: str) -> Callable[..., Awaitable[Caller]]:
     return dependency
 
 
-def call_context(
+async def call_context(
     *, caller: Annotated[Caller, Depends(get_caller)], gateway: Annotated[Gateway, Depends(get_gateway)]
 ) -> CallContext:
-    """Dependency: the caller's token and this request's deadline for every gRPC call it makes."""
+    """Dependency: the caller's token and this request's deadline for every gRPC call it makes.
+
+    `async` although it awaits nothing: FastAPI runs a plain `def` dependency on a worker thread.
+    """
     return gateway.clients.context(caller.token)
 
 

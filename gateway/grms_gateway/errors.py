@@ -62,7 +62,7 @@ GRPC_TO_HTTP: dict[grpc.StatusCode, tuple[int, str]] = {
     grpc.StatusCode.ALREADY_EXISTS: (409, "problem.conflict"),
     grpc.StatusCode.PERMISSION_DENIED: (403, "problem.forbidden"),
     grpc.StatusCode.UNAUTHENTICATED: (401, "problem.unauthenticated"),
-    grpc.StatusCode.RESOURCE_EXHAUSTED: (429, "problem.unavailable"),
+    grpc.StatusCode.RESOURCE_EXHAUSTED: (429, "problem.too_many"),
     grpc.StatusCode.FAILED_PRECONDITION: (400, "problem.failed_precondition"),
     grpc.StatusCode.ABORTED: (409, "problem.conflict"),
     grpc.StatusCode.OUT_OF_RANGE: (400, "problem.bad_request"),
@@ -179,7 +179,10 @@ def problem_from_upstream(err: UpstreamError) -> ApiProblem:
     headers: dict[str, str] = {}
     detail: str | None = err.message or None
     values: dict[str, Any] = {}
-    if err.code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.RESOURCE_EXHAUSTED):
+    if err.code == grpc.StatusCode.RESOURCE_EXHAUSTED:
+        # So far only the complaints service's wrong-PIN limit (per ticket, 15 minutes).
+        detail = "problem.too_many_detail"
+    elif err.code == grpc.StatusCode.UNAVAILABLE:
         headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
         detail, values = "problem.unavailable_detail", {"service": err.service}
         extra["service"] = err.service

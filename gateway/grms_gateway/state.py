@@ -38,7 +38,7 @@ class LifespanState(TypedDict):
     gateway: Gateway
 
 
-def get_gateway(request: Request) -> Gateway:
-    """Dependency: the running gateway's state."""
+async def get_gateway(request: Request) -> Gateway:
+    """Dependency: the running gateway's state (`async`: a plain `def` would hop to a worker thread)."""
     gateway: Gateway = request.state.gateway
     return gateway

@@ -255,6 +255,24 @@ async def test_reject_tighten_and_identity(client: httpx.AsyncClient, login_as: 
     assert denied.status_code == 403
 
 
+async def test_tracking_is_rate_limited_per_ticket_with_a_429_problem(client: httpx.AsyncClient) -> None:
+    filed = await file(client)
+    ticket, pin = filed["ticket_id"], filed["pin"]
+    wrong = "00000000" if pin != "00000000" else "11111111"
+    for _ in range(10):
+        miss = await client.post("/api/v1/complaints/track", json={"ticket_id": ticket, "pin": wrong})
+        assert miss.status_code == 404
+    # Now even the right PIN waits: the ticket rests (RELIABILITY.md B.3 rule 5).
+    limited = await client.post("/api/v1/complaints/track", json={"ticket_id": ticket, "pin": pin})
+    assert limited.status_code == 429 and limited.headers["content-type"] == PROBLEM
+    assert limited.json()["title"] == "Terlalu banyak percobaan" and limited.json()["code"] == "RESOURCE_EXHAUSTED"
+    page = await client.post("/pengaduan/lacak", data={"ticket_id": ticket, "pin": pin})
+    assert page.status_code == 429 and "Terlalu banyak" in page.text
+    other = await file(client)
+    tracked = await client.post("/api/v1/complaints/track", json={"ticket_id": other["ticket_id"], "pin": other["pin"]})
+    assert tracked.status_code == 200
+
+
 async def test_filing_errors_are_problems(client: httpx.AsyncClient) -> None:
     response = await client.post(
         "/api/v1/complaints", json=complaint_body(category_code="bukan_kategori", complainant={"name": "Budi"})

@@ -17,10 +17,12 @@ from grms_reference.replica import ReferenceReplica
 from grms_complaints.adapters.calendar import sla_policy
 from grms_complaints.adapters.channels import SmtpAdapter, SmtpConfig
 from grms_complaints.adapters.photos import FilePhotoStore
+from grms_complaints.adapters.report_cache import ReportCache
 from grms_complaints.adapters.tables import messaging, reference
 from grms_complaints.adapters.unit_of_work import SqlUnitOfWork
 from grms_complaints.config import Settings
 from grms_complaints.domain.duplicates import DuplicatePolicy
+from grms_complaints.domain.pins import PinGuard, PinHasher, pin_pepper
 from grms_complaints.domain.sla import SlaPolicy, SlaRule
 from grms_complaints.domain.watch import watch_key
 from grms_complaints.entrypoints.grpc_api import ComplaintsApi
@@ -34,8 +36,9 @@ MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
 
 def unit_of_work_factory(db: Database, clock: Clock) -> Callable[[], SqlUnitOfWork]:
-    """A factory of complaints units of work on `db`."""
-    return lambda: SqlUnitOfWork(db, messaging, clock=clock, source=f"grms-{SERVICE}")
+    """A factory of complaints units of work on `db`, sharing one cache of recent reports."""
+    reports = ReportCache()
+    return lambda: SqlUnitOfWork(db, messaging, clock=clock, source=f"grms-{SERVICE}", reports=reports)
 
 
 def policy_from(settings: Settings) -> SlaPolicy:
@@ -82,6 +85,7 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Se
         replica,
         categories,
         photos=photos,
+        pins=PinGuard(PinHasher(pin_pepper(settings.auth_secret.get_secret_value()))),
         duplicates=duplicates,
         check_duplicates_at_intake=settings.duplicate_check_at_intake,
         watch_key=watch_key(settings.auth_secret.get_secret_value()),

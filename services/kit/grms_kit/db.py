@@ -11,14 +11,15 @@ single worker, which serialises writers the way SQLite does anyway and never wai
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import functools
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, ParamSpec, TypeVar
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -42,6 +43,10 @@ def normalize_url(url: str) -> str:
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # The driver's own transaction handling off: it would not BEGIN before a SAVEPOINT, so the
+    # first savepoint's RELEASE committed everything before it — half a unit of work, and an
+    # extra fsync. `_sqlite_begin` emits the BEGIN instead (SQLAlchemy's documented pysqlite recipe).
+    dbapi_connection.isolation_level = None
     # WAL + synchronous=FULL: a commit is durable on power loss (WAL+NORMAL is not).
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
@@ -49,6 +54,10 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=5000")
     cursor.close()
+
+
+def _sqlite_begin(conn: Any) -> None:
+    conn.exec_driver_sql("BEGIN")
 
 
 class Database:
@@ -61,6 +70,7 @@ class Database:
         if self.is_sqlite:
             self.engine: Engine = create_engine(self.url, echo=echo, pool_size=1, max_overflow=0)
             event.listen(self.engine, "connect", _sqlite_pragmas)
+            event.listen(self.engine, "begin", _sqlite_begin)
             workers = 1
         else:
             self.engine = create_engine(
@@ -86,6 +96,29 @@ class Database:
         ctx = contextvars.copy_context()  # keeps the caller's identity and trace span
         call = functools.partial(ctx.run, fn, *args, **kwargs)
         return await loop.run_in_executor(self._executor, call)
+
+    @contextlib.contextmanager
+    def lazy_commit(self) -> Iterator[Connection]:
+        """A Core transaction whose commit does not wait for the disk (`engine.begin()` otherwise).
+
+        Only for writes that may be lost on a power cut without harm (the outbox's sent marks):
+        PostgreSQL `SET LOCAL synchronous_commit = off`; SQLite `synchronous=NORMAL` for this
+        transaction alone (in WAL mode the next FULL commit's fsync makes it durable too).
+        """
+        with self.engine.connect() as conn:
+            if self.is_sqlite:
+                raw = conn.connection.dbapi_connection
+                assert raw is not None
+                raw.execute("PRAGMA synchronous=NORMAL")
+                try:
+                    with conn.begin():
+                        yield conn
+                finally:
+                    raw.execute("PRAGMA synchronous=FULL")
+            else:
+                with conn.begin():
+                    conn.exec_driver_sql("SET LOCAL synchronous_commit = off")
+                    yield conn
 
     def ping(self) -> None:
         """Raise unless the database answers."""

@@ -17,6 +17,7 @@ __all__ = [
     "InvalidArgument",
     "NotFound",
     "PermissionDenied",
+    "ResourceExhausted",
     "Unauthenticated",
 ]
 
@@ -71,6 +72,10 @@ class Conflict(DomainError):
 
 class PermissionDenied(DomainError):
     """The caller is known but may not do this."""
+
+
+class ResourceExhausted(DomainError):
+    """Too many attempts: the caller must wait before trying again."""
 
 
 class Unauthenticated(DomainError):

@@ -32,6 +32,7 @@ from grms_kit.errors import (
     InvalidArgument,
     NotFound,
     PermissionDenied,
+    ResourceExhausted,
     Unauthenticated,
 )
 from grms_kit.identity import ANONYMOUS, Identity, TokenCodec, _current, use_identity
@@ -48,6 +49,7 @@ _CODES: list[tuple[type[DomainError], int]] = [
     (Conflict, code_pb2.ABORTED),
     (PermissionDenied, code_pb2.PERMISSION_DENIED),
     (Unauthenticated, code_pb2.UNAUTHENTICATED),
+    (ResourceExhausted, code_pb2.RESOURCE_EXHAUSTED),
 ]
 
 

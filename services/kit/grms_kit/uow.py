@@ -2,6 +2,10 @@
 
 Use cases (cosmicpython style) run inside `with uow:` and end with `uow.commit()`; nothing
 is published from inside a request — the relay publishes what the commit stored.
+
+Under a group commit (grms_kit.group_commit) the unit of work joins the batch's transaction
+instead of opening its own: `with uow:` is a SAVEPOINT, `commit()` releases it, leaving
+without commit rolls back to it; the batch commits for all.
 """
 
 from __future__ import annotations
@@ -11,11 +15,12 @@ from types import TracebackType
 
 from google.protobuf.message import Message
 from sqlalchemy import insert
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 
 from grms_kit.clock import Clock
 from grms_kit.db import Database
 from grms_kit.events import Envelope
+from grms_kit.group_commit import SharedTransaction, shared_transaction
 from grms_kit.tables import MessagingTables
 from grms_kit.telemetry import inject_headers
 
@@ -64,9 +69,16 @@ class UnitOfWork:
         self.source = source
         self._events: list[tuple[Message, str, str | None]] = []
         self._committed = False
+        self._shared: SharedTransaction | None = None
+        self._savepoint: SessionTransaction | None = None
 
     def __enter__(self) -> UnitOfWork:
-        self.session = self.db.session()
+        self._shared = shared_transaction(self.db)
+        if self._shared is not None:
+            self.session = self._shared.session
+            self._savepoint = self.session.begin_nested()
+        else:
+            self.session = self.db.session()
         self._events = []
         self._committed = False
         self._open(self.session)
@@ -75,6 +87,11 @@ class UnitOfWork:
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
+        if self._shared is not None:
+            if not self._committed and self._savepoint is not None and self._savepoint.is_active:
+                self._savepoint.rollback()
+            self._savepoint = None
+            return
         if not self._committed:
             self.session.rollback()
         self.session.close()
@@ -110,6 +127,12 @@ class UnitOfWork:
         ]
         stage_envelopes(self.session, self.tables, envelopes, self.clock)
         self._before_commit()
+        if self._shared is not None and self._savepoint is not None:
+            self._savepoint.commit()  # RELEASE: durable with the batch's COMMIT
+            self._shared.published = self._shared.published or bool(envelopes)
+            self._committed = True
+            self._events = []
+            return
         self.session.commit()
         self._committed = True
         self._events = []
@@ -118,5 +141,9 @@ class UnitOfWork:
 
     def rollback(self) -> None:
         """Discard the transaction and its events."""
-        self.session.rollback()
+        if self._shared is not None and self._savepoint is not None:
+            self._savepoint.rollback()
+            self._savepoint = self.session.begin_nested()  # the rest of the `with` block stays undoable
+        else:
+            self.session.rollback()
         self._events = []

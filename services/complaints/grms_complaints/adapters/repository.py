@@ -11,10 +11,11 @@ from grms_kit.clock import Clock
 from grms_kit.errors import Conflict, InvalidArgument
 from grms_kit.paging import Page
 from grms_reference.tables import ReferenceTables
-from sqlalchemy import and_, false, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, false, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from grms_complaints.adapters.report_cache import ReportCache
 from grms_complaints.adapters.tables import (
     complainant as complainant_table,
 )
@@ -33,7 +34,7 @@ from grms_complaints.adapters.tables import (
 from grms_complaints.domain import board as board_rules
 from grms_complaints.domain.attachments import Attachment, AttachmentSource
 from grms_complaints.domain.categories import Category, GovernmentCategory
-from grms_complaints.domain.duplicates import Report
+from grms_complaints.domain.duplicates import Report, report_of
 from grms_complaints.domain.model import (
     Assignment,
     Channel,
@@ -69,8 +70,10 @@ BOARD_SHARDS = 8
 class SqlComplaintRepository:
     """Complaints with their assignments, messages and deadlines, saved with optimistic concurrency."""
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, reports: ReportCache | None = None) -> None:
         self.session = session
+        # Shared by the service's units of work (bootstrap); without one, nothing outlives this one.
+        self.reports = reports if reports is not None else ReportCache(1000)
         self.seen: list[Complaint] = []
         # What each loaded complaint had in the database: history rows are append-only.
         self._stored: dict[str, tuple[int, int, set[tuple[str, int]]]] = {}
@@ -94,15 +97,20 @@ class SqlComplaintRepository:
         self._board[complaint.ticket_id] = after
 
     def add(self, complaint: Complaint) -> None:
-        """Insert a new complaint and its children; Conflict when its delivery was filed meanwhile."""
+        """Insert a new complaint and its children; Conflict when its delivery was filed meanwhile.
+
+        After a Conflict the unit of work must be left without commit (its transaction, or its
+        savepoint under a group commit, is rolled back): no savepoint of its own here.
+        """
         try:
-            with self.session.begin_nested():
-                self.session.execute(insert(complaint_table).values(**_complaint_row(complaint)))
+            # Parameters apart from the statement: a constant statement hits the compiled cache.
+            self.session.execute(insert(complaint_table), _complaint_row(complaint))
         except IntegrityError:
             delivery = complaint.channel_message_id
             raise Conflict(f"delivery {delivery!r} was just filed; it is the same complaint") from None
         self._stored[complaint.ticket_id] = (0, 0, set())
         self._stored_attachments[complaint.ticket_id] = 0
+        self.reports.put([report_of(complaint)])  # the next filings' pools will hold it
         self._write_children(complaint)
         self._count_on_board(complaint, self._intake_shard)
         self.seen.append(complaint)
@@ -292,60 +300,37 @@ class SqlComplaintRepository:
         A bounding box around a point keeps the pool small; without a point, the pool is the
         same village (when known) or else the same category, the newest `limit`.
         """
-        t = complaint_table
-        where = [
-            t.c.government_code == report.government_code,
-            t.c.ticket_id != report.ticket_id,
-            t.c.received_at >= report.received_at - window,
-            t.c.received_at <= report.received_at + window,
-            t.c.merged_into.is_(None),
-            t.c.status != Status.REJECTED.value,
-        ]
+        params: dict[str, Any] = {
+            "government_code": report.government_code,
+            "ticket_id": report.ticket_id,
+            "since": report.received_at - window,
+            "until": report.received_at + window,
+            "rejected": Status.REJECTED.value,
+            "limit": limit,
+        }
         if report.latitude is not None and report.longitude is not None:
             dlat = radius_m / 111_000
             dlon = radius_m / (111_000 * max(0.1, math.cos(math.radians(report.latitude))))
-            where.append(
-                or_(
-                    t.c.latitude.is_(None),
-                    and_(
-                        t.c.latitude.between(report.latitude - dlat, report.latitude + dlat),
-                        t.c.longitude.between(report.longitude - dlon, report.longitude + dlon),
-                    ),
-                )
+            query = _POOL_NEAR_POINT
+            params.update(
+                lat_low=report.latitude - dlat,
+                lat_high=report.latitude + dlat,
+                lon_low=report.longitude - dlon,
+                lon_high=report.longitude + dlon,
             )
         elif report.village_code:
-            where.append(t.c.village_code == report.village_code)
+            query, params["village_code"] = _POOL_IN_VILLAGE, report.village_code
         else:
-            where.append(t.c.category_code == report.category_code)
-        query = (
-            select(
-                t.c.ticket_id,
-                t.c.government_code,
-                t.c.category_code,
-                t.c.title,
-                t.c.description,
-                t.c.received_at,
-                t.c.latitude,
-                t.c.longitude,
-                t.c.village_code,
-            )
-            .where(*where)
-            .order_by(t.c.received_at.desc())
-            .limit(limit)
-        )
-        return [
-            Report(
-                ticket_id=r.ticket_id,
-                government_code=r.government_code,
-                category_code=r.category_code,
-                text=f"{r.title}\n{r.description}",
-                received_at=r.received_at,
-                latitude=r.latitude,
-                longitude=r.longitude,
-                village_code=r.village_code or "",
-            )
-            for r in self.session.execute(query)
-        ]
+            query, params["category_code"] = _POOL_IN_CATEGORY, report.category_code
+        # Ids only: what the reports hold never changes, so most come from the cache.
+        ticket_ids = list(self.session.execute(query, params).scalars())
+        found = self.reports.get_many(ticket_ids)
+        missing = [x for x in ticket_ids if x not in found]
+        if missing:
+            loaded = [_report(r) for r in self.session.execute(_REPORTS, {"ticket_ids": missing})]
+            self.reports.put(loaded)
+            found.update((r.ticket_id, r) for r in loaded)
+        return [found[x] for x in ticket_ids if x in found]
 
     def list_public(self, query: PublicQuery, page: Page) -> tuple[list[PublicRecord], str]:
         """Non-confidential complaints, newest first, keyset-paged on (received_at, ticket_id).
@@ -489,6 +474,7 @@ class SqlComplaintRepository:
                 ],
             )
         d = sla_deadline
+        new_deadlines: list[dict[str, object]] = []
         for deadline in complaint.deadlines:
             key = (deadline.kind.value, deadline.round)
             values = _deadline_row(deadline)
@@ -497,7 +483,9 @@ class SqlComplaintRepository:
                     update(d).where(d.c.ticket_id == ticket, d.c.kind == key[0], d.c.round == key[1]).values(**values)
                 )
             else:
-                self.session.execute(insert(d).values(ticket_id=ticket, kind=key[0], round=key[1], **values))
+                new_deadlines.append({"ticket_id": ticket, "kind": key[0], "round": key[1], **values})
+        if new_deadlines:
+            self.session.execute(insert(d), new_deadlines)
         n_photos = self._stored_attachments.get(ticket, 0)
         new_photos = complaint.attachments[n_photos:]
         if new_photos:
@@ -556,15 +544,16 @@ class SqlComplainantRepository:
     def add(self, complainant: Complainant) -> None:
         """Insert the identity of a new complaint's complainant."""
         self.session.execute(
-            insert(complainant_table).values(
-                reporter_ref=complainant.reporter_ref,
-                name=complainant.name,
-                nik=complainant.nik,
-                phone=complainant.phone,
-                email=complainant.email,
-                handle=complainant.handle,
-                created_at=self.clock.now(),
-            )
+            insert(complainant_table),
+            {
+                "reporter_ref": complainant.reporter_ref,
+                "name": complainant.name,
+                "nik": complainant.nik,
+                "phone": complainant.phone,
+                "email": complainant.email,
+                "handle": complainant.handle,
+                "created_at": self.clock.now(),
+            },
         )
 
     def get(self, reporter_ref: str) -> Complainant | None:
@@ -672,10 +661,18 @@ class SqlCategoryRepository:
         self.session = session
 
     def list(self, government_code: str) -> list[GovernmentCategory]:
-        """The saved categories of a government, by code."""
-        t = complaint_category
-        rows = self.session.execute(select(t).where(t.c.government_code == government_code).order_by(t.c.code))
-        return [_category(r._mapping) for r in rows]
+        """The saved categories of a government, by code.
+
+        Remembered for the rest of the session (one transaction, or one group-commit batch of
+        filings that each ask): `save` forgets it. The categories are frozen values.
+        """
+        key = ("complaint_category", government_code)
+        cached = self.session.info.get(key)
+        if cached is None:
+            t = complaint_category
+            rows = self.session.execute(select(t).where(t.c.government_code == government_code).order_by(t.c.code))
+            cached = self.session.info[key] = [_category(r._mapping) for r in rows]
+        return list(cached)
 
     def get(self, government_code: str, code: str) -> GovernmentCategory | None:
         """One saved category, or None."""
@@ -686,6 +683,7 @@ class SqlCategoryRepository:
     def save(self, category: GovernmentCategory) -> None:
         """Insert version 1, or update from the version before; Conflict when someone saved meanwhile."""
         t = complaint_category
+        self.session.info.pop(("complaint_category", category.government_code), None)
         values = _category_row(category)
         if category.version == 1:
             try:
@@ -747,9 +745,18 @@ class SqlAgencyDirectory:
         self.t = tables
 
     def government_exists(self, code: str) -> bool:
-        """True when budgeting's GovernmentRegistered for `code` has arrived here."""
+        """True when budgeting's GovernmentRegistered for `code` has arrived here.
+
+        A yes is remembered for the session (governments are never removed from the copy).
+        """
+        key = ("ref_government", code)
+        if self.session.info.get(key):
+            return True
         g = self.t.government
-        return self.session.execute(select(g.c.code).where(g.c.code == code)).first() is not None
+        exists = self.session.execute(select(g.c.code).where(g.c.code == code)).first() is not None
+        if exists:
+            self.session.info[key] = True
+        return exists
 
     def agency_names(self, government_code: str) -> dict[str, str]:
         """Code → name of the government's agencies in the copy."""
@@ -762,6 +769,63 @@ class SqlAgencyDirectory:
         a = self.t.agency
         query = select(a.c.code).where(a.c.government_code == government_code, a.c.code == code)
         return self.session.execute(query).first() is not None
+
+
+def _pool(*where: Any) -> Any:
+    """The duplicate pool query: ids of recent, live complaints of a government; constant, so compiled once."""
+    t = complaint_table
+    return (
+        select(t.c.ticket_id)
+        .where(
+            t.c.government_code == bindparam("government_code"),
+            t.c.ticket_id != bindparam("ticket_id"),
+            t.c.received_at >= bindparam("since", type_=t.c.received_at.type),
+            t.c.received_at <= bindparam("until", type_=t.c.received_at.type),
+            t.c.merged_into.is_(None),
+            t.c.status != bindparam("rejected"),
+            *where,
+        )
+        .order_by(t.c.received_at.desc())
+        .limit(bindparam("limit"))
+    )
+
+
+_POOL_NEAR_POINT = _pool(
+    or_(
+        complaint_table.c.latitude.is_(None),
+        and_(
+            complaint_table.c.latitude.between(bindparam("lat_low"), bindparam("lat_high")),
+            complaint_table.c.longitude.between(bindparam("lon_low"), bindparam("lon_high")),
+        ),
+    )
+)
+_POOL_IN_VILLAGE = _pool(complaint_table.c.village_code == bindparam("village_code"))
+_POOL_IN_CATEGORY = _pool(complaint_table.c.category_code == bindparam("category_code"))
+
+_REPORTS = select(
+    complaint_table.c.ticket_id,
+    complaint_table.c.government_code,
+    complaint_table.c.category_code,
+    complaint_table.c.title,
+    complaint_table.c.description,
+    complaint_table.c.received_at,
+    complaint_table.c.latitude,
+    complaint_table.c.longitude,
+    complaint_table.c.village_code,
+).where(complaint_table.c.ticket_id.in_(bindparam("ticket_ids", expanding=True)))
+
+
+def _report(r: Any) -> Report:
+    return Report(
+        ticket_id=r.ticket_id,
+        government_code=r.government_code,
+        category_code=r.category_code,
+        text=f"{r.title}\n{r.description}",
+        received_at=r.received_at,
+        latitude=r.latitude,
+        longitude=r.longitude,
+        village_code=r.village_code or "",
+    )
 
 
 def _complaint_row(c: Complaint) -> dict[str, Any]:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from grms_kit.clock import Clock
+from grms_kit.db import Database
+from grms_kit.tables import MessagingTables
 from grms_kit.uow import UnitOfWork
 from sqlalchemy.orm import Session
 
 from grms_complaints.adapters.board import SqlComplaintBoard, write_board_delta
+from grms_complaints.adapters.report_cache import ReportCache
 from grms_complaints.adapters.repository import (
     SqlAgencyDirectory,
     SqlCategoryRepository,
@@ -29,12 +33,24 @@ class SqlUnitOfWork(UnitOfWork):
     notifications: SqlNotificationRepository
     board: SqlComplaintBoard
 
+    def __init__(
+        self,
+        db: Database,
+        tables: MessagingTables,
+        *,
+        clock: Clock,
+        source: str,
+        reports: ReportCache | None = None,
+    ) -> None:
+        super().__init__(db, tables, clock=clock, source=source)
+        self.reports = reports
+
     def __enter__(self) -> SqlUnitOfWork:
         super().__enter__()
         return self
 
     def _open(self, session: Session) -> None:
-        self.complaints = SqlComplaintRepository(session)
+        self.complaints = SqlComplaintRepository(session, self.reports)
         self.complainants = SqlComplainantRepository(session, self.clock)
         self.directory = SqlAgencyDirectory(session, reference)
         self.categories = SqlCategoryRepository(session)

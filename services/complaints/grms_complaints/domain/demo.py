@@ -230,7 +230,6 @@ def _one(
         anonymous=rng.random() < 0.07,
         confidential=rng.random() < 0.02,
         reporter_ref=reporter_ref,
-        pin="",
         sla=sla,
         now=received,
         recorded_by=DEMO_ACTOR,

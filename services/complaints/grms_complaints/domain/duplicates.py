@@ -4,7 +4,9 @@ Plain Python, no I/O. Texts are normalised for Indonesian (lower case, no punctu
 redaction placeholders, the clitic -nya stripped, stop words dropped) and compared by
 TF-IDF cosine similarity over the pool being compared; places by
 the haversine distance between points (or the same village code when a point is missing);
-time by a window before and after the complaint. The score mixes the three:
+time by a window before and after the complaint. A text's term counts are cached (by the
+text itself, bounded): intake compares each new complaint with the same recent neighbours
+again and again, and normalising their words was most of the cost. The score mixes the three:
 
     score = 0.6 × text + 0.25 × nearness + 0.15 × same category
 
@@ -17,11 +19,17 @@ problem at the same spot needs real word overlap.
 from __future__ import annotations
 
 import datetime as dt
+import heapq
 import math
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from grms_complaints.domain.model import Complaint
 
 __all__ = [
     "DuplicateCandidate",
@@ -29,6 +37,7 @@ __all__ = [
     "Report",
     "haversine_m",
     "likely_duplicates",
+    "report_of",
     "tokens",
 ]
 
@@ -82,6 +91,20 @@ class Report:
     village_code: str = ""
 
 
+def report_of(c: Complaint) -> Report:
+    """What duplicate detection reads of complaint `c`."""
+    return Report(
+        ticket_id=c.ticket_id,
+        government_code=c.government_code,
+        category_code=c.category_code,
+        text=f"{c.title}\n{c.description}",
+        received_at=c.received_at,
+        latitude=c.location.latitude,
+        longitude=c.location.longitude,
+        village_code=c.location.village_code,
+    )
+
+
 @dataclass(frozen=True)
 class DuplicatePolicy:
     """How near in place and time, and how similar, a duplicate must be."""
@@ -104,24 +127,45 @@ class DuplicateCandidate:
     same_category: bool
 
 
-def _tfidf(docs: Sequence[list[str]]) -> list[dict[str, float]]:
-    n = len(docs)
-    df: Counter[str] = Counter()
-    for doc in docs:
-        df.update(set(doc))
-    vectors: list[dict[str, float]] = []
-    for doc in docs:
-        counts = Counter(doc)
-        vector = {t: (c / len(doc)) * (math.log((1 + n) / (1 + df[t])) + 1) for t, c in counts.items()} if doc else {}
-        norm = math.sqrt(sum(v * v for v in vector.values())) or 1.0
-        vectors.append({t: v / norm for t, v in vector.items()})
-    return vectors
+@dataclass(frozen=True)
+class _Doc:
+    """A text as TF-IDF needs it: its term counts and its terms."""
+
+    counts: dict[str, int]
+    terms: tuple[str, ...]
 
 
-def _cosine(a: dict[str, float], b: dict[str, float]) -> float:
-    if len(a) > len(b):
-        a, b = b, a
-    return sum(v * b.get(t, 0.0) for t, v in a.items())
+@lru_cache(maxsize=8192)
+def _doc(text: str) -> _Doc:
+    """The term counts of `text` (cached: the same neighbours are compared with each new complaint)."""
+    counts = Counter(tokens(text))
+    return _Doc(dict(counts), tuple(counts))
+
+
+def _similarities(mine: _Doc, docs: Sequence[_Doc]) -> list[float]:
+    """TF-IDF cosine similarity of `mine` with each of `docs`, IDF over all of them together.
+
+    Term frequency is count / length; the length cancels out of a cosine, so counts serve. Only
+    a norm needs every term of a document; the dot product runs over `mine`'s few terms.
+    """
+    n = len(docs) + 1
+    df: Counter[str] = Counter(mine.terms)
+    for doc in docs:
+        df.update(doc.terms)
+    idf = {t: math.log((1 + n) / (1 + d)) + 1 for t, d in df.items()}
+    mine_weights = {t: c * idf[t] for t, c in mine.counts.items()}
+    mine_norm = math.sqrt(sum(w * w for w in mine_weights.values())) or 1.0
+    out: list[float] = []
+    known: dict[int, float] = {}  # the same text is one cached _Doc: its similarity once per call
+    for doc in docs:
+        similarity = known.get(id(doc))
+        if similarity is None:
+            counts = doc.counts
+            norm = math.sqrt(sum((c * idf[t]) ** 2 for t, c in counts.items())) or 1.0
+            dot = sum(w * counts.get(t, 0) * idf[t] for t, w in mine_weights.items())
+            similarity = known[id(doc)] = dot / (mine_norm * norm)
+        out.append(similarity)
+    return out
 
 
 def likely_duplicates(
@@ -130,35 +174,35 @@ def likely_duplicates(
     """The reports of `pool` that likely describe the same problem as `report`, best first."""
     policy = policy or DuplicatePolicy()
     candidates: list[tuple[Report, float | None]] = []
+    earliest, latest = report.received_at - policy.window, report.received_at + policy.window
+    located = report.latitude is not None and report.longitude is not None
     for other in pool:
         if other.ticket_id == report.ticket_id or other.government_code != report.government_code:
             continue
-        if abs(other.received_at - report.received_at) > policy.window:
+        if not earliest <= other.received_at <= latest:
             continue
         distance = None
-        if None not in (report.latitude, report.longitude, other.latitude, other.longitude):
+        if located and other.latitude is not None and other.longitude is not None:
             distance = haversine_m(report.latitude, report.longitude, other.latitude, other.longitude)  # type: ignore[arg-type]
             if distance > policy.radius_m:
                 continue
         candidates.append((other, distance))
     if not candidates:
         return []
-    mine = tokens(report.text)
-    words = set(mine)
-    docs: list[list[str]] = []
+    mine = _doc(report.text)
+    docs: list[_Doc] = []
     kept: list[tuple[Report, float | None]] = []
     for other, distance in candidates:
-        theirs = tokens(other.text)
-        if words.intersection(theirs):  # no word in common: text similarity 0, never suggested
+        theirs = _doc(other.text)
+        if not mine.counts.keys().isdisjoint(theirs.terms):  # no word in common: text similarity 0, never suggested
             docs.append(theirs)
             kept.append((other, distance))
     if not kept:
         return []
     candidates = kept
-    vectors = _tfidf([mine, *docs])
-    found: list[DuplicateCandidate] = []
-    for (other, distance), vector in zip(candidates, vectors[1:], strict=True):
-        text = _cosine(vectors[0], vector)
+    # (-score, ticket id, …): the best first, built into candidates only for the few returned.
+    found: list[tuple[float, str, float, float | None, bool]] = []
+    for (other, distance), text in zip(candidates, _similarities(mine, docs), strict=True):
         if distance is not None:
             near = max(0.0, 1.0 - distance / policy.radius_m)
         elif report.village_code and report.village_code == other.village_code:
@@ -168,14 +212,16 @@ def likely_duplicates(
         same_category = other.category_code == report.category_code
         score = 0.6 * text + 0.25 * near + 0.15 * same_category
         if score >= policy.threshold and text > 0:
-            found.append(
-                DuplicateCandidate(
-                    ticket_id=other.ticket_id,
-                    score=round(score, 4),
-                    text_similarity=round(text, 4),
-                    distance_m=round(distance, 1) if distance is not None else None,
-                    same_category=same_category,
-                )
-            )
-    found.sort(key=lambda c: (-c.score, c.ticket_id))
-    return found[: policy.max_results]
+            found.append((-round(score, 4), other.ticket_id, text, distance, same_category))
+    return [
+        DuplicateCandidate(
+            ticket_id=ticket_id,
+            score=-score,
+            text_similarity=round(text, 4),
+            distance_m=round(distance, 1) if distance is not None else None,
+            same_category=same_category,
+        )
+        for score, ticket_id, text, distance, same_category in heapq.nsmallest(
+            policy.max_results, found, key=lambda f: (f[0], f[1])
+        )
+    ]

@@ -18,8 +18,6 @@ import base64
 import dataclasses
 import datetime as dt
 import enum
-import hashlib
-import hmac
 import re
 import secrets
 from dataclasses import dataclass, field
@@ -46,7 +44,6 @@ __all__ = [
     "ComplaintResolved",
     "ComplaintResponded",
     "DomainEvent",
-    "IssuedPin",
     "Location",
     "Message",
     "MessageKind",
@@ -60,12 +57,8 @@ __all__ = [
     "check_location",
     "check_submitter",
     "check_village_code",
-    "hash_pin",
-    "issue_pin",
-    "new_pin",
     "new_reporter_ref",
     "new_ticket_id",
-    "verify_pin",
 ]
 
 _GOV_CODE = re.compile(r"^\d{2}(\.\d{2})?$")
@@ -275,8 +268,7 @@ class SlaStepReached(DomainEvent):
         return f"{self.complaint.ticket_id}:{self.step.key}"
 
 
-# Tickets and PINs. A ticket is 80 random bits in base32 (16 characters, no padding); the
-# PIN is 8 random digits kept only as a salted scrypt hash.
+# Tickets: 80 random bits in base32 (16 characters, no padding). PINs: domain.pins.
 
 
 def new_ticket_id() -> str:
@@ -287,56 +279,6 @@ def new_ticket_id() -> str:
 def new_reporter_ref() -> str:
     """A random key linking a complaint to its complainant's identity row."""
     return secrets.token_hex(16)
-
-
-def new_pin() -> str:
-    """A random 8-digit PIN, shown to the complainant once."""
-    return f"{secrets.randbelow(10**8):08d}"
-
-
-_SCRYPT = {"n": 2**14, "r": 8, "p": 1}
-
-
-def hash_pin(pin: str) -> str:
-    """`scrypt$<salt hex>$<hash hex>` of `pin` with a fresh salt."""
-    salt = secrets.token_bytes(16)
-    digest = hashlib.scrypt(pin.encode(), salt=salt, dklen=32, **_SCRYPT)
-    return f"scrypt${salt.hex()}${digest.hex()}"
-
-
-@dataclass(frozen=True)
-class IssuedPin:
-    """A new PIN and its scrypt hash: the clear PIN goes to the complainant once, the hash is stored."""
-
-    pin: str
-    pin_hash: str = field(repr=False)
-
-    def __repr__(self) -> str:
-        return "IssuedPin(<secret>)"
-
-
-def issue_pin() -> IssuedPin:
-    """A new PIN, hashed. Pure CPU (scrypt, ~50–150 ms, releases the GIL): callers run it off the
-    database thread, so one complaint's hashing never holds the transactions of others."""
-    pin = new_pin()
-    return IssuedPin(pin, hash_pin(pin))
-
-
-def verify_pin(pin: str, stored: str) -> bool:
-    """True when `pin` matches `stored`; compared in constant time."""
-    try:
-        scheme, salt, expected = stored.split("$")
-    except ValueError:
-        return False
-    if scheme != "scrypt":
-        return False
-    digest = hashlib.scrypt(pin.encode(), salt=bytes.fromhex(salt), dklen=32, **_SCRYPT)
-    return hmac.compare_digest(digest.hex(), expected)
-
-
-# A fixed hash to check against when the ticket does not exist, so that an unknown ticket
-# costs the same time as a wrong PIN and timing does not reveal which tickets exist.
-DUMMY_PIN_HASH = "scrypt$" + "00" * 16 + "$" + "00" * 32
 
 
 def _text(value: str, path: str, violations: list[FieldViolation], *, low: int, high: int) -> str:
@@ -474,19 +416,18 @@ class Complaint:
         anonymous: bool,
         confidential: bool,
         reporter_ref: str,
-        pin: str,
+        pin_hash: str,
         sla: SlaPolicy,
         now: dt.datetime,
         channel_message_id: str = "",
         recorded_by: str = "",
         submitted_by: Submitter | None = None,
         photos: tuple[Photo, ...] = (),
-        pin_hash: str = "",
     ) -> Complaint:
         """Validate and receive a complaint; its first-response, verification and resolution clocks start.
 
         A free-text channel (WhatsApp, SMS, social media) may come without a location.
-        `pin_hash`, when given, is stored instead of hashing `pin` (bulk demo data: one hash for all).
+        `pin_hash` is the stored form of the PIN the complainant is given (domain.pins).
         """
         violations: list[FieldViolation] = []
         if not _GOV_CODE.match(government_code):
@@ -519,7 +460,7 @@ class Complaint:
             raise InvalidArgument(violations)
         complaint = cls(
             ticket_id=new_ticket_id(),
-            pin_hash=pin_hash or hash_pin(pin),
+            pin_hash=pin_hash,
             reporter_ref=reporter_ref,
             government_code=government_code,
             complaint_class=complaint_class,
@@ -877,11 +818,6 @@ class Complaint:
     def replies(self) -> list[Message]:
         """The public replies, oldest first."""
         return [m for m in self.messages if m.kind is MessageKind.REPLY]
-
-    def check_pin(self, pin: str) -> None:
-        """NotFound unless `pin` is this complaint's PIN (the same answer as for an unknown ticket)."""
-        if not verify_pin(pin, self.pin_hash):
-            raise NotFound("no complaint with this ticket and PIN")
 
 
 def check_village_code(value: str, path: str = "location.village_code") -> str:

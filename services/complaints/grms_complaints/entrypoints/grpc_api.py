@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 from collections.abc import Callable, Sequence
 
@@ -12,6 +11,7 @@ from grms.complaints.v1 import complaints_service_pb2 as pb
 from grms.complaints.v1 import complaints_service_pb2_grpc as pb_grpc
 from grms_kit.db import Database
 from grms_kit.errors import FailedPrecondition, FieldViolation, InvalidArgument
+from grms_kit.group_commit import GroupCommit
 from grms_kit.identity import current_identity
 from grms_kit.paging import Page
 from grms_kit.wire import timestamp
@@ -38,7 +38,8 @@ from grms_complaints.adapters.wire import (
 )
 from grms_complaints.domain.categories import DEFAULT_CATEGORIES, Category
 from grms_complaints.domain.duplicates import DuplicatePolicy
-from grms_complaints.domain.model import Complainant, Complaint, issue_pin
+from grms_complaints.domain.model import Complainant, Complaint
+from grms_complaints.domain.pins import PinGuard
 from grms_complaints.domain.sla import SlaPolicy
 from grms_complaints.service_layer import handlers
 from grms_complaints.service_layer.ports import BoardQuery, PhotoStore, PublicQuery, UnitOfWork
@@ -82,14 +83,19 @@ class ComplaintsApi(pb_grpc.ComplaintsServiceServicer):
         categories: Sequence[Category] = DEFAULT_CATEGORIES,
         *,
         photos: PhotoStore,
+        pins: PinGuard,
         duplicates: DuplicatePolicy | None = None,
         check_duplicates_at_intake: bool = True,
         watch_key: bytes | None = None,
+        intake: GroupCommit | None = None,
     ) -> None:
         self.photos = photos
+        self.pins = pins
         self.duplicates = duplicates or DuplicatePolicy()
         self.intake_duplicates = self.duplicates if check_duplicates_at_intake else None
         self.db = db
+        # Filings that arrive together are written in one transaction, one commit for all.
+        self.intake = intake or GroupCommit(db)
         self.uow = uow
         self.sla = sla
         self.replica = replica
@@ -123,10 +129,7 @@ class ComplaintsApi(pb_grpc.ComplaintsServiceServicer):
             submitted_by=submitter_from_pb(request.submitted_by, request.HasField("submitted_by")),
             photos=tuple(request.photos),
         )
-        # The PIN's scrypt hash runs on a worker thread of its own, in parallel with other
-        # filings, not on the database thread where it would hold every transaction behind it.
-        pin = await asyncio.to_thread(issue_pin)
-        filed = await self.db.run(
+        filed = await self.intake.run(
             handlers.file_complaint,
             cmd,
             uow=self.uow(),
@@ -135,7 +138,7 @@ class ComplaintsApi(pb_grpc.ComplaintsServiceServicer):
             actor=current_identity(),
             photos=self.photos,
             duplicates=self.intake_duplicates,
-            pin=pin,
+            pins=self.pins,
         )
         return pb.FileComplaintResponse(
             ticket_id=filed.complaint.ticket_id,
@@ -155,7 +158,12 @@ class ComplaintsApi(pb_grpc.ComplaintsServiceServicer):
         self, request: pb.TrackComplaintRequest, context: grpc.aio.ServicerContext
     ) -> pb.TrackComplaintResponse:
         tracked = await self.db.run(
-            handlers.track_complaint, request.ticket_id, request.pin, uow=self.uow(), watch_key=self.watch_key
+            handlers.track_complaint,
+            request.ticket_id,
+            request.pin,
+            uow=self.uow(),
+            pins=self.pins,
+            watch_key=self.watch_key,
         )
         return _tracked_to_pb(tracked)
 
@@ -229,7 +237,7 @@ class ComplaintsApi(pb_grpc.ComplaintsServiceServicer):
         self, request: pb.ReopenComplaintRequest, context: grpc.aio.ServicerContext
     ) -> pb.ReopenComplaintResponse:
         cmd = handlers.ReopenComplaint(ticket_id=request.ticket_id, pin=request.pin, reason=request.reason)
-        complaint = await self.db.run(handlers.reopen_complaint, cmd, uow=self.uow(), sla=self.sla)
+        complaint = await self.db.run(handlers.reopen_complaint, cmd, uow=self.uow(), sla=self.sla, pins=self.pins)
         return pb.ReopenComplaintResponse(status=STATUSES[complaint.status])
 
     async def TightenConfidentiality(
@@ -311,7 +319,7 @@ class ComplaintsApi(pb_grpc.ComplaintsServiceServicer):
     async def AddPhoto(self, request: pb.AddPhotoRequest, context: grpc.aio.ServicerContext) -> pb.AddPhotoResponse:
         cmd = handlers.AddPhoto(ticket_id=request.ticket_id, content=request.content, pin=request.pin)
         _, attachment = await self.db.run(
-            handlers.add_photo, cmd, uow=self.uow(), photos=self.photos, actor=current_identity()
+            handlers.add_photo, cmd, uow=self.uow(), photos=self.photos, pins=self.pins, actor=current_identity()
         )
         return pb.AddPhotoResponse(attachment=attachment_to_pb(attachment, public=bool(request.pin)))
 
@@ -339,6 +347,7 @@ class ComplaintsApi(pb_grpc.ComplaintsServiceServicer):
             request.sha256,
             uow=self.uow(),
             photos=self.photos,
+            pins=self.pins,
             actor=actor,
             pin=request.pin,
         )
@@ -351,7 +360,7 @@ class ComplaintsApi(pb_grpc.ComplaintsServiceServicer):
         cmd = handlers.RateComplaint(
             ticket_id=request.ticket_id, pin=request.pin, score=request.score, comment=request.comment
         )
-        complaint = await self.db.run(handlers.rate_complaint, cmd, uow=self.uow())
+        complaint = await self.db.run(handlers.rate_complaint, cmd, uow=self.uow(), pins=self.pins)
         return pb.RateComplaintResponse(status=STATUSES[complaint.status], rating=rating_to_pb(complaint.rating))
 
     # Categories per government.

@@ -10,6 +10,7 @@ from grms_complaints.adapters.calendar import sla_policy
 from grms_complaints.adapters.tables import reference
 from grms_complaints.bootstrap import MIGRATIONS, SERVICE, unit_of_work_factory
 from grms_complaints.domain.model import Channel, Complainant, ComplaintClass, Location, RejectionReason, Status
+from grms_complaints.domain.pins import PinGuard, PinHasher
 from grms_complaints.domain.sla import JAKARTA
 from grms_complaints.service_layer import handlers
 from grms_complaints.service_layer.ports import BoardQuery
@@ -27,6 +28,7 @@ DINKES_HEAD = Identity(
     sub="dinkes-head", roles=frozenset({Role.AGENCY_HEAD}), government="33", agencies=frozenset({"DINKES"})
 )
 NIK = "3374015512900003"
+PINS = PinGuard(PinHasher(b"complaints-board-test-pepper-001"))
 # Monday 2 June 2025, 08:00 WIB.
 T0 = dt.datetime(2025, 6, 2, 8, 0, tzinfo=JAKARTA).astimezone(dt.UTC)
 H = dt.timedelta(hours=1)
@@ -73,7 +75,7 @@ class World:
             complainant=Complainant(reporter_ref="", name="Siti Rahayu", nik=NIK, phone="081225550101"),
             **flags,
         )
-        return handlers.file_complaint(cmd, uow=self.uow(), sla=self.sla).complaint.ticket_id
+        return handlers.file_complaint(cmd, uow=self.uow(), pins=PINS, sla=self.sla).complaint.ticket_id
 
     def route(self, ticket: str, offset: dt.timedelta, agency: str) -> None:
         self.at(offset)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import hashlib
+import threading
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -29,6 +30,7 @@ from grms_complaints.adapters.tables import (
 )
 from grms_complaints.adapters.wire import event_id_for
 from grms_complaints.config import Settings
+from grms_complaints.domain.pins import PinHasher, pin_pepper
 from grms_complaints.domain.sla import JAKARTA
 from grms_kit.clock import ManualClock
 from grms_kit.events import Envelope
@@ -724,3 +726,74 @@ async def test_a_watch_token_follows_the_tracking_view_without_the_pin_for_thirt
     with pytest.raises(grpc.aio.AioRpcError) as expired:
         await stub.WatchComplaint(pb.WatchComplaintRequest(ticket_id=filed.ticket_id, watch_token=token), timeout=5)
     assert expired.value.code() == grpc.StatusCode.NOT_FOUND
+
+
+async def test_pins_are_peppered_and_tracking_is_rate_limited_per_ticket(service) -> None:  # type: ignore[no-untyped-def]
+    stub, runtime, _ = service
+    filed = await stub.FileComplaint(file_request(), timeout=5)
+    ticket, pin = filed.ticket_id, filed.pin
+    # The stored form is keyed by a pepper derived from the service's secret, and neither the
+    # pepper nor the secret is anywhere in the database.
+    pepper = pin_pepper(SECRET)
+    with runtime.db.engine.connect() as conn:
+        stored = conn.execute(select(complaint.c.pin_hash).where(complaint.c.ticket_id == ticket)).scalar_one()
+        everything = [
+            repr(tuple(row)) for table in complaint.metadata.sorted_tables for row in conn.execute(select(table))
+        ]
+    assert stored.startswith("hmac-sha256$") and pin not in stored
+    assert PinHasher(pepper).verify(pin, stored)
+    assert not PinHasher(pin_pepper("another-secret-0123456789abcdefghij")).verify(pin, stored)
+    dump = "\n".join(everything)
+    assert pepper.hex() not in dump and repr(pepper) not in dump and SECRET not in dump
+
+    wrong = "00000000" if pin != "00000000" else "11111111"
+    for _ in range(10):
+        with pytest.raises(grpc.aio.AioRpcError) as info:
+            await stub.TrackComplaint(pb.TrackComplaintRequest(ticket_id=ticket, pin=wrong), timeout=5)
+        assert info.value.code() == grpc.StatusCode.NOT_FOUND
+    with pytest.raises(grpc.aio.AioRpcError) as info:
+        await stub.TrackComplaint(pb.TrackComplaintRequest(ticket_id=ticket, pin=pin), timeout=5)
+    assert info.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+    other = await stub.FileComplaint(file_request(), timeout=5)
+    tracked = await stub.TrackComplaint(pb.TrackComplaintRequest(ticket_id=other.ticket_id, pin=other.pin), timeout=5)
+    assert tracked.ticket_id == other.ticket_id
+
+
+async def test_concurrent_filings_share_one_commit_and_a_bad_one_fails_alone(service) -> None:  # type: ignore[no-untyped-def]
+    stub, runtime, _ = service
+    api = runtime.grpc_services[0][1]
+    batches_before = api.intake.batches
+    gate = threading.Event()
+    # Hold the database threads so the filings below wait together and go in as one batch.
+    holders = [asyncio.ensure_future(runtime.db.run(gate.wait, 10)) for _ in range(8)]
+    await asyncio.sleep(0.05)
+    good = [file_request(title=f"Jalan berlubang nomor {i}") for i in range(5)]
+    webhook = file_request(channel_message_id="wamid.GROUP-COMMIT-1", location=None)
+    bad = file_request(title="x")
+    calls = [stub.FileComplaint(r, timeout=20) for r in [*good, webhook, bad, webhook]]
+    pending = asyncio.gather(*calls, return_exceptions=True)
+    for _ in range(400):  # until all eight have reached the service and wait for the database
+        if api.intake.waiting == 8:
+            break
+        await asyncio.sleep(0.025)
+    else:
+        gate.set()
+        pytest.fail(f"only {api.intake.waiting} of 8 filings reached the group commit within 10 s")
+    gate.set()
+    await asyncio.gather(*holders)
+    results = await pending
+    filed, failed, first, again = results[:5], results[6], results[5], results[7]
+    assert all(isinstance(r, pb.FileComplaintResponse) and r.pin for r in filed)
+    assert isinstance(failed, grpc.aio.AioRpcError) and failed.code() == grpc.StatusCode.INVALID_ARGUMENT
+    # The same delivery twice in one batch: the later one finds the earlier's row.
+    assert isinstance(first, pb.FileComplaintResponse) and isinstance(again, pb.FileComplaintResponse)
+    assert {first.duplicate_delivery, again.duplicate_delivery} == {False, True}
+    assert first.ticket_id == again.ticket_id
+    assert api.intake.batches - batches_before == 1  # all eight waited together: one transaction
+    with runtime.db.engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(complaint)).scalar() == 6
+        assert conn.execute(select(func.count()).select_from(complainant)).scalar() == 6
+        received = conn.execute(
+            select(func.count()).select_from(messaging.outbox).where(messaging.outbox.c.type.like("%ComplaintReceived"))
+        ).scalar()
+    assert received == 6  # one event per stored complaint, none for the bad one

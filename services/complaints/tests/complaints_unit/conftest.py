@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 from grms_complaints.adapters.calendar import sla_policy
 from grms_complaints.domain.model import Channel, Complainant, ComplaintClass, Location
+from grms_complaints.domain.pins import PinGuard, PinHasher
 from grms_complaints.domain.sla import JAKARTA, SlaPolicy
 from grms_complaints.service_layer import handlers
 from grms_kit.clock import ManualClock
@@ -19,6 +20,8 @@ AGENCY = Identity(
     sub="dinkes-head", roles=frozenset({Role.AGENCY_HEAD}), government="33", agencies=frozenset({"DINKES"})
 )
 NAME, NIK, PHONE, EMAIL = "Siti Rahayu", "3374015512900003", "0812-2555-0101", "siti.rahayu@example.id"
+# The pepper of the unit tests: a real keyed hash, under a key of the tests' own.
+PINS = PinGuard(PinHasher(b"complaints-unit-test-pepper-0001"))
 # Friday 9 May 2025, 16:00 WIB: Monday 12 May is Waisak, Tuesday 13 May cuti bersama.
 FRIDAY_1600_WIB = dt.datetime(2025, 5, 9, 16, 0, tzinfo=JAKARTA).astimezone(dt.UTC)
 
@@ -49,4 +52,4 @@ def file_cmd(**changes: object) -> handlers.FileComplaint:
 
 
 def filed(uow: FakeUnitOfWork, sla: SlaPolicy, **changes: object) -> handlers.FiledComplaint:
-    return handlers.file_complaint(file_cmd(**changes), uow=uow, sla=sla)
+    return handlers.file_complaint(file_cmd(**changes), uow=uow, pins=PINS, sla=sla)

@@ -10,7 +10,7 @@ from grms_complaints.service_layer import handlers
 from grms_kit.errors import AlreadyExists, Conflict, FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
 from grms_kit.identity import Identity, Role
 
-from .conftest import OFFICER, file_cmd
+from .conftest import OFFICER, PINS, file_cmd
 from .fakes import FakeUnitOfWork
 
 ADMIN = Identity(sub="admin-33", roles=frozenset({Role.ADMIN}), government="33")
@@ -46,11 +46,11 @@ def test_an_admin_adds_a_category_with_a_default_agency(uow: FakeUnitOfWork, sla
     assert [c.code for c in listed] == sorted([*CODES, "stunting"])
     # Only that government has it: Semarang's list is the configured one, and filing there refuses it.
     assert [c.code for c in handlers.list_categories("33.74", uow=uow, configured=DEFAULT_CATEGORIES)] == sorted(CODES)
-    f = handlers.file_complaint(file_cmd(category_code="stunting"), uow=uow, sla=sla, categories=CODES)
+    f = handlers.file_complaint(file_cmd(category_code="stunting"), uow=uow, pins=PINS, sla=sla, categories=CODES)
     assert f.complaint.category_code == "stunting"
     with pytest.raises(InvalidArgument) as refused:
         handlers.file_complaint(
-            file_cmd(government_code="33.74", category_code="stunting"), uow=uow, sla=sla, categories=CODES
+            file_cmd(government_code="33.74", category_code="stunting"), uow=uow, pins=PINS, sla=sla, categories=CODES
         )
     assert "category_code" in {v.field for v in refused.value.violations}
 
@@ -85,15 +85,15 @@ def test_updates_need_the_version_read_before(uow: FakeUnitOfWork, sla: SlaPolic
     retired = update(uow, renamed, 1, default_agency_code="DPUBMCK", active=False)
     assert retired.version == 2 and not retired.active  # type: ignore[attr-defined]
     with pytest.raises(InvalidArgument):  # a retired category takes no new complaints
-        handlers.file_complaint(file_cmd(category_code=jalan.code), uow=uow, sla=sla, categories=CODES)
+        handlers.file_complaint(file_cmd(category_code=jalan.code), uow=uow, pins=PINS, sla=sla, categories=CODES)
     with pytest.raises(NotFound):
         update(uow, STUNTING, 0)
 
 
 def test_assigning_without_an_agency_follows_the_default_routing(uow: FakeUnitOfWork, sla: SlaPolicy) -> None:
     create(uow)
-    routed = handlers.file_complaint(file_cmd(category_code="stunting"), uow=uow, sla=sla, categories=CODES)
-    other = handlers.file_complaint(file_cmd(category_code="lainnya"), uow=uow, sla=sla, categories=CODES)
+    routed = handlers.file_complaint(file_cmd(category_code="stunting"), uow=uow, pins=PINS, sla=sla, categories=CODES)
+    other = handlers.file_complaint(file_cmd(category_code="lainnya"), uow=uow, pins=PINS, sla=sla, categories=CODES)
     for f in (routed, other):
         handlers.verify_complaint(f.complaint.ticket_id, uow=uow, actor=OFFICER)
     assigned = handlers.assign_complaint(

@@ -11,6 +11,7 @@ from grms_complaints.domain.sla import JAKARTA, DeadlineKind, SlaPolicy
 from grms_complaints.service_layer import handlers
 from grms_kit.errors import FailedPrecondition, InvalidArgument, NotFound
 
+from .conftest import PINS
 from .fakes import FakeUnitOfWork
 from .test_lifecycle import to
 
@@ -20,7 +21,7 @@ AUTO_CLOSE_DUE = dt.datetime(2025, 5, 28, 0, 0, tzinfo=JAKARTA).astimezone(dt.UT
 
 
 def rate(uow: FakeUnitOfWork, ticket: str, pin: str, score: int, comment: str = "") -> None:
-    handlers.rate_complaint(handlers.RateComplaint(ticket, pin, score, comment), uow=uow)
+    handlers.rate_complaint(handlers.RateComplaint(ticket, pin, score, comment), uow=uow, pins=PINS)
 
 
 def test_the_complainant_rates_once_and_a_resolved_complaint_closes(uow: FakeUnitOfWork, sla: SlaPolicy) -> None:
@@ -80,7 +81,7 @@ def test_a_resolved_complaint_closes_itself_after_ten_working_days_exactly_once(
 def test_reopening_in_time_stops_the_auto_close(uow: FakeUnitOfWork, sla: SlaPolicy) -> None:
     f = to(uow, sla, Status.RESOLVED)
     t = f.complaint.ticket_id
-    handlers.reopen_complaint(handlers.ReopenComplaint(t, f.pin, "Masih berlubang"), uow=uow, sla=sla)
+    handlers.reopen_complaint(handlers.ReopenComplaint(t, f.pin, "Masih berlubang"), uow=uow, pins=PINS, sla=sla)
     uow.clock.set(AUTO_CLOSE_DUE + dt.timedelta(days=1))
     handlers.scan_sla(100, uow=uow)
     assert uow.complaints.rows[t].status is Status.IN_PROGRESS

@@ -12,7 +12,7 @@ from grms_complaints.domain.sla import SlaPolicy
 from grms_complaints.service_layer import handlers
 from grms_kit.errors import FailedPrecondition, PermissionDenied
 
-from .conftest import AGENCY, OFFICER, file_cmd
+from .conftest import AGENCY, OFFICER, PINS, file_cmd
 from .fakes import FakeUnitOfWork
 
 T0 = dt.datetime(2025, 5, 9, 9, 0, tzinfo=dt.UTC)
@@ -66,7 +66,7 @@ def _filed(uow: FakeUnitOfWork, sla: SlaPolicy, lat: float, lon: float, text: st
     cmd = file_cmd(
         title="Jalan berlubang di Jl. Pemuda", description=text, location=Location(latitude=lat, longitude=lon), **kw
     )
-    return handlers.file_complaint(cmd, uow=uow, sla=sla, duplicates=DuplicatePolicy()).complaint.ticket_id
+    return handlers.file_complaint(cmd, uow=uow, pins=PINS, sla=sla, duplicates=DuplicatePolicy()).complaint.ticket_id
 
 
 def test_intake_notes_likely_duplicates_for_the_coordinator(uow: FakeUnitOfWork, sla: SlaPolicy) -> None:

@@ -9,7 +9,7 @@ from grms_complaints.service_layer import handlers
 from grms_kit.errors import InvalidArgument, PermissionDenied, Unauthenticated
 from grms_kit.identity import Identity, Role
 
-from .conftest import OFFICER, file_cmd
+from .conftest import OFFICER, PINS, file_cmd
 from .fakes import FakeUnitOfWork
 
 WA_ID = "wamid.HBgMNjI4MTIyNTU1MDEwMRUCABIYFjNFQjBDMEQ2RkY1QjY2QjcxMzVGAA=="
@@ -29,8 +29,8 @@ def whatsapp(**changes: object) -> handlers.FileComplaint:
 
 
 def test_the_same_delivery_twice_is_one_complaint_and_one_pin(uow: FakeUnitOfWork, sla: SlaPolicy) -> None:
-    first = handlers.file_complaint(whatsapp(), uow=uow, sla=sla)
-    again = handlers.file_complaint(whatsapp(), uow=uow, sla=sla)
+    first = handlers.file_complaint(whatsapp(), uow=uow, pins=PINS, sla=sla)
+    again = handlers.file_complaint(whatsapp(), uow=uow, pins=PINS, sla=sla)
 
     assert first.pin and not first.duplicate_delivery
     assert again.duplicate_delivery and again.pin == ""
@@ -43,23 +43,23 @@ def test_the_same_delivery_twice_is_one_complaint_and_one_pin(uow: FakeUnitOfWor
 
 
 def test_the_same_id_on_another_channel_or_government_is_another_delivery(uow: FakeUnitOfWork, sla: SlaPolicy) -> None:
-    a = handlers.file_complaint(whatsapp(), uow=uow, sla=sla)
-    b = handlers.file_complaint(whatsapp(channel=Channel.SMS), uow=uow, sla=sla)
-    c = handlers.file_complaint(whatsapp(government_code="33.74"), uow=uow, sla=sla)
+    a = handlers.file_complaint(whatsapp(), uow=uow, pins=PINS, sla=sla)
+    b = handlers.file_complaint(whatsapp(channel=Channel.SMS), uow=uow, pins=PINS, sla=sla)
+    c = handlers.file_complaint(whatsapp(government_code="33.74"), uow=uow, pins=PINS, sla=sla)
     assert len({a.complaint.ticket_id, b.complaint.ticket_id, c.complaint.ticket_id}) == 3
     assert not (a.duplicate_delivery or b.duplicate_delivery or c.duplicate_delivery)
 
 
 def test_without_a_delivery_id_every_filing_is_new(uow: FakeUnitOfWork, sla: SlaPolicy) -> None:
-    handlers.file_complaint(whatsapp(channel_message_id=""), uow=uow, sla=sla)
-    handlers.file_complaint(whatsapp(channel_message_id=""), uow=uow, sla=sla)
+    handlers.file_complaint(whatsapp(channel_message_id=""), uow=uow, pins=PINS, sla=sla)
+    handlers.file_complaint(whatsapp(channel_message_id=""), uow=uow, pins=PINS, sla=sla)
     assert len(uow.complaints.rows) == 2
 
 
 def test_a_racing_delivery_loses_at_the_constraint_and_gets_the_first_ticket(
     uow: FakeUnitOfWork, sla: SlaPolicy, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    first = handlers.file_complaint(whatsapp(), uow=uow, sla=sla)
+    first = handlers.file_complaint(whatsapp(), uow=uow, pins=PINS, sla=sla)
     # The second delivery's look-up ran before the first committed: it sees nothing.
     real = uow.complaints.find_delivery
     calls: list[str] = []
@@ -69,7 +69,7 @@ def test_a_racing_delivery_loses_at_the_constraint_and_gets_the_first_ticket(
         return None if len(calls) == 1 else real(*args)  # type: ignore[arg-type]
 
     monkeypatch.setattr(uow.complaints, "find_delivery", late)
-    again = handlers.file_complaint(whatsapp(), uow=uow, sla=sla)
+    again = handlers.file_complaint(whatsapp(), uow=uow, pins=PINS, sla=sla)
     assert calls == ["find", "find"]
     assert again.duplicate_delivery and again.pin == "" and again.complaint.ticket_id == first.complaint.ticket_id
     assert len(uow.complaints.rows) == 1 and len(uow.complainants.rows) == 1
@@ -77,7 +77,7 @@ def test_a_racing_delivery_loses_at_the_constraint_and_gets_the_first_ticket(
 
 def test_a_bad_delivery_id_is_refused(uow: FakeUnitOfWork, sla: SlaPolicy) -> None:
     with pytest.raises(InvalidArgument) as info:
-        handlers.file_complaint(whatsapp(channel_message_id="a b"), uow=uow, sla=sla)
+        handlers.file_complaint(whatsapp(channel_message_id="a b"), uow=uow, pins=PINS, sla=sla)
     assert [v.field for v in info.value.violations] == ["channel_message_id"]
     assert not uow.complaints.rows
 
@@ -86,6 +86,7 @@ def test_free_text_channels_need_no_location_or_name_but_the_web_form_does(uow: 
     sms = handlers.file_complaint(
         whatsapp(channel=Channel.SMS, complainant=Complainant(reporter_ref="", name="", phone="081225550101")),
         uow=uow,
+        pins=PINS,
         sla=sla,
     )
     assert uow.complainants.rows[sms.complaint.reporter_ref].name == ""
@@ -93,6 +94,7 @@ def test_free_text_channels_need_no_location_or_name_but_the_web_form_does(uow: 
         handlers.file_complaint(
             whatsapp(channel=Channel.WEB, channel_message_id="", complainant=Complainant("", "", phone="0812255501")),
             uow=uow,
+            pins=PINS,
             sla=sla,
         )
     assert {v.field for v in info.value.violations} == {"location", "complainant.name"}
@@ -101,13 +103,17 @@ def test_free_text_channels_need_no_location_or_name_but_the_web_form_does(uow: 
 def test_a_social_media_handle_is_a_way_to_answer(uow: FakeUnitOfWork, sla: SlaPolicy) -> None:
     person = Complainant(reporter_ref="", name="budi_s", handle="twitter:@budi_s")
     f = handlers.file_complaint(
-        whatsapp(channel=Channel.SOCIAL_MEDIA, channel_message_id="twitter:1790", complainant=person), uow=uow, sla=sla
+        whatsapp(channel=Channel.SOCIAL_MEDIA, channel_message_id="twitter:1790", complainant=person),
+        uow=uow,
+        pins=PINS,
+        sla=sla,
     )
     assert uow.complainants.rows[f.complaint.reporter_ref].handle == "twitter:@budi_s"
     with pytest.raises(InvalidArgument) as info:
         handlers.file_complaint(
             whatsapp(channel=Channel.SOCIAL_MEDIA, complainant=Complainant("", "budi", handle="budi s")),
             uow=uow,
+            pins=PINS,
             sla=sla,
         )
     assert {v.field for v in info.value.violations} == {"complainant.handle"}
@@ -118,22 +124,22 @@ def test_operator_entry_needs_a_complaints_officer_and_records_them(
     uow: FakeUnitOfWork, sla: SlaPolicy, channel: Channel
 ) -> None:
     with pytest.raises(Unauthenticated):
-        handlers.file_complaint(file_cmd(channel=channel), uow=uow, sla=sla)
+        handlers.file_complaint(file_cmd(channel=channel), uow=uow, pins=PINS, sla=sla)
     clerk = Identity(sub="clerk-33", roles=frozenset({Role.AGENCY_HEAD}), government="33")
     with pytest.raises(PermissionDenied):
-        handlers.file_complaint(file_cmd(channel=channel), uow=uow, sla=sla, actor=clerk)
+        handlers.file_complaint(file_cmd(channel=channel), uow=uow, pins=PINS, sla=sla, actor=clerk)
     other = Identity(sub="officer-34", roles=frozenset({Role.COMPLAINTS_OFFICER}), government="34")
     with pytest.raises(PermissionDenied):
-        handlers.file_complaint(file_cmd(channel=channel), uow=uow, sla=sla, actor=other)
+        handlers.file_complaint(file_cmd(channel=channel), uow=uow, pins=PINS, sla=sla, actor=other)
     assert not uow.complaints.rows
 
-    f = handlers.file_complaint(file_cmd(channel=channel), uow=uow, sla=sla, actor=OFFICER)
+    f = handlers.file_complaint(file_cmd(channel=channel), uow=uow, pins=PINS, sla=sla, actor=OFFICER)
     stored = uow.complaints.rows[f.complaint.ticket_id]
     assert stored.channel is channel and stored.recorded_by == "officer-33" and f.pin
 
 
 def test_a_citizen_filing_on_the_web_records_no_operator(uow: FakeUnitOfWork, sla: SlaPolicy) -> None:
-    f = handlers.file_complaint(file_cmd(), uow=uow, sla=sla)
+    f = handlers.file_complaint(file_cmd(), uow=uow, pins=PINS, sla=sla)
     assert uow.complaints.rows[f.complaint.ticket_id].recorded_by == ""
 
 
@@ -141,9 +147,9 @@ def test_a_village_head_files_for_a_named_villager(uow: FakeUnitOfWork, sla: Sla
     villager = Complainant(reporter_ref="", name="Mbok Sarinah", phone="0813 2555 0202")
     cmd = file_cmd(channel=Channel.WALK_IN, complainant=villager, submitted_by=HEAD)
     with pytest.raises(Unauthenticated):
-        handlers.file_complaint(file_cmd(submitted_by=HEAD), uow=uow, sla=sla)  # not on the public web form
+        handlers.file_complaint(file_cmd(submitted_by=HEAD), uow=uow, pins=PINS, sla=sla)  # not on the public web form
 
-    f = handlers.file_complaint(cmd, uow=uow, sla=sla, actor=OFFICER)
+    f = handlers.file_complaint(cmd, uow=uow, pins=PINS, sla=sla, actor=OFFICER)
     stored = uow.complaints.rows[f.complaint.ticket_id]
     assert stored.submitted_by == HEAD and stored.recorded_by == "officer-33"
     # The villager, not the village head, is the complainant.
@@ -156,6 +162,8 @@ def test_a_village_head_files_for_a_named_villager(uow: FakeUnitOfWork, sla: Sla
 def test_a_bad_village_head_is_refused_with_every_field(uow: FakeUnitOfWork, sla: SlaPolicy) -> None:
     bad = Submitter(name="S", village_code="3374011001")
     with pytest.raises(InvalidArgument) as info:
-        handlers.file_complaint(file_cmd(channel=Channel.WALK_IN, submitted_by=bad), uow=uow, sla=sla, actor=OFFICER)
+        handlers.file_complaint(
+            file_cmd(channel=Channel.WALK_IN, submitted_by=bad), uow=uow, pins=PINS, sla=sla, actor=OFFICER
+        )
     assert {v.field for v in info.value.violations} == {"submitted_by.name", "submitted_by.village_code"}
     assert not uow.complaints.rows

@@ -13,16 +13,13 @@ from grms_complaints.domain.model import (
     MessageKind,
     RejectionReason,
     Status,
-    hash_pin,
-    issue_pin,
-    verify_pin,
 )
 from grms_complaints.domain.sla import SLA_KINDS, DeadlineKind, SlaPolicy
 from grms_complaints.service_layer import handlers
 from grms_kit.errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied, Unauthenticated
 from grms_kit.identity import ANONYMOUS, Identity, Role
 
-from .conftest import AGENCY, NAME, NIK, OFFICER, file_cmd, filed
+from .conftest import AGENCY, NAME, NIK, OFFICER, PINS, file_cmd, filed
 from .fakes import FakeUnitOfWork
 
 
@@ -118,7 +115,7 @@ def act(action: str, f: handlers.FiledComplaint, uow: FakeUnitOfWork, sla: SlaPo
             actor=OFFICER,
         )
     else:
-        handlers.reopen_complaint(handlers.ReopenComplaint(t, f.pin, "Lubang muncul lagi"), uow=uow, sla=sla)
+        handlers.reopen_complaint(handlers.ReopenComplaint(t, f.pin, "Lubang muncul lagi"), uow=uow, pins=PINS, sla=sla)
 
 
 @pytest.mark.parametrize(("status", "action"), [(s, a) for s in ALLOWED for a in ACTIONS if a in ALLOWED[s]], ids=str)
@@ -166,8 +163,8 @@ def test_reopen_needs_the_pin_and_restarts_the_agency_clocks(uow: FakeUnitOfWork
     f = to(uow, sla, Status.RESOLVED)
     t = f.complaint.ticket_id
     with pytest.raises(NotFound):
-        handlers.reopen_complaint(handlers.ReopenComplaint(t, "00000000", "Belum beres"), uow=uow, sla=sla)
-    handlers.reopen_complaint(handlers.ReopenComplaint(t, f.pin, "Belum beres"), uow=uow, sla=sla)
+        handlers.reopen_complaint(handlers.ReopenComplaint(t, "00000000", "Belum beres"), uow=uow, pins=PINS, sla=sla)
+    handlers.reopen_complaint(handlers.ReopenComplaint(t, f.pin, "Belum beres"), uow=uow, pins=PINS, sla=sla)
     stored = uow.complaints.rows[t]
     assert stored.reopen_count == 1 and isinstance(uow.published[-1], ComplaintReopened)
     open_rounds = {(d.kind, d.round) for d in stored.deadlines if d.is_open}
@@ -200,7 +197,7 @@ def test_filing_validates_every_field_and_stores_nothing_when_wrong(uow: FakeUni
         complainant=Complainant(reporter_ref="", name="S", nik="12345", phone="+31 20 555 0101"),
     )
     with pytest.raises(InvalidArgument) as info:
-        handlers.file_complaint(bad, uow=uow, sla=sla)
+        handlers.file_complaint(bad, uow=uow, pins=PINS, sla=sla)
     assert {v.field for v in info.value.violations} == {
         "complainant.name",
         "complainant.nik",
@@ -210,10 +207,10 @@ def test_filing_validates_every_field_and_stores_nothing_when_wrong(uow: FakeUni
         "location.longitude",
     }
     with pytest.raises(InvalidArgument) as info:
-        handlers.file_complaint(file_cmd(location=None), uow=uow, sla=sla)
+        handlers.file_complaint(file_cmd(location=None), uow=uow, pins=PINS, sla=sla)
     assert [v.field for v in info.value.violations] == ["location"]
     with pytest.raises(InvalidArgument) as info:
-        handlers.file_complaint(file_cmd(government_code="34"), uow=uow, sla=sla)
+        handlers.file_complaint(file_cmd(government_code="34"), uow=uow, pins=PINS, sla=sla)
     assert [v.field for v in info.value.violations] == ["government_code"]
     assert uow.complaints.rows == {} and uow.complainants.rows == {} and uow.published == []
     address_only = filed(uow, sla, location=Location(address="Desa Sukorejo RT 02/RW 03, Kendal"))
@@ -225,23 +222,12 @@ def test_tickets_are_random_and_pins_are_stored_hashed(uow: FakeUnitOfWork, sla:
     assert first.complaint.ticket_id != second.complaint.ticket_id
     assert len(first.complaint.ticket_id) == 16  # 80 bits in base32
     stored = uow.complaints.rows[first.complaint.ticket_id]
-    assert first.pin not in stored.pin_hash and stored.pin_hash.startswith("scrypt$")
-    assert verify_pin(first.pin, stored.pin_hash) and not verify_pin(second.pin, stored.pin_hash)
-    assert hash_pin("12345678") != hash_pin("12345678")  # salted
-
-
-def test_a_pin_issued_before_the_transaction_is_the_one_stored_and_shown(uow: FakeUnitOfWork, sla: SlaPolicy) -> None:
-    # The gRPC entrypoint hashes the PIN off the database thread, then files with it.
-    issued = issue_pin()
-    assert issued.pin not in repr(issued) and issued.pin_hash not in repr(issued)
-    f = handlers.file_complaint(file_cmd(), uow=uow, sla=sla, pin=issued)
-    stored = uow.complaints.rows[f.complaint.ticket_id]
-    assert f.pin == issued.pin and stored.pin_hash == issued.pin_hash
-    assert verify_pin(issued.pin, stored.pin_hash)
-    tracked = handlers.track_complaint(f.complaint.ticket_id, issued.pin, uow=uow)
-    assert tracked.ticket_id == f.complaint.ticket_id
+    assert first.pin not in stored.pin_hash and stored.pin_hash.startswith("hmac-sha256$")
+    assert PINS.hasher.verify(first.pin, stored.pin_hash) and not PINS.hasher.verify(second.pin, stored.pin_hash)
+    tracked = handlers.track_complaint(first.complaint.ticket_id, first.pin, uow=uow, pins=PINS)
+    assert tracked.ticket_id == first.complaint.ticket_id
     with pytest.raises(NotFound):
-        handlers.track_complaint(f.complaint.ticket_id, f"{(int(issued.pin) + 1) % 10**8:08d}", uow=uow)
+        handlers.track_complaint(first.complaint.ticket_id, f"{(int(first.pin) + 1) % 10**8:08d}", uow=uow, pins=PINS)
 
 
 def test_identity_lives_apart_and_every_read_is_logged(uow: FakeUnitOfWork, sla: SlaPolicy) -> None:
@@ -279,12 +265,12 @@ def test_tracking_shows_status_and_redacted_public_replies_only(uow: FakeUnitOfW
     t = f.complaint.ticket_id
     handlers.add_internal_note(t, "Pelapor kerabat kepala dinas", uow=uow, actor=AGENCY)
     handlers.respond_to_complaint(t, "Tim kami menghubungi 0812-2555-0101, selesai.", uow=uow, actor=AGENCY)
-    tracked = handlers.track_complaint(t.lower(), f.pin, uow=uow)
+    tracked = handlers.track_complaint(t.lower(), f.pin, uow=uow, pins=PINS)
     assert tracked.status is Status.RESPONDED
     assert [r.text for r in tracked.replies] == ["Tim kami menghubungi [nomor telepon disembunyikan], selesai."]
     for ticket, pin in [(t, "99999999"), ("AAAAAAAAAAAAAAAA", f.pin), ("not-a-ticket", f.pin)]:
         with pytest.raises(NotFound, match="no complaint with this ticket and PIN"):
-            handlers.track_complaint(ticket, pin, uow=uow)
+            handlers.track_complaint(ticket, pin, uow=uow, pins=PINS)
 
 
 def test_agency_staff_see_only_what_is_routed_to_them(uow: FakeUnitOfWork, sla: SlaPolicy) -> None:

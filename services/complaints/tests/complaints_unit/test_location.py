@@ -10,7 +10,7 @@ from grms_complaints.domain.sla import SlaPolicy
 from grms_complaints.service_layer import handlers
 from grms_kit.errors import InvalidArgument
 
-from .conftest import OFFICER, file_cmd, filed
+from .conftest import OFFICER, PINS, file_cmd, filed
 from .fakes import FakeUnitOfWork
 
 POINT = {"latitude": -7.4245, "longitude": 109.2302}
@@ -48,10 +48,10 @@ def test_a_bad_village_code_stores_nothing(uow: FakeUnitOfWork, sla: SlaPolicy) 
 def test_a_village_head_filing_defaults_the_location_to_the_village(uow: FakeUnitOfWork, sla: SlaPolicy) -> None:
     head = Submitter(name="Slamet Riyadi", village_code="33.74.01.1001", role=SubmitterRole.KEPALA_DESA)
     cmd = file_cmd(channel=Channel.WALK_IN, location=Location(address="RT 02 RW 05"), submitted_by=head)
-    f = handlers.file_complaint(cmd, uow=uow, sla=sla, actor=OFFICER)
+    f = handlers.file_complaint(cmd, uow=uow, pins=PINS, sla=sla, actor=OFFICER)
     assert f.complaint.location == Location(address="RT 02 RW 05", village_code="33.74.01.1001")
     other = file_cmd(channel=Channel.WALK_IN, location=Location(village_code="33.74.02.1003"), submitted_by=head)
-    g = handlers.file_complaint(other, uow=uow, sla=sla, actor=OFFICER)
+    g = handlers.file_complaint(other, uow=uow, pins=PINS, sla=sla, actor=OFFICER)
     assert g.complaint.location.village_code == "33.74.02.1003"  # told otherwise: kept
 
 

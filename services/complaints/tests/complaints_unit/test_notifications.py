@@ -15,7 +15,7 @@ from grms_complaints.service_layer import handlers
 from grms_kit.errors import FailedPrecondition
 from grms_kit.testing import free_port
 
-from .conftest import AGENCY, EMAIL, OFFICER, PHONE, filed
+from .conftest import AGENCY, EMAIL, OFFICER, PHONE, PINS, filed
 from .fakes import FakeUnitOfWork
 from .test_lifecycle import to
 
@@ -88,5 +88,5 @@ async def test_the_dispatcher_logs_without_smtp_and_retries_a_failing_smtp(uow: 
     assert await logging_only.tick() == 1
     [n] = uow.notifications.for_ticket(f.complaint.ticket_id)
     assert (n.status, n.delivered_via, n.sent_at) == (DeliveryStatus.SENT, "log", uow.clock.now())
-    tracked = handlers.track_complaint(f.complaint.ticket_id, f.pin, uow=uow)
+    tracked = handlers.track_complaint(f.complaint.ticket_id, f.pin, uow=uow, pins=PINS)
     assert [m.delivered_via for m in tracked.notifications] == ["log"]

@@ -14,7 +14,7 @@ from grms_complaints.service_layer import handlers
 from grms_kit.errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied, Unauthenticated
 from grms_kit.identity import Identity, Role
 
-from .conftest import AGENCY, OFFICER, file_cmd, filed
+from .conftest import AGENCY, OFFICER, PINS, file_cmd, filed
 from .fakes import FakePhotoStore, FakeUnitOfWork
 from .images import jpeg, png, webp
 
@@ -78,8 +78,8 @@ def test_a_photo_over_the_limit_is_refused() -> None:
 
 def test_photos_at_filing_are_stored_once_by_hash(uow: FakeUnitOfWork, sla: SlaPolicy) -> None:
     photos = FakePhotoStore()
-    first = handlers.file_complaint(file_cmd(photos=(JPEG, PNG)), uow=uow, sla=sla, photos=photos)
-    second = handlers.file_complaint(file_cmd(photos=(JPEG,)), uow=uow, sla=sla, photos=photos)
+    first = handlers.file_complaint(file_cmd(photos=(JPEG, PNG)), uow=uow, pins=PINS, sla=sla, photos=photos)
+    second = handlers.file_complaint(file_cmd(photos=(JPEG,)), uow=uow, pins=PINS, sla=sla, photos=photos)
     assert set(photos.blobs) == {sha(JPEG), sha(PNG)}
     stored = uow.complaints.rows[first.complaint.ticket_id]
     assert [(a.sha256, a.media_type, a.size_bytes, a.source) for a in stored.attachments] == [
@@ -92,7 +92,7 @@ def test_photos_at_filing_are_stored_once_by_hash(uow: FakeUnitOfWork, sla: SlaP
 def test_a_bad_photo_at_filing_stores_nothing(uow: FakeUnitOfWork, sla: SlaPolicy) -> None:
     photos = FakePhotoStore(max_bytes=len(PNG) - 1)
     with pytest.raises(InvalidArgument) as exc:
-        handlers.file_complaint(file_cmd(photos=(PDF, PNG)), uow=uow, sla=sla, photos=photos)
+        handlers.file_complaint(file_cmd(photos=(PDF, PNG)), uow=uow, pins=PINS, sla=sla, photos=photos)
     assert {v.field for v in exc.value.violations} == {"photos[0]", "photos[1]"}
     assert not photos.blobs and not uow.complaints.rows and not uow.complainants.rows and not uow.published
 
@@ -102,15 +102,15 @@ def test_the_complainant_adds_a_photo_with_ticket_and_pin(uow: FakeUnitOfWork, s
     f = filed(uow, sla)
     ticket = f.complaint.ticket_id
     with pytest.raises(NotFound):
-        handlers.add_photo(handlers.AddPhoto(ticket, WEBP, pin="00000000"), uow=uow, photos=photos)
+        handlers.add_photo(handlers.AddPhoto(ticket, WEBP, pin="00000000"), uow=uow, pins=PINS, photos=photos)
     assert not photos.blobs
-    _, attachment = handlers.add_photo(handlers.AddPhoto(ticket, WEBP, pin=f.pin), uow=uow, photos=photos)
+    _, attachment = handlers.add_photo(handlers.AddPhoto(ticket, WEBP, pin=f.pin), uow=uow, pins=PINS, photos=photos)
     assert (attachment.source, attachment.added_by, attachment.media_type) == (
         AttachmentSource.COMPLAINANT,
         "",
         "image/webp",
     )
-    again, _ = handlers.add_photo(handlers.AddPhoto(ticket, WEBP, pin=f.pin), uow=uow, photos=photos)
+    again, _ = handlers.add_photo(handlers.AddPhoto(ticket, WEBP, pin=f.pin), uow=uow, pins=PINS, photos=photos)
     assert len(again.attachments) == 1 and photos.writes == 1
 
 
@@ -118,13 +118,15 @@ def test_staff_add_photos_to_complaints_they_handle(uow: FakeUnitOfWork, sla: Sl
     photos = FakePhotoStore()
     ticket = filed(uow, sla).complaint.ticket_id
     with pytest.raises(Unauthenticated):  # no PIN and no token
-        handlers.add_photo(handlers.AddPhoto(ticket, JPEG), uow=uow, photos=photos)
+        handlers.add_photo(handlers.AddPhoto(ticket, JPEG), uow=uow, pins=PINS, photos=photos)
     with pytest.raises(PermissionDenied):
-        handlers.add_photo(handlers.AddPhoto(ticket, JPEG), uow=uow, photos=photos, actor=OTHER_GOV)
-    _, attachment = handlers.add_photo(handlers.AddPhoto(ticket, JPEG), uow=uow, photos=photos, actor=OFFICER)
+        handlers.add_photo(handlers.AddPhoto(ticket, JPEG), uow=uow, pins=PINS, photos=photos, actor=OTHER_GOV)
+    _, attachment = handlers.add_photo(
+        handlers.AddPhoto(ticket, JPEG), uow=uow, pins=PINS, photos=photos, actor=OFFICER
+    )
     assert (attachment.source, attachment.added_by) == (AttachmentSource.STAFF, "officer-33")
     with pytest.raises(InvalidArgument):
-        handlers.add_photo(handlers.AddPhoto(ticket, PDF), uow=uow, photos=photos, actor=OFFICER)
+        handlers.add_photo(handlers.AddPhoto(ticket, PDF), uow=uow, pins=PINS, photos=photos, actor=OFFICER)
     assert set(photos.blobs) == {sha(JPEG)}
 
 
@@ -133,32 +135,36 @@ def test_no_photos_on_a_closed_complaint_and_at_most_ten(uow: FakeUnitOfWork, sl
     f = filed(uow, sla)
     ticket = f.complaint.ticket_id
     for i in range(MAX_ATTACHMENTS):
-        handlers.add_photo(handlers.AddPhoto(ticket, JPEG + bytes([i])), uow=uow, photos=photos, actor=OFFICER)
+        handlers.add_photo(
+            handlers.AddPhoto(ticket, JPEG + bytes([i])), uow=uow, pins=PINS, photos=photos, actor=OFFICER
+        )
     with pytest.raises(FailedPrecondition, match="10 photos"):
-        handlers.add_photo(handlers.AddPhoto(ticket, PNG), uow=uow, photos=photos, actor=OFFICER)
+        handlers.add_photo(handlers.AddPhoto(ticket, PNG), uow=uow, pins=PINS, photos=photos, actor=OFFICER)
     rejected = filed(uow, sla).complaint.ticket_id
     handlers.reject_complaint(handlers.RejectComplaint(rejected, "spam", "Iklan"), uow=uow, actor=OFFICER)  # type: ignore[arg-type]
     assert uow.complaints.rows[rejected].status is Status.REJECTED
     with pytest.raises(FailedPrecondition):
-        handlers.add_photo(handlers.AddPhoto(rejected, PNG), uow=uow, photos=photos, actor=OFFICER)
+        handlers.add_photo(handlers.AddPhoto(rejected, PNG), uow=uow, pins=PINS, photos=photos, actor=OFFICER)
     assert sha(PNG) not in photos.blobs
 
 
 def test_photos_are_served_publicly_only_when_the_complaint_is_not_rahasia(uow: FakeUnitOfWork, sla: SlaPolicy) -> None:
     photos = FakePhotoStore()
-    public = handlers.file_complaint(file_cmd(photos=(JPEG,)), uow=uow, sla=sla, photos=photos)
-    secret = handlers.file_complaint(file_cmd(photos=(PNG,), confidential=True), uow=uow, sla=sla, photos=photos)
-    attachment, content = handlers.get_photo(public.complaint.ticket_id, sha(JPEG), uow=uow, photos=photos)
+    public = handlers.file_complaint(file_cmd(photos=(JPEG,)), uow=uow, pins=PINS, sla=sla, photos=photos)
+    secret = handlers.file_complaint(
+        file_cmd(photos=(PNG,), confidential=True), uow=uow, pins=PINS, sla=sla, photos=photos
+    )
+    attachment, content = handlers.get_photo(public.complaint.ticket_id, sha(JPEG), uow=uow, pins=PINS, photos=photos)
     assert content == JPEG and attachment.media_type == "image/jpeg"
     hidden = secret.complaint.ticket_id
     with pytest.raises(NotFound):
-        handlers.get_photo(hidden, sha(PNG), uow=uow, photos=photos)
+        handlers.get_photo(hidden, sha(PNG), uow=uow, pins=PINS, photos=photos)
     with pytest.raises(NotFound):  # a photo of another complaint is not this one's
-        handlers.get_photo(public.complaint.ticket_id, sha(PNG), uow=uow, photos=photos)
-    assert handlers.get_photo(hidden, sha(PNG), uow=uow, photos=photos, actor=OFFICER)[1] == PNG
-    assert handlers.get_photo(hidden, sha(PNG), uow=uow, photos=photos, pin=secret.pin)[1] == PNG
+        handlers.get_photo(public.complaint.ticket_id, sha(PNG), uow=uow, pins=PINS, photos=photos)
+    assert handlers.get_photo(hidden, sha(PNG), uow=uow, pins=PINS, photos=photos, actor=OFFICER)[1] == PNG
+    assert handlers.get_photo(hidden, sha(PNG), uow=uow, pins=PINS, photos=photos, pin=secret.pin)[1] == PNG
     with pytest.raises(PermissionDenied):  # an agency sees only what is routed to it
-        handlers.get_photo(hidden, sha(PNG), uow=uow, photos=photos, actor=AGENCY)
+        handlers.get_photo(hidden, sha(PNG), uow=uow, pins=PINS, photos=photos, actor=AGENCY)
 
 
 def test_the_file_store_writes_each_photo_once_under_its_hash(tmp_path: Path) -> None:

@@ -10,7 +10,7 @@ from grms_complaints.domain.model import Status
 from grms_complaints.domain.sla import SlaPolicy
 from grms_complaints.service_layer import handlers
 
-from .conftest import AGENCY, NAME, NIK, OFFICER, PHONE, filed
+from .conftest import AGENCY, NAME, NIK, OFFICER, PHONE, PINS, filed
 from .fakes import FakeUnitOfWork
 
 EVENTS = [
@@ -37,7 +37,7 @@ def _walk(uow: FakeUnitOfWork, sla: SlaPolicy, **flags: bool) -> list[bytes]:
     handlers.assign_complaint(handlers.AssignComplaint(t, "DINKES"), uow=uow, actor=OFFICER, sla=sla)
     handlers.start_work(t, uow=uow, actor=AGENCY)
     handlers.respond_to_complaint(t, f"Kami hubungi {NAME} di {PHONE}.", uow=uow, actor=AGENCY)
-    handlers.reopen_complaint(handlers.ReopenComplaint(t, f.pin, "Belum selesai"), uow=uow, sla=sla)
+    handlers.reopen_complaint(handlers.ReopenComplaint(t, f.pin, "Belum selesai"), uow=uow, pins=PINS, sla=sla)
     uow.clock.advance(dt.timedelta(days=30))
     handlers.scan_sla(100, uow=uow)
     assert uow.complaints.rows[t].status is Status.IN_PROGRESS
