@@ -21,7 +21,8 @@ from grms_complaints.adapters.board_raw import RawComplaintBoard
 from grms_complaints.adapters.calendar import sla_policy
 from grms_complaints.adapters.tables import complaint_board_day, complaint_board_open, reference
 from grms_complaints.bootstrap import MIGRATIONS, SERVICE, unit_of_work_factory
-from grms_complaints.domain.model import Channel, Complainant, ComplaintClass, Location, RejectionReason, issue_pin
+from grms_complaints.domain.model import Channel, Complainant, ComplaintClass, Location, RejectionReason
+from grms_complaints.domain.pins import PinGuard, PinHasher
 from grms_complaints.domain.sla import JAKARTA
 from grms_complaints.service_layer import handlers
 from grms_complaints.service_layer.ports import BoardQuery
@@ -37,7 +38,7 @@ OFFICER = Identity(sub="officer-33", roles=frozenset({Role.COMPLAINTS_OFFICER}),
 AGENCIES = ("DINKES", "DPUBMCK", "DISHUB")
 # Friday 30 May 2025, 22:30 WIB: the lives cross weekends and WIB midnights.
 T0 = dt.datetime(2025, 5, 30, 22, 30, tzinfo=JAKARTA).astimezone(dt.UTC)
-PIN = issue_pin()  # one PIN for every complaint: its scrypt hash is made once
+PINS = PinGuard(PinHasher(b"complaints-board-test-pepper-001"))
 
 
 class Lives:
@@ -52,6 +53,7 @@ class Lives:
         self.sla = sla_policy()
         self.rng = random.Random(seed)
         self.tickets: list[str] = []
+        self.pins: dict[str, str] = {}
         with self.db.session() as session, session.begin():
             session.execute(
                 insert(reference.government).values(code="33", name="Jawa Tengah", payload=b"", synced_at=T0)
@@ -74,8 +76,9 @@ class Lives:
             location=Location(address="Jl. Pemuda, Semarang"),
             complainant=Complainant(reporter_ref="", name="Siti Rahayu", phone="081225550101"),
         )
-        filed = handlers.file_complaint(cmd, uow=self.uow(), sla=self.sla, pin=PIN)
+        filed = handlers.file_complaint(cmd, uow=self.uow(), sla=self.sla, pins=PINS)
         self.tickets.append(filed.complaint.ticket_id)
+        self.pins[filed.complaint.ticket_id] = filed.pin
 
     def operations(self, ticket: str) -> list[Callable[[], object]]:
         uow, sla = self.uow, self.sla
@@ -106,11 +109,11 @@ class Lives:
             self.file()
             return
         ticket = self.rng.choice(self.tickets)
-        if self.rng.random() < 0.03:  # reopening checks the PIN (scrypt): now and then
+        if self.rng.random() < 0.03:  # the complainant reopens now and then
 
             def operation() -> object:
-                cmd = handlers.ReopenComplaint(ticket, PIN.pin, "Belum tuntas")
-                return handlers.reopen_complaint(cmd, uow=self.uow(), sla=self.sla)
+                cmd = handlers.ReopenComplaint(ticket, self.pins[ticket], "Belum tuntas")
+                return handlers.reopen_complaint(cmd, uow=self.uow(), sla=self.sla, pins=PINS)
 
         else:
             operation = self.rng.choice(self.operations(ticket))
