@@ -7,31 +7,24 @@ in the page), admins only; the browser test drives headless Chromium through the
 
 from __future__ import annotations
 
-import asyncio
 import os
 import re
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
-from grms_gateway import accounts
-from grms_gateway.__main__ import bind
-from grms_gateway.app import create_app
 from grms_kit.identity import Role
-from grms_kit.testing import NatsServer, free_port
+from grms_kit.testing import NatsServer
 
-from .conftest import ADMIN_PASSWORD, start_suite
+from .complaints_stack import live_complaints
+from .conftest import ADMIN_PASSWORD
 from .test_complaints import (  # noqa: F401
     AGENCY,
     LoginAs,
     complaints_port,
     settings,
-    settings_for,
-    start_complaints,
 )
 
 PAGE = "/pengaduan/kategori"
@@ -157,43 +150,8 @@ async def test_only_admins_see_the_page(client: httpx.AsyncClient, login_as: Log
 @pytest.fixture
 def live_categories(tmp_path: Path, nats_server: NatsServer) -> Iterator[dict[str, Any]]:
     """uvicorn on a free port with the real complaints service (SQLite) and an admin account."""
-    ready = threading.Event()
-    holder: dict[str, Any] = {}
-
-    async def main() -> None:
-        suite = await start_suite()
-        port, stop, task = await start_complaints(
-            f"sqlite:///{tmp_path / 'complaints.db'}", nats_server.url, tmp_path / "complaints"
-        )
-        http_port = free_port()
-        live = settings_for(suite, port, tmp_path / "var", port=http_port)
-        accounts.migrate(live.accounts_database_url())
-        accounts.create_user(
-            live.accounts_database_url(), "admin", ADMIN_PASSWORD, [Role.ADMIN], "33", (), "Admin Pengaduan"
-        )
-        server = uvicorn.Server(uvicorn.Config(create_app(live), log_config=None, lifespan="on"))
-        holder["server"], holder["url"] = server, f"http://127.0.0.1:{http_port}"
-        serve = asyncio.create_task(server.serve(sockets=[bind("127.0.0.1", http_port)]))
-        while not server.started and not serve.done():
-            await asyncio.sleep(0.02)
-        ready.set()
-        await serve
-        stop.set()
-        await asyncio.wait_for(task, 30)
-        await suite.stop_all()
-
-    def run() -> None:
-        try:
-            asyncio.run(main())
-        finally:
-            ready.set()
-
-    thread = threading.Thread(target=run, name="live-gateway-categories", daemon=True)
-    thread.start()
-    assert ready.wait(60) and holder.get("server") is not None and holder["server"].started, "no gateway"
-    yield holder
-    holder["server"].should_exit = True
-    thread.join(30)
+    admin = ("admin", Role.ADMIN, "Admin Pengaduan")
+    yield from live_complaints("categories", tmp_path, nats_server.url, users=[admin])
 
 
 def _unexpected(msg: Any) -> bool:

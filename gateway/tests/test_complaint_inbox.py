@@ -6,26 +6,21 @@ drives headless Chromium through login, the inbox and one handler's whole flow.
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import os
 import re
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
-from grms_gateway import accounts
-from grms_gateway.__main__ import bind
-from grms_gateway.app import create_app
 from grms_gateway.web.complaint_inbox_pages import countdown
 from grms_kit.identity import Role
-from grms_kit.testing import NatsServer, free_port
+from grms_kit.testing import NatsServer
 
-from .conftest import ADMIN_PASSWORD, start_suite
+from .complaints_stack import live_complaints
+from .conftest import ADMIN_PASSWORD
 from .test_complaints import (  # noqa: F401
     AGENCY,
     LoginAs,
@@ -33,8 +28,6 @@ from .test_complaints import (  # noqa: F401
     complaints_port,
     file,
     settings,
-    settings_for,
-    start_complaints,
 )
 
 NAME, NIK, PHONE = "Dewi Lestari", "3374015512900088", "081399990000"
@@ -117,53 +110,14 @@ def test_countdown_words() -> None:
 @pytest.fixture
 def live_inbox(tmp_path: Path, nats_server: NatsServer) -> Iterator[dict[str, Any]]:
     """uvicorn on a free port with the real complaints service (SQLite), an officer account and one complaint."""
-    ready = threading.Event()
-    holder: dict[str, Any] = {}
 
-    async def main() -> None:
-        suite = await start_suite()
-        port, stop, task = await start_complaints(
-            f"sqlite:///{tmp_path / 'complaints.db'}", nats_server.url, tmp_path / "complaints"
-        )
-        http_port = free_port()
-        live = settings_for(suite, port, tmp_path / "var", port=http_port)
-        accounts.migrate(live.accounts_database_url())
-        accounts.create_user(
-            live.accounts_database_url(),
-            "petugas",
-            ADMIN_PASSWORD,
-            [Role.COMPLAINTS_OFFICER],
-            "33",
-            (),
-            "Petugas Pengaduan",
-        )
-        server = uvicorn.Server(uvicorn.Config(create_app(live), log_config=None, lifespan="on"))
-        holder["server"], holder["url"] = server, f"http://127.0.0.1:{http_port}"
-        serve = asyncio.create_task(server.serve(sockets=[bind("127.0.0.1", http_port)]))
-        while not server.started and not serve.done():
-            await asyncio.sleep(0.02)
-        async with httpx.AsyncClient(base_url=holder["url"]) as http:
+    async def file_one(live: dict[str, Any]) -> None:
+        async with httpx.AsyncClient(base_url=live["url"]) as http:
             body = complaint_body(title="Lampu jalan mati di Jl. Pahlawan")
-            response = await http.post("/api/v1/complaints", json=body)
-            holder["ticket"] = response.json()["ticket_id"]
-        ready.set()
-        await serve
-        stop.set()
-        await asyncio.wait_for(task, 30)
-        await suite.stop_all()
+            live["ticket"] = (await http.post("/api/v1/complaints", json=body)).json()["ticket_id"]
 
-    def run() -> None:
-        try:
-            asyncio.run(main())
-        finally:
-            ready.set()
-
-    thread = threading.Thread(target=run, name="live-gateway-inbox", daemon=True)
-    thread.start()
-    assert ready.wait(60) and holder.get("ticket"), "no gateway"
-    yield holder
-    holder["server"].should_exit = True
-    thread.join(30)
+    officer = ("petugas", Role.COMPLAINTS_OFFICER, "Petugas Pengaduan")
+    yield from live_complaints("inbox", tmp_path, nats_server.url, users=[officer], after_start=file_one)
 
 
 @pytest.mark.browser

@@ -13,67 +13,29 @@ import html
 import json
 import os
 import re
-import threading
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
-from grms_gateway import accounts
-from grms_gateway.__main__ import bind
-from grms_gateway.app import create_app
 from grms_gateway.live import ComplaintFeed
 from grms_gateway.web.complaint_live import sse
 from grms_kit.identity import Role
-from grms_kit.testing import NatsServer, free_port
+from grms_kit.testing import NatsServer
 
-from .conftest import ADMIN_PASSWORD, start_suite
-from .test_complaints import AGENCY, complaint_body, settings_for, start_complaints
+from .complaints_stack import AGENCY, live_complaints
+from .conftest import ADMIN_PASSWORD
+from .test_complaints import complaint_body
 
 PHONE = "081311112222"
 
 
 def serve(tmp_path: Path, nats_url: str, **live: Any) -> Iterator[str]:
     """uvicorn with the real complaints service (SQLite) and an officer account; yields the base URL."""
-    ready = threading.Event()
-    holder: dict[str, Any] = {}
-
-    async def main() -> None:
-        suite = await start_suite()
-        port, stop, task = await start_complaints(
-            f"sqlite:///{tmp_path / 'complaints.db'}", nats_url, tmp_path / "complaints"
-        )
-        http_port = free_port()
-        settings = settings_for(suite, port, tmp_path / "var", port=http_port, nats_url=nats_url, **live)
-        accounts.migrate(settings.accounts_database_url())
-        accounts.create_user(
-            settings.accounts_database_url(), "petugas", ADMIN_PASSWORD, [Role.COMPLAINTS_OFFICER], "33", (), "Petugas"
-        )
-        server = uvicorn.Server(uvicorn.Config(create_app(settings), log_config=None, lifespan="on"))
-        holder["server"], holder["url"] = server, f"http://127.0.0.1:{http_port}"
-        serving = asyncio.create_task(server.serve(sockets=[bind("127.0.0.1", http_port)]))
-        while not server.started and not serving.done():
-            await asyncio.sleep(0.02)
-        ready.set()
-        await serving
-        stop.set()
-        await asyncio.wait_for(task, 30)
-        await suite.stop_all()
-
-    def run() -> None:
-        try:
-            asyncio.run(main())
-        finally:
-            ready.set()
-
-    thread = threading.Thread(target=run, name="live-gateway-sse", daemon=True)
-    thread.start()
-    assert ready.wait(60) and holder.get("server") is not None and holder["server"].started, "no gateway"
-    yield holder["url"]
-    holder["server"].should_exit = True
-    thread.join(30)
+    officer = ("petugas", Role.COMPLAINTS_OFFICER, "Petugas")
+    for started in live_complaints("sse", tmp_path, nats_url, users=[officer], nats_url=nats_url, **live):
+        yield started["url"]
 
 
 @pytest.fixture

@@ -15,8 +15,6 @@ import hashlib
 import json
 import os
 import struct
-import threading
-import uuid
 import xml.etree.ElementTree as ET
 import zlib
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -24,89 +22,18 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import nats
 import pytest
-import uvicorn
-from grms.budgeting.v1 import agency_pb2, government_pb2
-from grms.budgeting.v1 import events_pb2 as budgeting_events
-from grms.complaints.v1 import complaints_service_pb2 as pb
-from grms.complaints.v1 import complaints_service_pb2_grpc as pb_grpc
-from grms_complaints import bootstrap
-from grms_complaints.config import Settings as ComplaintsSettings
 from grms_gateway import accounts
-from grms_gateway.__main__ import bind
-from grms_gateway.app import create_app
 from grms_gateway.config import GatewaySettings
-from grms_kit.events import Envelope
 from grms_kit.identity import Role
-from grms_kit.messaging import ensure_stream
-from grms_kit.testing import NatsServer, free_port
+from grms_kit.testing import NatsServer
 
-from .conftest import TEST_SECRET, FakeSuite, start_suite
+from .complaints_stack import AGENCY, live_complaints, settings_for, start_complaints
+from .conftest import FakeSuite
 from .media_server import Answer, media_server
 
 PROBLEM = "application/problem+json"
-AGENCY = "DINKES"
 LoginAs = Callable[..., Any]
-
-
-async def _publish_budgeting_facts(url: str) -> None:
-    """What budgeting publishes: the province and one agency (fresh ids, so never de-duplicated)."""
-    nc = await nats.connect(url)
-    js = nc.jetstream()
-    await ensure_stream(js, "budgeting")
-    facts = [
-        budgeting_events.GovernmentRegistered(
-            government=government_pb2.Government(code="33", name="Provinsi Jawa Tengah")
-        ),
-        budgeting_events.AgencyRegistered(
-            agency=agency_pb2.Agency(government_code="33", code=AGENCY, name="Dinas Kesehatan", version=1)
-        ),
-    ]
-    for fact in facts:
-        envelope = Envelope.wrap(
-            fact, source="grms-budgeting", government="33", time=dt.datetime.now(dt.UTC), event_id=str(uuid.uuid4())
-        )
-        await js.publish(envelope.subject, envelope.payload, headers=envelope.headers())
-    await nc.close()
-
-
-async def start_complaints(database_url: str, nats_url: str, var_dir: Path) -> tuple[int, asyncio.Event, Any]:
-    """The real complaints service on a free port, its reference copy holding Central Java and DINKES."""
-    import grpc
-
-    settings = ComplaintsSettings(
-        database_url=database_url,
-        grpc_port=free_port(),
-        nats_url=nats_url,
-        auth_secret=TEST_SECRET,
-        var_dir=var_dir,
-        notify_interval=0.05,
-    )
-    runtime = bootstrap.build(settings)
-    stop = asyncio.Event()
-    task = asyncio.create_task(runtime.run(stop))
-    await asyncio.wait_for(runtime.ready.wait(), 30)
-    await _publish_budgeting_facts(nats_url)
-    async with grpc.aio.insecure_channel(settings.grpc_address) as channel:
-        stub = pb_grpc.ComplaintsServiceStub(channel)
-        for _ in range(200):
-            try:
-                await stub.GetAgency(pb.GetAgencyRequest(government_code="33", code=AGENCY), timeout=5)
-                break
-            except grpc.aio.AioRpcError:
-                await asyncio.sleep(0.05)
-        else:
-            raise AssertionError("the reference copy never received budgeting's agency")
-    return settings.grpc_port, stop, task
-
-
-def settings_for(suite: FakeSuite, complaints_port: int, var_dir: Path, **extra: Any) -> GatewaySettings:
-    ports = {f"{name}_grpc_port": suite.port(name) for name in suite.servers}
-    ports["complaints_grpc_port"] = complaints_port
-    return GatewaySettings(
-        auth_secret=TEST_SECRET, var_dir=var_dir, grpc_deadline=10.0, probe_timeout=1.0, **ports, **extra
-    )
 
 
 @pytest.fixture
@@ -875,39 +802,8 @@ async def test_no_public_route_leaks_identity_or_confidential_text(
 @pytest.fixture
 def live_gateway_with_complaints(tmp_path: Path, nats_server: NatsServer) -> Iterator[str]:
     """uvicorn on a free port, the real complaints service (SQLite) and the fake suite, on one background loop."""
-    ready = threading.Event()
-    holder: dict[str, Any] = {}
-
-    async def main() -> None:
-        suite = await start_suite()
-        port, stop, task = await start_complaints(
-            f"sqlite:///{tmp_path / 'complaints.db'}", nats_server.url, tmp_path / "complaints"
-        )
-        http_port = free_port()
-        settings = settings_for(suite, port, tmp_path / "var", port=http_port)
-        server = uvicorn.Server(uvicorn.Config(create_app(settings), log_config=None, lifespan="on"))
-        holder["server"], holder["url"] = server, f"http://127.0.0.1:{http_port}"
-        serve = asyncio.create_task(server.serve(sockets=[bind("127.0.0.1", http_port)]))
-        while not server.started and not serve.done():
-            await asyncio.sleep(0.02)
-        ready.set()
-        await serve
-        stop.set()
-        await asyncio.wait_for(task, 30)
-        await suite.stop_all()
-
-    def run() -> None:
-        try:
-            asyncio.run(main())
-        finally:
-            ready.set()
-
-    thread = threading.Thread(target=run, name="live-gateway-complaints", daemon=True)
-    thread.start()
-    assert ready.wait(60) and holder.get("server") is not None and holder["server"].started, "no gateway"
-    yield holder["url"]
-    holder["server"].should_exit = True
-    thread.join(30)
+    for live in live_complaints("complaints", tmp_path, nats_server.url):
+        yield live["url"]
 
 
 @pytest.mark.browser

@@ -11,9 +11,9 @@ import asyncio
 import datetime as dt
 import os
 import re
-import threading
 import xml.etree.ElementTree as ET
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
@@ -21,20 +21,18 @@ from typing import Any
 import grpc
 import httpx
 import pytest
-import uvicorn
 from grms.common.v1 import money_pb2
 from grms.planning.v1 import planning_service_pb2 as pb
 from grms.planning.v1 import planning_service_pb2_grpc as pb_grpc
 from grms.planning.v1 import sub_activity_pb2
 from grms_gateway import accounts
-from grms_gateway.__main__ import bind
-from grms_gateway.app import create_app
 from grms_gateway.config import GatewaySettings
 from grms_gateway.i18n import WIB
 from grms_kit.identity import Identity, Role, TokenCodec
-from grms_kit.testing import NatsServer, free_port
+from grms_kit.testing import NatsServer
 
 from .conftest import ADMIN_PASSWORD, TEST_SECRET
+from .live_gateway import serve_gateway
 from .test_planning_routes import AGENCY, PlanningStack, planning_stack, start_planning
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "gateway"
@@ -333,47 +331,30 @@ async def test_planner_sees_sub_activities_and_the_planned_s_curve(stack: Planni
 
 
 @pytest.fixture
-def live_planning(tmp_path: Path, nats_server: NatsServer) -> Iterator[dict[str, str]]:
+def live_planning(tmp_path: Path, nats_server: NatsServer) -> Iterator[dict[str, Any]]:
     """uvicorn on a free port in front of the real planning service, on one background loop."""
-    ready = threading.Event()
-    holder: dict[str, Any] = {}
+    seeded: dict[str, str] = {}
 
-    async def main() -> None:
+    @asynccontextmanager
+    async def backend(http_port: int) -> AsyncIterator[GatewaySettings]:
         settings, stop, task = await start_planning(nats_server.url, tmp_path)
-        planned_id, unplanned_id = await seed_sub_activities(settings.grpc_address)
-        http_port = free_port()
-        gateway_settings = GatewaySettings(
-            auth_secret=TEST_SECRET,
-            var_dir=tmp_path / "var",
-            grpc_deadline=3.0,
-            planning_grpc_port=settings.grpc_port,
-            port=http_port,
-        )
-        make_planner(gateway_settings)
-        server = uvicorn.Server(uvicorn.Config(create_app(gateway_settings), log_config=None, lifespan="on"))
-        holder.update(
-            server=server, url=f"http://127.0.0.1:{http_port}", planned_id=planned_id, unplanned_id=unplanned_id
-        )
-        serve = asyncio.create_task(server.serve(sockets=[bind("127.0.0.1", http_port)]))
-        while not server.started and not serve.done():
-            await asyncio.sleep(0.02)
-        ready.set()
-        await serve
-        stop.set()
-        await asyncio.wait_for(task, 30)
-
-    def run() -> None:
         try:
-            asyncio.run(main())
+            seeded["planned_id"], seeded["unplanned_id"] = await seed_sub_activities(settings.grpc_address)
+            gateway_settings = GatewaySettings(
+                auth_secret=TEST_SECRET,
+                var_dir=tmp_path / "var",
+                grpc_deadline=3.0,
+                planning_grpc_port=settings.grpc_port,
+                port=http_port,
+            )
+            make_planner(gateway_settings)
+            yield gateway_settings
         finally:
-            ready.set()
+            stop.set()
+            await asyncio.wait_for(task, 30)
 
-    thread = threading.Thread(target=run, name="live-gateway-planning", daemon=True)
-    thread.start()
-    assert ready.wait(60) and holder.get("server") is not None and holder["server"].started, "no gateway"
-    yield {"url": holder["url"], "planned_id": holder["planned_id"], "unplanned_id": holder["unplanned_id"]}
-    holder["server"].should_exit = True
-    thread.join(30)
+    for live in serve_gateway("planning", backend):
+        yield {**live, **seeded}
 
 
 @pytest.mark.browser
