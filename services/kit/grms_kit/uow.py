@@ -99,6 +99,17 @@ class UnitOfWork:
     def _open(self, session: Session) -> None:
         """Create the repositories on `session` (subclasses)."""
 
+    def read_snapshot(self) -> None:
+        """Let every read of this unit of work see one snapshot; call it before the first statement.
+
+        A report built from several statements (sums, then live counts) must not see a commit
+        land between two of them. PostgreSQL's default READ COMMITTED takes a snapshot per
+        statement, so this asks for REPEATABLE READ; a SQLite transaction reads one snapshot
+        already, and a unit of work inside a group commit shares its batch's transaction.
+        """
+        if not self.db.is_sqlite and self._shared is None:
+            self.session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+
     def _collect_events(self) -> list[tuple[Message, str]]:
         """Events raised by the aggregates this unit of work touched (subclasses)."""
         return []

@@ -1120,6 +1120,7 @@ def complaint_board(query: BoardQuery, page: Page, *, uow: UnitOfWork, actor: Id
             raise PermissionDenied(f"agency {sorted(outside)[0]} is not yours")
         agencies = agencies or actor.agencies
     with uow:
+        uow.read_snapshot()  # sums and live counts from one moment, or an SLA scan between them counts twice
         board = uow.board.read(
             dataclasses.replace(query, government_code=government_code, agency_codes=agencies), page, uow.clock.now()
         )

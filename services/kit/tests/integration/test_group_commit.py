@@ -10,7 +10,7 @@ import pytest
 from grms.budgeting.v1 import agency_pb2, events_pb2
 from grms_kit.group_commit import GroupCommit
 from grms_kit.uow import UnitOfWork
-from sqlalchemy import event, func, insert, select
+from sqlalchemy import create_engine, event, func, insert, select
 
 
 def _count(store: Any, table: Any, *where: Any) -> int:
@@ -128,3 +128,16 @@ def test_a_lazy_commit_writes_and_leaves_the_connection_durable(store: Any) -> N
     with store.db.engine.connect() as conn:
         assert str(conn.exec_driver_sql(probe).scalar()) in ("2", "on")
     assert _count(store, store.effect) == 1
+
+
+def test_a_read_snapshot_does_not_see_commits_made_after_its_first_read(store: Any) -> None:
+    with UnitOfWork(store.db, store.tables, clock=store.clock, source="budgeting") as reader:
+        reader.read_snapshot()
+        before = reader.session.execute(select(func.count()).select_from(store.effect)).scalar_one()
+        other = create_engine(store.db.url)  # another client commits meanwhile
+        with other.begin() as conn:
+            conn.execute(insert(store.effect).values(event_id="later", code="later"))
+        other.dispose()
+        after = reader.session.execute(select(func.count()).select_from(store.effect)).scalar_one()
+    assert after == before
+    assert _count(store, store.effect) == before + 1
