@@ -5,7 +5,7 @@ Sections: (a) raw JetStream publish ceiling, (b) backbone throughput, (c) backbo
 beside a naive handler, (g) the complaints SLA scan over
 1,000,000 open deadlines, (h) the governor's complaint board with a year of demo data, (i) RKA
 import of 150,000 lines (XLSX, CSV, raw inserts), (j) planning a province-year, (k) FDP export
-memory at 10k and 100k lines.
+memory at 10k and 100k lines, (l) approving a plan of 5,000 lines.
 `--only a,d` runs a subset.
 """
 
@@ -40,7 +40,7 @@ from bench import (
 from bench.common import Report
 
 RESULTS = Path(__file__).resolve().parent / "results"
-SECTIONS = "abcdefghijk"
+SECTIONS = "abcdefghijkl"
 
 
 def _environment() -> dict[str, Any]:
@@ -85,6 +85,10 @@ async def _run(only: str, workdir: Path) -> Report:
         t = time.perf_counter()
         data["fdp_export"] = await asyncio.to_thread(budget_bulk.run_export, report, workdir)
         timings["k"] = time.perf_counter() - t
+    if "l" in only:
+        t = time.perf_counter()
+        data["plan_approval"] = await asyncio.to_thread(budget_bulk.run_approve, report, workdir)
+        timings["l"] = time.perf_counter() - t
     if "j" in only:
         t = time.perf_counter()
         data["planning_year"] = await planning_year.run(report, workdir)

@@ -1,4 +1,5 @@
-"""(i) RKA import of 150,000 lines from XLSX and from CSV beside raw bulk inserts; (k) FDP export memory.
+"""(i) RKA import of 150,000 lines from XLSX and from CSV beside raw bulk inserts; (k) FDP export memory;
+(l) approving a plan of 5,000 lines.
 
 Every case runs in a child process of its own (`python -m bench.budget_bulk <case> …`), so
 its peak RSS (`ru_maxrss`) is that case's alone; the child prints one JSON line.
@@ -15,6 +16,13 @@ work does not inflate (wall times there drift 2× between runs of the same code)
 lines), then the open-data path runs in-process: the servicer's StreamApprovedBudgetLines
 (500-line batches as protobuf) into the gateway's CSV writer, bytes counted and dropped.
 Constant memory means the 100k peak is about the 10k peak.
+
+(l) A plan of 5,000 lines (imported, submitted and verified as set-up) is approved through the
+real use case and SQL unit of work: the line and price checks, the ceilings, the DPA in force
+(`dpa_amount`) on every line, the snapshot of the whole plan and the audit link, one
+transaction. Beside it, the raw floor of the same writes: one UPDATE of the 5,000 lines and one
+INSERT of a snapshot as large, in one transaction. SQLite, and PostgreSQL when it answers.
+Target: < 1 s.
 """
 
 from __future__ import annotations
@@ -43,6 +51,8 @@ HEADER = ["Kode Rekening", "Kode Standar Harga", "Uraian", "Volume", "Satuan", "
 ITEMS = [(f"1.1.12.01.03.{i:04d}", "5.1.02.01.01.0024", 55_000 + 1_000 * i) for i in range(1, 21)]
 TARGET_SECONDS = 10.0
 TARGET_MB = 500.0
+APPROVE_LINES = 5_000
+APPROVE_TARGET_SECONDS = 1.0
 
 
 def _rows(n: int) -> list[list[Any]]:
@@ -74,8 +84,9 @@ def write_inputs(workdir: Path) -> tuple[Path, Path]:
     return xlsx, path
 
 
-def _database(path: Path) -> Any:
-    """A migrated budgeting SQLite database with the province, Dinkes, the codes, 20 prices and an empty plan."""
+def _database(path: Path | str) -> Any:
+    """A migrated budgeting database (a SQLite file, or a URL) with the province, Dinkes, the codes, 20 prices
+    and an empty plan."""
     from grms_budgeting.bootstrap import MIGRATIONS, unit_of_work_factory
     from grms_budgeting.domain.budget import PriceGroup
     from grms_budgeting.domain.codes import NomenclatureRow
@@ -85,7 +96,7 @@ def _database(path: Path) -> Any:
     from grms_kit.identity import Identity, Role
     from grms_kit.migrations import upgrade
 
-    url = f"sqlite:///{path}"
+    url = path if isinstance(path, str) else f"sqlite:///{path}"
     upgrade(url, MIGRATIONS, "budgeting")
     db = Database(url)
     uow = unit_of_work_factory(db, SystemClock())
@@ -207,6 +218,60 @@ def case_export(workdir: Path, lines: int) -> dict[str, float]:
     return {"seconds": time.perf_counter() - started, "peak_mb": _peak_mb(), "setup_peak_mb": before, "bytes": sent}
 
 
+def case_approve(workdir: Path, url: str) -> dict[str, float]:
+    """Approve a verified plan of APPROVE_LINES lines; then the raw floor of its writes."""
+    from grms_budgeting.adapters.tables import budget_line, budget_plan_version, sub_activity_output
+    from grms_budgeting.adapters.xlsx import read_rka_csv
+    from grms_budgeting.service_layer import budget
+    from grms_kit.identity import Identity, Role
+    from sqlalchemy import insert, select, update
+
+    db, uow, admin, plan_id = _database(url or workdir / f"approve-{uuid.uuid4().hex}.db")
+    tapd = Identity(sub="bench-tapd", roles=frozenset({Role.TAPD}), government="33")
+    for sub in ("", SUB):
+        budget.set_ceiling(budget.SetCeiling("33", YEAR, AGENCY, sub, 10**13, False), uow=uow(), actor=admin)
+    with db.engine.begin() as conn:  # what planning's SubActivityPlanned brings (set-up, not measured)
+        conn.execute(
+            insert(sub_activity_output).values(
+                government_code="33", fiscal_year=YEAR, agency_code=AGENCY, sub_activity_code=SUB,
+                planning_id=str(uuid.uuid4()), indicators=[["Jumlah fasilitas", "10", "unit"]], version=1,
+                updated_at=dt.datetime.now(dt.UTC),
+            )
+        )  # fmt: skip
+    text = io.StringIO()
+    csv.writer(text).writerows([HEADER, *_rows(APPROVE_LINES)])
+    rows, letters = read_rka_csv(text.getvalue().encode())
+    budget.import_budget_lines(
+        budget.ImportBudgetLines(plan_id, None, rows, letters), uow=uow(), actor=admin, request_id="bench"
+    )
+    budget.submit_budget_plan(budget.PlanTransition(plan_id), uow=uow(), actor=admin, request_id="bench")
+    budget.verify_budget_plan(budget.PlanTransition(plan_id), uow=uow(), actor=tapd, request_id="bench")
+    started = time.perf_counter()
+    plan = budget.approve_budget_plan(budget.PlanTransition(plan_id), uow=uow(), actor=tapd, request_id="bench")
+    approve = time.perf_counter() - started
+    assert plan.state.value == "approved" and len(plan.lines) == APPROVE_LINES
+    with db.engine.connect() as conn:
+        content = conn.execute(
+            select(budget_plan_version.c.content).where(budget_plan_version.c.plan_id == plan_id)
+            .order_by(budget_plan_version.c.version.desc()).limit(1)
+        ).scalar_one()  # fmt: skip
+    started = time.perf_counter()
+    with db.engine.begin() as conn:
+        line = budget_line.c
+        conn.execute(
+            update(budget_line).where(line.plan_id == plan_id).values(dpa_amount=line.amount, dpa_account_code="")
+        )
+        conn.execute(
+            insert(budget_plan_version).values(
+                plan_id=plan_id, version=10**6, state="approved", action="bench", actor="bench",
+                created_at=dt.datetime.now(dt.UTC), total=0, line_count=APPROVE_LINES, content=content,
+            )
+        )  # fmt: skip
+    raw = time.perf_counter() - started
+    db.dispose()
+    return {"seconds": approve, "raw_seconds": raw}
+
+
 def _child(*args: str) -> dict[str, float]:
     done = subprocess.run(
         [sys.executable, "-m", "bench.budget_bulk", *args], capture_output=True, text=True, check=False
@@ -278,8 +343,43 @@ def run_export(report: Report, workdir: Path, runs: int = RUNS) -> dict[str, Any
     return out
 
 
+def run_approve(report: Report, workdir: Path, runs: int = RUNS) -> dict[str, Any]:
+    """(l): approving a verified 5,000-line plan, `runs` times in fresh children, on SQLite and PostgreSQL."""
+    from bench.complaints_intake import _drop_pg, _scratch_pg
+
+    out: dict[str, Any] = {"lines": APPROVE_LINES}
+    report.section(f"(l) approving a plan of {APPROVE_LINES:,} lines — use case + SQL unit of work, child per run")
+    for dialect in ("sqlite", "postgresql"):
+        results = []
+        for run in range(runs):
+            url = ""
+            if dialect == "postgresql":
+                name = f"bench_approve_{run}"
+                url = _scratch_pg(name) or ""
+                if not url:
+                    break
+            try:
+                results.append(_child("approve", str(workdir), url))
+            finally:
+                if url:
+                    _drop_pg(name)
+        if not results:
+            report.line(f"{dialect}: approve", "skipped", "no PostgreSQL server answered")
+            continue
+        seconds, raw = summary([r["seconds"] for r in results]), summary([r["raw_seconds"] for r in results])
+        out[dialect] = {"seconds": seconds, "raw_seconds": raw}
+        report.line(
+            f"{dialect}: approve {APPROVE_LINES:,} lines",
+            f"{seconds['median'] * 1000:.0f} ms",
+            f"min {seconds['min'] * 1000:.0f} / max {seconds['max'] * 1000:.0f} ms; raw writes "
+            f"{raw['median'] * 1000:.0f} ms ({seconds['median'] / raw['median']:.1f}× raw); "
+            f"target <{APPROVE_TARGET_SECONDS:.0f} s {'met' if seconds['max'] < APPROVE_TARGET_SECONDS else 'MISSED'}",
+        )
+    return out
+
+
 def main() -> None:
-    """Child entry: `<case> <workdir> [<file>|<lines>]`; prints one JSON line."""
+    """Child entry: `<case> <workdir> [<file>|<lines>|<database url>]`; prints one JSON line."""
     case, workdir = sys.argv[1], Path(sys.argv[2])
     if case == "raw":
         result = case_raw(workdir)
@@ -287,6 +387,8 @@ def main() -> None:
         result = case_import(workdir, case, Path(sys.argv[3]))
     elif case == "export":
         result = case_export(workdir, int(sys.argv[3]))
+    elif case == "approve":
+        result = case_approve(workdir, sys.argv[3])
     else:
         raise SystemExit(f"unknown case {case}")
     print(json.dumps(result))
