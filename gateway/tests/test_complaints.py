@@ -119,8 +119,12 @@ async def complaints_port(database_url: str, nats_server: NatsServer, tmp_path: 
 
 @pytest.fixture
 def settings(suite: FakeSuite, complaints_port: int, tmp_path: Path) -> GatewaySettings:
-    """Overrides conftest's: the gateway talks to the real complaints service."""
-    return settings_for(suite, complaints_port, tmp_path / "var")
+    """Overrides conftest's: the gateway talks to the real complaints service.
+
+    These tests poll tracking until the notifier has delivered (up to 200 lookups from one
+    client), so the tracking limit is raised here; filing keeps its production default.
+    """
+    return settings_for(suite, complaints_port, tmp_path / "var", ratelimit_tracking_burst=500)
 
 
 def complaint_body(**changes: Any) -> dict[str, Any]:
