@@ -271,7 +271,8 @@ async def test_tracking_is_rate_limited_per_ticket_with_a_429_problem(client: ht
     assert limited.status_code == 429 and limited.headers["content-type"] == PROBLEM
     assert limited.json()["title"] == "Terlalu banyak percobaan" and limited.json()["code"] == "RESOURCE_EXHAUSTED"
     page = await client.post("/pengaduan/lacak", data={"ticket_id": ticket, "pin": pin})
-    assert page.status_code == 429 and "Terlalu banyak" in page.text
+    assert page.status_code == 429 and page.headers["content-type"].startswith("text/html")
+    assert 'id="too-many"' in page.text and "Terlalu banyak PIN salah" in page.text
     other = await file(client)
     tracked = await client.post("/api/v1/complaints/track", json={"ticket_id": other["ticket_id"], "pin": other["pin"]})
     assert tracked.status_code == 200

@@ -156,7 +156,9 @@ async def rate(request: Request, gateway: GatewayDep) -> HTMLResponse:
             return await _tracking_page(
                 request, gateway, ticket_id, pin, rate_error="complaint.rate_refused", status_code=409
             )
-        if err.code not in (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.INVALID_ARGUMENT) and not service_down(err):
+        # Wrong ticket/PIN, too many wrong PINs or a service down: the tracking page below says which.
+        quiet = (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.RESOURCE_EXHAUSTED)
+        if err.code not in quiet and not service_down(err):
             raise
     return await _tracking_page(request, gateway, ticket_id, pin)
 
@@ -168,6 +170,7 @@ async def _tracking_page(
         "tracked": None,
         "not_found": False,
         "unavailable": False,
+        "too_many": False,
         "ticket_id": ticket_id,
         "rate_error": rate_error,
     }
@@ -179,6 +182,9 @@ async def _tracking_page(
     except UpstreamError as err:
         if err.code in (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.INVALID_ARGUMENT):
             context["not_found"], status_code = True, 404
+        elif err.code == grpc.StatusCode.RESOURCE_EXHAUSTED:
+            # The service's own limit: too many wrong PINs for this ticket (the form, not a JSON problem).
+            context["too_many"], status_code = True, 429
         elif service_down(err):
             context["unavailable"], status_code = True, 503
         else:
