@@ -38,6 +38,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from itertools import islice
 
 from grms_gateway.media import Network as IPNetwork
 
@@ -115,7 +116,7 @@ class TokenBucketLimiter:
     def _evict(self, now: float) -> None:
         # First the buckets that are full again (forgetting them changes nothing), oldest first,
         # looking at no more than a small batch so one request never scans the whole table.
-        for key in list(self._buckets)[: max(16, self.max_keys // 100)]:
+        for key in list(islice(self._buckets, 16)):
             if len(self._buckets) <= self.max_keys:
                 return
             if self._level(key, now) >= self.capacity:

@@ -28,7 +28,7 @@ from grms_gateway.errors import ApiProblem, problem_response
 from grms_gateway.media import Network, parse_networks
 from grms_gateway.ratelimit import TokenBucketLimiter, Verdict, client_address
 
-__all__ = ["LIMITS", "PublicLimits", "RateLimited", "install_rate_limit_handler", "limited"]
+__all__ = ["LIMITS", "PublicLimits", "RateLimited", "check", "install_rate_limit_handler", "limited"]
 
 LIMITS = ("intake", "tracking", "photos", "open311_ip", "open311_key")
 
