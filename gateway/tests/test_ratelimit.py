@@ -1,10 +1,15 @@
-"""The token-bucket limiter on a fake clock, and who the client is behind X-Forwarded-For (no I/O)."""
+"""The token-bucket limiter on a fake clock, who the client is behind X-Forwarded-For, the settings (no I/O)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+from grms_gateway.config import GatewaySettings
 from grms_gateway.media import parse_networks
 from grms_gateway.ratelimit import TokenBucketLimiter, Verdict, client_address
+from grms_gateway.throttle import PublicLimits
+from pydantic import ValidationError
 
 
 class FakeClock:
@@ -115,3 +120,22 @@ PROXIES = parse_networks(["10.0.0.0/8", "2001:db8::/32"])
 )
 def test_the_client_address(peer: str | None, forwarded: list[str], trusted: tuple, client: str) -> None:
     assert client_address(peer, forwarded, trusted) == client
+
+
+def test_the_limits_come_from_the_settings_and_a_bad_proxy_network_is_refused(tmp_path: Path) -> None:
+    settings = GatewaySettings(
+        auth_secret="x" * 40,
+        var_dir=tmp_path,
+        ratelimit_intake_per_minute=0,
+        ratelimit_tracking_per_minute=30,
+        ratelimit_tracking_burst=4,
+        trusted_proxies=["10.0.0.0/8"],
+    )
+    limits = PublicLimits.from_settings(settings)
+    assert not limits.limiters["intake"].enabled
+    tracking = limits.limiters["tracking"]
+    assert (tracking.per_second, tracking.capacity) == (0.5, 4.0)
+    assert limits.limiters["open311_key"].capacity == 240  # the production defaults elsewhere
+    assert [str(n) for n in limits.trusted_proxies] == ["10.0.0.0/8"]
+    with pytest.raises(ValidationError, match="trusted_proxies"):
+        GatewaySettings(auth_secret="x" * 40, var_dir=tmp_path, trusted_proxies=["10.0.0.300/8"])
