@@ -107,7 +107,8 @@ class GatewaySettings(SharedSettings):
     ratelimit_open311_key_burst: int = Field(240, ge=1, validation_alias=_gw("RATELIMIT_OPEN311_KEY_BURST"))
     #: Clients remembered per limit at most (memory stays bounded under a flood of addresses).
     ratelimit_max_clients: int = Field(100_000, ge=100, le=10_000_000, validation_alias=_gw("RATELIMIT_MAX_CLIENTS"))
-    #: The reverse proxies (CIDR) whose X-Forwarded-For is believed; empty: the socket peer is the client.
+    #: The reverse proxies (CIDR, as a JSON list: ["10.0.0.0/8"]) whose X-Forwarded-For is believed;
+    #: empty: the socket peer is the client.
     trusted_proxies: list[str] = Field([], validation_alias=_gw("TRUSTED_PROXIES"))
 
     budgeting_grpc_host: str = Field("127.0.0.1", validation_alias=_svc("budgeting", "HOST"))
