@@ -56,6 +56,9 @@ def main() -> int:
         log_config=None,
         lifespan="on",
         server_header=False,
+        # Who the client is behind a proxy is the gateway's own setting (GRMS_GATEWAY_TRUSTED_PROXIES,
+        # throttle.py); uvicorn would otherwise believe X-Forwarded-For from 127.0.0.1 on its own.
+        proxy_headers=False,
     )
     server = uvicorn.Server(config)
     print(f"grms-gateway: serving on http://{settings.host}:{sock.getsockname()[1]}", file=sys.stderr, flush=True)

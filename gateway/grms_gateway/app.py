@@ -33,6 +33,7 @@ from grms_gateway.routes.planning import router as planning_router
 from grms_gateway.routes.reference import router as reference_router
 from grms_gateway.schemas.problem import Problem
 from grms_gateway.state import Gateway, LifespanState
+from grms_gateway.throttle import PublicLimits, install_rate_limit_handler
 from grms_gateway.web.budget_pages import router as budget_pages_router
 from grms_gateway.web.complaint_board_pages import router as complaint_board_pages_router
 from grms_gateway.web.complaint_category_pages import router as complaint_category_pages_router
@@ -109,6 +110,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
             codec=TokenCodec(settings.auth_secret.get_secret_value()),
             metrics=metrics,
             templates=make_templates(),
+            limits=PublicLimits.from_settings(settings),
             feed=feed,
         )
         try:
@@ -130,6 +132,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     )
     _register_problem_schema(app)
     install_error_handlers(app)
+    install_rate_limit_handler(app)
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     app.include_router(health_router)

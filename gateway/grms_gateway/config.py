@@ -86,6 +86,31 @@ class GatewaySettings(SharedSettings):
     #: Seconds between re-reads of the status when no event came (the fallback).
     live_recheck: float = Field(30.0, gt=0, le=3600, validation_alias=_gw("LIVE_RECHECK"))
 
+    # Rate limits of the public doors (throttle.py): a token bucket per client, `*_per_minute`
+    # tokens a minute on top of a `*_burst`; a rate of 0 switches that limit off.
+    #: Complaints filed per client IP (POST /api/v1/complaints and the /pengaduan form together).
+    ratelimit_intake_per_minute: float = Field(5.0, ge=0, validation_alias=_gw("RATELIMIT_INTAKE_PER_MINUTE"))
+    ratelimit_intake_burst: int = Field(10, ge=1, validation_alias=_gw("RATELIMIT_INTAKE_BURST"))
+    #: Lookups with ticket and PIN per client IP: track, reopen, rate (JSON and pages).
+    ratelimit_tracking_per_minute: float = Field(20.0, ge=0, validation_alias=_gw("RATELIMIT_TRACKING_PER_MINUTE"))
+    ratelimit_tracking_burst: int = Field(30, ge=1, validation_alias=_gw("RATELIMIT_TRACKING_BURST"))
+    #: Photos a complainant adds with ticket and PIN, per client IP.
+    ratelimit_photos_per_minute: float = Field(10.0, ge=0, validation_alias=_gw("RATELIMIT_PHOTOS_PER_MINUTE"))
+    ratelimit_photos_burst: int = Field(20, ge=1, validation_alias=_gw("RATELIMIT_PHOTOS_BURST"))
+    #: Open311 POST requests per client IP (an app on citizens' phones: each phone its own IP).
+    ratelimit_open311_ip_per_minute: float = Field(5.0, ge=0, validation_alias=_gw("RATELIMIT_OPEN311_IP_PER_MINUTE"))
+    ratelimit_open311_ip_burst: int = Field(10, ge=1, validation_alias=_gw("RATELIMIT_OPEN311_IP_BURST"))
+    #: Open311 POST requests per api_key (one app, all its users).
+    ratelimit_open311_key_per_minute: float = Field(
+        120.0, ge=0, validation_alias=_gw("RATELIMIT_OPEN311_KEY_PER_MINUTE")
+    )
+    ratelimit_open311_key_burst: int = Field(240, ge=1, validation_alias=_gw("RATELIMIT_OPEN311_KEY_BURST"))
+    #: Clients remembered per limit at most (memory stays bounded under a flood of addresses).
+    ratelimit_max_clients: int = Field(100_000, ge=100, le=10_000_000, validation_alias=_gw("RATELIMIT_MAX_CLIENTS"))
+    #: The reverse proxies (CIDR, as a JSON list: ["10.0.0.0/8"]) whose X-Forwarded-For is believed;
+    #: empty: the socket peer is the client.
+    trusted_proxies: list[str] = Field([], validation_alias=_gw("TRUSTED_PROXIES"))
+
     budgeting_grpc_host: str = Field("127.0.0.1", validation_alias=_svc("budgeting", "HOST"))
     budgeting_grpc_port: int = Field(
         DEFAULT_PORTS["budgeting"], ge=1, le=65535, validation_alias=_svc("budgeting", "PORT")
@@ -109,7 +134,7 @@ class GatewaySettings(SharedSettings):
         DEFAULT_PORTS["complaints"], ge=1, le=65535, validation_alias=_svc("complaints", "PORT")
     )
 
-    @field_validator("media_fetch_allow_networks")
+    @field_validator("media_fetch_allow_networks", "trusted_proxies")
     @classmethod
     def _networks(cls, value: list[str]) -> list[str]:
         parse_networks(value)  # a ValueError names the bad one

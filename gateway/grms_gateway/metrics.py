@@ -44,6 +44,13 @@ class GatewayMetrics:
             registry=self.registry,
         )
 
+        self.rate_limited = Counter(
+            "grms_gateway_rate_limited",
+            "Requests refused with 429 by a public rate limit, by route template and limit.",
+            ["route", "limit"],
+            registry=self.registry,
+        )
+
     def observe_grpc(self, service: str, method: str, code: str, seconds: float) -> None:
         """Count one finished gRPC call."""
         self.grpc_calls.labels(service, method, code).inc()

@@ -14,6 +14,7 @@ from grms_gateway.clients import ServiceClients
 from grms_gateway.config import GatewaySettings
 from grms_gateway.live import ComplaintFeed
 from grms_gateway.metrics import GatewayMetrics
+from grms_gateway.throttle import PublicLimits
 
 __all__ = ["Gateway", "LifespanState", "get_gateway"]
 
@@ -28,6 +29,8 @@ class Gateway:
     codec: TokenCodec
     metrics: GatewayMetrics
     templates: Jinja2Templates
+    #: The rate limits of the public doors (throttle.py).
+    limits: PublicLimits
     #: The complaints events for live tracking; None when live events are off.
     feed: ComplaintFeed | None = None
 

@@ -35,6 +35,7 @@ from grms_gateway.media import sniff_image
 from grms_gateway.schemas.complaints import FileComplaintIn, PhotoOut, photo_out
 from grms_gateway.schemas.problem import problem_responses
 from grms_gateway.state import Gateway, get_gateway
+from grms_gateway.throttle import limited
 
 __all__ = ["MAX_PHOTOS", "check_photo", "filing_from_request", "read_upload", "router", "sniff_image"]
 
@@ -188,11 +189,12 @@ _UPLOAD_BODY = {
     response_model=PhotoOut,
     status_code=status.HTTP_201_CREATED,
     summary="Add a photo to your complaint with ticket and PIN (JSON base64 or multipart)",
-    responses=_PROBLEMS,
+    responses={**_PROBLEMS, **problem_responses(429)},
+    dependencies=[Depends(limited("photos"))],
     openapi_extra=_UPLOAD_BODY,
 )
 async def add_photo_as_complainant(*, request: Request, ctx: Ctx, gateway: GatewayDep) -> PhotoOut:
-    """Ticket and PIN travel in the body; 404 for a wrong PIN as for an unknown ticket."""
+    """Ticket and PIN travel in the body; 404 for a wrong PIN as for an unknown ticket; rate-limited per client IP."""
     content, ticket_id, pin = await _photo_from_request(
         request, gateway.settings.complaint_photo_max_bytes, with_pin=True
     )

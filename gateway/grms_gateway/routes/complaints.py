@@ -53,6 +53,7 @@ from grms_gateway.schemas.complaints import (
 )
 from grms_gateway.schemas.problem import problem_responses
 from grms_gateway.state import Gateway, get_gateway
+from grms_gateway.throttle import limited
 from grms_gateway.web.complaint_pages import router as pages_router
 
 __all__ = ["router"]
@@ -71,6 +72,7 @@ Handler = Annotated[Caller, Depends(require_role(*HANDLERS))]
 Reader = Annotated[Caller, Depends(require_role(*READERS))]
 
 _PUBLIC_PROBLEMS = problem_responses(400, 404, 422, 500, 503, 504)
+_LIMITED_PROBLEMS = {**_PUBLIC_PROBLEMS, **problem_responses(429)}
 _STAFF_PROBLEMS = problem_responses(400, 401, 403, 404, 409, 422, 500, 503, 504)
 _BASE = "/api/v1/complaints"
 
@@ -113,12 +115,14 @@ _FILING_BODY = {
     response_model=FiledOut,
     status_code=status.HTTP_201_CREATED,
     summary="File a complaint (public, no login), with photos as base64 (JSON) or files (multipart)",
-    responses={**_PUBLIC_PROBLEMS, **problem_responses(413, 415)},
+    responses={**_LIMITED_PROBLEMS, **problem_responses(413, 415)},
+    dependencies=[Depends(limited("intake"))],
     openapi_extra=_FILING_BODY,
 )
 async def file_complaint(*, request: Request, ctx: Ctx, gateway: GatewayDep) -> FiledOut:
     """Returns the ticket id and the PIN once: keep both to track the complaint.
 
+    Rate-limited per client IP (429 with Retry-After), together with the /pengaduan form.
     Photos must be JPEG, PNG or WebP (by their bytes: 415 otherwise) within the size limit (413).
     """
     body, photos = await filing_from_request(request, gateway.settings.complaint_photo_max_bytes)
@@ -137,7 +141,8 @@ async def file_complaint(*, request: Request, ctx: Ctx, gateway: GatewayDep) -> 
     f"{_BASE}/track",
     response_model=TrackedOut,
     summary="Track a complaint with ticket and PIN",
-    responses=_PUBLIC_PROBLEMS,
+    responses=_LIMITED_PROBLEMS,
+    dependencies=[Depends(limited("tracking"))],
 )
 async def track_complaint(*, body: Annotated[TrackIn, Body()], ctx: Ctx, gateway: GatewayDep) -> TrackedOut:
     """Status and public replies (redacted); 404 for a wrong PIN as for an unknown ticket."""
@@ -145,7 +150,11 @@ async def track_complaint(*, body: Annotated[TrackIn, Body()], ctx: Ctx, gateway
 
 
 @router.post(
-    f"{_BASE}/reopen", response_model=TrackedOut, summary="Reopen with ticket and PIN", responses=_PUBLIC_PROBLEMS
+    f"{_BASE}/reopen",
+    response_model=TrackedOut,
+    summary="Reopen with ticket and PIN",
+    responses=_LIMITED_PROBLEMS,
+    dependencies=[Depends(limited("tracking"))],
 )
 async def reopen_complaint(*, body: Annotated[ReopenIn, Body()], ctx: Ctx, gateway: GatewayDep) -> TrackedOut:
     """The complainant sends an answered or resolved complaint back to work."""
@@ -158,7 +167,8 @@ async def reopen_complaint(*, body: Annotated[ReopenIn, Body()], ctx: Ctx, gatew
     f"{_BASE}/rate",
     response_model=TrackedOut,
     summary="Rate a resolved complaint (1-5) with ticket and PIN, once",
-    responses=_PUBLIC_PROBLEMS,
+    responses=_LIMITED_PROBLEMS,
+    dependencies=[Depends(limited("tracking"))],
 )
 async def rate_complaint(*, body: Annotated[RateIn, Body()], ctx: Ctx, gateway: GatewayDep) -> TrackedOut:
     """Only when resolved or closed, and only once (400 FAILED_PRECONDITION otherwise); rating closes a resolved one."""

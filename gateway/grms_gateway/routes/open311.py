@@ -29,7 +29,9 @@ complaints), beside the point rounded to about 100 m.
 
 Errors are the spec's list of {code, description} (`<errors><error>` in XML): 400 for a
 missing or invalid field or an unknown service_code, 403 for a missing or invalid api_key,
-404 for an unknown request, jurisdiction or format.
+404 for an unknown request, jurisdiction or format, 429 with Retry-After when a POST goes
+over the rate limit per client IP (checked before the body is read) or per api_key (after
+the key is verified: an unknown key never gets a bucket) — see throttle.py.
 """
 
 from __future__ import annotations
@@ -55,6 +57,7 @@ from grms_gateway.media import FetchError, fetch_photo
 from grms_gateway.routes.complaint_photos import check_photo
 from grms_gateway.schemas.complaints import enum_name, timestamp
 from grms_gateway.state import Gateway, get_gateway
+from grms_gateway.throttle import RateLimited, check
 
 __all__ = ["GOVERNMENT_CODE", "JURISDICTION_ID", "router"]
 
@@ -80,10 +83,20 @@ GatewayDep = Annotated[Gateway, Depends(get_gateway)]
 class Open311Error(Exception):
     """An Open311 error answer: an HTTP status and the spec's list of {code, description}."""
 
-    def __init__(self, status: int, *descriptions: str) -> None:
+    def __init__(self, status: int, *descriptions: str, headers: dict[str, str] | None = None) -> None:
         super().__init__(f"{status}: {'; '.join(descriptions)}")
         self.status = status
         self.descriptions = descriptions or ("error",)
+        self.headers = headers or {}
+
+    @classmethod
+    def too_many(cls, exc: RateLimited) -> Open311Error:
+        """429 with Retry-After for a client over its rate limit."""
+        return cls(
+            429,
+            f"too many requests; try again in {exc.retry_after} seconds",
+            headers={"Retry-After": str(exc.retry_after)},
+        )
 
 
 def _format(fmt: str) -> str:
@@ -109,15 +122,23 @@ def _xml(root: str, item: str, items: list[dict[str, Any]]) -> bytes:
     return ET.tostring(top, encoding="utf-8", xml_declaration=True)
 
 
-def _answer(fmt: str, root: str, item: str, items: list[dict[str, Any]], status: int = 200) -> Response:
+def _answer(
+    fmt: str,
+    root: str,
+    item: str,
+    items: list[dict[str, Any]],
+    status: int = 200,
+    headers: dict[str, str] | None = None,
+) -> Response:
     if fmt == "xml":
-        return Response(_xml(root, item, items), status_code=status, media_type=XML)
-    return JSONResponse(items, status_code=status)
+        return Response(_xml(root, item, items), status_code=status, media_type=XML, headers=headers)
+    return JSONResponse(items, status_code=status, headers=headers)
 
 
 def _error_response(fmt: str, err: Open311Error) -> Response:
     items = [{"code": err.status, "description": d} for d in err.descriptions]
-    return _answer(fmt if fmt in ("json", "xml") else "json", "errors", "error", items, status=err.status)
+    fmt = fmt if fmt in ("json", "xml") else "json"
+    return _answer(fmt, "errors", "error", items, status=err.status, headers=err.headers)
 
 
 def _from_upstream(err: UpstreamError, names: dict[str, str] | None = None) -> Open311Error:
@@ -478,15 +499,17 @@ _POST_BODY = {
 async def post_request(fmt: str, request: Request, gateway: GatewayDep) -> Response:
     """Form-encoded (as the spec says) or multipart: api_key, service_code, lat+long, address_string
     or address_id (a village code), description, media_url or a `media` file, attribute[village_code],
-    first_name, last_name, email, phone."""
+    first_name, last_name, email, phone. Rate-limited per client IP and per api_key (429)."""
     try:
         fmt = _format(fmt)
+        check(request, "open311_ip")
         max_bytes = gateway.settings.complaint_photo_max_bytes
         values, upload = await _form(request, max_bytes)
         _check_jurisdiction(values.get("jurisdiction_id"))
         key = await gateway.accounts.verify_api_key(values.get("api_key", "")) if values.get("api_key") else None
         if key is None:
             raise Open311Error(403, "api_key is missing or invalid")
+        check(request, "open311_key", key.api_key_id)
         ctx = gateway.clients.context(gateway.codec.issue(key.identity(), ttl=API_KEY_TOKEN_TTL))
         problems: list[str] = []
         service_code = values.get("service_code", "").strip()
@@ -559,6 +582,8 @@ async def post_request(fmt: str, request: Request, gateway: GatewayDep) -> Respo
             raise _from_upstream(err, names) from None
     except UpstreamError as err:
         return _error_response(fmt, _from_upstream(err))
+    except RateLimited as exc:
+        return _error_response(fmt, Open311Error.too_many(exc))
     except Open311Error as err:
         return _error_response(fmt, err)
     notice = (

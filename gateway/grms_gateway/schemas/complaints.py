@@ -310,6 +310,11 @@ class PublicComplaintOut(BaseModel):
     update_time: dt.datetime | None
     resolve_due_time: dt.datetime | None
     merged_into: str = Field("", description="The primary this complaint was merged into; follow it there")
+    photo_url: str | None = Field(
+        None,
+        description="The complaint's first photo (as Open311's media_url), served to anyone; null without photos. "
+        "Confidential complaints are never public, so never have one here.",
+    )
 
 
 class MergeIn(_Input):
@@ -538,6 +543,7 @@ def public_out(c: pb.PublicComplaint) -> PublicComplaintOut:
         update_time=timestamp(c.update_time),
         resolve_due_time=timestamp(c.resolve_due_time),
         merged_into=c.merged_into,
+        photo_url=f"/api/v1/complaints/{c.ticket_id}/photos/{c.first_photo_sha256}" if c.first_photo_sha256 else None,
     )
 
 

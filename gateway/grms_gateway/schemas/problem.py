@@ -39,6 +39,7 @@ _DESCRIPTIONS = {
     413: "Too large (a photo over the size limit)",
     415: "Unsupported media type (a photo that is not JPEG, PNG or WebP)",
     422: "The request does not match the schema; `errors` lists the fields",
+    429: "Too many requests (a public rate limit, or wrong PINs for one ticket); Retry-After says when to retry",
     500: "Internal error",
     503: "A service is unavailable; `service` names it, Retry-After says when to retry",
     504: "A service did not answer in time",

@@ -3,6 +3,8 @@
 Server-rendered forms posting to themselves; no script and no external asset. The ticket and
 PIN are shown once, on the answer to the POST, which no cache may keep (Cache-Control:
 no-store); tracking posts ticket and PIN in the body, never in the URL (ASVS 14.2.1).
+Filing, tracking and rating are rate-limited per client IP (throttle.py): over the limit the
+citizen gets a friendly 429 page saying how long to wait, and nothing is sent on.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from grms_gateway.i18n import negotiate, translate
 from grms_gateway.routes.complaint_photos import MAX_PHOTOS, read_upload
 from grms_gateway.schemas.complaints import tracked_out
 from grms_gateway.state import Gateway, get_gateway
+from grms_gateway.throttle import limited
 from grms_gateway.web.pages import DEFAULT_GOVERNMENT, NO_STORE, render, service_down
 
 __all__ = ["router"]
@@ -70,7 +73,7 @@ async def complaint_form(request: Request, gateway: GatewayDep) -> HTMLResponse:
     return await _form_page(request, gateway, {}, [], 200)
 
 
-@router.post("/pengaduan", response_class=HTMLResponse)
+@router.post("/pengaduan", response_class=HTMLResponse, dependencies=[Depends(limited("intake"))])
 async def file_complaint(request: Request, gateway: GatewayDep) -> HTMLResponse:
     """File the complaint; show ticket and PIN once, or the form again with what is wrong."""
     form = await request.form(max_files=MAX_PHOTOS)
@@ -126,7 +129,7 @@ async def track_form(request: Request, gateway: GatewayDep) -> HTMLResponse:
     return render(request, gateway, "complaint_track.html", context)
 
 
-@router.post("/pengaduan/lacak", response_class=HTMLResponse)
+@router.post("/pengaduan/lacak", response_class=HTMLResponse, dependencies=[Depends(limited("tracking"))])
 async def track(request: Request, gateway: GatewayDep) -> HTMLResponse:
     """Status and public replies for ticket and PIN; the same answer for a wrong PIN as for an unknown ticket."""
     form = await request.form()
@@ -135,7 +138,7 @@ async def track(request: Request, gateway: GatewayDep) -> HTMLResponse:
     return await _tracking_page(request, gateway, ticket_id, pin)
 
 
-@router.post("/pengaduan/nilai", response_class=HTMLResponse)
+@router.post("/pengaduan/nilai", response_class=HTMLResponse, dependencies=[Depends(limited("tracking"))])
 async def rate(request: Request, gateway: GatewayDep) -> HTMLResponse:
     """The complainant rates a resolved complaint (1-5, once), then sees the tracking page again."""
     form = await request.form()
@@ -153,7 +156,9 @@ async def rate(request: Request, gateway: GatewayDep) -> HTMLResponse:
             return await _tracking_page(
                 request, gateway, ticket_id, pin, rate_error="complaint.rate_refused", status_code=409
             )
-        if err.code not in (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.INVALID_ARGUMENT) and not service_down(err):
+        # Wrong ticket/PIN, too many wrong PINs or a service down: the tracking page below says which.
+        quiet = (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.RESOURCE_EXHAUSTED)
+        if err.code not in quiet and not service_down(err):
             raise
     return await _tracking_page(request, gateway, ticket_id, pin)
 
@@ -165,6 +170,7 @@ async def _tracking_page(
         "tracked": None,
         "not_found": False,
         "unavailable": False,
+        "too_many": False,
         "ticket_id": ticket_id,
         "rate_error": rate_error,
     }
@@ -176,6 +182,9 @@ async def _tracking_page(
     except UpstreamError as err:
         if err.code in (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.INVALID_ARGUMENT):
             context["not_found"], status_code = True, 404
+        elif err.code == grpc.StatusCode.RESOURCE_EXHAUSTED:
+            # The service's own limit: too many wrong PINs for this ticket (the form, not a JSON problem).
+            context["too_many"], status_code = True, 429
         elif service_down(err):
             context["unavailable"], status_code = True, 503
         else:

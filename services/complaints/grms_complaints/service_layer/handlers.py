@@ -233,7 +233,12 @@ def file_complaint(
     duplicates: DuplicatePolicy | None = None,
     pins: PinGuard,
 ) -> FiledComplaint:
-    """Receive a complaint from any channel; open to the public (the gateway rate-limits it).
+    """Receive a complaint from any channel; open to the public, with no limit of its own here.
+
+    The gateway limits the public doors before they reach this use case: filings per client
+    IP (the JSON API and the web form) and Open311 POSTs per IP and per api_key, answering
+    429 (grms_gateway.throttle). Staff entries and the signed SMS/WhatsApp webhooks — one
+    sender for many citizens — are not rate-limited; they are authenticated instead.
 
     The new complaint's PIN is issued by `pins` (a keyed hash: microseconds, fine in the transaction).
 
