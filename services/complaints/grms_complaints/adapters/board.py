@@ -185,6 +185,20 @@ class SqlComplaintBoard:
         """Every open complaint of the government (or of `query.agency_codes`), oldest first; no period."""
         return self.raw.inbox(query, page)
 
+    def fold_shards(self, before: dt.date) -> int:
+        """Fold the intake's shard rows of the days before `before` into shard 0 (PostgreSQL; SQLite has none).
+
+        Intake spreads each day's new complaints over BOARD_SHARDS rows per agency so that
+        concurrent filings do not queue on one row lock; once the day is past, nothing but
+        the board reads them, and a year of them made the board's sums read ~5 rows per
+        agency and day (17 ms instead of 3 ms, EXPLAIN ANALYZE). One statement: the shard
+        rows are deleted and their sums added to shard 0, so the totals never change.
+        """
+        if self.session.get_bind().dialect.name != "postgresql":
+            return 0
+        result = self.session.execute(_fold_statement(), {"before": before})
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
     def _where(self, query: BoardQuery, first: dt.date, last: dt.date) -> list[ColumnElement[bool]]:
         t = complaint_board_day
         where = [t.c.government_code == query.government_code, t.c.day >= first, t.c.day < last]
@@ -466,6 +480,22 @@ def _edges_statement(sqlite: bool, count: int, scoped: bool) -> Any:
     return text(" UNION ALL ".join(parts)).bindparams(
         *(bindparam(name, type_=UtcDateTime()) for name in stamps),
         *([bindparam("scope", expanding=True)] if scope else []),
+    )
+
+
+@functools.cache
+def _fold_statement() -> Any:
+    """PostgreSQL: move the shard rows of past days into shard 0, adding their measures."""
+    measures = ", ".join(MEASURES)
+    sums = ", ".join(f"sum({m})" for m in MEASURES)
+    added = ", ".join(f"{m} = complaint_board_day.{m} + excluded.{m}" for m in MEASURES)
+    return text(
+        f"WITH moved AS (DELETE FROM complaint_board_day WHERE shard <> 0 AND day < :before"
+        f" RETURNING government_code, agency_code, day, {measures})"
+        f" INSERT INTO complaint_board_day (government_code, agency_code, day, shard, {measures})"
+        f" SELECT government_code, agency_code, day, 0, {sums} FROM moved"
+        " GROUP BY government_code, agency_code, day ORDER BY government_code, agency_code, day"
+        f" ON CONFLICT (government_code, agency_code, day, shard) DO UPDATE SET {added}"
     )
 
 
