@@ -9,6 +9,10 @@ model (adapters/board.py) and one page of the list — for the last 30 days and 
 year, beside, in the same run, the same board computed from the raw rows at query time
 (adapters/board_raw.py: what the board did before its read model; fewer runs, it is slow)
 and a raw `SELECT count(*)` over the same period. Both boards must be equal. Target: p99 < 50 ms.
+It also times the gateway's share of GET /api/v1/complaints/board for the year's board: the
+service's protobuf answer parsed, mapped to the JSON schema and serialized once
+(`model_dump_json`, what the route does) beside what FastAPI did when the route returned the
+model (dump, validate again against `response_model`, encode, `json.dumps`).
 
 (g) fills `sla_deadline` with 1,000,000 open deadlines (250,000 complaints × 4) whose next
 check is spread over the next 30 days, 0.1 % of them due now, and times the scheduler's scan
@@ -19,6 +23,7 @@ finds the same rows without the index. Target: < 2 s.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import random
 import sqlite3
@@ -26,11 +31,13 @@ import time
 from pathlib import Path
 from typing import Any
 
+from grms.complaints.v1 import complaints_service_pb2 as pb
 from grms_complaints.adapters.board import SqlComplaintBoard
 from grms_complaints.adapters.board_raw import RawComplaintBoard
 from grms_complaints.adapters.calendar import sla_policy
 from grms_complaints.adapters.repository import SqlComplaintRepository
 from grms_complaints.adapters.tables import complaint, reference
+from grms_complaints.adapters.wire import board_to_pb
 from grms_complaints.bootstrap import MIGRATIONS, SERVICE, unit_of_work_factory
 from grms_complaints.service_layer import handlers
 from grms_complaints.service_layer.ports import BoardQuery
@@ -114,8 +121,38 @@ def _board(url: str) -> dict[str, Any]:
             "raw_board_ms": percentiles(raw_times),
             "baseline_count_ms": percentiles(baseline),
         }
+        if days == 365:
+            view = handlers.complaint_board(query, Page(size=50), uow=uow(), actor=OFFICER)
+            out["gateway_json"] = _gateway_json(board_to_pb(view).SerializeToString())
     db.dispose()
     return out
+
+
+def _gateway_json(wire: bytes) -> dict[str, Any]:
+    """The gateway's share of the board's JSON: now (serialized once) and as FastAPI did with a returned model."""
+    from grms_gateway.schemas.complaint_board import BoardOut, board_out
+
+    first, last = (NOW - dt.timedelta(days=365)).date(), NOW.date()
+
+    def once() -> bytes:
+        return board_out("33", first, last, pb.GetComplaintBoardResponse.FromString(wire)).model_dump_json().encode()
+
+    def twice() -> bytes:
+        model = board_out("33", first, last, pb.GetComplaintBoardResponse.FromString(wire))
+        again = BoardOut.model_validate(model.model_dump())  # FastAPI: response_model validation
+        return json.dumps(again.model_dump(mode="json"), ensure_ascii=False, separators=(",", ":")).encode()
+
+    if json.loads(once()) != json.loads(twice()):
+        raise AssertionError("the board's JSON differs between the two serializations")
+    figures: dict[str, Any] = {"bytes": len(once())}
+    for name, fn in (("once_ms", once), ("fastapi_model_ms", twice)):
+        times = []
+        for _ in range(QUERIES):
+            t = time.perf_counter()
+            fn()
+            times.append((time.perf_counter() - t) * 1000)
+        figures[name] = percentiles(times)
+    return figures
 
 
 def _sla_scan(workdir: Path) -> dict[str, Any]:
@@ -225,6 +262,13 @@ def run_h(report: Report, workdir: Path) -> dict[str, Any]:
                     f"target p99 < 50 ms; from raw rows {raw['p50']:.0f} / {raw['p99']:.0f} ms"
                     f" (x{raw['p50'] / board['p50']:.0f} at p50); count(*) p99 {base['p99']:.2f} ms",
                 )
+            g = figures["gateway_json"]
+            report.line(
+                "gateway JSON of the year's board: p50 / p99",
+                f"{g['once_ms']['p50']:.2f} / {g['once_ms']['p99']:.2f} ms",
+                f"{g['bytes']:,} bytes; as a returned model (validated again) "
+                f"{g['fastapi_model_ms']['p50']:.2f} / {g['fastapi_model_ms']['p99']:.2f} ms",
+            )
     finally:
         if pg is not None:
             _drop_pg("grms_bench_board")

@@ -8,8 +8,11 @@ from __future__ import annotations
 import datetime as dt
 import re
 import xml.etree.ElementTree as ET
+from typing import Any
 
 import httpx
+import pytest
+from grms_gateway.clients import CallContext, ComplaintsClient
 from grms_gateway.i18n import WIB
 from grms_gateway.web.board_chart import nice_max, trend_chart
 from grms_gateway.web.complaint_board_pages import format_hours
@@ -109,3 +112,26 @@ def test_chart_geometry_and_number_formats() -> None:
     assert chart.responded.split()[0].endswith(f",{chart.bottom}") and chart.total_breached == 3
     assert trend_chart([]) is None
     assert (format_hours(1234.56), format_hours(1234.56, "en"), format_hours(None)) == ("1.234,6", "1,234.6", "–")
+
+
+async def test_board_page_asks_for_the_agencies_beside_the_board(
+    client: httpx.AsyncClient, login_as: LoginAs, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The agencies' names for the filter are asked for while the board is on its way, not after it."""
+    officer = await login_as("officer", [Role.COMPLAINTS_OFFICER])
+    await _seed(client, officer)
+    events: list[str] = []
+    real_call = ComplaintsClient.call
+
+    async def spy(self: ComplaintsClient, method: str, request: Any, *, ctx: CallContext) -> Any:
+        events.append(f"start {method}")
+        try:
+            return await real_call(self, method, request, ctx=ctx)
+        finally:
+            events.append(f"end {method}")
+
+    monkeypatch.setattr(ComplaintsClient, "call", spy)
+    client.cookies.set("grms_session", officer["Authorization"].removeprefix("Bearer "))
+    page = await client.get("/pengaduan/papan")
+    assert page.status_code == 200 and 'data-ticket="' in page.text
+    assert events.index("start ListAgencies") < events.index("end GetComplaintBoard"), events

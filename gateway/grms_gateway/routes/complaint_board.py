@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Response
 from grms.complaints.v1 import complaints_service_pb2 as pb
 from grms_kit.identity import Role
 
@@ -80,7 +80,7 @@ async def complaint_board(
     open_only: bool = False,
     page_size: Annotated[int, Query(ge=0, le=500)] = 0,
     page_token: Annotated[str, Query(max_length=500)] = "",
-) -> BoardOut:
+) -> Response:
     """Per agency open and overdue counts, first-response median and p90 (hours), SLA compliance,
     the oldest open complaint; the trend per day; and who reported what, when, who handles it and
     how long, newest first and keyset-paged. Never identity: a pseudonymous reporter reference."""
@@ -97,4 +97,6 @@ async def complaint_board(
         page_size=page_size,
         page_token=page_token,
     )
-    return board_out(government, first, last, answer)
+    # Serialized once by pydantic: returning the model made FastAPI dump it, validate it
+    # again against `response_model` and encode it a second time (bench (h) measures both).
+    return Response(board_out(government, first, last, answer).model_dump_json(), media_type="application/json")

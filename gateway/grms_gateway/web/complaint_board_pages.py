@@ -7,6 +7,7 @@ computed here, and the list of complaints with a pseudonymous reporter — never
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -42,6 +43,14 @@ def format_hours(hours: float | None, lang: str = "id") -> str:
     return text
 
 
+async def _agency_names(gateway: Gateway, government: str, ctx: Any) -> dict[str, str]:
+    """The government's agencies by code, or none when the service cannot say (the filter shows codes)."""
+    try:
+        return {a.code: a.name for a in await gateway.clients.complaints.agencies(government, ctx=ctx)}
+    except UpstreamError:
+        return {}
+
+
 @router.get("/pengaduan/papan", response_model=None)
 async def board_page(
     request: Request,
@@ -59,6 +68,9 @@ async def board_page(
     government = caller.identity.government or DEFAULT_GOVERNMENT
     start, end = board_period(dari, sampai)
     ctx = gateway.clients.context(caller.token)
+    # The agencies' names (for the filter) are asked for beside the board, not after it: one
+    # gRPC round trip less of waiting per page.
+    names = asyncio.create_task(_agency_names(gateway, government, ctx))
     error = ""
     try:
         answer = await fetch_board(
@@ -73,21 +85,23 @@ async def board_page(
             page_token=halaman,
         )
     except UpstreamError as err:
-        if err.code == grpc.StatusCode.UNAUTHENTICATED:
-            return login_redirect(request)
-        if err.code == grpc.StatusCode.PERMISSION_DENIED:
-            return problem_page(request, gateway, "forbidden", 403)
-        if err.code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
-            return problem_page(request, gateway, "complaints_unavailable", 503)
-        if err.code != grpc.StatusCode.INVALID_ARGUMENT:
-            raise
-        error = "; ".join(v.description for v in err.violations) or err.message
         answer = None
+        if err.code == grpc.StatusCode.INVALID_ARGUMENT:
+            error = "; ".join(v.description for v in err.violations) or err.message
+        else:
+            names.cancel()
+            if err.code == grpc.StatusCode.UNAUTHENTICATED:
+                return login_redirect(request)
+            if err.code == grpc.StatusCode.PERMISSION_DENIED:
+                return problem_page(request, gateway, "forbidden", 403)
+            if err.code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
+                return problem_page(request, gateway, "complaints_unavailable", 503)
+            raise
+    except BaseException:
+        names.cancel()
+        raise
     board = board_out(government, start, end, answer) if answer is not None else None
-    try:
-        agencies = {a.code: a.name for a in await gateway.clients.complaints.agencies(government, ctx=ctx)}
-    except UpstreamError:
-        agencies = {}
+    agencies = await names
     lang = request.query_params.get("lang") or request.cookies.get("lang") or "id"
     query = {"dari": start.isoformat(), "sampai": end.isoformat(), "opd": opd, **({"terbuka": "1"} if terbuka else {})}
     now = dt.datetime.now(dt.UTC)

@@ -90,7 +90,9 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Se
         check_duplicates_at_intake=settings.duplicate_check_at_intake,
         watch_key=watch_key(settings.auth_secret.get_secret_value()),
     )
-    scheduler = SlaScheduler(uow, run=db.run, interval=settings.sla_scan_interval, batch=settings.sla_scan_batch)
+    scheduler = SlaScheduler(
+        uow, run=db.run, interval=settings.sla_scan_interval, batch=settings.sla_scan_batch, fold_board=True
+    )
     dispatcher = NotificationDispatcher(
         uow,
         run=db.run,

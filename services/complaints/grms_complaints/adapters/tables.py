@@ -261,6 +261,13 @@ complaint_board_day = Table(
     # Clustered by agency and day on SQLite: the sums per agency read the rows in key order.
     sqlite_with_rowid=False,
 )
+# The intake's shard rows, which the scheduler folds into shard 0 once their day is past.
+Index(
+    "ix_complaint_board_day_shards",
+    complaint_board_day.c.day,
+    sqlite_where=text("shard <> 0"),
+    postgresql_where=text("shard <> 0"),
+)
 # The trend per day, from the index alone.
 Index(
     "ix_complaint_board_day_day",

@@ -33,12 +33,14 @@ class SlaScheduler:
         interval: float = 30.0,
         batch: int = 200,
         max_batches: int = 50,
+        fold_board: bool = False,
     ) -> None:
         self.uow = uow
         self._run = run  # Database.run in production: one hop to the database thread per call
         self.interval = interval
         self.batch = batch
         self.max_batches = max_batches
+        self.fold_board = fold_board  # also fold the board's past intake shards on each pass
 
     async def tick(self) -> int:
         """One pass: scan batches until one comes back short; return how many complaints were looked at."""
@@ -48,6 +50,8 @@ class SlaScheduler:
             total += scanned
             if scanned < self.batch:
                 break
+        if self.fold_board:
+            await self._run(handlers.fold_board_shards, uow=self.uow())
         return total
 
     async def run(self) -> None:

@@ -60,7 +60,7 @@ from grms_complaints.domain.model import (
 from grms_complaints.domain.notifications import MAX_ATTEMPTS, Notification, OutboundNotification
 from grms_complaints.domain.pins import PinGuard, unguessable_pin_hash
 from grms_complaints.domain.redaction import redact
-from grms_complaints.domain.sla import SlaPolicy
+from grms_complaints.domain.sla import JAKARTA, SlaPolicy
 from grms_complaints.domain.watch import check_watch_token, issue_watch_token
 from grms_complaints.service_layer.ports import (
     Board,
@@ -1068,6 +1068,20 @@ def scan_sla(limit: int, *, uow: UnitOfWork) -> int:
 
 
 # The governor's board.
+
+#: Days (WIB) after which a day's intake shards are folded: yesterday may still be filed into
+#: by late deliveries; older days only by rare back-dated imports.
+FOLD_AFTER_DAYS = 2
+
+
+def fold_board_shards(*, uow: UnitOfWork) -> int:
+    """Fold the board's per-day intake shards of days older than FOLD_AFTER_DAYS; return rows written."""
+    with uow:
+        today = uow.clock.now().astimezone(JAKARTA).date()
+        written = uow.board.fold_shards(today - dt.timedelta(days=FOLD_AFTER_DAYS))
+        uow.commit()
+    return written
+
 
 #: The longest period the board aggregates over in one query.
 MAX_BOARD_DAYS = 400

@@ -148,6 +148,10 @@ class ComplaintBoard(Protocol):
         """Open complaints of the government or of `query.agency_codes`, oldest first (the period is ignored)."""
         ...
 
+    def fold_shards(self, before: dt.date) -> int:
+        """Fold the per-day sums of days before `before` into one row per agency and day; return rows written."""
+        ...
+
 
 class ComplaintRepository(Protocol):
     """Complaints by ticket id, saved with optimistic concurrency on `version`."""

@@ -10,6 +10,7 @@ back-fill, which must give the very same rows.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import random
 from collections.abc import Callable, Iterator
@@ -24,6 +25,7 @@ from grms_complaints.bootstrap import MIGRATIONS, SERVICE, unit_of_work_factory
 from grms_complaints.domain.model import Channel, Complainant, ComplaintClass, Location, RejectionReason
 from grms_complaints.domain.pins import PinGuard, PinHasher
 from grms_complaints.domain.sla import JAKARTA
+from grms_complaints.entrypoints.sla_scheduler import SlaScheduler
 from grms_complaints.service_layer import handlers
 from grms_complaints.service_layer.ports import BoardQuery
 from grms_kit.clock import ManualClock
@@ -32,7 +34,7 @@ from grms_kit.errors import Conflict, FailedPrecondition, InvalidArgument
 from grms_kit.identity import Identity, Role
 from grms_kit.migrations import alembic_config, upgrade
 from grms_kit.paging import Page
-from sqlalchemy import insert, select
+from sqlalchemy import event, func, insert, select
 
 OFFICER = Identity(sub="officer-33", roles=frozenset({Role.COMPLAINTS_OFFICER}), government="33")
 AGENCIES = ("DINKES", "DPUBMCK", "DISHUB")
@@ -184,4 +186,74 @@ def test_the_migration_back_fills_the_sums_the_write_side_kept(lives: Lives) -> 
     command.downgrade(config, "0010")
     command.upgrade(config, "0011")
     assert lives.sums() == kept
+    lives.check()
+
+
+def test_the_board_reads_in_six_statements_whose_text_does_not_grow_with_the_agencies(lives: Lives) -> None:
+    """Round trips and planning stay flat: six statements (and one for deadlines running past due
+    unmarked); on PostgreSQL the same texts whether one agency has answers or three (a text per
+    number of agencies was planned afresh every time)."""
+    statements: list[str] = []
+
+    def record(conn: object, cursor: object, statement: str, *args: object) -> None:
+        statements.append(statement)
+
+    postgresql = lives.db.engine.dialect.name == "postgresql"
+    seen: dict[int, frozenset[str]] = {}  # by agencies that answered / had complaints
+    event.listen(lives.db.engine, "before_cursor_execute", record)
+    try:
+        for _ in range(12):
+            for _ in range(8):
+                lives.step()
+            now = lives.clock.now()
+            query = BoardQuery("33", T0 - dt.timedelta(hours=5), now - dt.timedelta(hours=3))  # partial ends
+            if query.end - query.start < dt.timedelta(days=2):
+                continue
+            with lives.db.session() as session:
+                statements.clear()
+                board = SqlComplaintBoard(session).read(query, Page(size=5), now)
+                texts = [s for s in statements if s.lstrip().upper().startswith(("SELECT", "WITH"))]
+            # The complaints of deadlines running past due unmarked (a handful): one more, by ticket.
+            assert len([s for s in texts if "EXISTS" in s]) <= 1
+            texts = [s for s in texts if "EXISTS" not in s]
+            assert len(texts) <= 6, texts
+            answered = sum(1 for row in board.agencies if row.responded)
+            if answered:
+                answered = answered * 10 + len(board.agencies)  # and agencies with complaints
+                assert len(texts) == 6, texts
+                seen.setdefault(answered, frozenset(texts))
+                if postgresql:
+                    assert seen[answered] == frozenset(texts)
+    finally:
+        event.remove(lives.db.engine, "before_cursor_execute", record)
+    assert seen, "the lives gave no answers to look up"
+    if postgresql:  # (the first seed's life goes from one agency with complaints to three)
+        assert len(set(seen.values())) == 1
+
+
+def test_folding_past_intake_shards_keeps_every_sum_and_the_board(lives: Lives) -> None:
+    """The scheduler's fold leaves one row per agency and past day; the sums and the board stay the same."""
+    for _ in range(50):
+        lives.step()
+    lives.clock.set(lives.clock.now() + dt.timedelta(days=3))  # every day of the life is now past
+    handlers.scan_sla(1000, uow=lives.uow())  # the SLA clocks caught up: the tick below changes no measure
+    kept = lives.sums()
+    with lives.db.session() as session:
+        sharded = session.execute(select(func.count()).where(complaint_board_day.c.shard != 0)).scalar_one()
+    if lives.db.engine.dialect.name == "postgresql":
+        assert sharded, "intake on PostgreSQL spreads over shards: the life should have left some"
+    written: list[int] = []
+
+    async def run(fn: Callable[..., int], *args: object, **kwargs: object) -> int:
+        result = fn(*args, **kwargs)
+        if fn is handlers.fold_board_shards:
+            written.append(result)
+        return result
+
+    asyncio.run(SlaScheduler(lives.uow, run=run, fold_board=True).tick())  # as the service's scheduler does
+    assert len(written) == 1 and (written[0] > 0) == bool(sharded)
+    with lives.db.session() as session:
+        assert session.execute(select(func.count()).where(complaint_board_day.c.shard != 0)).scalar_one() == 0
+    assert lives.sums() == kept
+    assert handlers.fold_board_shards(uow=lives.uow()) == 0  # nothing left to fold
     lives.check()
