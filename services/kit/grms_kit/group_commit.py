@@ -16,6 +16,14 @@ Each caller still gets its own answer:
 Units of work find the shared transaction through a context variable (see `UnitOfWork`): a use
 case written for `Database.run` runs unchanged under `GroupCommit.run`.
 
+Rows nobody in the batch reads back (outbox messages, child rows, summed counters) need not be
+written one call at a time: a unit of work hands them to `DeferredWrites` (`uow.writes`), which
+writes them once for the whole batch, one multi-row INSERT per table and one upsert per counter
+key, just before the COMMIT — a round trip per table per batch instead of per call. A released
+savepoint's rows join the batch's; a rolled-back one's are dropped with it. Should that final
+write fail (a row breaking a constraint), the batch is rolled back and each call runs again in a
+transaction of its own, so the bad call fails alone and the others are stored.
+
     intake = GroupCommit(db)
     filed = await intake.run(handlers.file_complaint, cmd, uow=uow_factory(), ...)
 """
@@ -29,23 +37,67 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Generic, ParamSpec, TypeVar
 
+from sqlalchemy import Table, insert
 from sqlalchemy.orm import Session
 
 from grms_kit.db import Database
 
-__all__ = ["GroupCommit", "SharedTransaction", "shared_transaction"]
+__all__ = ["DeferredWrites", "GroupCommit", "SharedTransaction", "shared_transaction"]
 
 P = ParamSpec("P")
 T = TypeVar("T")
 
 
+#: Writes summed counters: (session, key → amount), e.g. an upsert adding to a read model's rows.
+CounterWriter = Callable[[Session, dict[Any, int]], None]
+
+
+class DeferredWrites:
+    """Rows inserted, and counters added to, at the end of a batch: one statement per table or writer."""
+
+    def __init__(self) -> None:
+        self.rows: dict[Table, list[dict[str, Any]]] = {}
+        self.counters: dict[CounterWriter, dict[Any, int]] = {}
+
+    def __bool__(self) -> bool:
+        return bool(self.rows) or any(self.counters.values())
+
+    def insert(self, table: Table, rows: dict[str, Any] | list[dict[str, Any]]) -> None:
+        """Queue `rows` for one multi-row INSERT into `table` (tables are written in first-queued order)."""
+        self.rows.setdefault(table, []).extend([rows] if isinstance(rows, dict) else rows)
+
+    def add(self, writer: CounterWriter, delta: dict[Any, int]) -> None:
+        """Queue `delta` for `writer`, summed per key with what the batch queued before."""
+        total = self.counters.setdefault(writer, {})
+        for key, n in delta.items():
+            total[key] = total.get(key, 0) + n
+
+    def absorb(self, other: DeferredWrites) -> None:
+        """Take over `other`'s rows and counters (a released savepoint's into its batch's)."""
+        for table, rows in other.rows.items():
+            self.insert(table, rows)
+        for writer, delta in other.counters.items():
+            self.add(writer, delta)
+
+    def flush(self, session: Session) -> None:
+        """Write everything queued on `session` (rows first, counters last: their locks are held the least)."""
+        for table, rows in self.rows.items():
+            # One row as a plain execute: the many-rows path costs more for one.
+            session.execute(insert(table), rows[0] if len(rows) == 1 else rows)
+        for writer, delta in self.counters.items():
+            if delta:
+                writer(session, delta)
+        self.rows, self.counters = {}, {}
+
+
 @dataclass
 class SharedTransaction:
-    """The transaction a batch's units of work join: its session, and whether anything was published."""
+    """The transaction a batch's units of work join: its session, its deferred writes, whether it published."""
 
     db: Database
     session: Session
     published: bool = False
+    deferred: DeferredWrites = field(default_factory=DeferredWrites)
 
 
 _SHARED: contextvars.ContextVar[SharedTransaction | None] = contextvars.ContextVar("grms_shared_tx", default=None)
@@ -134,23 +186,48 @@ class GroupCommit:
             taken.append(self._queue.popleft())  # deque: safe against appends from the event loop
         if not taken:
             return taken, []
+        try:
+            outcomes = self._transaction(taken)
+        except _FlushFailed as exc:
+            # A deferred row of some call broke a constraint: nothing was written; each call alone.
+            outcomes = [self._alone(call) for call in taken] if len(taken) > 1 else [(False, exc.__cause__)]
+        self.batches += 1
+        self.calls += len(taken)
+        return taken, outcomes
+
+    def _transaction(self, calls: list[_Call[Any]]) -> list[tuple[bool, Any]]:
+        """`calls` in one transaction: their outcomes; _FlushFailed when the deferred writes fail."""
         session = self.db.session()
         shared = SharedTransaction(self.db, session)
         outcomes: list[tuple[bool, Any]] = []
         try:
-            for call in taken:
+            for call in calls:
                 outcomes.append(call.context.run(_one, shared, call))
+            try:
+                shared.deferred.flush(session)
+            except Exception as exc:
+                raise _FlushFailed from exc
             session.commit()
         except BaseException:
             session.rollback()
             raise
         finally:
             session.close()
-        self.batches += 1
-        self.calls += len(taken)
         if shared.published:
             self.db.committed()
-        return taken, outcomes
+        return outcomes
+
+    def _alone(self, call: _Call[Any]) -> tuple[bool, Any]:
+        try:
+            return self._transaction([call])[0]
+        except _FlushFailed as exc:
+            return False, exc.__cause__
+        except Exception as exc:  # its commit failed: this call's error alone
+            return False, exc
+
+
+class _FlushFailed(Exception):
+    """The batch's deferred writes failed (the cause says why): retry the calls one by one."""
 
 
 def _one(shared: SharedTransaction, call: _Call[Any]) -> tuple[bool, Any]:
