@@ -4,9 +4,11 @@ Use cases (cosmicpython style) run inside `with uow:` and end with `uow.commit()
 is published from inside a request — the relay publishes what the commit stored.
 
 Under a group commit (grms_kit.group_commit) the unit of work joins the batch's transaction
-instead of opening its own: `with uow:` is a SAVEPOINT, `commit()` releases it, leaving
-without commit rolls back to it; the batch commits for all. Rows written through `uow.writes`
-(the outbox's among them) are then written once for the whole batch, just before its COMMIT.
+instead of opening its own, and the batch commits for all. In a batch of several calls, leaving
+`with uow:` without commit after writing marks the batch spoiled (it is rerun call by call); alone,
+`with uow:` is a SAVEPOINT, `commit()` releases it and leaving without commit rolls back to it.
+Rows written through `uow.writes` (the outbox's among them) are written once for the whole
+batch, just before its COMMIT.
 """
 
 from __future__ import annotations
@@ -97,12 +99,15 @@ class UnitOfWork:
         self._committed = False
         self._shared: SharedTransaction | None = None
         self._savepoint: SessionTransaction | None = None
+        self._written_at_start = 0
 
     def __enter__(self) -> UnitOfWork:
         self._shared = shared_transaction(self.db)
         if self._shared is not None:
             self.session = self._shared.session
-            self._savepoint = self.session.begin_nested()
+            if self._shared.savepoints:
+                self._savepoint = self.session.begin_nested()
+            self._written_at_start = self._shared.written
         else:
             self.session = self.db.session()
         self._events = []
@@ -115,8 +120,12 @@ class UnitOfWork:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         if self._shared is not None:
-            if not self._committed and self._savepoint is not None and self._savepoint.is_active:
-                self._savepoint.rollback()
+            if not self._committed:
+                if self._savepoint is not None:
+                    if self._savepoint.is_active:
+                        self._savepoint.rollback()
+                elif self._shared.written > self._written_at_start:
+                    self._shared.spoiled = True  # its writes cannot be undone alone: the batch reruns
             self._savepoint = None
             return
         if not self._committed:
@@ -155,8 +164,9 @@ class UnitOfWork:
         if envelopes:
             self.writes.insert(self.tables.outbox, envelope_rows(envelopes, self.clock.now()))
         self._before_commit()
-        if self._shared is not None and self._savepoint is not None:
-            self._savepoint.commit()  # RELEASE: durable with the batch's COMMIT
+        if self._shared is not None:
+            if self._savepoint is not None:
+                self._savepoint.commit()  # RELEASE: durable with the batch's COMMIT
             if self.writes.deferred is not None:
                 self._shared.deferred.absorb(self.writes.deferred)
                 self.writes.deferred = DeferredWrites()
@@ -172,9 +182,12 @@ class UnitOfWork:
 
     def rollback(self) -> None:
         """Discard the transaction and its events."""
-        if self._shared is not None and self._savepoint is not None:
-            self._savepoint.rollback()
-            self._savepoint = self.session.begin_nested()  # the rest of the `with` block stays undoable
+        if self._shared is not None:
+            if self._savepoint is not None:
+                self._savepoint.rollback()
+                self._savepoint = self.session.begin_nested()  # the rest of the `with` block stays undoable
+            elif self._shared.written > self._written_at_start:
+                self._shared.spoiled = True
             self.writes.deferred = DeferredWrites()
         else:
             self.session.rollback()

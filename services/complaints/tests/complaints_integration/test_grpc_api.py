@@ -801,7 +801,7 @@ async def test_concurrent_filings_share_one_commit_and_a_bad_one_fails_alone(ser
 
 
 async def test_a_batch_of_filings_writes_each_table_once(service) -> None:  # type: ignore[no-untyped-def]
-    # Round trips: per filing only its savepoint, its checks and the complaint row itself; the rows
+    # Round trips: per filing only its checks and the complaint row itself; the rows
     # nobody in the batch reads back (identity, deadlines, outbox, board sums) go in one statement each.
     stub, runtime, _ = service
     api = runtime.grpc_services[0][1]
@@ -831,6 +831,7 @@ async def test_a_batch_of_filings_writes_each_table_once(service) -> None:  # ty
         return sum(1 for s in statements if s.startswith(f"INSERT INTO {table.upper()} "))
 
     assert inserts("complaint") == 6  # each its own: the delivery-id uniqueness is checked per filing
+    assert not [s for s in statements if "SAVEPOINT" in s]  # no savepoint per filing (kit.group_commit)
     for table in ("complainant", "sla_deadline", "outbox_message", "complaint_board_day", "complaint_board_open"):
         assert inserts(table) == 1, (table, [s for s in statements if table.upper() in s])
     with runtime.db.engine.connect() as conn:

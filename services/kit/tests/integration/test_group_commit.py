@@ -19,7 +19,8 @@ def _count(store: Any, table: Any, *where: Any) -> int:
 
 
 def _register(store: Any, code: str, gate: threading.Event | None = None) -> str:
-    """One unit of work: an effect row and its event; "bad" codes fail after writing, before commit."""
+    """One unit of work: an effect row and its event; "bad" codes fail after writing, before commit,
+    "invalid" ones before writing anything (as a filing with bad input does)."""
     if gate is not None:
         gate.wait(10)  # holds the database thread so the next calls queue up into one batch
     with UnitOfWork(store.db, store.tables, clock=store.clock, source="budgeting") as uow:
@@ -27,6 +28,8 @@ def _register(store: Any, code: str, gate: threading.Event | None = None) -> str
         seen = uow.session.execute(select(func.count()).where(store.effect.c.code == code)).scalar_one()
         if seen:
             return f"{code} again"
+        if code.startswith("invalid"):
+            raise ValueError(f"{code} is not a code")
         uow.session.execute(insert(store.effect).values(event_id=code, code=code))
         uow.publish(
             events_pb2.AgencyRegistered(agency=agency_pb2.Agency(government_code="33", code=code)), government="33"
@@ -58,12 +61,25 @@ async def _batched(store: Any, group: GroupCommit, codes: list[str]) -> list[Any
 async def test_concurrent_calls_commit_once_and_a_failing_one_fails_alone(store: Any) -> None:
     group = GroupCommit(store.db, parallel=1)
     commits = _count_commits(store)
-    results = await _batched(store, group, ["1.01", "1.02", "bad-1", "1.03", "1.01"])
+    statements = _count_statements(store)
+    results = await _batched(store, group, ["1.01", "1.02", "invalid-1", "1.03", "1.01"])
     assert results[:2] == ["1.01", "1.02"] and results[3:] == ["1.03", "1.01 again"]
-    assert isinstance(results[2], ValueError) and "bad-1" in str(results[2])
-    # One batch, one COMMIT; the failed call's row and event were rolled back to its savepoint.
+    assert isinstance(results[2], ValueError) and "invalid-1" in str(results[2])
+    # One batch, one COMMIT, no SAVEPOINT: the failed call wrote nothing, its event was dropped.
     assert group.batches == 1 and group.calls == 5 and len(commits) == 1
-    assert _count(store, store.effect) == 3 and _count(store, store.effect, store.effect.c.code == "bad-1") == 0
+    assert not [s for s in statements if "SAVEPOINT" in s.upper()]
+    assert _count(store, store.effect) == 3 and _count(store, store.tables.outbox) == 3
+
+
+async def test_a_call_failing_after_it_wrote_reruns_the_batch_one_by_one(store: Any) -> None:
+    group = GroupCommit(store.db, parallel=1)
+    commits = _count_commits(store)
+    results = await _batched(store, group, ["9.01", "9.02", "bad-9", "9.03", "9.01"])
+    assert results[:2] == ["9.01", "9.02"] and results[3:] == ["9.03", "9.01 again"]
+    assert isinstance(results[2], ValueError) and "bad-9" in str(results[2])
+    # Nothing of the spoiled batch was committed; each call alone, the failed one rolled back.
+    assert group.batches == 1 and len(commits) == 5  # one per call alone (the failed one's holds nothing)
+    assert _count(store, store.effect) == 3 and _count(store, store.effect, store.effect.c.code == "bad-9") == 0
     assert _count(store, store.tables.outbox) == 3
 
 
