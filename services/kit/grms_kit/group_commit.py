@@ -27,8 +27,8 @@ savepoint's rows join the batch's; a rolled-back one's are dropped with it. Shou
 write fail (a row breaking a constraint), the batch is rolled back and each call runs again in a
 transaction of its own, so the bad call fails alone and the others are stored.
 
-Decision: no SAVEPOINT per call in a batch. One per call (SAVEPOINT … RELEASE) cost two round
-trips per filing on PostgreSQL and ~5 % of the intake's CPU on SQLite, to make cheap what is
+Decision: no SAVEPOINT per call in a batch. One per call (SAVEPOINT … RELEASE) cost two of the
+filing's ten statements on PostgreSQL and a few per cent of its CPU on SQLite, to make cheap what is
 rare — a call failing after it wrote (bad input fails before the first write). Instead the batch
 counts the statements that write (a connection event), and a unit of work left uncommitted after
 writing marks the batch spoiled, which reruns it call by call — each alone, in the savepoint
