@@ -21,6 +21,7 @@ __all__ = [
     "budgeting_address",
     "read_suite_file",
     "resolve_auth_secret",
+    "resolve_pin_peppers",
     "var_dir_from_env",
 ]
 
@@ -82,6 +83,29 @@ def resolve_auth_secret(var_dir: Path, env: Mapping[str, str] | None = None, *, 
     with os.fdopen(fd, "w") as out:
         out.write(secret + "\n")
     return secret
+
+
+def resolve_pin_peppers(var_dir: Path, env: Mapping[str, str] | None = None, *, create: bool = False) -> str:
+    """GRMS_COMPLAINTS_PIN_PEPPERS, else var/pin_peppers (`k1:<random>`, mode 0600, made when `create`).
+
+    Kept apart from the auth secret so rotating one does not touch the other; "" when neither
+    exists and not `create` (the service then derives its pepper from the auth secret). To
+    rotate, put a new `id:pepper` first in the file and keep the old ones after it.
+    """
+    env = os.environ if env is None else env
+    if env.get("GRMS_COMPLAINTS_PIN_PEPPERS"):
+        return env["GRMS_COMPLAINTS_PIN_PEPPERS"]
+    path = var_dir / "pin_peppers"
+    if path.exists():
+        return ",".join(line.strip() for line in path.read_text().splitlines() if line.strip())
+    if not create:
+        return ""
+    var_dir.mkdir(parents=True, exist_ok=True)
+    peppers = f"k1:{secrets.token_urlsafe(48)}"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as out:
+        out.write(peppers + "\n")
+    return peppers
 
 
 @dataclass

@@ -89,10 +89,18 @@ class ChildSpec:
                 "log": str(self.log_path)}
 
 
-def build_specs(config: SuiteConfig, secret: str, base_env: Mapping[str, str], python: str = sys.executable) -> list[
-    ChildSpec
-]:
-    """The children of the suite in start order: nats-server (unless external), six services, gateway."""
+def build_specs(
+    config: SuiteConfig,
+    secret: str,
+    base_env: Mapping[str, str],
+    python: str = sys.executable,
+    *,
+    pin_peppers: str = "",
+) -> list[ChildSpec]:
+    """The children of the suite in start order: nats-server (unless external), six services, gateway.
+
+    `pin_peppers` goes to the complaints service alone (GRMS_COMPLAINTS_PIN_PEPPERS).
+    """
     env = config.child_env(base_env, secret)
     specs: list[ChildSpec] = []
     if config.external_nats_url is None:
@@ -115,7 +123,7 @@ def build_specs(config: SuiteConfig, secret: str, base_env: Mapping[str, str], p
                 name=svc,
                 kind="service",
                 argv=(python, "-m", f"grms_{svc}"),
-                env=env,
+                env={**env, "GRMS_COMPLAINTS_PIN_PEPPERS": pin_peppers} if svc == "complaints" and pin_peppers else env,
                 host=config.service_hosts.get(svc, "127.0.0.1"),
                 port=config.service_ports[svc],
                 log_path=config.log_dir / f"{svc}.log",

@@ -14,7 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from grms_cli import accounts
-from grms_cli.config import CliError, SuiteConfig, read_suite_file, resolve_auth_secret
+from grms_cli.config import CliError, SuiteConfig, read_suite_file, resolve_auth_secret, resolve_pin_peppers
 from grms_cli.nats import port_is_free
 from grms_cli.planning_seed import seed_planning
 from grms_cli.probes import grpc_health, http_status, pid_alive
@@ -231,7 +231,7 @@ def run_up(
     secret = resolve_auth_secret(config.var_dir, create=True)
     _check_not_running(config)
     try:
-        specs = build_specs(config, secret, os.environ)
+        specs = build_specs(config, secret, os.environ, pin_peppers=resolve_pin_peppers(config.var_dir, create=True))
     except FileNotFoundError as exc:
         raise CliError(str(exc), 2) from None
 

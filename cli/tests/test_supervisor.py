@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from grms_cli.config import SERVICES, CliError, SuiteConfig, resolve_auth_secret
+from grms_cli.config import SERVICES, CliError, SuiteConfig, resolve_auth_secret, resolve_pin_peppers
 from grms_cli.supervisor import ChildSpec, FatalChildExit, RestartPolicy, Supervisor, build_specs
 
 SECRET = "s" * 40
@@ -161,3 +161,24 @@ def test_stop_all_terminates_and_records_stopped(tmp_path: Path) -> None:
     suite = json.loads((tmp_path / "run" / "suite.json").read_text())
     assert suite["state"] == "stopped"
     assert (tmp_path / "log" / "supervisor.log").read_text().count('"message"') >= 2
+
+
+def test_pin_peppers_generated_once_apart_from_the_auth_secret(tmp_path: Path) -> None:
+    assert resolve_pin_peppers(tmp_path, {}) == ""  # not made unless asked: the service then derives one
+    first = resolve_pin_peppers(tmp_path, {}, create=True)
+    key_id, _, pepper = first.partition(":")
+    assert key_id == "k1" and len(pepper) >= 32
+    assert (tmp_path / "pin_peppers").stat().st_mode & 0o777 == 0o600
+    assert resolve_pin_peppers(tmp_path, {}, create=True) == first
+    assert not (tmp_path / "auth_secret").exists()
+    # Rotation: a new pepper first in the file, the old one kept after it.
+    (tmp_path / "pin_peppers").write_text(f"k2:{'x' * 40}\n{first}\n")
+    assert resolve_pin_peppers(tmp_path, {}) == f"k2:{'x' * 40},{first}"
+    assert resolve_pin_peppers(tmp_path, {"GRMS_COMPLAINTS_PIN_PEPPERS": "k9:from-env"}) == "k9:from-env"
+
+
+def test_pin_peppers_go_to_the_complaints_service_alone(tmp_path: Path) -> None:
+    config = SuiteConfig.from_env({"GRMS_VAR_DIR": str(tmp_path)}, base_port=6100, gateway_port=6200, nats_port=6300)
+    specs = {s.name: s for s in build_specs(config, SECRET, {}, pin_peppers="k1:" + "p" * 40)}
+    assert specs["complaints"].env["GRMS_COMPLAINTS_PIN_PEPPERS"] == "k1:" + "p" * 40
+    assert all("GRMS_COMPLAINTS_PIN_PEPPERS" not in s.env for name, s in specs.items() if name != "complaints")

@@ -137,6 +137,9 @@ def test_suite_up_replicates_an_agency_and_stops_cleanly(suite: Suite) -> None:
         assert grpc_health(processes[svc]["address"], timeout=3) == "SERVING", suite.log()
     assert httpx.get(f"{suite.gateway}/healthz", timeout=5).status_code == 200
     assert (suite.var_dir / "auth_secret").stat().st_mode & 0o777 == 0o600
+    # The tracking PINs' pepper: generated apart from the auth secret, with a key id.
+    assert (suite.var_dir / "pin_peppers").stat().st_mode & 0o777 == 0o600
+    assert (suite.var_dir / "pin_peppers").read_text().startswith("k1:")
     assert (suite.var_dir / "admin_password").exists()
 
     created = suite.grms(

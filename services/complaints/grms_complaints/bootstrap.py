@@ -22,14 +22,14 @@ from grms_complaints.adapters.tables import messaging, reference
 from grms_complaints.adapters.unit_of_work import SqlUnitOfWork
 from grms_complaints.config import Settings
 from grms_complaints.domain.duplicates import DuplicatePolicy
-from grms_complaints.domain.pins import PinGuard, PinHasher, pin_pepper
+from grms_complaints.domain.pins import DERIVED_KEY_ID, PinGuard, PinHasher, pin_pepper
 from grms_complaints.domain.sla import SlaPolicy, SlaRule
 from grms_complaints.domain.watch import watch_key
 from grms_complaints.entrypoints.grpc_api import ComplaintsApi
 from grms_complaints.entrypoints.notification_dispatcher import NotificationDispatcher
 from grms_complaints.entrypoints.sla_scheduler import SlaScheduler
 
-__all__ = ["MIGRATIONS", "SERVICE", "build", "policy_from", "unit_of_work_factory"]
+__all__ = ["MIGRATIONS", "SERVICE", "build", "pin_hasher", "policy_from", "unit_of_work_factory"]
 
 SERVICE = "complaints"
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
@@ -64,6 +64,20 @@ def smtp_from(settings: Settings) -> SmtpAdapter | None:
     )
 
 
+def pin_hasher(settings: Settings) -> PinHasher:
+    """The PIN hasher: the configured peppers (current first), and always the one derived from the secret.
+
+    The derived pepper stays for verification so PINs issued before peppers were configured
+    keep working while GRMS_AUTH_SECRET is unchanged.
+    """
+    derived = pin_pepper(settings.auth_secret.get_secret_value())
+    keys = settings.pin_pepper_keys()
+    if not keys:
+        return PinHasher(derived, DERIVED_KEY_ID)
+    (current_id, current), *older = keys
+    return PinHasher(current, current_id, {DERIVED_KEY_ID: derived, **dict(older)})
+
+
 def build(settings: Settings | None = None, *, clock: Clock | None = None) -> ServiceRuntime:
     """Build the complaints service from the environment (or the given settings)."""
     settings = settings or load_settings(Settings)
@@ -85,7 +99,7 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Se
         replica,
         categories,
         photos=photos,
-        pins=PinGuard(PinHasher(pin_pepper(settings.auth_secret.get_secret_value()))),
+        pins=PinGuard(pin_hasher(settings)),
         duplicates=duplicates,
         check_duplicates_at_intake=settings.duplicate_check_at_intake,
         watch_key=watch_key(settings.auth_secret.get_secret_value()),

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 
 from grms_kit.settings import ServiceSettings, service_config
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr, field_validator
 
 from grms_complaints.domain.categories import DEFAULT_CATEGORIES, Category
 
-__all__ = ["CUTI_BERSAMA_2025", "CategoryConfig", "Settings", "SlaCategory"]
+__all__ = ["CUTI_BERSAMA_2025", "CategoryConfig", "Settings", "SlaCategory", "parse_pin_peppers"]
 
 # Cuti bersama 2025 (SKB 3 Menteri on national holidays and collective leave for 2025):
 # collective leave days are not public holidays, so the `holidays` package does not list them.
@@ -68,6 +69,27 @@ def _default_categories() -> list[CategoryConfig]:
     ]
 
 
+_PIN_PEPPER_ID = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
+MIN_PIN_PEPPER_LENGTH = 32
+
+
+def parse_pin_peppers(text: str) -> list[tuple[str, bytes]]:
+    """`k2:…,k1:…` as [(id, pepper bytes)], the current first; ValueError naming the bad entry (never the pepper)."""
+    pairs: list[tuple[str, bytes]] = []
+    for n, entry in enumerate((e.strip() for e in text.split(",") if e.strip()), start=1):
+        key_id, sep, pepper = entry.partition(":")
+        if not sep or not _PIN_PEPPER_ID.match(key_id):
+            raise ValueError(f"entry {n}: must be id:pepper, the id of letters, digits, '_' or '-' (at most 32)")
+        if key_id == "auth":
+            raise ValueError(f"entry {n}: the id 'auth' is reserved for the pepper derived from GRMS_AUTH_SECRET")
+        if len(pepper) < MIN_PIN_PEPPER_LENGTH:
+            raise ValueError(f"entry {n} ({key_id}): the pepper must be at least {MIN_PIN_PEPPER_LENGTH} characters")
+        if any(key_id == seen for seen, _ in pairs):
+            raise ValueError(f"entry {n}: the id {key_id!r} appears twice")
+        pairs.append((key_id, pepper.encode()))
+    return pairs
+
+
 class Settings(ServiceSettings):
     """GRMS_COMPLAINTS_DATABASE_URL, GRMS_COMPLAINTS_GRPC_HOST, GRMS_COMPLAINTS_GRPC_PORT, …
 
@@ -75,6 +97,8 @@ class Settings(ServiceSettings):
     JSON object of category code → SlaCategory; GRMS_COMPLAINTS_CATEGORIES a JSON list of
     CategoryConfig, the categories citizens choose from (default: DEFAULT_CATEGORIES).
     GRMS_COMPLAINTS_PHOTO_DIR and GRMS_COMPLAINTS_PHOTO_MAX_BYTES configure the photo store.
+    GRMS_COMPLAINTS_PIN_PEPPERS is `id:pepper[,id:pepper…]`, the current pepper first (see
+    domain.pins); `grms up` generates it into var/pin_peppers.
     """
 
     model_config = service_config("complaints")
@@ -109,6 +133,19 @@ class Settings(ServiceSettings):
     smtp_password: SecretStr | None = None
     smtp_starttls: bool = True
     smtp_timeout: float = Field(10.0, gt=0, le=120)
+    #: The PIN peppers, `id:pepper` pairs separated by commas, the current one first; older ids
+    #: keep verifying. Empty: one pepper derived from GRMS_AUTH_SECRET (id `auth`).
+    pin_peppers: SecretStr = SecretStr("")
+
+    @field_validator("pin_peppers")
+    @classmethod
+    def _pin_peppers_form(cls, value: SecretStr) -> SecretStr:
+        parse_pin_peppers(value.get_secret_value())
+        return value
+
+    def pin_pepper_keys(self) -> list[tuple[str, bytes]]:
+        """The configured PIN peppers as (id, key) pairs, the current one first; empty when unset."""
+        return parse_pin_peppers(self.pin_peppers.get_secret_value())
 
     def photo_root(self) -> Path:
         """The directory of the photo store."""

@@ -4,53 +4,80 @@ Use cases (cosmicpython style) run inside `with uow:` and end with `uow.commit()
 is published from inside a request — the relay publishes what the commit stored.
 
 Under a group commit (grms_kit.group_commit) the unit of work joins the batch's transaction
-instead of opening its own: `with uow:` is a SAVEPOINT, `commit()` releases it, leaving
-without commit rolls back to it; the batch commits for all.
+instead of opening its own, and the batch commits for all. In a batch of several calls, leaving
+`with uow:` without commit after writing marks the batch spoiled (it is rerun call by call); alone,
+`with uow:` is a SAVEPOINT, `commit()` releases it and leaving without commit rolls back to it.
+Rows written through `uow.writes` (the outbox's among them) are written once for the whole
+batch, just before its COMMIT.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from types import TracebackType
+from typing import Any
 
 from google.protobuf.message import Message
-from sqlalchemy import insert
+from sqlalchemy import Table, insert
 from sqlalchemy.orm import Session, SessionTransaction
 
 from grms_kit.clock import Clock
 from grms_kit.db import Database
 from grms_kit.events import Envelope
-from grms_kit.group_commit import SharedTransaction, shared_transaction
+from grms_kit.group_commit import CounterWriter, DeferredWrites, SharedTransaction, shared_transaction
 from grms_kit.tables import MessagingTables
 from grms_kit.telemetry import inject_headers
 
-__all__ = ["UnitOfWork", "stage_envelopes"]
+__all__ = ["RowWriter", "UnitOfWork", "envelope_rows", "stage_envelopes"]
 
 log = logging.getLogger(__name__)
 
 
+class RowWriter:
+    """Inserts rows nobody reads back in the same transaction: at once, or at the end of a group-commit batch."""
+
+    def __init__(self, session: Session, deferred: DeferredWrites | None = None) -> None:
+        self.session = session
+        self.deferred = deferred
+
+    def insert(self, table: Table, rows: dict[str, Any] | list[dict[str, Any]]) -> None:
+        """INSERT `rows` into `table` now, or queue them for the batch's one multi-row INSERT."""
+        if self.deferred is not None:
+            self.deferred.insert(table, rows)
+        elif rows:
+            self.session.execute(insert(table), rows)
+
+    def add(self, writer: CounterWriter, delta: dict[Any, int]) -> None:
+        """`writer(session, delta)` now, or summed into the batch's one call of it."""
+        if self.deferred is not None:
+            self.deferred.add(writer, delta)
+        elif delta:
+            writer(self.session, delta)
+
+
+def envelope_rows(envelopes: list[Envelope], now: dt.datetime) -> list[dict[str, Any]]:
+    """The outbox rows of `envelopes`."""
+    return [
+        {
+            "event_id": e.event_id,
+            "type": e.type,
+            "subject": e.subject,
+            "source": e.source,
+            "government": e.government,
+            "payload": e.payload,
+            "headers": e.headers(),
+            "created_at": now,
+            "attempts": 0,
+        }
+        for e in envelopes
+    ]
+
+
 def stage_envelopes(session: Session, tables: MessagingTables, envelopes: list[Envelope], clock: Clock) -> None:
     """Insert `envelopes` into the outbox within `session`'s transaction."""
-    if not envelopes:
-        return
-    now = clock.now()
-    session.execute(
-        insert(tables.outbox),
-        [
-            {
-                "event_id": e.event_id,
-                "type": e.type,
-                "subject": e.subject,
-                "source": e.source,
-                "government": e.government,
-                "payload": e.payload,
-                "headers": e.headers(),
-                "created_at": now,
-                "attempts": 0,
-            }
-            for e in envelopes
-        ],
-    )
+    if envelopes:
+        session.execute(insert(tables.outbox), envelope_rows(envelopes, clock.now()))
 
 
 class UnitOfWork:
@@ -61,6 +88,7 @@ class UnitOfWork:
     """
 
     session: Session
+    writes: RowWriter
 
     def __init__(self, db: Database, tables: MessagingTables, *, clock: Clock, source: str) -> None:
         self.db = db
@@ -71,16 +99,20 @@ class UnitOfWork:
         self._committed = False
         self._shared: SharedTransaction | None = None
         self._savepoint: SessionTransaction | None = None
+        self._written_at_start = 0
 
     def __enter__(self) -> UnitOfWork:
         self._shared = shared_transaction(self.db)
         if self._shared is not None:
             self.session = self._shared.session
-            self._savepoint = self.session.begin_nested()
+            if self._shared.savepoints:
+                self._savepoint = self.session.begin_nested()
+            self._written_at_start = self._shared.written
         else:
             self.session = self.db.session()
         self._events = []
         self._committed = False
+        self.writes = RowWriter(self.session, DeferredWrites() if self._shared is not None else None)
         self._open(self.session)
         return self
 
@@ -88,8 +120,12 @@ class UnitOfWork:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         if self._shared is not None:
-            if not self._committed and self._savepoint is not None and self._savepoint.is_active:
-                self._savepoint.rollback()
+            if not self._committed:
+                if self._savepoint is not None:
+                    if self._savepoint.is_active:
+                        self._savepoint.rollback()
+                elif self._shared.written > self._written_at_start:
+                    self._shared.spoiled = True  # its writes cannot be undone alone: the batch reruns
             self._savepoint = None
             return
         if not self._committed:
@@ -136,10 +172,15 @@ class UnitOfWork:
             Envelope.wrap(m, source=self.source, government=g, time=now, event_id=i, trace_headers=trace)
             for m, g, i in events
         ]
-        stage_envelopes(self.session, self.tables, envelopes, self.clock)
+        if envelopes:
+            self.writes.insert(self.tables.outbox, envelope_rows(envelopes, self.clock.now()))
         self._before_commit()
-        if self._shared is not None and self._savepoint is not None:
-            self._savepoint.commit()  # RELEASE: durable with the batch's COMMIT
+        if self._shared is not None:
+            if self._savepoint is not None:
+                self._savepoint.commit()  # RELEASE: durable with the batch's COMMIT
+            if self.writes.deferred is not None:
+                self._shared.deferred.absorb(self.writes.deferred)
+                self.writes.deferred = DeferredWrites()
             self._shared.published = self._shared.published or bool(envelopes)
             self._committed = True
             self._events = []
@@ -152,9 +193,13 @@ class UnitOfWork:
 
     def rollback(self) -> None:
         """Discard the transaction and its events."""
-        if self._shared is not None and self._savepoint is not None:
-            self._savepoint.rollback()
-            self._savepoint = self.session.begin_nested()  # the rest of the `with` block stays undoable
+        if self._shared is not None:
+            if self._savepoint is not None:
+                self._savepoint.rollback()
+                self._savepoint = self.session.begin_nested()  # the rest of the `with` block stays undoable
+            elif self._shared.written > self._written_at_start:
+                self._shared.spoiled = True
+            self.writes.deferred = DeferredWrites()
         else:
             self.session.rollback()
         self._events = []

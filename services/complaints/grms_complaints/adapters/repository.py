@@ -10,6 +10,7 @@ from typing import Any
 from grms_kit.clock import Clock
 from grms_kit.errors import Conflict, InvalidArgument
 from grms_kit.paging import Page
+from grms_kit.uow import RowWriter
 from grms_reference.tables import ReferenceTables
 from sqlalchemy import and_, bindparam, false, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -70,8 +71,11 @@ BOARD_SHARDS = 8
 class SqlComplaintRepository:
     """Complaints with their assignments, messages and deadlines, saved with optimistic concurrency."""
 
-    def __init__(self, session: Session, reports: ReportCache | None = None) -> None:
+    def __init__(self, session: Session, reports: ReportCache | None = None, writes: RowWriter | None = None) -> None:
         self.session = session
+        # New child rows (history, deadlines, photos, notifications) go through `writes`: under a
+        # group commit they are written once per batch (nothing in the batch reads them back).
+        self.writes = writes or RowWriter(session)
         # Shared by the service's units of work (bootstrap); without one, nothing outlives this one.
         self.reports = reports if reports is not None else ReportCache(1000)
         self.seen: list[Complaint] = []
@@ -442,8 +446,8 @@ class SqlComplaintRepository:
         ticket = complaint.ticket_id
         new_assignments = complaint.assignments[n_assign:]
         if new_assignments:
-            self.session.execute(
-                insert(complaint_assignment),
+            self.writes.insert(
+                complaint_assignment,
                 [
                     {
                         "ticket_id": ticket,
@@ -458,8 +462,8 @@ class SqlComplaintRepository:
             )
         new_messages = complaint.messages[n_msg:]
         if new_messages:
-            self.session.execute(
-                insert(complaint_message),
+            self.writes.insert(
+                complaint_message,
                 [
                     {
                         "ticket_id": ticket,
@@ -485,12 +489,12 @@ class SqlComplaintRepository:
             else:
                 new_deadlines.append({"ticket_id": ticket, "kind": key[0], "round": key[1], **values})
         if new_deadlines:
-            self.session.execute(insert(d), new_deadlines)
+            self.writes.insert(d, new_deadlines)
         n_photos = self._stored_attachments.get(ticket, 0)
         new_photos = complaint.attachments[n_photos:]
         if new_photos:
-            self.session.execute(
-                insert(complaint_attachment),
+            self.writes.insert(
+                complaint_attachment,
                 [
                     {
                         "ticket_id": ticket,
@@ -507,8 +511,8 @@ class SqlComplaintRepository:
             )
         self._stored_attachments[ticket] = len(complaint.attachments)
         if complaint.outgoing:
-            self.session.execute(
-                insert(complaint_notification),
+            self.writes.insert(
+                complaint_notification,
                 [
                     {
                         "ticket_id": ticket,
@@ -537,14 +541,15 @@ class SqlComplaintRepository:
 class SqlComplainantRepository:
     """Identities in their own table, and the log of who read them."""
 
-    def __init__(self, session: Session, clock: Clock) -> None:
+    def __init__(self, session: Session, clock: Clock, writes: RowWriter | None = None) -> None:
         self.session = session
         self.clock = clock
+        self.writes = writes or RowWriter(session)
 
     def add(self, complainant: Complainant) -> None:
-        """Insert the identity of a new complaint's complainant."""
-        self.session.execute(
-            insert(complainant_table),
+        """Insert the identity of a new complaint's complainant (at the end of a group-commit batch)."""
+        self.writes.insert(
+            complainant_table,
             {
                 "reporter_ref": complainant.reporter_ref,
                 "name": complainant.name,

@@ -50,8 +50,8 @@ class SqlUnitOfWork(UnitOfWork):
         return self
 
     def _open(self, session: Session) -> None:
-        self.complaints = SqlComplaintRepository(session, self.reports)
-        self.complainants = SqlComplainantRepository(session, self.clock)
+        self.complaints = SqlComplaintRepository(session, self.reports, self.writes)
+        self.complainants = SqlComplainantRepository(session, self.clock, self.writes)
         self.directory = SqlAgencyDirectory(session, reference)
         self.categories = SqlCategoryRepository(session)
         self.notifications = SqlNotificationRepository(session)
@@ -70,7 +70,8 @@ class SqlUnitOfWork(UnitOfWork):
         """The board's sums change with the complaints, in the same transaction, as its last write.
 
         Many transactions add to the same few rows (today's row of the unrouted complaints): the
-        upserts' row locks are then held only for the COMMIT itself.
+        upserts' row locks are then held only for the COMMIT itself. Under a group commit the
+        batch's deltas are summed and written once, one upsert per key (kit.group_commit).
         """
-        write_board_delta(self.session, self.complaints.board_delta)
+        self.writes.add(write_board_delta, self.complaints.board_delta)
         self.complaints.board_delta = {}

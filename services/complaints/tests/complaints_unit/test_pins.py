@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import hmac
 import secrets
 
 import pytest
 from grms_complaints.domain.attempts import AttemptLimiter
-from grms_complaints.domain.pins import PinGuard, PinHasher, pin_pepper, unguessable_pin_hash
+from grms_complaints.domain.pins import DERIVED_KEY_ID, PinGuard, PinHasher, pin_pepper, unguessable_pin_hash
 from grms_complaints.domain.sla import SlaPolicy
 from grms_complaints.service_layer import handlers
 from grms_kit.errors import NotFound, ResourceExhausted
@@ -31,8 +32,9 @@ def test_a_pin_round_trips_and_a_wrong_one_does_not() -> None:
     issued = hasher.issue()
     assert len(issued.pin) == 8 and issued.pin.isdigit()
     assert issued.pin not in repr(issued) and issued.pin_hash not in repr(issued)
-    scheme, salt, digest = issued.pin_hash.split("$")
-    assert scheme == "hmac-sha256" and len(bytes.fromhex(salt)) == 16 and len(bytes.fromhex(digest)) == 32
+    scheme, key_id, salt, digest = issued.pin_hash.split("$")
+    assert scheme == "hmac-sha256" and key_id == "auth"
+    assert len(bytes.fromhex(salt)) == 16 and len(bytes.fromhex(digest)) == 32
     assert hasher.verify(issued.pin, issued.pin_hash)
     assert not hasher.verify(f"{(int(issued.pin) + 1) % 10**8:08d}", issued.pin_hash)
     assert not hasher.verify(issued.pin, "garbage") and not hasher.verify(issued.pin, "md5$00$00")
@@ -51,7 +53,7 @@ def test_the_pepper_is_not_in_what_is_stored() -> None:
     stored = hasher.hash("12345678")
     assert pepper.hex() not in stored and pepper.hex() not in repr(hasher)
     # Keyed: the digest is not a plain salted SHA-256 an attacker could search without the key.
-    _, salt, digest = stored.split("$")
+    _, _, salt, digest = stored.split("$")
     assert hashlib.sha256(bytes.fromhex(salt) + b"12345678").hexdigest() != digest
     # The pepper is a key of its own, not the secret it is derived from.
     assert pin_pepper("another-service-secret-of-32-characters") != pepper
@@ -60,6 +62,38 @@ def test_the_pepper_is_not_in_what_is_stored() -> None:
 def test_a_short_pepper_is_refused() -> None:
     with pytest.raises(ValueError, match="16 bytes"):
         PinHasher(b"short")
+    with pytest.raises(ValueError, match="'old' must be at least 16 bytes"):
+        PinHasher(PEPPER, "k1", {"old": b"short"})
+    with pytest.raises(ValueError, match="pepper id"):
+        PinHasher(PEPPER, "k$1")
+
+
+def test_a_rotated_pepper_hashes_new_pins_and_old_ids_still_verify() -> None:
+    k1, k2 = b"first-pepper-of-this-deployment-1", b"second-pepper-of-this-deployment2"
+    before = PinHasher(k1, "k1")
+    old_row = before.hash("12345678")
+    assert old_row.startswith("hmac-sha256$k1$")
+    after = PinHasher(k2, "k2", {"k1": k1})
+    new_row = after.hash("87654321")
+    assert new_row.startswith("hmac-sha256$k2$") and after.is_current(new_row) and not after.is_current(old_row)
+    assert after.verify("12345678", old_row) and not after.verify("12345679", old_row)
+    assert after.verify("87654321", new_row) and not before.verify("87654321", new_row)
+    # The id picks the pepper: a row relabelled with another id does not verify.
+    assert not after.verify("12345678", old_row.replace("$k1$", "$k2$", 1))
+    # Once an id is dropped from the configuration its PINs no longer verify.
+    assert not PinHasher(k2, "k2").verify("12345678", old_row)
+    assert "first-pepper" not in repr(after) and k1.hex() not in repr(after)
+
+
+def test_an_id_less_row_verifies_under_the_derived_pepper() -> None:
+    derived = pin_pepper("a-service-secret-of-at-least-32-characters")
+    salt = secrets.token_bytes(16)
+    digest = hmac.new(derived, salt + b"13572468", hashlib.sha256).hexdigest()
+    id_less = f"hmac-sha256${salt.hex()}${digest}"  # the form stored before key ids
+    configured = PinHasher(b"a-configured-pepper-of-32-characters", "k1", {DERIVED_KEY_ID: derived})
+    assert configured.verify("13572468", id_less) and not configured.verify("13572469", id_less)
+    assert PinHasher(derived).verify("13572468", id_less)
+    assert not PinHasher(b"a-configured-pepper-of-32-characters", "k1").verify("13572468", id_less)
 
 
 def test_a_legacy_scrypt_row_still_verifies() -> None:

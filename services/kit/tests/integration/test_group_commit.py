@@ -19,7 +19,8 @@ def _count(store: Any, table: Any, *where: Any) -> int:
 
 
 def _register(store: Any, code: str, gate: threading.Event | None = None) -> str:
-    """One unit of work: an effect row and its event; "bad" codes fail after writing, before commit."""
+    """One unit of work: an effect row and its event; "bad" codes fail after writing, before commit,
+    "invalid" ones before writing anything (as a filing with bad input does)."""
     if gate is not None:
         gate.wait(10)  # holds the database thread so the next calls queue up into one batch
     with UnitOfWork(store.db, store.tables, clock=store.clock, source="budgeting") as uow:
@@ -27,6 +28,8 @@ def _register(store: Any, code: str, gate: threading.Event | None = None) -> str
         seen = uow.session.execute(select(func.count()).where(store.effect.c.code == code)).scalar_one()
         if seen:
             return f"{code} again"
+        if code.startswith("invalid"):
+            raise ValueError(f"{code} is not a code")
         uow.session.execute(insert(store.effect).values(event_id=code, code=code))
         uow.publish(
             events_pb2.AgencyRegistered(agency=agency_pb2.Agency(government_code="33", code=code)), government="33"
@@ -58,12 +61,25 @@ async def _batched(store: Any, group: GroupCommit, codes: list[str]) -> list[Any
 async def test_concurrent_calls_commit_once_and_a_failing_one_fails_alone(store: Any) -> None:
     group = GroupCommit(store.db, parallel=1)
     commits = _count_commits(store)
-    results = await _batched(store, group, ["1.01", "1.02", "bad-1", "1.03", "1.01"])
+    statements = _count_statements(store)
+    results = await _batched(store, group, ["1.01", "1.02", "invalid-1", "1.03", "1.01"])
     assert results[:2] == ["1.01", "1.02"] and results[3:] == ["1.03", "1.01 again"]
-    assert isinstance(results[2], ValueError) and "bad-1" in str(results[2])
-    # One batch, one COMMIT; the failed call's row and event were rolled back to its savepoint.
+    assert isinstance(results[2], ValueError) and "invalid-1" in str(results[2])
+    # One batch, one COMMIT, no SAVEPOINT: the failed call wrote nothing, its event was dropped.
     assert group.batches == 1 and group.calls == 5 and len(commits) == 1
-    assert _count(store, store.effect) == 3 and _count(store, store.effect, store.effect.c.code == "bad-1") == 0
+    assert not [s for s in statements if "SAVEPOINT" in s.upper()]
+    assert _count(store, store.effect) == 3 and _count(store, store.tables.outbox) == 3
+
+
+async def test_a_call_failing_after_it_wrote_reruns_the_batch_one_by_one(store: Any) -> None:
+    group = GroupCommit(store.db, parallel=1)
+    commits = _count_commits(store)
+    results = await _batched(store, group, ["9.01", "9.02", "bad-9", "9.03", "9.01"])
+    assert results[:2] == ["9.01", "9.02"] and results[3:] == ["9.03", "9.01 again"]
+    assert isinstance(results[2], ValueError) and "bad-9" in str(results[2])
+    # Nothing of the spoiled batch was committed; each call alone, the failed one rolled back.
+    assert group.batches == 1 and len(commits) == 5  # one per call alone (the failed one's holds nothing)
+    assert _count(store, store.effect) == 3 and _count(store, store.effect, store.effect.c.code == "bad-9") == 0
     assert _count(store, store.tables.outbox) == 3
 
 
@@ -141,3 +157,79 @@ def test_a_read_snapshot_does_not_see_commits_made_after_its_first_read(store: A
         after = reader.session.execute(select(func.count()).select_from(store.effect)).scalar_one()
     assert after == before
     assert _count(store, store.effect) == before + 1
+
+
+def _count_statements(store: Any) -> list[str]:
+    statements: list[str] = []
+    def record(conn: Any, cursor: Any, sql: str, *rest: Any) -> None:
+        statements.append(" ".join(sql.split()))
+
+    event.listen(store.db.engine, "before_cursor_execute", record)
+    return statements
+
+
+def _inserts(statements: list[str], table: str) -> int:
+    return sum(1 for s in statements if s.upper().startswith(f"INSERT INTO {table.upper()} "))
+
+
+def _deferred(store: Any, code: str, event_id: str | None = None) -> str:
+    """One unit of work writing only rows nobody reads back: its effect and its event, both deferred."""
+    with UnitOfWork(store.db, store.tables, clock=store.clock, source="budgeting") as uow:
+        uow.writes.insert(store.effect, {"event_id": code, "code": code})
+        uow.publish(
+            events_pb2.AgencyRegistered(agency=agency_pb2.Agency(government_code="33", code=code)),
+            government="33",
+            event_id=event_id,
+        )
+        if code.startswith("bad"):
+            raise ValueError(f"{code} is not a code")
+        uow.commit()
+        return code
+
+
+async def _batched_with(store: Any, group: GroupCommit, calls: list[tuple[Any, ...]]) -> list[Any]:
+    gate = threading.Event()
+    blocker = asyncio.ensure_future(store.db.run(gate.wait, 10))
+    await asyncio.sleep(0)
+    futures = [asyncio.ensure_future(group.run(*call)) for call in calls]
+    for _ in range(400):
+        if group.waiting == len(calls):
+            break
+        await asyncio.sleep(0.025)
+    gate.set()
+    await blocker
+    return await asyncio.gather(*futures, return_exceptions=True)
+
+
+async def test_deferred_rows_are_written_once_per_batch_per_table(store: Any) -> None:
+    group = GroupCommit(store.db, parallel=1)
+    statements = _count_statements(store)
+    codes = ["7.01", "7.02", "bad-7", "7.03", "7.04"]
+    results = await _batched_with(store, group, [(_deferred, store, code) for code in codes])
+    assert [r for r in results if isinstance(r, str)] == ["7.01", "7.02", "7.03", "7.04"]
+    assert isinstance(results[2], ValueError)
+    assert group.batches == 1
+    # Four stored calls, one multi-row INSERT per table; the failed call's rows went with its savepoint.
+    assert _inserts(statements, "effect") == 1 and _inserts(statements, "outbox_message") == 1
+    assert _count(store, store.effect) == 4 and _count(store, store.tables.outbox) == 4
+    assert _count(store, store.effect, store.effect.c.code == "bad-7") == 0
+
+
+async def test_a_deferred_row_that_breaks_a_constraint_fails_its_call_alone(store: Any) -> None:
+    group = GroupCommit(store.db, parallel=1)
+    taken = "0b7a1c1e-0000-4000-8000-000000000001"
+    assert await group.run(_deferred, store, "8.00", taken) == "8.00"
+    commits = _count_commits(store)
+    # 8.02 reuses a stored event id: the batch's one outbox INSERT fails, so each call runs alone.
+    results = await _batched_with(
+        store, group, [(_deferred, store, "8.01"), (_deferred, store, "8.02", taken), (_deferred, store, "8.03")]
+    )
+    assert results[0] == "8.01" and results[2] == "8.03"
+    assert isinstance(results[1], Exception) and "8.02" not in [r for r in results if isinstance(r, str)]
+    assert _count(store, store.effect) == 3 and _count(store, store.effect, store.effect.c.code == "8.02") == 0
+    assert _count(store, store.tables.outbox) == 3
+    assert len(commits) == 2  # the two good calls, each alone; nothing of the failed batch
+    # A lone call whose deferred row fails gets the database's error, once.
+    with pytest.raises(Exception, match=r"(?i)unique|duplicate"):
+        await group.run(_deferred, store, "8.04", taken)
+    assert _count(store, store.effect) == 3
