@@ -1,0 +1,59 @@
+"""Audit anchors in SQL: the heads as of a cutoff, and insert-if-absent of one day's anchor."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import Connection, func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from grms_budgeting.adapters.tables import audit_anchor, audit_entry, budget_plan
+from grms_budgeting.domain.anchor import AuditAnchor
+from grms_budgeting.domain.open_data import PlanHead
+
+__all__ = ["add_anchor_if_absent", "heads_as_of", "last_anchored_day"]
+
+
+def heads_as_of(conn: Connection, government_code: str, cutoff: dt.datetime) -> list[PlanHead]:
+    """Each plan's last audit entry with `at` < `cutoff`, by plan id."""
+    p, e = budget_plan, audit_entry
+    last = (
+        select(e.c.plan_id, func.max(e.c.seq).label("seq"))
+        .join(p, p.c.id == e.c.plan_id)
+        .where(p.c.government_code == government_code, e.c.at < cutoff)
+        .group_by(e.c.plan_id)
+        .subquery()
+    )
+    query = (
+        select(p.c.id, p.c.agency_code, p.c.fiscal_year, e.c.seq, e.c.hash)
+        .select_from(last)
+        .join(e, (e.c.plan_id == last.c.plan_id) & (e.c.seq == last.c.seq))
+        .join(p, p.c.id == last.c.plan_id)
+        .order_by(p.c.id)
+    )
+    return [PlanHead(r.id, r.agency_code, r.fiscal_year, r.seq, r.hash) for r in conn.execute(query)]
+
+
+def last_anchored_day(conn: Connection, government_code: str) -> dt.date | None:
+    """The latest anchored day of the government, None before the first anchor."""
+    return conn.scalar(select(func.max(audit_anchor.c.day)).where(audit_anchor.c.government_code == government_code))
+
+
+def add_anchor_if_absent(conn: Connection, anchor: AuditAnchor) -> bool:
+    """Insert the day's anchor unless one exists; True when this call wrote it (the once-per-day key)."""
+    values = {
+        "government_code": anchor.government_code,
+        "day": anchor.day,
+        "combined_hash": anchor.combined_hash,
+        "plan_count": anchor.plan_count,
+        "entry_count": anchor.entry_count,
+        "computed_at": anchor.computed_at,
+    }
+    statement: Any
+    if conn.dialect.name == "postgresql":
+        statement = pg_insert(audit_anchor).values(**values).on_conflict_do_nothing()
+    else:
+        statement = sqlite_insert(audit_anchor).values(**values).on_conflict_do_nothing()
+    return conn.execute(statement.returning(audit_anchor.c.day)).first() is not None
