@@ -5,15 +5,16 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from grms_kit.db import Database
 from sqlalchemy import Connection, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from grms_budgeting.adapters.tables import audit_anchor, audit_entry, budget_plan
-from grms_budgeting.domain.anchor import AuditAnchor
+from grms_budgeting.adapters.tables import audit_anchor, audit_entry, budget_plan, government
+from grms_budgeting.domain.anchor import AuditAnchor, anchor_of, days_due, end_of_day
 from grms_budgeting.domain.open_data import PlanHead
 
-__all__ = ["add_anchor_if_absent", "heads_as_of", "last_anchored_day"]
+__all__ = ["add_anchor_if_absent", "anchor_due_days", "heads_as_of", "last_anchored_day"]
 
 
 def heads_as_of(conn: Connection, government_code: str, cutoff: dt.datetime) -> list[PlanHead]:
@@ -57,3 +58,26 @@ def add_anchor_if_absent(conn: Connection, anchor: AuditAnchor) -> bool:
     else:
         statement = sqlite_insert(audit_anchor).values(**values).on_conflict_do_nothing()
     return conn.execute(statement.returning(audit_anchor.c.day)).first() is not None
+
+
+def anchor_due_days(db: Database, now: dt.datetime, *, limit: int = 31) -> int:
+    """Anchor up to `limit` ended, unanchored WIB days per government (oldest first); return how many this call wrote.
+
+    One transaction per day; a day another instance anchored first is skipped by the key.
+    """
+    written = 0
+    with db.engine.connect() as conn:
+        governments = list(conn.scalars(select(government.c.code).order_by(government.c.code)))
+    for code in governments:
+        with db.engine.connect() as conn:
+            first = conn.scalar(
+                select(func.min(audit_entry.c.at))
+                .join(budget_plan, budget_plan.c.id == audit_entry.c.plan_id)
+                .where(budget_plan.c.government_code == code)
+            )
+            due = days_due(first_activity=first, last_anchored=last_anchored_day(conn, code), now=now)
+        for day in due[:limit]:
+            with db.engine.begin() as conn:
+                anchor = anchor_of(code, day, heads_as_of(conn, code, end_of_day(day)), now=now)
+                written += add_anchor_if_absent(conn, anchor)
+    return written

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-from grms_budgeting.adapters.anchor_repository import add_anchor_if_absent, heads_as_of, last_anchored_day
+from grms_budgeting.adapters.anchor_repository import (
+    add_anchor_if_absent,
+    anchor_due_days,
+    heads_as_of,
+    last_anchored_day,
+)
 from grms_budgeting.adapters.tables import agency, audit_anchor, audit_entry, budget_plan, government
 from grms_budgeting.bootstrap import MIGRATIONS
 from grms_budgeting.domain.anchor import anchor_of, end_of_day
@@ -44,6 +49,15 @@ def test_heads_as_of_a_days_end_and_one_anchor_per_day(database_url: str) -> Non
             assert last_anchored_day(conn, "33") == DAY
             assert conn.scalar(select(func.count()).select_from(audit_anchor)) == 1
             assert conn.scalar(select(audit_anchor.c.combined_hash)) == anchor.combined_hash
+        # The service was down for three days: the sweep catches up 2-4 March, once, and not today (5 March).
+        now = dt.datetime(2025, 3, 5, 9, 0, tzinfo=UTC)
+        assert anchor_due_days(db, now) == 3
+        assert anchor_due_days(db, now) == 0
+        with db.engine.connect() as conn:
+            days = list(conn.scalars(select(audit_anchor.c.day).order_by(audit_anchor.c.day)))
+            assert days == [DAY + dt.timedelta(days=n) for n in range(4)]
+            counts = list(conn.scalars(select(audit_anchor.c.entry_count).order_by(audit_anchor.c.day)))
+            assert counts == [1, 2, 2, 2]
     finally:
         db.dispose()
 
