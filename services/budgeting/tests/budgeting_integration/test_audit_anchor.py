@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 
 from grms_budgeting.adapters.anchor_repository import (
@@ -13,6 +14,8 @@ from grms_budgeting.adapters.anchor_repository import (
 from grms_budgeting.adapters.tables import agency, audit_anchor, audit_entry, budget_plan, government
 from grms_budgeting.bootstrap import MIGRATIONS
 from grms_budgeting.domain.anchor import anchor_of, end_of_day
+from grms_budgeting.entrypoints.anchor_scheduler import AnchorScheduler
+from grms_kit.clock import ManualClock
 from grms_kit.db import Database
 from grms_kit.migrations import upgrade
 from sqlalchemy import func, insert, select
@@ -58,6 +61,10 @@ def test_heads_as_of_a_days_end_and_one_anchor_per_day(database_url: str) -> Non
             assert days == [DAY + dt.timedelta(days=n) for n in range(4)]
             counts = list(conn.scalars(select(audit_anchor.c.entry_count).order_by(audit_anchor.c.day)))
             assert counts == [1, 2, 2, 2]
+        # The service's loop, across a restart (a new scheduler): 5 March once after WIB midnight, then nothing.
+        clock = ManualClock(dt.datetime(2025, 3, 5, 17, 0, 5, tzinfo=UTC))
+        assert asyncio.run(AnchorScheduler(db, clock, interval=0.01).tick()) == 1
+        assert asyncio.run(AnchorScheduler(db, clock, interval=0.01).tick()) == 0
     finally:
         db.dispose()
 
