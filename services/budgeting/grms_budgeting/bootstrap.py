@@ -14,6 +14,7 @@ from grms_kit.settings import load_settings
 from grms_budgeting.adapters.tables import messaging
 from grms_budgeting.adapters.unit_of_work import SqlUnitOfWork
 from grms_budgeting.config import Settings
+from grms_budgeting.entrypoints.anchor_scheduler import AnchorScheduler
 from grms_budgeting.entrypoints.grpc_api import BudgetingApi
 from grms_budgeting.entrypoints.planning_consumer import planning_handlers
 
@@ -47,4 +48,5 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Se
         migrations=MIGRATIONS,
         grpc_services=[(budgeting_service_pb2_grpc.add_BudgetingServiceServicer_to_server, api, name)],
         consumers=[EventConsumer(INDICATOR_CONSUMER, db, messaging, planning_handlers(), clock)],
+        background=[AnchorScheduler(db, clock).run],
     )

@@ -8,6 +8,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Date,
     ForeignKey,
     ForeignKeyConstraint,
     Index,
@@ -22,6 +23,7 @@ from sqlalchemy import (
 __all__ = [
     "account_code",
     "agency",
+    "audit_anchor",
     "audit_entry",
     "budget_line",
     "budget_plan",
@@ -232,6 +234,19 @@ audit_entry = Table(
     Column("request_id", String(100), nullable=False),
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
+)
+
+# The combined audit head at the end of each WIB day (RELIABILITY §B.4): append-only, one per
+# government and day (the primary key makes a second writer's insert a no-op).
+audit_anchor = Table(
+    "audit_anchor",
+    metadata,
+    Column("government_code", String(20), ForeignKey("government.code"), primary_key=True),
+    Column("day", Date, primary_key=True),
+    Column("combined_hash", String(64), nullable=False),
+    Column("plan_count", Integer, nullable=False),
+    Column("entry_count", BigInteger, nullable=False),
+    Column("computed_at", UtcDateTime, nullable=False),
 )
 
 # Planning's sub-activities as its SubActivityPlanned events describe them: what the

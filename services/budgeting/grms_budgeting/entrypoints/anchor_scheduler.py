@@ -1,0 +1,48 @@
+"""The audit anchor loop: after each WIB midnight, anchor the day(s) that ended (RELIABILITY §B.4).
+
+It keeps no timers: every pass asks the database which days are not anchored yet, so a restart
+catches up what was missed, and a second replica running the same loop writes nothing twice
+(the anchor's key is government and day).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from grms_kit.clock import Clock
+from grms_kit.db import Database
+
+from grms_budgeting.adapters.anchor_repository import anchor_due_days
+
+__all__ = ["AnchorScheduler"]
+
+log = logging.getLogger(__name__)
+
+
+class AnchorScheduler:
+    """Anchors the ended WIB days every `interval` seconds."""
+
+    def __init__(self, db: Database, clock: Clock, *, interval: float = 60.0, batch: int = 31) -> None:
+        self.db = db
+        self.clock = clock
+        self.interval = interval
+        self.batch = batch
+
+    async def tick(self) -> int:
+        """One pass: anchor due days until none are left; return how many were written."""
+        total = 0
+        while True:
+            written = await self.db.run(anchor_due_days, self.db, self.clock.now(), limit=self.batch)
+            total += written
+            if written == 0:
+                return total
+
+    async def run(self) -> None:
+        """Anchor forever; a failing pass is logged and retried on the next one."""
+        while True:
+            try:
+                await self.tick()
+            except Exception:
+                log.exception("audit anchoring failed; retrying in %.1fs", self.interval)
+            await asyncio.sleep(self.interval)

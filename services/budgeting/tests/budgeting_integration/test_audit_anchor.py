@@ -1,0 +1,94 @@
+"""Audit anchors on SQLite and PostgreSQL: heads as of a day's end, exactly one anchor per day."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+
+from grms_budgeting.adapters.anchor_repository import (
+    add_anchor_if_absent,
+    anchor_due_days,
+    heads_as_of,
+    last_anchored_day,
+)
+from grms_budgeting.adapters.tables import agency, audit_anchor, audit_entry, budget_plan, government
+from grms_budgeting.bootstrap import MIGRATIONS
+from grms_budgeting.domain.anchor import anchor_of, end_of_day
+from grms_budgeting.entrypoints.anchor_scheduler import AnchorScheduler
+from grms_kit.clock import ManualClock
+from grms_kit.db import Database
+from grms_kit.migrations import upgrade
+from sqlalchemy import func, insert, select
+
+UTC = dt.UTC
+DAY = dt.date(2025, 3, 1)
+
+
+def test_heads_as_of_a_days_end_and_one_anchor_per_day(database_url: str) -> None:
+    upgrade(database_url, MIGRATIONS, "budgeting")
+    db = Database(database_url)
+    try:
+        t = dt.datetime(2025, 3, 1, 10, 0, tzinfo=UTC)
+        with db.engine.begin() as conn:
+            conn.execute(insert(government).values(code="33", name="Jawa Tengah", level="province", created_at=t))
+            conn.execute(
+                insert(agency).values(
+                    government_code="33", code="1.02", name="Dinas Kesehatan", short_name="", contacts=[], version=1,
+                    created_at=t, updated_at=t,
+                )
+            )  # fmt: skip
+            conn.execute(insert(budget_plan), [_plan("plan-a", t)])
+            conn.execute(insert(audit_entry), [_entry("plan-a", 1, t), _entry("plan-a", 2, t + dt.timedelta(hours=7))])
+        with db.engine.connect() as conn:
+            heads = heads_as_of(conn, "33", end_of_day(DAY))  # the 2nd entry is at 00:00 WIB on 2 March
+            assert [(h.plan_id, h.seq, h.hash) for h in heads] == [("plan-a", 1, "h1")]
+            assert last_anchored_day(conn, "33") is None
+        anchor = anchor_of("33", DAY, heads, now=t + dt.timedelta(days=1))
+        with db.engine.begin() as conn:
+            assert add_anchor_if_absent(conn, anchor) is True
+        with db.engine.begin() as conn:  # a restart, or a second instance, anchoring the same day
+            assert add_anchor_if_absent(conn, anchor_of("33", DAY, [], now=t + dt.timedelta(days=2))) is False
+        with db.engine.connect() as conn:
+            assert last_anchored_day(conn, "33") == DAY
+            assert conn.scalar(select(func.count()).select_from(audit_anchor)) == 1
+            assert conn.scalar(select(audit_anchor.c.combined_hash)) == anchor.combined_hash
+        # The service was down for three days: the sweep catches up 2-4 March, once, and not today (5 March).
+        now = dt.datetime(2025, 3, 5, 9, 0, tzinfo=UTC)
+        assert anchor_due_days(db, now) == 3
+        assert anchor_due_days(db, now) == 0
+        with db.engine.connect() as conn:
+            days = list(conn.scalars(select(audit_anchor.c.day).order_by(audit_anchor.c.day)))
+            assert days == [DAY + dt.timedelta(days=n) for n in range(4)]
+            counts = list(conn.scalars(select(audit_anchor.c.entry_count).order_by(audit_anchor.c.day)))
+            assert counts == [1, 2, 2, 2]
+        # The service's loop, across a restart (a new scheduler): 5 March once after WIB midnight, then nothing.
+        clock = ManualClock(dt.datetime(2025, 3, 5, 17, 0, 5, tzinfo=UTC))
+        assert asyncio.run(AnchorScheduler(db, clock, interval=0.01).tick()) == 1
+        assert asyncio.run(AnchorScheduler(db, clock, interval=0.01).tick()) == 0
+    finally:
+        db.dispose()
+
+
+def _plan(plan_id: str, now: dt.datetime) -> dict[str, object]:
+    return {
+        "id": plan_id, "government_code": "33", "agency_code": "1.02", "sub_activity_code": "1.02.02.2.01.0001",
+        "fiscal_year": 2025, "state": "draft", "version": 2, "next_line_number": 1, "total": 0,
+        "review_note": "", "line_notes": {}, "created_at": now, "updated_at": now, "line_count": 0,
+        "revision": 0, "approved_total": 0,
+    }  # fmt: skip
+
+
+def _entry(plan_id: str, seq: int, at: dt.datetime) -> dict[str, object]:
+    return {
+        "plan_id": plan_id,
+        "seq": seq,
+        "actor": "a",
+        "agency_code": "1.02",
+        "action": "edit",
+        "old": None,
+        "new": None,
+        "at": at,
+        "request_id": "r",
+        "prev_hash": "0" * 64,
+        "hash": f"h{seq}",
+    }
