@@ -22,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -68,43 +69,26 @@ async def _run(only: str, workdir: Path) -> Report:
         t = time.perf_counter()
         data["backbone"] = await backbone.run(report, workdir, ceiling)
         timings["bc"] = time.perf_counter() - t
-    if "d" in only:
+    # The sections that stand alone, in the order they run: (letter, JSON key, how to run it).
+    sections: list[tuple[str, str, Callable[[], Awaitable[Any]]]] = [
+        ("d", "db_access", lambda: db_access.run(report, workdir)),
+        ("e", "suite_rss", lambda: asyncio.to_thread(suite_rss.measure, workdir)),
+        ("i", "rka_import", lambda: asyncio.to_thread(budget_bulk.run_import, report, workdir)),
+        ("k", "fdp_export", lambda: asyncio.to_thread(budget_bulk.run_export, report, workdir)),
+        ("l", "plan_approval", lambda: asyncio.to_thread(budget_bulk.run_approve, report, workdir)),
+        ("j", "planning_year", lambda: planning_year.run(report, workdir)),
+        ("f", "complaints_intake", lambda: asyncio.to_thread(complaints_intake.run_f, report, workdir)),
+        ("g", "complaints_sla_scan", lambda: asyncio.to_thread(complaints_read.run_g, report, workdir)),
+        ("h", "complaints_board", lambda: asyncio.to_thread(complaints_read.run_h, report, workdir)),
+    ]
+    for letter, key, run in sections:
+        if letter not in only:
+            continue
         t = time.perf_counter()
-        data["db_access"] = await db_access.run(report, workdir)
-        timings["d"] = time.perf_counter() - t
-    if "e" in only:
-        t = time.perf_counter()
-        data["suite_rss"] = await asyncio.to_thread(suite_rss.measure, workdir)
-        suite_rss.add_to(report, data["suite_rss"])
-        timings["e"] = time.perf_counter() - t
-    if "i" in only:
-        t = time.perf_counter()
-        data["rka_import"] = await asyncio.to_thread(budget_bulk.run_import, report, workdir)
-        timings["i"] = time.perf_counter() - t
-    if "k" in only:
-        t = time.perf_counter()
-        data["fdp_export"] = await asyncio.to_thread(budget_bulk.run_export, report, workdir)
-        timings["k"] = time.perf_counter() - t
-    if "l" in only:
-        t = time.perf_counter()
-        data["plan_approval"] = await asyncio.to_thread(budget_bulk.run_approve, report, workdir)
-        timings["l"] = time.perf_counter() - t
-    if "j" in only:
-        t = time.perf_counter()
-        data["planning_year"] = await planning_year.run(report, workdir)
-        timings["j"] = time.perf_counter() - t
-    if "f" in only:
-        t = time.perf_counter()
-        data["complaints_intake"] = await asyncio.to_thread(complaints_intake.run_f, report, workdir)
-        timings["f"] = time.perf_counter() - t
-    if "g" in only:
-        t = time.perf_counter()
-        data["complaints_sla_scan"] = await asyncio.to_thread(complaints_read.run_g, report, workdir)
-        timings["g"] = time.perf_counter() - t
-    if "h" in only:
-        t = time.perf_counter()
-        data["complaints_board"] = await asyncio.to_thread(complaints_read.run_h, report, workdir)
-        timings["h"] = time.perf_counter() - t
+        data[key] = await run()
+        if letter == "e":
+            suite_rss.add_to(report, data[key])
+        timings[letter] = time.perf_counter() - t
     timings["total"] = time.perf_counter() - started
     data["section_seconds"] = timings
     return report

@@ -40,7 +40,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from bench.common import RUNS, Report, summary
+from bench.common import RUNS, Report, drop_pg, scratch_pg, summary
 
 IMPORT_LINES = 150_000
 EXPORT_SIZES = (10_000, 100_000)
@@ -345,8 +345,6 @@ def run_export(report: Report, workdir: Path, runs: int = RUNS) -> dict[str, Any
 
 def run_approve(report: Report, workdir: Path, runs: int = RUNS) -> dict[str, Any]:
     """(l): approving a verified 5,000-line plan, `runs` times in fresh children, on SQLite and PostgreSQL."""
-    from bench.complaints_intake import _drop_pg, _scratch_pg
-
     out: dict[str, Any] = {"lines": APPROVE_LINES}
     report.section(f"(l) approving a plan of {APPROVE_LINES:,} lines — use case + SQL unit of work, child per run")
     for dialect in ("sqlite", "postgresql"):
@@ -355,14 +353,14 @@ def run_approve(report: Report, workdir: Path, runs: int = RUNS) -> dict[str, An
             url = ""
             if dialect == "postgresql":
                 name = f"bench_approve_{run}"
-                url = _scratch_pg(name) or ""
+                url = scratch_pg(name) or ""
                 if not url:
                     break
             try:
                 results.append(_child("approve", str(workdir), url))
             finally:
                 if url:
-                    _drop_pg(name)
+                    drop_pg(name)
         if not results:
             report.line(f"{dialect}: approve", "skipped", "no PostgreSQL server answered")
             continue

@@ -39,7 +39,7 @@ from grms_kit.migrations import upgrade
 from grms_kit.testing import NatsServer, free_port, wait_for_port
 from sqlalchemy import create_engine, insert, text
 
-from bench.common import RUNS, Report, percentiles, summary
+from bench.common import RUNS, Report, drop_pg, percentiles, scratch_pg, summary
 from bench.http_load import post_load
 from bench.suite_rss import GATEWAY, SERVICES, Proc, _terminate, _wait_ready
 
@@ -48,7 +48,6 @@ SECONDS = 8.0
 WARMUP_SECONDS = 2.0
 TARGET_RATIO = 1.5
 ROOT = Path(__file__).resolve().parent.parent
-PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
 
 BODY: dict[str, Any] = {
     "category_code": "jalan_rusak",
@@ -87,26 +86,6 @@ def _prepare_complaints_db(url: str) -> None:
     db.dispose()
 
 
-def _scratch_pg(name: str) -> str | None:
-    """A fresh PostgreSQL database `name` (dropped first), or None when no server answers."""
-    try:
-        engine = create_engine(PG_ADMIN.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT")
-        with engine.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        engine.dispose()
-    except Exception:
-        return None
-    return PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
-
-
-def _drop_pg(name: str) -> None:
-    engine = create_engine(PG_ADMIN.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    engine.dispose()
-
-
 def _measure(url: str, body: dict[str, Any]) -> dict[str, Any]:
     asyncio.run(_load(url, body, WARMUP_SECONDS))
     runs = [asyncio.run(_load(url, body, SECONDS)) for _ in range(RUNS)]
@@ -132,7 +111,7 @@ def _kind(workdir: Path, kind: str, nats: NatsServer) -> dict[str, Any]:
         grms_url = f"sqlite:///{var_dir / 'complaints.db'}"
         naive_url = f"sqlite+aiosqlite:///{var_dir / 'naive.db'}"
     else:
-        grms_pg, naive_pg = _scratch_pg(pg_names[0]), _scratch_pg(pg_names[1])
+        grms_pg, naive_pg = scratch_pg(pg_names[0]), scratch_pg(pg_names[1])
         if grms_pg is None or naive_pg is None:
             return {"ran": False, "reason": "no PostgreSQL at 127.0.0.1:5432"}
         grms_url = grms_pg.replace("postgresql://", "postgresql+psycopg://")
@@ -175,7 +154,7 @@ def _kind(workdir: Path, kind: str, nats: NatsServer) -> dict[str, Any]:
         _terminate(procs)
         if kind == "postgresql":
             for name in pg_names:
-                _drop_pg(name)
+                drop_pg(name)
 
 
 def _pending_outbox(url: str) -> int:

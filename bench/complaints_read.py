@@ -48,8 +48,7 @@ from grms_kit.migrations import upgrade
 from grms_kit.paging import Page
 from sqlalchemy import func, insert, select, text
 
-from bench.common import Report, percentiles
-from bench.complaints_intake import _drop_pg, _scratch_pg
+from bench.common import Report, drop_pg, percentiles, scratch_pg
 
 try:  # the CLI's demo reference data: the 48 provincial agencies
     from grms_cli.demo_data import provincial_agencies
@@ -238,7 +237,7 @@ def run_g(report: Report, workdir: Path) -> dict[str, Any]:
 def run_h(report: Report, workdir: Path) -> dict[str, Any]:
     """(h): the board with a year of demo data, SQLite then PostgreSQL."""
     data: dict[str, Any] = {"load_average": list(os.getloadavg())}
-    pg = _scratch_pg("grms_bench_board")
+    pg = scratch_pg("grms_bench_board")
     targets = [("sqlite", f"sqlite:///{workdir / 'complaints-board.db'}")]
     if pg is not None:
         targets.append(("postgresql", pg.replace("postgresql://", "postgresql+psycopg://")))
@@ -271,7 +270,7 @@ def run_h(report: Report, workdir: Path) -> dict[str, Any]:
             )
     finally:
         if pg is not None:
-            _drop_pg("grms_bench_board")
+            drop_pg("grms_bench_board")
     data["load_average_after"] = list(os.getloadavg())
     report.line(
         "load average (1, 5, 15 min) before / after",
