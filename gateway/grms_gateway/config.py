@@ -88,7 +88,8 @@ class GatewaySettings(SharedSettings):
 
     # Rate limits of the public doors (throttle.py): a token bucket per client, `*_per_minute`
     # tokens a minute on top of a `*_burst`; a rate of 0 switches that limit off.
-    #: Complaints filed per client IP (POST /api/v1/complaints and the /pengaduan form together).
+    #: A citizen's filings per client IP: complaints (POST /api/v1/complaints, the /pengaduan form)
+    #: and proposals (POST /api/v1/proposals, the /usulan form) share one bucket.
     ratelimit_intake_per_minute: float = Field(5.0, ge=0, validation_alias=_gw("RATELIMIT_INTAKE_PER_MINUTE"))
     ratelimit_intake_burst: int = Field(10, ge=1, validation_alias=_gw("RATELIMIT_INTAKE_BURST"))
     #: Lookups with ticket and PIN per client IP: track, reopen, rate (JSON and pages).
@@ -105,6 +106,15 @@ class GatewaySettings(SharedSettings):
         120.0, ge=0, validation_alias=_gw("RATELIMIT_OPEN311_KEY_PER_MINUTE")
     )
     ratelimit_open311_key_burst: int = Field(240, ge=1, validation_alias=_gw("RATELIMIT_OPEN311_KEY_BURST"))
+    #: Public reads per client IP: the public complaint list and categories, Open311 GETs, a
+    #: proposal's public page, the live-tracking stream (each stream counts once, when opened).
+    ratelimit_public_read_per_minute: float = Field(
+        300.0, ge=0, validation_alias=_gw("RATELIMIT_PUBLIC_READ_PER_MINUTE")
+    )
+    ratelimit_public_read_burst: int = Field(300, ge=1, validation_alias=_gw("RATELIMIT_PUBLIC_READ_BURST"))
+    #: Open-data downloads per client IP (/open-data/…: a year's Fiscal Data Package is a large answer).
+    ratelimit_open_data_per_minute: float = Field(60.0, ge=0, validation_alias=_gw("RATELIMIT_OPEN_DATA_PER_MINUTE"))
+    ratelimit_open_data_burst: int = Field(120, ge=1, validation_alias=_gw("RATELIMIT_OPEN_DATA_BURST"))
     #: Clients remembered per limit at most (memory stays bounded under a flood of addresses).
     ratelimit_max_clients: int = Field(100_000, ge=100, le=10_000_000, validation_alias=_gw("RATELIMIT_MAX_CLIENTS"))
     #: The reverse proxies (CIDR, as a JSON list: ["10.0.0.0/8"]) whose X-Forwarded-For is believed;

@@ -2,17 +2,23 @@
 
 Limits (settings `GRMS_GATEWAY_RATELIMIT_*`; a rate of 0 switches one off):
 
-* `intake` — filing, per client IP: `POST /api/v1/complaints` and the `/pengaduan` form share it;
+* `intake` — a citizen's filings, per client IP: complaints (`POST /api/v1/complaints`, the
+  `/pengaduan` form) and proposals (`POST /api/v1/proposals`, the `/usulan` form) share it;
 * `tracking` — ticket-and-PIN lookups, per client IP: track, reopen and rate, JSON and pages
   (beside the complaints service's own limit per ticket, which stops guessing one ticket's PIN,
   this stops one client trying PINs across many tickets);
 * `photos` — a complainant's photo upload, per client IP;
 * `open311_ip` and `open311_key` — Open311 `POST requests.{fmt}`, per client IP and per api_key
-  (routes/open311.py checks them itself, to answer in the spec's error format).
+  (routes/open311.py checks them itself, once it has read the api_key);
+* `public_read` — public reads, per client IP: the public complaint list and categories, the
+  Open311 GETs, a proposal's public status, the opening of a live-tracking stream;
+* `open_data` — the `/open-data/…` downloads, per client IP (ASVS 2.4.1: public complaint and
+  open-data endpoints are the ones automation hammers).
 
 Routes take the limit as a dependency (`Depends(limited("intake"))`). A refusal raises
-`RateLimited`; the app answers it with 429 and Retry-After, as a problem (JSON routes) or as a
-friendly page (web pages), and counts it in `grms_gateway_rate_limited_total` by route and limit.
+`RateLimited`; the app answers it with 429 and Retry-After, as a problem (JSON routes), a
+friendly page (web forms) or the spec's error list (Open311), and counts it in
+`grms_gateway_rate_limited_total` by route and limit.
 """
 
 from __future__ import annotations
@@ -30,7 +36,9 @@ from grms_gateway.ratelimit import TokenBucketLimiter, Verdict, client_address
 
 __all__ = ["LIMITS", "PublicLimits", "RateLimited", "check", "install_rate_limit_handler", "limited"]
 
-LIMITS = ("intake", "tracking", "photos", "open311_ip", "open311_key")
+LIMITS = ("intake", "tracking", "photos", "open311_ip", "open311_key", "public_read", "open_data")
+#: The web forms a refusal page links back to (any other limited page goes back to tracking).
+_FORMS = ("/pengaduan", "/usulan")
 
 
 class RateLimited(Exception):
@@ -100,20 +108,27 @@ def limited(limit: str) -> Callable[[Request], Awaitable[None]]:
 
 
 def _wants_page(request: Request) -> bool:
-    # The JSON API and Open311 live under their prefixes; every other limited route is a web page.
-    return not request.url.path.startswith(("/api/", "/open311/"))
+    # The JSON API, Open311 and open data live under their prefixes, the live stream ends in
+    # /events (an EventSource reads no page); every other limited route is a web form.
+    path = request.url.path
+    return not (path.startswith(("/api/", "/open311/", "/open-data/")) or path.endswith("/events"))
 
 
 def install_rate_limit_handler(app: FastAPI) -> None:
-    """Answer RateLimited with 429 + Retry-After: a problem for the API, a page for the web forms."""
+    """Answer RateLimited with 429 + Retry-After: a problem for the API, a page for the web forms,
+    the spec's error list for Open311."""
 
     async def on_limited(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, RateLimited)
         headers = {"Retry-After": str(exc.retry_after)}
+        if request.url.path.startswith("/open311/"):
+            from grms_gateway.routes.open311 import rate_limited_answer  # open311 imports this module
+
+            return rate_limited_answer(request, exc)
         if _wants_page(request):
             from grms_gateway.web.pages import NO_STORE, render  # the pages import this module's dependency
 
-            back = "/pengaduan" if request.url.path == "/pengaduan" else "/pengaduan/lacak"
+            back = request.url.path if request.url.path in _FORMS else "/pengaduan/lacak"
             context = {"retry_after": exc.retry_after, "back": back}
             response = render(request, request.state.gateway, "rate_limited.html", context, status_code=429)
             response.headers.update({**NO_STORE, **headers})

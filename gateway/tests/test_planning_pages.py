@@ -346,6 +346,7 @@ def live_planning(tmp_path: Path, nats_server: NatsServer) -> Iterator[dict[str,
                 grpc_deadline=3.0,
                 planning_grpc_port=settings.grpc_port,
                 port=http_port,
+                ratelimit_intake_burst=1000,
             )
             make_planner(gateway_settings)
             yield gateway_settings

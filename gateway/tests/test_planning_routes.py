@@ -73,7 +73,11 @@ async def planning_stack(nats_url: str, tmp_path: Path) -> AsyncIterator[Plannin
     """Planning running, the gateway's lifespan started, an httpx client on it; all stopped on exit."""
     settings, stop, task = await start_planning(nats_url, tmp_path)
     gateway_settings = GatewaySettings(
-        auth_secret=TEST_SECRET, var_dir=tmp_path / "var", grpc_deadline=3.0, planning_grpc_port=settings.grpc_port
+        auth_secret=TEST_SECRET,
+        var_dir=tmp_path / "var",
+        grpc_deadline=3.0,
+        planning_grpc_port=settings.grpc_port,
+        ratelimit_intake_burst=1000,  # the tests file many proposals from one address; test_rate_limits tests the limit
     )
     app = create_app(gateway_settings)
     try:

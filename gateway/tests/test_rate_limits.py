@@ -255,3 +255,43 @@ async def test_staff_routes_and_signed_webhooks_are_never_limited(make_client: C
             delivered = await client.post("/webhooks/whatsapp", content=body, headers=signed(body))
             assert delivered.status_code == 200 and delivered.json()["received"] == 1
         assert refusals((await client.get("/metrics")).text) == {}
+
+
+async def test_public_reads_and_open_data_are_limited_per_ip(make_client: Callable[..., Any]) -> None:
+    """ASVS 2.4.1: the public list, categories, Open311 GETs, the live stream and open data have limits too."""
+    reads = {"ratelimit_public_read_per_minute": 1.0, "ratelimit_public_read_burst": 2}
+    async with make_client(**reads, ratelimit_open_data_per_minute=1.0, ratelimit_open_data_burst=1) as client:
+        # The JSON reads share one bucket per client: two pass, the third is a problem with Retry-After.
+        assert (await client.get("/api/v1/public/complaints")).status_code == 200
+        assert (await client.get("/api/v1/public/complaint-categories")).status_code == 200
+        assert_limited(await client.get("/api/v1/public/complaints"))
+        assert_limited(await client.get("/api/v1/proposals/USL-2025-000001"))
+        # Open311 GETs: the same bucket, refused in the spec's error list, JSON or XML as asked.
+        listed = await client.get("/open311/v2/requests.json")
+        assert listed.status_code == 429 and 55 <= int(listed.headers["retry-after"]) <= 60
+        assert listed.json()[0]["code"] == 429 and "too many requests" in listed.json()[0]["description"]
+        xml = await client.get("/open311/v2/services.xml")
+        assert xml.status_code == 429 and ET.fromstring(xml.content).findtext("error/code") == "429"
+        # The live stream: refused before it opens, as a problem (an EventSource reads no page).
+        stream = await client.get("/pengaduan/lacak/LG-2025-000001/events", params={"token": "x" * 32})
+        assert stream.status_code == 429 and stream.headers["content-type"] == PROBLEM
+        # Open data has its own bucket: the first download passes the limit, the second does not.
+        first = await client.get("/open-data/audit/heads.json")
+        assert first.status_code != 429, first.text
+        assert_limited(await client.get("/open-data/budget/2025/datapackage.json"))
+        # Discovery is a constant document and staff reads need a login: neither counts.
+        assert (await client.get("/open311/v2/discovery.json")).status_code == 200
+
+        counted = refusals((await client.get("/metrics")).text)
+        assert counted[("/api/v1/public/complaints", "public_read")] == 1
+        assert counted[("/open311/v2/requests.{fmt}", "public_read")] == 1
+        assert counted[("/open-data/budget/{year}/datapackage.json", "open_data")] == 1
+
+
+async def test_proposals_share_the_filing_limit(make_client: Callable[..., Any]) -> None:
+    async with make_client(ratelimit_intake_burst=1) as client:
+        assert (await client.post("/api/v1/complaints", json=complaint_body())).status_code == 201
+        proposal = {"government_code": "33", "title": "Jalan desa", "description": "Perbaikan jalan desa rusak."}
+        assert_limited(await client.post("/api/v1/proposals", json=proposal))
+        page = await client.post("/usulan", data=proposal)
+        assert page.status_code == 429 and 'href="/usulan"' in page.text

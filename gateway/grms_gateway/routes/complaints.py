@@ -182,6 +182,7 @@ async def rate_complaint(*, body: Annotated[RateIn, Body()], ctx: Ctx, gateway: 
     response_model=list[CategoryOut],
     summary="The complaint categories",
     responses=_PUBLIC_PROBLEMS,
+    dependencies=[Depends(limited("public_read"))],
 )
 async def list_categories(*, ctx: Ctx, gateway: GatewayDep) -> list[CategoryOut]:
     """The categories the complaints service is configured with."""
@@ -193,6 +194,7 @@ async def list_categories(*, ctx: Ctx, gateway: GatewayDep) -> list[CategoryOut]
     response_model=PublicComplaintList,
     summary="Public list of complaints (never confidential ones, never identity)",
     responses=_PUBLIC_PROBLEMS,
+    dependencies=[Depends(limited("public_read"))],
 )
 async def list_public_complaints(
     *,

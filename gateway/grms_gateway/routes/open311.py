@@ -31,7 +31,8 @@ Errors are the spec's list of {code, description} (`<errors><error>` in XML): 40
 missing or invalid field or an unknown service_code, 403 for a missing or invalid api_key,
 404 for an unknown request, jurisdiction or format, 429 with Retry-After when a POST goes
 over the rate limit per client IP (checked before the body is read) or per api_key (after
-the key is verified: an unknown key never gets a bucket) — see throttle.py.
+the key is verified: an unknown key never gets a bucket), or a GET over the public read limit
+per client IP — see throttle.py, whose handler answers through `rate_limited_answer`.
 """
 
 from __future__ import annotations
@@ -57,9 +58,9 @@ from grms_gateway.media import FetchError, fetch_photo
 from grms_gateway.routes.complaint_photos import check_photo
 from grms_gateway.schemas.complaints import enum_name, timestamp
 from grms_gateway.state import Gateway, get_gateway
-from grms_gateway.throttle import RateLimited, check
+from grms_gateway.throttle import RateLimited, check, limited
 
-__all__ = ["GOVERNMENT_CODE", "JURISDICTION_ID", "router"]
+__all__ = ["GOVERNMENT_CODE", "JURISDICTION_ID", "rate_limited_answer", "router"]
 
 JURISDICTION_ID = "jatengprov.go.id"
 GOVERNMENT_CODE = "33"
@@ -77,6 +78,8 @@ VILLAGE_ATTRIBUTE = "village_code"
 _FIELD_NAMES = {"location.village_code": f"attribute[{VILLAGE_ATTRIBUTE}]", "photos[0]": "media_url"}
 
 router = APIRouter(prefix="/open311/v2", tags=["open311"])
+#: The GETs count against the public read limit, per client IP (a 429 in the spec's format: rate_limited_answer).
+_PUBLIC_READ = Depends(limited("public_read"))
 GatewayDep = Annotated[Gateway, Depends(get_gateway)]
 
 
@@ -133,6 +136,11 @@ def _answer(
     if fmt == "xml":
         return Response(_xml(root, item, items), status_code=status, media_type=XML, headers=headers)
     return JSONResponse(items, status_code=status, headers=headers)
+
+
+def rate_limited_answer(request: Request, exc: RateLimited) -> Response:
+    """A 429 for a client over a limit, in the spec's error format (the format of the URL asked for)."""
+    return _error_response("xml" if request.url.path.endswith(".xml") else "json", Open311Error.too_many(exc))
 
 
 def _error_response(fmt: str, err: Open311Error) -> Response:
@@ -298,7 +306,7 @@ async def discovery(fmt: str, request: Request) -> Response:
     return Response(ET.tostring(root, encoding="utf-8", xml_declaration=True), media_type=XML)
 
 
-@router.get("/services.{fmt}", summary="Open311 service list (the complaint categories)")
+@router.get("/services.{fmt}", summary="Open311 service list (the complaint categories)", dependencies=[_PUBLIC_READ])
 async def services(fmt: str, request: Request, gateway: GatewayDep) -> Response:
     try:
         fmt = _format(fmt)
@@ -311,7 +319,7 @@ async def services(fmt: str, request: Request, gateway: GatewayDep) -> Response:
         return _error_response(fmt, err)
 
 
-@router.get("/services/{service_code}.{fmt}", summary="Open311 service definition")
+@router.get("/services/{service_code}.{fmt}", summary="Open311 service definition", dependencies=[_PUBLIC_READ])
 async def service_definition(service_code: str, fmt: str, request: Request, gateway: GatewayDep) -> Response:
     """Each service defines one optional attribute: the village code (`attribute[village_code]`)."""
     try:
@@ -336,7 +344,9 @@ async def service_definition(service_code: str, fmt: str, request: Request, gate
     return Response(ET.tostring(root, encoding="utf-8", xml_declaration=True), media_type=XML)
 
 
-@router.get("/requests.{fmt}", summary="Open311 service requests (public; never confidential ones)")
+@router.get(
+    "/requests.{fmt}", summary="Open311 service requests (public; never confidential ones)", dependencies=[_PUBLIC_READ]
+)
 async def get_requests(fmt: str, request: Request, gateway: GatewayDep) -> Response:
     """Filters: service_request_id (comma list; the others are then ignored), service_code,
     start_date, end_date (default: the last 90 days), status (open, closed); at most 1000."""
@@ -381,7 +391,7 @@ async def get_requests(fmt: str, request: Request, gateway: GatewayDep) -> Respo
         return _error_response(fmt, err)
 
 
-@router.get("/requests/{service_request_id}.{fmt}", summary="Open311 one service request")
+@router.get("/requests/{service_request_id}.{fmt}", summary="Open311 one service request", dependencies=[_PUBLIC_READ])
 async def get_request(service_request_id: str, fmt: str, request: Request, gateway: GatewayDep) -> Response:
     """404 for an unknown id, and for a confidential complaint, which is not public."""
     try:
@@ -401,7 +411,7 @@ async def get_request(service_request_id: str, fmt: str, request: Request, gatew
         return _error_response(fmt, err)
 
 
-@router.get("/tokens/{token}.{fmt}", summary="Open311 service request id for a token")
+@router.get("/tokens/{token}.{fmt}", summary="Open311 service request id for a token", dependencies=[_PUBLIC_READ])
 async def get_token(token: str, fmt: str, request: Request, gateway: GatewayDep) -> Response:
     """Requests are created at once, so a token (the ticket id) resolves immediately."""
     try:
@@ -582,8 +592,6 @@ async def post_request(fmt: str, request: Request, gateway: GatewayDep) -> Respo
             raise _from_upstream(err, names) from None
     except UpstreamError as err:
         return _error_response(fmt, _from_upstream(err))
-    except RateLimited as exc:
-        return _error_response(fmt, Open311Error.too_many(exc))
     except Open311Error as err:
         return _error_response(fmt, err)
     notice = (

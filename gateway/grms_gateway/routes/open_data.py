@@ -28,6 +28,7 @@ from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from grms_gateway.state import Gateway, get_gateway
+from grms_gateway.throttle import limited
 
 __all__ = ["CSV_FIELDS", "DEFAULT_GOVERNMENT", "datapackage", "router"]
 
@@ -35,7 +36,7 @@ DEFAULT_GOVERNMENT = "33"
 STREAM_TIMEOUT_SECONDS = 600.0
 CSV_NAME = "budget-lines.csv"
 
-router = APIRouter(prefix="/open-data", tags=["open-data"])
+router = APIRouter(prefix="/open-data", tags=["open-data"], dependencies=[Depends(limited("open_data"))])
 GatewayDep = Annotated[Gateway, Depends(get_gateway)]
 Year = Annotated[int, Path(ge=2000, le=2100, description="Tahun anggaran / fiscal year")]
 Government = Annotated[

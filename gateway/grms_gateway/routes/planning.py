@@ -38,6 +38,7 @@ from grms_gateway.schemas.planning_stages import (
 )
 from grms_gateway.schemas.problem import problem_responses
 from grms_gateway.state import Gateway, get_gateway
+from grms_gateway.throttle import limited
 
 __all__ = ["PlanningClient", "router"]
 
@@ -158,6 +159,7 @@ def planning(gateway: Gateway) -> PlanningClient:
     status_code=status.HTTP_201_CREATED,
     summary="Submit a citizen's proposal (usulan); no login",
     responses=_PUBLIC_PROBLEMS,
+    dependencies=[Depends(limited("intake"))],
 )
 async def submit_proposal(
     *, body: Annotated[ProposalIn, Body()], response: Response, ctx: Ctx, gateway: GatewayDep
@@ -182,6 +184,7 @@ async def submit_proposal(
     response_model=PublicProposalOut,
     summary="A proposal's status and public history; no login",
     responses=_PUBLIC_PROBLEMS,
+    dependencies=[Depends(limited("public_read"))],
 )
 async def get_proposal(*, public_id: PublicId, ctx: Ctx, gateway: GatewayDep) -> PublicProposalOut:
     """Status and history only: the proposer's name and contact are never shown here."""

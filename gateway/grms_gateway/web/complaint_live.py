@@ -26,6 +26,7 @@ from grms_gateway.errors import UpstreamError
 from grms_gateway.i18n import format_wib, negotiate, translate
 from grms_gateway.schemas.complaints import tracked_out
 from grms_gateway.state import Gateway, get_gateway
+from grms_gateway.throttle import limited
 from grms_gateway.web import board_words  # noqa: F401  (complaint.live)
 
 __all__ = ["router", "sse"]
@@ -67,7 +68,9 @@ async def _watch(gateway: Gateway, ticket_id: str, token: str) -> pb.TrackCompla
     return answer.tracked  # type: ignore[no-any-return]
 
 
-@router.get("/pengaduan/lacak/{ticket_id}/events", response_model=None)
+@router.get(
+    "/pengaduan/lacak/{ticket_id}/events", response_model=None, dependencies=[Depends(limited("public_read"))]
+)
 async def events(
     request: Request, ticket_id: str, gateway: GatewayDep, token: Annotated[str, Query(max_length=100)] = ""
 ) -> Response:

@@ -30,6 +30,7 @@ from grms_gateway.schemas.planning import CATEGORY_VALUES, public_proposal_out, 
 from grms_gateway.schemas.planning_recurring import cluster_out
 from grms_gateway.schemas.planning_stages import stage_book_out, stage_diff_out, stage_out
 from grms_gateway.state import Gateway, get_gateway
+from grms_gateway.throttle import limited
 from grms_gateway.web.charts import s_curve_chart
 from grms_gateway.web.pages import DEFAULT_GOVERNMENT, NO_STORE, problem_page, render, service_down
 from grms_gateway.web.session import login_redirect, session_caller
@@ -80,7 +81,7 @@ async def proposal_form(request: Request, gateway: GatewayDep) -> HTMLResponse:
     return await _form_page(request, gateway, {"government_code": DEFAULT_GOVERNMENT}, [], 200)
 
 
-@router.post("/usulan", response_class=HTMLResponse)
+@router.post("/usulan", response_class=HTMLResponse, dependencies=[Depends(limited("intake"))])
 async def submit_proposal(request: Request, gateway: GatewayDep) -> HTMLResponse:
     """Submit; show the public id once, or the form again with what is wrong."""
     form = await request.form()
