@@ -171,13 +171,13 @@ def check_anchors(
         row, copy = by_stored.get(day), by_saved.get(day)
         problems: list[str] = []
         if row is not None and not _same(row, expected):
-            problems.append("stored anchor differs from the audit entries")
+            problems.append("stored ≠ recomputed")
         if copy is not None:
             if not _same(copy, expected):
-                problems.append("saved anchor differs from the audit entries")
+                problems.append("saved ≠ recomputed")
             if row is None:
-                problems.append("stored anchor is missing")
+                problems.append("no stored anchor")
             elif not _same(copy, row):
-                problems.append("saved anchor differs from the stored anchor")
+                problems.append("saved ≠ stored")
         checks.append(AnchorCheck(expected.government_code, day, expected, row, copy, tuple(problems)))
     return checks

@@ -110,13 +110,13 @@ def test_check_anchors_names_each_day_where_the_stored_row_or_the_saved_copy_dis
     assert sorted(checks) == [1, 2, 3, 4, 5]
     assert checks[1].ok and checks[5].ok  # day 5 is newer than the saved copy: no problem
     assert checks[2].problems == (
-        "stored anchor differs from the audit entries",
-        "saved anchor differs from the stored anchor",
+        "stored ≠ recomputed",
+        "saved ≠ stored",
     )
-    assert checks[3].problems == ("stored anchor is missing",)  # a deleted row
+    assert checks[3].problems == ("no stored anchor",)  # a deleted row
     assert checks[4].problems == (
-        "saved anchor differs from the audit entries",
-        "saved anchor differs from the stored anchor",
+        "saved ≠ recomputed",
+        "saved ≠ stored",
     )
     assert (checks[2].stored, checks[2].saved, checks[3].stored) == (stored[1], saved[1], None)
 
@@ -133,6 +133,6 @@ def test_a_consistent_forgery_with_its_anchor_rewritten_is_caught_only_by_the_sa
     [check] = check_anchors(rewritten, [rewritten[day]], [published])
     assert (check.government_code, check.day, check.ok) == ("33", day, False)
     assert check.problems == (
-        "saved anchor differs from the audit entries",
-        "saved anchor differs from the stored anchor",
+        "saved ≠ recomputed",
+        "saved ≠ stored",
     )
