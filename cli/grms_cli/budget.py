@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import datetime as dt
+import json
+import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import grpc
 from grms.budgeting.v1 import budgeting_service_pb2, budgeting_service_pb2_grpc
@@ -13,35 +18,123 @@ from grms_cli.accounts import service_database_url
 from grms_cli.config import CliError
 from grms_cli.seed import admin_token
 
-__all__ = ["ImportResult", "RejectedWorkbook", "export_plan", "import_lines", "verify_audit"]
+if TYPE_CHECKING:
+    from grms_budgeting.domain.anchor import AnchorCheck, AuditAnchor
+    from grms_kit.db import Database
+
+__all__ = [
+    "ImportResult",
+    "RejectedWorkbook",
+    "export_plan",
+    "import_lines",
+    "read_saved_anchors",
+    "verify_anchors",
+    "verify_audit",
+]
 
 MAX_WORKBOOK_BYTES = 8 * 1024 * 1024  # what budgeting accepts
 
 
-def verify_audit(var_dir: Path, plan_id: str | None) -> dict[str, int | None]:
-    """Plan id → first broken seq of its audit chain (None: intact), read from budgeting's database."""
-    from grms_budgeting.adapters.budget_repository import verify_audit_chain
-    from grms_budgeting.adapters.tables import budget_plan
+@contextmanager
+def _budgeting_database(var_dir: Path, what: str) -> Iterator[tuple[Database, str]]:
+    """Budgeting's database (and its URL); a missing or unreadable one is a CliError naming it."""
     from grms_kit.db import Database
-    from sqlalchemy import select
 
     url = service_database_url("budgeting", var_dir)
     if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
         raise CliError(f"budgeting has no database at {url}: has the suite ever run from {var_dir}?")
     db = Database(url)
     try:
+        yield db, url
+    except CliError:
+        raise
+    except Exception as exc:
+        reason = str(exc).splitlines()[0]
+        raise CliError(f"cannot read {what} at {url}: {reason}") from None
+    finally:
+        db.dispose()
+
+
+def verify_audit(var_dir: Path, plan_id: str | None) -> dict[str, int | None]:
+    """Plan id → first broken seq of its audit chain (None: intact), read from budgeting's database."""
+    from grms_budgeting.adapters.budget_repository import verify_audit_chain
+    from grms_budgeting.adapters.tables import budget_plan
+    from sqlalchemy import select
+
+    with _budgeting_database(var_dir, "the audit chains") as (db, url):
         if plan_id is not None:
             with db.engine.connect() as conn:
                 if conn.scalar(select(budget_plan.c.id).where(budget_plan.c.id == plan_id)) is None:
                     raise CliError(f"budget plan {plan_id} does not exist in {url}", 2)
         return verify_audit_chain(db, plan_id)
-    except CliError:
-        raise
-    except Exception as exc:
-        reason = str(exc).splitlines()[0]
-        raise CliError(f"cannot read the audit chains at {url}: {reason}") from None
-    finally:
-        db.dispose()
+
+
+def verify_anchors(var_dir: Path, saved: list[AuditAnchor]) -> list[AnchorCheck]:
+    """Every stored anchor (and every saved one) against the anchors recomputed from the audit entries."""
+    from grms_budgeting.adapters.anchor_repository import verify_anchors as check
+
+    with _budgeting_database(var_dir, "the audit anchors") as (db, _):
+        return check(db, saved, now=dt.datetime.now(dt.UTC))
+
+
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+_HASH = re.compile(r"[0-9a-f]{64}")
+
+
+def read_saved_anchors(path: Path) -> list[AuditAnchor]:
+    """The anchors of a saved copy of `/open-data/audit/anchors.json`: one page, or a JSON list of pages.
+
+    Pages of several governments, overlapping pages and pages saved on different days may be
+    mixed; a day given twice must say the same both times. Anything else is a CliError (exit 2)
+    that names the file and the place in it.
+    """
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise CliError(f"cannot read the saved anchors {path}: {exc.strerror or exc}", 2) from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise CliError(f"{path} is not JSON: {exc}", 2) from None
+    pages = document if isinstance(document, list) else [document]
+    found: dict[tuple[str, dt.date], AuditAnchor] = {}
+    for p, page in enumerate(pages):
+        where = f"{path}: page {p + 1}" if isinstance(document, list) else str(path)
+        if not isinstance(page, dict) or not isinstance(page.get("anchors"), list):
+            raise CliError(f'{where} is not a page of anchors.json (an object with an "anchors" list)', 2)
+        government = page.get("government_code")
+        if not isinstance(government, str) or not government:
+            raise CliError(f"{where} has no government_code", 2)
+        for i, item in enumerate(page["anchors"]):
+            anchor = _saved_anchor(government, item, f"{where}, anchors[{i}]")
+            key = (government, anchor.day)
+            seen = found.get(key)
+            if seen is not None and (seen.combined_hash, seen.plan_count, seen.entry_count) != (
+                anchor.combined_hash, anchor.plan_count, anchor.entry_count,
+            ):  # fmt: skip
+                raise CliError(f"{where} contradicts an earlier page on {government} {anchor.day}", 2)
+            found.setdefault(key, anchor)
+    return list(found.values())
+
+
+def _saved_anchor(government: str, item: Any, where: str) -> AuditAnchor:
+    from grms_budgeting.domain.anchor import AuditAnchor
+
+    if not isinstance(item, dict):
+        raise CliError(f"{where} is not an object", 2)
+    day, combined = item.get("day"), item.get("combined_hash")
+    plans, entries = item.get("plan_count"), item.get("entry_count")
+    if not isinstance(day, str) or not _DAY.fullmatch(day):
+        raise CliError(f"{where}: day must be YYYY-MM-DD", 2)
+    try:
+        parsed = dt.date.fromisoformat(day)
+    except ValueError:
+        raise CliError(f"{where}: day {day} is not a date", 2) from None
+    if not isinstance(combined, str) or not _HASH.fullmatch(combined):
+        raise CliError(f"{where}: combined_hash must be 64 lowercase hex digits", 2)
+    for name, value in (("plan_count", plans), ("entry_count", entries)):
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            raise CliError(f"{where}: {name} must be a whole number ≥ 0", 2)
+    computed_at = dt.datetime.min.replace(tzinfo=dt.UTC)  # not compared: when, not what
+    return AuditAnchor(government, parsed, combined, plans, entries, computed_at)
 
 
 class RejectedWorkbook(CliError):

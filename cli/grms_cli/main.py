@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -14,6 +14,9 @@ from rich.table import Table
 
 from grms_cli.config import SERVICES, CliError, SuiteConfig, budgeting_address, read_suite_file, resolve_auth_secret
 from grms_cli.config import var_dir_from_env as _var_dir_from_env
+
+if TYPE_CHECKING:
+    from grms_budgeting.domain.anchor import AnchorCheck, AuditAnchor
 
 __all__ = ["app", "main"]
 
@@ -271,23 +274,98 @@ def outbox_redrive(
 @audit_app.command("verify")
 def audit_verify(
     plan: Annotated[str | None, typer.Option("--plan", help="Only this plan's chain (default: every plan).")] = None,
+    anchors: Annotated[
+        Path | None,
+        typer.Option(
+            "--anchors",
+            help="A saved copy of /open-data/audit/anchors.json: one page, or a JSON list of pages (of any "
+            "governments, saved on any days). Each saved day must match the audit entries and the stored anchor.",
+            show_default=False,
+        ),
+    ] = None,
     var_dir: VarDir = None,
 ) -> None:
-    """Re-hash every budget plan's audit chain; exit 1 when any chain is broken."""
-    from grms_cli.budget import verify_audit
+    """Re-hash every budget plan's audit chain and recompute every daily anchor; exit 1 when anything differs.
 
-    report = verify_audit(_var_dir(var_dir), plan)
+    A DBA who rewrites a chain consistently and its anchor rows passes the database's own checks;
+    anchors saved before the rewrite (--anchors) do not match it.
+    """
+    from grms_cli.budget import read_saved_anchors, verify_anchors, verify_audit
+
+    saved = read_saved_anchors(anchors) if anchors is not None else []
+    folder = _var_dir(var_dir)
+    report = verify_audit(folder, plan)
+    checks = verify_anchors(folder, saved)
     table = Table(title="Audit chains of budget plans", title_justify="left")
     table.add_column("plan")
     table.add_column("chain")
     for plan_id, broken in report.items():
         table.add_row(plan_id, "[green]OK[/]" if broken is None else f"[red]broken at seq {broken}[/]")
     console.print(table)
+    _print_anchor_checks(checks, saved_given=anchors is not None)
     bad = [p for p, seq in report.items() if seq is not None]
+    wrong = [c for c in checks if not c.ok]
     if bad:
         err.print(f"[red]{len(bad)} of {len(report)} audit chain(s) broken[/]")
+    else:
+        console.print(f"{len(report)} audit chain(s) intact.")
+    if wrong:
+        first = wrong[0]
+        err.print(
+            f"[red]{len(wrong)} of {len(checks)} daily anchor(s) do not match, the first: government "
+            f"{first.government_code}, day {first.day.isoformat()} ({'; '.join(first.problems)})[/]"
+        )
+    else:
+        compared = sum(c.saved is not None for c in checks)
+        extra = f", {compared} of them against the saved copy" if anchors is not None else ""
+        console.print(f"{len(checks)} daily anchor(s) match the audit entries{extra}.")
+    if bad or wrong:
         raise typer.Exit(1)
-    console.print(f"{len(report)} audit chain(s) intact.")
+
+
+def _short(anchor: AuditAnchor | None) -> str:
+    return "—" if anchor is None else f"{anchor.combined_hash[:8]}… ({anchor.entry_count})"
+
+
+def _print_anchor_checks(checks: list[AnchorCheck], *, saved_given: bool) -> None:
+    """One row per government, then one row per day that does not match."""
+    per_government: dict[str, list[AnchorCheck]] = {}
+    for check in checks:
+        per_government.setdefault(check.government_code, []).append(check)
+    table = Table(title="Daily audit anchors", title_justify="left")
+    for column in ("government", "days", "from", "to", "saved days", "anchors"):
+        table.add_column(column)
+    for code, rows in per_government.items():
+        wrong = sum(not c.ok for c in rows)
+        table.add_row(
+            code,
+            str(len(rows)),
+            rows[0].day.isoformat(),
+            rows[-1].day.isoformat(),
+            str(sum(c.saved is not None for c in rows)) if saved_given else "—",
+            "[green]OK[/]" if not wrong else f"[red]{wrong} day(s) differ[/]",
+        )
+    console.print(table)
+    wrong_rows = [c for c in checks if not c.ok]
+    if not wrong_rows:
+        return
+    detail = Table(
+        title="Anchors that do not match (combined hash, entry count): recomputed from the audit entries, "
+        "stored by budgeting, saved by you",
+        title_justify="left",
+    )
+    for column in ("government", "day", "recomputed", "stored", "saved", "problem"):
+        detail.add_column(column, no_wrap=column != "government")
+    for c in wrong_rows:
+        detail.add_row(
+            c.government_code,
+            c.day.isoformat(),
+            _short(c.recomputed),
+            _short(c.stored),
+            _short(c.saved),
+            "[red]" + "\n".join(c.problems) + "[/]",
+        )
+    console.print(detail)
 
 
 BudgetTarget = Annotated[

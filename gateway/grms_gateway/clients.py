@@ -240,6 +240,15 @@ class BudgetingClient(_ServiceClient):
         request = budgeting_service_pb2.GetAuditHeadsRequest(government_code=government)
         return await self._call("GetAuditHeads", self.stub.GetAuditHeads, request, ctx=ctx)
 
+    async def audit_anchors(
+        self, government: str, *, before: str, limit: int, ctx: CallContext
+    ) -> budgeting_service_pb2.ListAuditAnchorsResponse:
+        """Up to `limit` daily audit anchors before the day `before` ("" for the newest), newest first."""
+        request = budgeting_service_pb2.ListAuditAnchorsRequest(
+            government_code=government, page=paging_pb2.PageRequest(page_size=limit, page_token=before)
+        )
+        return await self._call("ListAuditAnchors", self.stub.ListAuditAnchors, request, ctx=ctx)
+
     async def update_agency(
         self, agency: agency_pb2.Agency, paths: Sequence[str], *, expected_version: int, ctx: CallContext
     ) -> agency_pb2.Agency:

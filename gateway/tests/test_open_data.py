@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import datetime as dt
 import hashlib
 import json
 from collections.abc import AsyncIterator
@@ -19,9 +20,12 @@ from grms.budgeting.v1 import budgeting_service_pb2 as pb
 from grms.budgeting.v1 import budgeting_service_pb2_grpc as pb_grpc
 from grms.common.v1 import money_pb2
 from grms_budgeting import bootstrap
+from grms_budgeting.adapters.anchor_repository import anchor_due_days
 from grms_budgeting.config import Settings
 from grms_gateway.app import create_app
 from grms_gateway.config import GatewaySettings
+from grms_kit.clock import SystemClock
+from grms_kit.db import Database
 from grms_kit.identity import Identity, Role, TokenCodec
 from grms_kit.testing import NatsServer, free_port
 
@@ -209,3 +213,42 @@ async def test_anomalies_and_audit_heads_are_public(world) -> None:  # type: ign
     assert head["seq"] >= 5 and len(head["hash"]) == 64
     text = f"{head['plan_id']} {head['seq']} {head['hash']}\n"
     assert published["combined_hash"] == hashlib.sha256(text.encode()).hexdigest()
+
+
+async def test_the_daily_anchors_are_public_newest_first_with_next_links(world, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    http, _ = world
+    # Four days go by with no change: budgeting anchors each of them (its loop, run here at "now + 4 days").
+    db = Database(f"sqlite:///{tmp_path / 'budgeting.db'}")
+    try:
+        later = dt.datetime.now(dt.UTC) + dt.timedelta(days=4)
+        assert await asyncio.to_thread(anchor_due_days, bootstrap.unit_of_work_factory(db, SystemClock()), later) == 4
+    finally:
+        db.dispose()
+    heads = (await http.get("/open-data/audit/heads.json")).json()
+    assert heads["anchors"] == "http://gateway.test/open-data/audit/anchors.json?government=33"
+
+    first = await http.get(heads["anchors"], params={"limit": 3})
+    assert first.status_code == 200, first.text
+    page = first.json()
+    assert page["government_code"] == "33"
+    days = [a["day"] for a in page["anchors"]]
+    assert days == sorted(days, reverse=True) and len(days) == 3
+    assert page["next"] == f"http://gateway.test/open-data/audit/anchors.json?government=33&before={days[-1]}&limit=3"
+    rest = (await http.get(page["next"])).json()
+    assert "next" not in rest
+    anchors = page["anchors"] + rest["anchors"]
+    assert len(anchors) == 4 and anchors[-1]["day"] < days[-1]
+    for anchor in anchors:  # nothing changed since the approval: every day's head is today's
+        assert (anchor["combined_hash"], anchor["plan_count"]) == (heads["combined_hash"], 1)
+        assert anchor["entry_count"] == heads["plans"][0]["seq"] and anchor["computed_at"].endswith("Z")
+
+    for params, status in (
+        ({"before": "yesterday"}, 422),
+        ({"before": "2025-02-30"}, 400),  # the right shape, not a day: budgeting says INVALID_ARGUMENT
+        ({"limit": 0}, 422),
+        ({"limit": 501}, 422),
+        ({"government": "99"}, 404),
+    ):
+        bad = await http.get("/open-data/audit/anchors.json", params=params)
+        assert bad.status_code == status, (params, bad.text)
+        assert bad.headers["content-type"].startswith("application/problem+json")

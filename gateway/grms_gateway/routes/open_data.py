@@ -11,7 +11,11 @@ No login: only approved plans and the audit chains' head hashes are published (D
 * `/open-data/budget/{year}/anomalies.json` — unit prices bunched at the SSH ceiling, and one
   item priced differently across agencies;
 * `/open-data/audit/heads.json` — every plan's audit head and the combined head, to be
-  anchored outside the database.
+  anchored outside the database;
+* `/open-data/audit/anchors.json` — the combined head as it was at the end of each WIB day
+  (the daily anchors), newest first, page by page (`before`, `limit`, a `next` link). Save
+  them: `grms audit verify --anchors saved.json` proves the audit chains still give the same
+  heads, which a database administrator who rewrote the chains and the anchor rows cannot fake.
 
 The descriptor says `profile: tabular-data-package`, not `fiscal-data-package`: frictionless
 resolves the latter by downloading a JSON Schema, so a validator offline could not check it.
@@ -24,7 +28,7 @@ import io
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from grms_gateway.state import Gateway, get_gateway
@@ -38,6 +42,9 @@ CSV_NAME = "budget-lines.csv"
 
 router = APIRouter(prefix="/open-data", tags=["open-data"], dependencies=[Depends(limited("open_data"))])
 GatewayDep = Annotated[Gateway, Depends(get_gateway)]
+COMBINED_HEAD_ALGORITHM = 'sha256 over "<plan_id> <seq> <hash>\\n" per plan, in plan_id order'
+ANCHOR_PAGE_DEFAULT = 100
+ANCHOR_PAGE_MAX = 500
 Year = Annotated[int, Path(ge=2000, le=2100, description="Tahun anggaran / fiscal year")]
 Government = Annotated[
     str, Query(min_length=1, max_length=20, pattern=r"^[0-9.]+$", description="Kode pemerintah daerah (default 33)")
@@ -266,14 +273,17 @@ async def budget_anomalies(
 
 
 @router.get("/audit/heads.json", summary="The audit chains' heads and their combined hash")
-async def audit_heads(gateway: GatewayDep, government: Government = DEFAULT_GOVERNMENT) -> JSONResponse:
+async def audit_heads(
+    request: Request, gateway: GatewayDep, government: Government = DEFAULT_GOVERNMENT
+) -> JSONResponse:
     heads = (await gateway.clients.budgeting.audit_heads(government, ctx=gateway.clients.context(None))).heads
     return JSONResponse(
         {
             "government_code": heads.government_code,
             "computed_at": heads.compute_time.ToDatetime().isoformat() + "Z",
             "combined_hash": heads.combined_hash,
-            "algorithm": 'sha256 over "<plan_id> <seq> <hash>\\n" per plan, in plan_id order',
+            "algorithm": COMBINED_HEAD_ALGORITHM,
+            "anchors": str(request.url_for("audit_anchors").include_query_params(government=government)),
             "plans": [
                 {
                     "plan_id": h.plan_id,
@@ -286,3 +296,43 @@ async def audit_heads(gateway: GatewayDep, government: Government = DEFAULT_GOVE
             ],
         }
     )
+
+
+@router.get("/audit/anchors.json", summary="The daily anchors of the audit heads, newest day first")
+async def audit_anchors(
+    request: Request,
+    gateway: GatewayDep,
+    government: Government = DEFAULT_GOVERNMENT,
+    before: Annotated[
+        str,
+        Query(
+            pattern=r"^\d{4}-\d{2}-\d{2}$",
+            description="Only the days before this one (YYYY-MM-DD, WIB); the `next` link sets it",
+        ),
+    ] = "",
+    limit: Annotated[int, Query(ge=1, le=ANCHOR_PAGE_MAX, description="Anchors per page")] = ANCHOR_PAGE_DEFAULT,
+) -> JSONResponse:
+    found = await gateway.clients.budgeting.audit_anchors(
+        government, before=before, limit=limit, ctx=gateway.clients.context(None)
+    )
+    body: dict[str, Any] = {
+        "government_code": government,
+        "algorithm": COMBINED_HEAD_ALGORITHM + "; each plan's last audit entry before the day's end (WIB midnight)",
+        "anchors": [
+            {
+                "day": a.day,
+                "combined_hash": a.combined_hash,
+                "plan_count": a.plan_count,
+                "entry_count": a.entry_count,
+                "computed_at": a.compute_time.ToDatetime().isoformat() + "Z",
+            }
+            for a in found.anchors
+        ],
+    }
+    if found.page.next_page_token:
+        body["next"] = str(
+            request.url_for("audit_anchors").include_query_params(
+                government=government, before=found.page.next_page_token, limit=limit
+            )
+        )
+    return JSONResponse(body)

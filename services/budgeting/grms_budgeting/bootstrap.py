@@ -37,7 +37,8 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Se
     settings = settings or load_settings(Settings)
     clock = clock or SystemClock()
     db = Database(settings.database_url_for(SERVICE))
-    api = BudgetingApi(db, unit_of_work_factory(db, clock))
+    uow = unit_of_work_factory(db, clock)
+    api = BudgetingApi(db, uow)
     name = budgeting_service_pb2.DESCRIPTOR.services_by_name["BudgetingService"].full_name
     return ServiceRuntime(
         SERVICE,
@@ -48,5 +49,5 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Se
         migrations=MIGRATIONS,
         grpc_services=[(budgeting_service_pb2_grpc.add_BudgetingServiceServicer_to_server, api, name)],
         consumers=[EventConsumer(INDICATOR_CONSUMER, db, messaging, planning_handlers(), clock)],
-        background=[AnchorScheduler(db, clock).run],
+        background=[AnchorScheduler(db, uow, clock).run],
     )

@@ -48,6 +48,7 @@ __all__ = [
     "SqlNomenclatureRepository",
     "SqlPlannedSubActivityRepository",
     "SqlStandardPriceRepository",
+    "audit_entry_from_row",
     "verify_audit_chain",
 ]
 
@@ -553,7 +554,7 @@ class SqlBudgetPlanRepository:
         """The plan's audit chain in seq order, after `after_seq`."""
         a = audit_entry
         query = select(a).where(a.c.plan_id == plan_id, a.c.seq > after_seq).order_by(a.c.seq).limit(limit)
-        return [_audit_entry(r._mapping) for r in self.session.execute(query)]
+        return [audit_entry_from_row(r._mapping) for r in self.session.execute(query)]
 
 
 class SqlPlannedSubActivityRepository:
@@ -630,7 +631,7 @@ def verify_audit_chain(db: Database, plan_id: str | None = None) -> dict[str, in
         report: dict[str, int | None] = {}
         for pid in plan_ids:
             rows = conn.execute(select(a).where(a.c.plan_id == pid).order_by(a.c.seq))
-            report[pid] = verify_chain(_audit_entry(r._mapping) for r in rows)
+            report[pid] = verify_chain(audit_entry_from_row(r._mapping) for r in rows)
     return report
 
 
@@ -708,7 +709,8 @@ def _audit_row(e: AuditEntry) -> dict[str, Any]:
     }
 
 
-def _audit_entry(m: Any) -> AuditEntry:
+def audit_entry_from_row(m: Any) -> AuditEntry:
+    """An AuditEntry from a row mapping of `audit_entry`."""
     return AuditEntry(
         m["plan_id"],
         m["seq"],

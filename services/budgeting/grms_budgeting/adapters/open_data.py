@@ -1,4 +1,4 @@
-"""Read models for the open data: approved lines in keyset batches, priced lines, audit heads.
+"""Read models for the open data: approved lines in keyset batches, priced lines, audit heads and anchors.
 
 Public and read-only: only the DPA in force is read, and nothing is written. For an approved
 plan that is its lines; for a plan whose revision (pergeseran / perubahan) is being prepared it
@@ -16,6 +16,7 @@ The anomaly scan, which finishes in one hop, reads with `yield_per` into the dom
 
 from __future__ import annotations
 
+import datetime as dt
 import heapq
 import itertools
 from collections.abc import Iterator
@@ -25,6 +26,7 @@ from typing import Any
 from grms_kit.db import Database
 from sqlalchemy import Connection, func, select, tuple_
 
+from grms_budgeting.adapters.anchor_repository import government_exists, list_anchors
 from grms_budgeting.adapters.tables import (
     agency,
     audit_entry,
@@ -33,6 +35,7 @@ from grms_budgeting.adapters.tables import (
     budget_plan_version,
     standard_price,
 )
+from grms_budgeting.domain.anchor import AuditAnchor
 from grms_budgeting.domain.budget import PlanState
 from grms_budgeting.domain.codes import normalize_account_code
 from grms_budgeting.domain.open_data import Anomalies, PlanHead, PricedLine, unit_price_anomalies
@@ -289,6 +292,13 @@ class SqlOpenData:
         )
         with self.db.engine.connect() as conn:
             return [PlanHead(r.id, r.agency_code, r.fiscal_year, r.seq, r.hash) for r in conn.execute(query)]
+
+    def audit_anchors(self, government_code: str, *, before: dt.date | None, limit: int) -> list[AuditAnchor] | None:
+        """Up to `limit` anchors of the government before `before`, newest first; None: unknown government."""
+        with self.db.engine.connect() as conn:
+            if not government_exists(conn, government_code):
+                return None
+            return list_anchors(conn, government_code, before=before, limit=limit)
 
 
 def _in_force_content(conn: Connection, plan_id: str) -> dict[str, Any]:

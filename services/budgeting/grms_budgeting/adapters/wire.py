@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 
 from google.protobuf.message import Message
 from grms.budgeting.v1 import (
@@ -11,12 +12,14 @@ from grms.budgeting.v1 import (
     codes_pb2,
     events_pb2,
     government_pb2,
+    open_data_pb2,
     prices_pb2,
     treasury_pb2,
 )
 from grms_kit.errors import InvalidArgument
 from grms_kit.wire import money, timestamp
 
+from grms_budgeting.domain.anchor import AuditAnchor
 from grms_budgeting.domain.audit import AuditEntry, canonical_json
 from grms_budgeting.domain.budget import (
     BudgetPlan,
@@ -64,7 +67,10 @@ __all__ = [
     "account_code_to_pb",
     "agency_to_pb",
     "allotment_to_pb",
+    "anchor_event_id",
+    "audit_anchor_to_pb",
     "audit_entry_to_pb",
+    "audit_head_anchored",
     "beneficiary_from_pb",
     "budget_plan_to_pb",
     "cash_plan_to_pb",
@@ -551,3 +557,37 @@ def event_to_message(event: DomainEvent) -> tuple[Message, str]:
             message = events_pb2.BudgetPlanReturned(**common, noted_lines=sorted(event.notes))
         return message, p.government_code
     raise TypeError(f"no integration event for {type(event).__name__}")
+
+
+def audit_anchor_to_pb(anchor: AuditAnchor) -> open_data_pb2.AuditAnchor:
+    """An AuditAnchor as its message (the day as "YYYY-MM-DD")."""
+    return open_data_pb2.AuditAnchor(
+        government_code=anchor.government_code,
+        day=anchor.day.isoformat(),
+        combined_hash=anchor.combined_hash,
+        plan_count=anchor.plan_count,
+        entry_count=anchor.entry_count,
+        compute_time=timestamp(anchor.computed_at),
+    )
+
+
+# The anchor of a day is one fact: its event id is derived from government and day, so the
+# outbox's unique key, JetStream's Nats-Msg-Id and the consumers' inboxes all drop a second copy.
+_ANCHOR_NAMESPACE = uuid.UUID("3b0e6f0c-4f7d-5b8e-9c2a-7d1e5a6b9f40")
+
+
+def anchor_event_id(government_code: str, day: dt.date) -> str:
+    """The event id of the AuditHeadAnchored of `government_code` and `day` (UUIDv5)."""
+    return str(uuid.uuid5(_ANCHOR_NAMESPACE, f"audit-anchor/{government_code}/{day.isoformat()}"))
+
+
+def audit_head_anchored(anchor: AuditAnchor) -> events_pb2.AuditHeadAnchored:
+    """The integration event of a newly stored anchor."""
+    return events_pb2.AuditHeadAnchored(
+        government_code=anchor.government_code,
+        day=anchor.day.isoformat(),
+        combined_hash=anchor.combined_hash,
+        plan_count=anchor.plan_count,
+        entry_count=anchor.entry_count,
+        compute_time=timestamp(anchor.computed_at),
+    )

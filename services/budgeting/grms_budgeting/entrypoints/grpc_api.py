@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import uuid
 from collections.abc import AsyncIterator, Callable
 
@@ -12,7 +13,7 @@ from grms.budgeting.v1 import budgeting_service_pb2_grpc as pb_grpc
 from grms.budgeting.v1 import government_pb2, open_data_pb2
 from grms.common.v1 import paging_pb2
 from grms_kit.db import Database
-from grms_kit.errors import InvalidArgument
+from grms_kit.errors import InvalidArgument, NotFound
 from grms_kit.identity import current_identity
 from grms_kit.paging import Page
 from grms_kit.wire import timestamp
@@ -22,6 +23,7 @@ from grms_budgeting.adapters.wire import (
     LEVELS,
     agency_to_pb,
     allotment_to_pb,
+    audit_anchor_to_pb,
     audit_entry_to_pb,
     beneficiary_from_pb,
     budget_plan_to_pb,
@@ -627,6 +629,35 @@ class BudgetingApi(pb_grpc.BudgetingServiceServicer):
                 compute_time=timestamp(self.uow().clock.now()),
             )
         )
+
+    async def ListAuditAnchors(
+        self, request: pb.ListAuditAnchorsRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ListAuditAnchorsResponse:
+        """Public, like GetAuditHeads: the anchors are published so that anyone can keep them."""
+        government = _government(request.government_code)
+        page = _page(request.page)
+        limit = page.limit()
+        before = _day_token(page.token)
+        anchors = await self.db.run(self.open_data.audit_anchors, government, before=before, limit=limit + 1)
+        if anchors is None:
+            raise NotFound(f"government {government} does not exist")
+        # The token is the last day returned: the next page is the days before it (keyset, AIP-158).
+        items, token = anchors[:limit], anchors[limit - 1].day.isoformat() if len(anchors) > limit else ""
+        return pb.ListAuditAnchorsResponse(
+            anchors=[audit_anchor_to_pb(a) for a in items], page=paging_pb2.PageResponse(next_page_token=token)
+        )
+
+
+def _day_token(token: str) -> dt.date | None:
+    """The day a ListAuditAnchors page token names (None for the first page); INVALID_ARGUMENT otherwise."""
+    if not token:
+        return None
+    try:
+        if len(token) != 10:
+            raise ValueError(token)
+        return dt.date.fromisoformat(token)
+    except ValueError:
+        raise InvalidArgument.field("page.page_token", "is not a token this service issued") from None
 
 
 def _government(code: str) -> str:

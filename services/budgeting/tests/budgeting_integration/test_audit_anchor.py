@@ -1,24 +1,27 @@
-"""Audit anchors on SQLite and PostgreSQL: heads as of a day's end, exactly one anchor per day."""
+"""Audit anchors on SQLite and PostgreSQL: heads as of a day's end, exactly one anchor (and one event) per day."""
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
 
+from grms.budgeting.v1 import events_pb2
 from grms_budgeting.adapters.anchor_repository import (
     add_anchor_if_absent,
     anchor_due_days,
+    anchor_once,
     heads_as_of,
     last_anchored_day,
 )
-from grms_budgeting.adapters.tables import agency, audit_anchor, audit_entry, budget_plan, government
-from grms_budgeting.bootstrap import MIGRATIONS
+from grms_budgeting.adapters.tables import agency, audit_anchor, audit_entry, budget_plan, government, messaging
+from grms_budgeting.adapters.wire import anchor_event_id
+from grms_budgeting.bootstrap import MIGRATIONS, unit_of_work_factory
 from grms_budgeting.domain.anchor import anchor_of, end_of_day
 from grms_budgeting.entrypoints.anchor_scheduler import AnchorScheduler
 from grms_kit.clock import ManualClock
 from grms_kit.db import Database
 from grms_kit.migrations import upgrade
-from sqlalchemy import func, insert, select
+from sqlalchemy import Connection, func, insert, select
 
 UTC = dt.UTC
 DAY = dt.date(2025, 3, 1)
@@ -27,6 +30,7 @@ DAY = dt.date(2025, 3, 1)
 def test_heads_as_of_a_days_end_and_one_anchor_per_day(database_url: str) -> None:
     upgrade(database_url, MIGRATIONS, "budgeting")
     db = Database(database_url)
+    uow = unit_of_work_factory(db, ManualClock(dt.datetime(2025, 3, 5, 9, 0, tzinfo=UTC)))
     try:
         t = dt.datetime(2025, 3, 1, 10, 0, tzinfo=UTC)
         with db.engine.begin() as conn:
@@ -54,8 +58,8 @@ def test_heads_as_of_a_days_end_and_one_anchor_per_day(database_url: str) -> Non
             assert conn.scalar(select(audit_anchor.c.combined_hash)) == anchor.combined_hash
         # The service was down for three days: the sweep catches up 2-4 March, once, and not today (5 March).
         now = dt.datetime(2025, 3, 5, 9, 0, tzinfo=UTC)
-        assert anchor_due_days(db, now) == 3
-        assert anchor_due_days(db, now) == 0
+        assert anchor_due_days(uow, now) == 3
+        assert anchor_due_days(uow, now) == 0
         with db.engine.connect() as conn:
             days = list(conn.scalars(select(audit_anchor.c.day).order_by(audit_anchor.c.day)))
             assert days == [DAY + dt.timedelta(days=n) for n in range(4)]
@@ -63,10 +67,75 @@ def test_heads_as_of_a_days_end_and_one_anchor_per_day(database_url: str) -> Non
             assert counts == [1, 2, 2, 2]
         # The service's loop, across a restart (a new scheduler): 5 March once after WIB midnight, then nothing.
         clock = ManualClock(dt.datetime(2025, 3, 5, 17, 0, 5, tzinfo=UTC))
-        assert asyncio.run(AnchorScheduler(db, clock, interval=0.01).tick()) == 1
-        assert asyncio.run(AnchorScheduler(db, clock, interval=0.01).tick()) == 0
+        assert asyncio.run(AnchorScheduler(db, uow, clock, interval=0.01).tick()) == 1
+        assert asyncio.run(AnchorScheduler(db, uow, clock, interval=0.01).tick()) == 0
     finally:
         db.dispose()
+
+
+def test_each_anchor_the_sweep_writes_publishes_one_audit_head_anchored_and_a_rerun_none(database_url: str) -> None:
+    upgrade(database_url, MIGRATIONS, "budgeting")
+    db = Database(database_url)
+    uow = unit_of_work_factory(db, ManualClock(dt.datetime(2025, 3, 4, 9, 0, tzinfo=UTC)))
+    try:
+        t = dt.datetime(2025, 3, 1, 10, 0, tzinfo=UTC)
+        _world(db, t)
+        now = dt.datetime(2025, 3, 4, 9, 0, tzinfo=UTC)  # 1-3 March have ended (WIB)
+        assert anchor_due_days(uow, now) == 3
+        with db.engine.connect() as conn:
+            events = _anchored_events(conn)
+            anchors = {r.day: r for r in conn.execute(select(audit_anchor))}
+        assert [e.day for _, e in events] == ["2025-03-01", "2025-03-02", "2025-03-03"]
+        for event_id, event in events:
+            day = dt.date.fromisoformat(event.day)
+            assert event_id == anchor_event_id("33", day)  # derived: a re-run cannot mint a second id
+            row = anchors[day]
+            assert (event.government_code, event.combined_hash, event.plan_count, event.entry_count) == (
+                "33", row.combined_hash, row.plan_count, row.entry_count,
+            )  # fmt: skip
+            assert event.compute_time.ToDatetime(tzinfo=UTC) == now
+        # A re-run (restart, second replica) of the sweep and of one day: no row, no event.
+        assert anchor_due_days(uow, now) == 0
+        assert anchor_once(uow(), "33", DAY, now + dt.timedelta(days=1)) is False
+        with db.engine.connect() as conn:
+            assert len(_anchored_events(conn)) == 3
+            assert conn.scalar(select(func.count()).select_from(audit_anchor)) == 3
+        # The next day, once.
+        assert anchor_due_days(uow, now + dt.timedelta(days=1)) == 1
+        assert anchor_due_days(uow, now + dt.timedelta(days=1)) == 0
+        with db.engine.connect() as conn:
+            assert [e.day for _, e in _anchored_events(conn)][-1] == "2025-03-04"
+            assert len(_anchored_events(conn)) == 4
+    finally:
+        db.dispose()
+
+
+def _world(db: Database, t: dt.datetime) -> None:
+    with db.engine.begin() as conn:
+        conn.execute(insert(government).values(code="33", name="Jawa Tengah", level="province", created_at=t))
+        conn.execute(
+            insert(agency).values(
+                government_code="33", code="1.02", name="Dinas Kesehatan", short_name="", contacts=[], version=1,
+                created_at=t, updated_at=t,
+            )
+        )  # fmt: skip
+        conn.execute(insert(budget_plan), [_plan("plan-a", t)])
+        conn.execute(insert(audit_entry), [_entry("plan-a", 1, t), _entry("plan-a", 2, t + dt.timedelta(hours=7))])
+
+
+def _anchored_events(conn: Connection) -> list[tuple[str, events_pb2.AuditHeadAnchored]]:
+    """The outbox's AuditHeadAnchored events, in commit order, with their event ids."""
+    o = messaging.outbox
+    rows = conn.execute(
+        select(o.c.event_id, o.c.payload, o.c.subject, o.c.government)
+        .where(o.c.type == "grms.budgeting.v1.AuditHeadAnchored")
+        .order_by(o.c.seq)
+    )
+    out = []
+    for r in rows:
+        assert (r.subject, r.government) == ("grms.budgeting.audit_head_anchored.v1", "33")
+        out.append((r.event_id, events_pb2.AuditHeadAnchored.FromString(r.payload)))
+    return out
 
 
 def _plan(plan_id: str, now: dt.datetime) -> dict[str, object]:

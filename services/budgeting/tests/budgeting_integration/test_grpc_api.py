@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -15,13 +16,13 @@ from grms.budgeting.v1 import agency_pb2, events_pb2
 from grms.budgeting.v1 import budgeting_service_pb2 as pb
 from grms.budgeting.v1 import budgeting_service_pb2_grpc as pb_grpc
 from grms_budgeting import bootstrap
-from grms_budgeting.adapters.tables import agency, messaging
+from grms_budgeting.adapters.tables import agency, audit_anchor, messaging
 from grms_budgeting.config import Settings
 from grms_kit.identity import Identity, Role, TokenCodec
 from grms_kit.runtime import ServiceRuntime
 from grms_kit.testing import NatsServer, free_port
 from grpc_status import rpc_status
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from .planning_events import plan_sub_activity
 
@@ -202,3 +203,51 @@ async def test_paging_through_agencies(service) -> None:  # type: ignore[no-unty
         if not token:
             break
     assert codes == [f"B{i}" for i in range(7)]
+
+
+async def test_audit_anchors_are_public_newest_first_in_keyset_pages(service) -> None:  # type: ignore[no-untyped-def]
+    stub, runtime = service
+    first = dt.date(2025, 3, 1)
+    rows = [
+        {
+            "government_code": "33", "day": first + dt.timedelta(days=n), "combined_hash": f"{n:064x}",
+            "plan_count": 1, "entry_count": n + 1,
+            "computed_at": dt.datetime.combine(first + dt.timedelta(days=n + 1), dt.time(), dt.UTC),
+        }
+        for n in range(5)
+    ]  # fmt: skip
+    with runtime.db.engine.begin() as conn:
+        conn.execute(insert(audit_anchor), rows)
+    days, token, pages = [], "", 0
+    while True:  # no credentials: anyone may read the anchors
+        page = await stub.ListAuditAnchors(
+            pb.ListAuditAnchorsRequest(government_code="33", page={"page_size": 2, "page_token": token}), timeout=5
+        )
+        days += [a.day for a in page.anchors]
+        pages += 1
+        token = page.page.next_page_token
+        if not token:
+            break
+        assert token == page.anchors[-1].day  # the last day returned
+    assert days == [(first + dt.timedelta(days=n)).isoformat() for n in reversed(range(5))]
+    assert pages == 3
+    whole = await stub.ListAuditAnchors(pb.ListAuditAnchorsRequest(government_code="33"), timeout=5)
+    newest = whole.anchors[0]
+    assert (newest.combined_hash, newest.plan_count, newest.entry_count) == (f"{4:064x}", 1, 5)
+    assert newest.compute_time.ToDatetime(tzinfo=dt.UTC) == dt.datetime(2025, 3, 6, tzinfo=dt.UTC)
+    assert whole.page.next_page_token == ""
+    for request, code, field in (
+        (pb.ListAuditAnchorsRequest(government_code="33", page={"page_token": "garbage"}),
+         grpc.StatusCode.INVALID_ARGUMENT, "page.page_token"),
+        (pb.ListAuditAnchorsRequest(government_code="33", page={"page_token": "2025-02-30"}),
+         grpc.StatusCode.INVALID_ARGUMENT, "page.page_token"),
+        (pb.ListAuditAnchorsRequest(government_code="33", page={"page_size": -1}),
+         grpc.StatusCode.INVALID_ARGUMENT, "page.page_size"),
+        (pb.ListAuditAnchorsRequest(government_code=""), grpc.StatusCode.INVALID_ARGUMENT, "government_code"),
+        (pb.ListAuditAnchorsRequest(government_code="99"), grpc.StatusCode.NOT_FOUND, None),
+    ):  # fmt: skip
+        with pytest.raises(grpc.aio.AioRpcError) as info:
+            await stub.ListAuditAnchors(request, timeout=5)
+        assert info.value.code() == code, request
+        if field is not None:
+            assert field in _violations(info.value)
