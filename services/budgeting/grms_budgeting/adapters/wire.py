@@ -583,11 +583,4 @@ def anchor_event_id(government_code: str, day: dt.date) -> str:
 
 def audit_head_anchored(anchor: AuditAnchor) -> events_pb2.AuditHeadAnchored:
     """The integration event of a newly stored anchor."""
-    return events_pb2.AuditHeadAnchored(
-        government_code=anchor.government_code,
-        day=anchor.day.isoformat(),
-        combined_hash=anchor.combined_hash,
-        plan_count=anchor.plan_count,
-        entry_count=anchor.entry_count,
-        compute_time=timestamp(anchor.computed_at),
-    )
+    return events_pb2.AuditHeadAnchored(anchor=audit_anchor_to_pb(anchor))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 
-from grms.budgeting.v1 import events_pb2
+from grms.budgeting.v1 import events_pb2, open_data_pb2
 from grms_budgeting.adapters.anchor_repository import (
     add_anchor_if_absent,
     anchor_due_days,
@@ -123,8 +123,8 @@ def _world(db: Database, t: dt.datetime) -> None:
         conn.execute(insert(audit_entry), [_entry("plan-a", 1, t), _entry("plan-a", 2, t + dt.timedelta(hours=7))])
 
 
-def _anchored_events(conn: Connection) -> list[tuple[str, events_pb2.AuditHeadAnchored]]:
-    """The outbox's AuditHeadAnchored events, in commit order, with their event ids."""
+def _anchored_events(conn: Connection) -> list[tuple[str, open_data_pb2.AuditAnchor]]:
+    """The anchors of the outbox's AuditHeadAnchored events, in commit order, with their event ids."""
     o = messaging.outbox
     rows = conn.execute(
         select(o.c.event_id, o.c.payload, o.c.subject, o.c.government)
@@ -134,7 +134,7 @@ def _anchored_events(conn: Connection) -> list[tuple[str, events_pb2.AuditHeadAn
     out = []
     for r in rows:
         assert (r.subject, r.government) == ("grms.budgeting.audit_head_anchored.v1", "33")
-        out.append((r.event_id, events_pb2.AuditHeadAnchored.FromString(r.payload)))
+        out.append((r.event_id, events_pb2.AuditHeadAnchored.FromString(r.payload).anchor))
     return out
 
 
