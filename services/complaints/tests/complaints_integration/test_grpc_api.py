@@ -25,6 +25,7 @@ from grms_complaints.adapters.tables import (
     complaint,
     complaint_attachment,
     complaint_board_open,
+    complaint_message,
     identity_access_log,
     messaging,
     sla_deadline,
@@ -890,3 +891,37 @@ async def test_a_batch_call_of_too_many_items_is_refused_whole(service) -> None:
     with pytest.raises(grpc.aio.AioRpcError) as refused:
         await stub.FileComplaints(pb.FileComplaintsRequest(items=items), timeout=10)
     assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT and _violations(refused.value) == {"items"}
+
+
+async def test_a_batch_asks_the_duplicate_pool_once_and_sees_its_own_earlier_filings(service) -> None:  # type: ignore[no-untyped-def]
+    stub, runtime, _ = service
+    await stub.FileComplaint(file_request(title="Puskesmas Candi tutup pagi"), timeout=5)  # in the pool already
+    statements: list[str] = []
+
+    def record(conn, cursor, sql, *rest) -> None:  # type: ignore[no-untyped-def]
+        statements.append(" ".join(sql.split()).upper())
+
+    items = [pb.FileComplaintsItem(filing=file_request(title="Puskesmas Candi tutup pagi")) for _ in range(4)]
+    event.listen(runtime.db.engine, "before_cursor_execute", record)
+    response = await stub.FileComplaints(pb.FileComplaintsRequest(items=items), timeout=10)
+    event.remove(runtime.db.engine, "before_cursor_execute", record)
+    tickets = [r.filed.ticket_id for r in response.results]
+    assert len(set(tickets)) == 4
+    pool_queries = [s for s in statements if s.startswith("SELECT COMPLAINT.TICKET_ID") and "MERGED_INTO IS NULL" in s]
+    assert len(pool_queries) == 1  # one place, one batch: one pool query, not four
+    with runtime.db.engine.connect() as conn:
+        notes = dict(
+            conn.execute(
+                select(complaint_message.c.ticket_id, func.count())
+                .where(complaint_message.c.ticket_id.in_(tickets), complaint_message.c.text.like("Kemungkinan%"))
+                .group_by(complaint_message.c.ticket_id)
+            ).all()
+        )
+        listed = {
+            r.ticket_id: r.text
+            for r in conn.execute(select(complaint_message.c.ticket_id, complaint_message.c.text)).all()
+            if r.ticket_id == tickets[3] and r.text.startswith("Kemungkinan")
+        }
+    assert all(notes.get(t) == 1 for t in tickets)  # each suggested, the first of the batch too
+    # The last of the batch sees the three filed before it in the same transaction (and the older one).
+    assert all(t in listed[tickets[3]] for t in tickets[:3])
