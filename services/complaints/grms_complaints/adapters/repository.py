@@ -62,6 +62,7 @@ __all__ = [
     "SqlComplainantRepository",
     "SqlComplaintRepository",
     "SqlNotificationRepository",
+    "remember_filed",
 ]
 
 #: Rows per agency and day that concurrent filings spread over (see complaint_board_day.shard).
@@ -79,6 +80,8 @@ class SqlComplaintRepository:
         # Shared by the service's units of work (bootstrap); without one, nothing outlives this one.
         self.reports = reports if reports is not None else ReportCache(1000)
         self.seen: list[Complaint] = []
+        #: The complaints this unit of work filed (see `remember_filed`).
+        self.filed: list[Report] = []
         # What each loaded complaint had in the database: history rows are append-only.
         self._stored: dict[str, tuple[int, int, set[tuple[str, int]]]] = {}
         self._stored_attachments: dict[str, int] = {}
@@ -106,17 +109,23 @@ class SqlComplaintRepository:
         After a Conflict the unit of work must be left without commit (its transaction, or its
         savepoint under a group commit, is rolled back): no savepoint of its own here.
         """
-        try:
-            # Parameters apart from the statement: a constant statement hits the compiled cache.
-            self.session.execute(insert(complaint_table), _complaint_row(complaint))
-        except IntegrityError:
-            delivery = complaint.channel_message_id
-            raise Conflict(f"delivery {delivery!r} was just filed; it is the same complaint") from None
+        if complaint.channel_message_id:
+            try:
+                # Now, alone: the delivery's uniqueness must answer this filing (Conflict), not its batch.
+                # Parameters apart from the statement: a constant statement hits the compiled cache.
+                self.session.execute(insert(complaint_table), _complaint_row(complaint))
+            except IntegrityError:
+                delivery = complaint.channel_message_id
+                raise Conflict(f"delivery {delivery!r} was just filed; it is the same complaint") from None
+        else:
+            # Nothing in the transaction reads the row back by query (the duplicate pool learns of it
+            # from `filed`): under a group commit, one multi-row INSERT for the batch's filings.
+            self.writes.insert(complaint_table, _complaint_row(complaint))
         self._stored[complaint.ticket_id] = (0, 0, set())
         self._stored_attachments[complaint.ticket_id] = 0
         report = report_of(complaint)
         self.reports.put([report])  # the next filings' pools will hold it
-        self.session.info.setdefault(_FILED, []).append(report)  # …and those of this transaction at once
+        self.filed.append(report)  # …and those of this transaction at once, once its unit of work commits
         self._write_children(complaint)
         self._count_on_board(complaint, self._intake_shard)
         self.seen.append(complaint)
@@ -800,6 +809,16 @@ class SqlAgencyDirectory:
 #: session.info keys: the duplicate pools asked in this transaction, the complaints it filed.
 _POOL_MEMO = "grms_complaints.duplicate_pools"
 _FILED = "grms_complaints.filed"
+
+
+def remember_filed(session: Session, filed: list[Report]) -> None:
+    """Tell later duplicate pools of `session`'s transaction about complaints a committed unit of work filed.
+
+    Called when the unit of work commits (into its group-commit batch): a filing that failed
+    after `add` left nothing in the batch, and must not be suggested as anyone's duplicate.
+    """
+    if filed:
+        session.info.setdefault(_FILED, []).extend(filed)
 
 
 def _in_pool(r: Report, params: dict[str, Any]) -> bool:
