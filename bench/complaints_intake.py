@@ -32,6 +32,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import psutil
 from grms_complaints.adapters.tables import reference
 from grms_complaints.bootstrap import MIGRATIONS, SERVICE
 from grms_kit.db import Database
@@ -86,10 +87,22 @@ def _prepare_complaints_db(url: str) -> None:
     db.dispose()
 
 
-def _measure(url: str, body: dict[str, Any]) -> dict[str, Any]:
+def _cpu_seconds(pid: int) -> float:
+    times = psutil.Process(pid).cpu_times()
+    return times.user + times.system
+
+
+def _measure(url: str, body: dict[str, Any], procs: list[Proc]) -> dict[str, Any]:
+    """Warm up, then RUNS loads; with each server process's CPU per request over the measured runs."""
     asyncio.run(_load(url, body, WARMUP_SECONDS))
+    before = {p.name: _cpu_seconds(p.popen.pid) for p in procs}
     runs = [asyncio.run(_load(url, body, SECONDS)) for _ in range(RUNS)]
-    return _figures(runs)
+    requests = sum(len(r[1]) + sum(r[2].values()) for r in runs)
+    figures = _figures(runs)
+    figures["cpu_us_per_request"] = {
+        p.name: (_cpu_seconds(p.popen.pid) - before[p.name]) / max(requests, 1) * 1e6 for p in procs
+    }
+    return figures
 
 
 def _figures(runs: list[tuple[float, list[float], Counter[str]]]) -> dict[str, Any]:
@@ -143,8 +156,8 @@ def _kind(workdir: Path, kind: str, nats: NatsServer) -> dict[str, Any]:
         procs.append(naive)
         _wait_ready(procs[:2])
         wait_for_port(ports["naive"], timeout=30)
-        grms = _measure(f"http://127.0.0.1:{ports[GATEWAY]}/api/v1/complaints", BODY)
-        raw = _measure(f"http://127.0.0.1:{ports['naive']}/complaints", NAIVE_BODY)
+        grms = _measure(f"http://127.0.0.1:{ports[GATEWAY]}/api/v1/complaints", BODY, procs[:2])
+        raw = _measure(f"http://127.0.0.1:{ports['naive']}/complaints", NAIVE_BODY, [naive])
         grms["outbox_pending_after"] = _pending_outbox(grms_url)
         ratio = grms["req_per_s"]["median"] / raw["req_per_s"]["median"]
         return {"ran": True, "grms": grms, "naive": raw, "ratio": ratio}
@@ -191,11 +204,13 @@ def run_f(report: Report, workdir: Path) -> dict[str, Any]:
         for name, label in (("grms", "GRMS intake"), ("naive", "naive FastAPI → INSERT → publish")):
             fig = data[name]
             lat = fig["latency_ms"]
+            cpu = ", ".join(f"{name} {us:,.0f}" for name, us in fig["cpu_us_per_request"].items())
             report.rate(
                 f"{kind}: {label}",
                 fig["req_per_s"],
                 "req/s",
-                f"p50 {lat.get('p50', 0):,.0f} / p99 {lat.get('p99', 0):,.0f} ms; {_errors(fig['errors'])}",
+                f"p50 {lat.get('p50', 0):,.0f} / p99 {lat.get('p99', 0):,.0f} ms; CPU µs/req {cpu}; "
+                f"{_errors(fig['errors'])}",
             )
         verdict = "OK" if data["ratio"] >= TARGET_RATIO else "BELOW TARGET"
         report.line(

@@ -154,5 +154,9 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     app.include_router(budget_pages_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     install_docs(app)
-    FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz,metrics,static,favicon")
+    # One SERVER span per request; no internal span per ASGI receive/send message, which
+    # tripled the spans of a request and cost ~10 % of the gateway's CPU on intake (bench (f)).
+    FastAPIInstrumentor.instrument_app(
+        app, excluded_urls="healthz,readyz,metrics,static,favicon", exclude_spans=["receive", "send"]
+    )
     return app

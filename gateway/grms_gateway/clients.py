@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from types import ModuleType
@@ -18,6 +19,7 @@ from typing import Any, TypeVar
 
 import grpc
 from google.protobuf import field_mask_pb2
+from google.rpc import status_pb2
 from grms.budgeting.v1 import agency_pb2, budgeting_service_pb2, budgeting_service_pb2_grpc, government_pb2
 from grms.common.v1 import paging_pb2
 from grms.complaints.v1 import complaints_service_pb2, complaints_service_pb2_grpc
@@ -25,7 +27,10 @@ from grms.controlling.v1 import controlling_service_pb2, controlling_service_pb2
 from grms.delivery.v1 import delivery_service_pb2, delivery_service_pb2_grpc
 from grms.monev.v1 import monev_service_pb2, monev_service_pb2_grpc
 from grms.planning.v1 import planning_service_pb2, planning_service_pb2_grpc
+from grms_kit.telemetry import extract_context, inject_headers, tracer
 from grpc_health.v1 import health_pb2, health_pb2_grpc
+from opentelemetry import trace
+from opentelemetry.context import Context
 from opentelemetry.instrumentation.grpc import aio_client_interceptors
 
 from grms_gateway.config import SERVICES, GatewaySettings
@@ -37,12 +42,15 @@ __all__ = [
     "BudgetingClient",
     "CallContext",
     "ComplaintsClient",
+    "FilingBatcher",
     "ReplicaClient",
     "ServiceClients",
     "retry_service_config",
 ]
 
 T = TypeVar("T")
+
+_tracer = tracer(__name__)
 
 #: The five services that keep a copy of budgeting's governments and agencies.
 REPLICAS: tuple[str, ...] = tuple(s for s in SERVICES if s != "budgeting")
@@ -292,18 +300,145 @@ class ReplicaClient(_ServiceClient):
         return response.agency
 
 
+@dataclass
+class _Filing:
+    request: complaints_service_pb2.FileComplaintRequest
+    ctx: CallContext
+    trace_context: dict[str, str]
+    future: asyncio.Future[complaints_service_pb2.FileComplaintResponse]
+
+
+class FilingBatcher:
+    """Natural batching of complaint filings: concurrent FileComplaint calls travel as one FileComplaints.
+
+    A filing goes at once when fewer than `in_flight` calls are out; otherwise it waits until one
+    returns, and then all that waited (at most `max_batch`) go together. No timer: alone, a filing
+    never waits; under load the gRPC hop, and the service's work per call, are paid once per batch
+    (bench (f)). Filings of different callers' tokens never share a call (the service checks the
+    identity per call). Each filing keeps its own deadline (504 when it passes, whatever its
+    batch-mates'), its own answer or error, and its own trace: its trace context travels with it
+    and the service files it in that trace; the batch call's span links to every filing's span.
+    """
+
+    def __init__(self, client: ComplaintsClient, *, max_batch: int = 64, in_flight: int = 4) -> None:
+        """`in_flight`: measured with bench (f) at concurrency 32: 4 beat 2 on SQLite (460 vs 418 req/s,
+        same CPU per filing) and tied on PostgreSQL; with no limit (every filing alone) CPU per filing
+        rose ~40 % in both processes. The service's group commit joins calls that wait together."""
+        self.client = client
+        self.max_batch = max_batch
+        self.in_flight = in_flight
+        self._waiting: dict[str | None, deque[_Filing]] = {}
+        self._running = 0
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def file(
+        self, request: complaints_service_pb2.FileComplaintRequest, *, ctx: CallContext
+    ) -> complaints_service_pb2.FileComplaintResponse:
+        """File `request` in the next batch of its caller's token: its answer, or its UpstreamError."""
+        future: asyncio.Future[complaints_service_pb2.FileComplaintResponse] = (
+            asyncio.get_running_loop().create_future()
+        )
+        self._waiting.setdefault(ctx.token, deque()).append(_Filing(request, ctx, inject_headers({}), future))
+        self._pump()
+        try:
+            async with asyncio.timeout(ctx.remaining()):
+                return await future  # cancelled here on timeout: a batch not yet sent leaves it out
+        except TimeoutError:
+            raise UpstreamError(
+                service="complaints",
+                method="FileComplaint",
+                code=grpc.StatusCode.DEADLINE_EXCEEDED,
+                message="Deadline Exceeded",
+            ) from None
+
+    def _pump(self) -> None:
+        while self._running < self.in_flight:
+            batch = self._take()
+            if not batch:
+                return
+            self._running += 1
+            task = asyncio.get_running_loop().create_task(self._send(batch))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    def _take(self) -> list[_Filing]:
+        """The next batch: the longest-waiting token's filings still wanted, at most `max_batch`."""
+        for token, queue in list(self._waiting.items()):
+            batch: list[_Filing] = []
+            while queue and len(batch) < self.max_batch:
+                filing = queue.popleft()
+                if not filing.future.done():  # its caller gave up (deadline, disconnect)
+                    batch.append(filing)
+            if not queue:
+                del self._waiting[token]
+            if batch:
+                return batch
+        return []
+
+    async def _send(self, batch: list[_Filing]) -> None:
+        try:
+            outcomes = await self._call(batch)
+            for filing, outcome in zip(batch, outcomes, strict=True):
+                if not filing.future.done():
+                    if isinstance(outcome, UpstreamError):
+                        filing.future.set_exception(outcome)
+                    else:
+                        filing.future.set_result(outcome)
+        except Exception as exc:
+            for filing in batch:
+                if not filing.future.done():
+                    filing.future.set_exception(exc)
+        finally:
+            self._running -= 1
+            self._pump()
+
+    async def _call(self, batch: list[_Filing]) -> list[complaints_service_pb2.FileComplaintResponse | UpstreamError]:
+        """One FileComplaints call for `batch` (the longest deadline of its filings): each filing's outcome."""
+        request = complaints_service_pb2.FileComplaintsRequest(
+            items=[
+                complaints_service_pb2.FileComplaintsItem(filing=f.request, trace_context=f.trace_context)
+                for f in batch
+            ]
+        )
+        ctx = max((f.ctx for f in batch), key=lambda c: c.deadline)
+        links = [trace.Link(c) for f in batch if (c := _span_context(f.trace_context)).is_valid]
+        # A root span of its own: the call serves many requests' traces, linked, not one of them.
+        with _tracer.start_as_current_span("complaints.FileComplaints batch", context=Context(), links=links):
+            response = await self.client.call("FileComplaints", request, ctx=ctx)
+        outcomes: list[complaints_service_pb2.FileComplaintResponse | UpstreamError] = []
+        for result in response.results:
+            if result.HasField("filed"):
+                outcomes.append(result.filed)
+            else:
+                status = status_pb2.Status()
+                result.error.Unpack(status)
+                outcomes.append(UpstreamError.from_status(status, service="complaints", method="FileComplaint"))
+        return outcomes
+
+
+def _span_context(carrier: dict[str, str]) -> trace.SpanContext:
+    return trace.get_current_span(extract_context(carrier)).get_span_context()
+
+
 class ComplaintsClient(_ServiceClient):
     """Complaints (LaporGub): the public intake and tracking, the handlers' lifecycle, the public list."""
 
     def __init__(self, channel: grpc.aio.Channel, *, metrics: GatewayMetrics) -> None:
         super().__init__("complaints", channel, metrics=metrics)
         self.stub = complaints_service_pb2_grpc.ComplaintsServiceStub(channel)
+        self.batcher = FilingBatcher(self)
 
     async def file(
         self, request: complaints_service_pb2.FileComplaintRequest, *, ctx: CallContext
     ) -> complaints_service_pb2.FileComplaintResponse:
-        """File a complaint (public); the answer holds the PIN, shown once. Never retried."""
-        return await self.call("FileComplaint", request, ctx=ctx)  # type: ignore[no-any-return]
+        """File a complaint (public); the answer holds the PIN, shown once. Never retried.
+
+        Filings without photos share FileComplaints calls with those filed at the same moment
+        (`FilingBatcher`); each still gets its own answer or its own UpstreamError.
+        """
+        if request.photos:  # megabytes each: on their own
+            return await self.call("FileComplaint", request, ctx=ctx)  # type: ignore[no-any-return]
+        return await self.batcher.file(request, ctx=ctx)
 
     async def track(
         self, ticket_id: str, pin: str, *, ctx: CallContext

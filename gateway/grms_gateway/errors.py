@@ -15,7 +15,7 @@ from typing import Any
 import grpc
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from google.rpc import error_details_pb2
+from google.rpc import error_details_pb2, status_pb2
 from grms_kit.errors import (
     AlreadyExists,
     Conflict,
@@ -107,18 +107,32 @@ class UpstreamError(Exception):
     @classmethod
     def from_rpc_error(cls, exc: grpc.aio.AioRpcError, *, service: str, method: str) -> UpstreamError:
         """Build from a failed call, unpacking google.rpc.BadRequest field violations if any."""
-        violations: list[FieldViolation] = []
         try:
             status = rpc_status.from_call(exc)  # type: ignore[arg-type]
         except ValueError:
             status = None
-        if status is not None:
-            for detail in status.details:
-                if detail.Is(error_details_pb2.BadRequest.DESCRIPTOR):
-                    bad = error_details_pb2.BadRequest()
-                    detail.Unpack(bad)
-                    violations.extend(FieldViolation(v.field, v.description) for v in bad.field_violations)
+        violations = _violations(status) if status is not None else []
         return cls(service=service, method=method, code=exc.code(), message=exc.details() or "", violations=violations)
+
+    @classmethod
+    def from_status(cls, status: status_pb2.Status, *, service: str, method: str) -> UpstreamError:
+        """Build from a google.rpc.Status (one failed item of a batch call), as from the same failed call."""
+        code = _GRPC_CODES.get(status.code, grpc.StatusCode.UNKNOWN)
+        return cls(service=service, method=method, code=code, message=status.message, violations=_violations(status))
+
+
+_GRPC_CODES = {code.value[0]: code for code in grpc.StatusCode}
+
+
+def _violations(status: status_pb2.Status) -> list[FieldViolation]:
+    """The google.rpc.BadRequest field violations among `status`'s details."""
+    violations: list[FieldViolation] = []
+    for detail in status.details:
+        if detail.Is(error_details_pb2.BadRequest.DESCRIPTOR):
+            bad = error_details_pb2.BadRequest()
+            detail.Unpack(bad)
+            violations.extend(FieldViolation(v.field, v.description) for v in bad.field_violations)
+    return violations
 
 
 class ApiProblem(Exception):

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import nats
 import pytest
 from grms_gateway import accounts
 from grms_gateway.config import GatewaySettings
@@ -216,6 +217,53 @@ async def test_filing_errors_are_problems(client: httpx.AsyncClient) -> None:
     assert extra.status_code == 422
     categories = (await client.get("/api/v1/public/complaint-categories")).json()
     assert "jalan_rusak" in {c["code"] for c in categories} and all(c["name"] and c["name_en"] for c in categories)
+
+
+async def test_concurrent_filings_share_grpc_calls_and_each_gets_its_own_answer(client: httpx.AsyncClient) -> None:
+    # Eight at once (the per-IP burst is ten): the gateway coalesces those that arrive while a
+    # call is out into one FileComplaints call; the bad ones still get their own 400 problem.
+    bodies = [complaint_body(title=f"Jalan berlubang nomor {i}") for i in range(6)]
+    bodies.insert(2, complaint_body(category_code="bukan_kategori"))
+    bodies.insert(5, complaint_body(complainant={"name": "Budi"}))
+    answers = await asyncio.gather(*(client.post("/api/v1/complaints", json=b) for b in bodies))
+    assert [a.status_code for a in answers] == [201, 201, 400, 201, 201, 400, 201, 201]
+    assert {e["field"] for e in answers[2].json()["errors"]} == {"category_code"}
+    assert "complainant.phone" in {e["field"] for e in answers[5].json()["errors"]}
+    tickets = {a.json()["ticket_id"] for a in answers if a.status_code == 201}
+    assert len(tickets) == 6 and all(a.json()["pin"] for a in answers if a.status_code == 201)
+    metrics = (await client.get("/metrics")).text
+    calls = sum(
+        float(line.rsplit(" ", 1)[1])
+        for line in metrics.splitlines()
+        if line.startswith("grms_gateway_grpc_calls_total{") and 'method="FileComplaints"' in line
+    )
+    assert 1 <= calls < 8  # fewer calls than filings
+    for ticket in tickets:  # each stored, trackable with its own PIN
+        pin = next(a.json()["pin"] for a in answers if a.status_code == 201 and a.json()["ticket_id"] == ticket)
+        tracked = await client.post("/api/v1/complaints/track", json={"ticket_id": ticket, "pin": pin})
+        assert tracked.status_code == 200
+
+
+async def test_a_batched_filing_stays_in_its_requests_trace(client: httpx.AsyncClient, nats_server: NatsServer) -> None:
+    # Three at once, so some share a FileComplaints call: each ComplaintReceived event carries the
+    # trace of the HTTP request it was filed by (W3C traceparent in, CloudEvents header out).
+    traces = [os.urandom(16).hex() for _ in range(3)]
+    answers = await asyncio.gather(
+        *(
+            client.post("/api/v1/complaints", json=complaint_body(), headers={"traceparent": f"00-{t}-{'1' * 16}-01"})
+            for t in traces
+        )
+    )
+    assert [a.status_code for a in answers] == [201, 201, 201]
+    nc = await nats.connect(nats_server.url)
+    try:
+        sub = await nc.jetstream().subscribe("grms.complaints.complaint_received.v1", ordered_consumer=True)
+        seen: set[str] = set()
+        while not set(traces) <= seen:
+            msg = await sub.next_msg(timeout=10)
+            seen.add(msg.headers["traceparent"].split("-")[1])
+    finally:
+        await nc.close()
 
 
 async def test_the_village_code_through_the_json_api_and_the_web_form(

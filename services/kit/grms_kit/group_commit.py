@@ -50,6 +50,7 @@ from typing import Any, Generic, ParamSpec, TypeVar
 from sqlalchemy import Table, event, insert
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
+from sqlalchemy.schema import sort_tables
 
 from grms_kit.db import Database
 
@@ -74,7 +75,7 @@ class DeferredWrites:
         return bool(self.rows) or any(self.counters.values())
 
     def insert(self, table: Table, rows: dict[str, Any] | list[dict[str, Any]]) -> None:
-        """Queue `rows` for one multi-row INSERT into `table` (tables are written in first-queued order)."""
+        """Queue `rows` for one multi-row INSERT into `table` (parents before the tables referencing them)."""
         self.rows.setdefault(table, []).extend([rows] if isinstance(rows, dict) else rows)
 
     def add(self, writer: CounterWriter, delta: dict[Any, int]) -> None:
@@ -92,7 +93,10 @@ class DeferredWrites:
 
     def flush(self, session: Session) -> None:
         """Write everything queued on `session` (rows first, counters last: their locks are held the least)."""
-        for table, rows in self.rows.items():
+        # By foreign keys, parents first (a batch may queue a call's child rows before a later call's
+        # parent row); otherwise in first-queued order.
+        for table in sort_tables(self.rows):
+            rows = self.rows[table]
             # One row as a plain execute: the many-rows path costs more for one.
             session.execute(insert(table), rows[0] if len(rows) == 1 else rows)
         for writer, delta in self.counters.items():

@@ -37,7 +37,7 @@ from grms_kit.errors import (
 )
 from grms_kit.identity import ANONYMOUS, Identity, TokenCodec, _current, use_identity
 
-__all__ = ["GrpcServer", "PortInUse", "ServiceInterceptor", "status_of"]
+__all__ = ["GrpcServer", "PortInUse", "ServiceInterceptor", "error_status", "status_of"]
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +51,9 @@ _CODES: list[tuple[type[DomainError], int]] = [
     (Unauthenticated, code_pb2.UNAUTHENTICATED),
     (ResourceExhausted, code_pb2.RESOURCE_EXHAUSTED),
 ]
+
+
+_STATUS_CODES = {code.value[0]: code for code in grpc.StatusCode}
 
 
 class PortInUse(Exception):
@@ -73,6 +76,24 @@ def status_of(exc: DomainError) -> status_pb2.Status:
         )
         status.details.append(detail)
     return status
+
+
+def error_status(exc: BaseException, method: str) -> status_pb2.Status:
+    """The google.rpc.Status a failed call of `method` answers with (logged when it is not the caller's doing).
+
+    Also what a batch RPC answers for each item that failed, so one item fails as it would alone.
+    """
+    if isinstance(exc, DomainError):
+        return status_of(exc)
+    if isinstance(exc, TimeoutError):
+        return status_pb2.Status(code=code_pb2.DEADLINE_EXCEEDED, message="the call ran out of time")
+    if isinstance(exc, (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError)):
+        log.warning("%s: database unavailable: %s", method, exc)
+        return status_pb2.Status(
+            code=code_pb2.UNAVAILABLE, message="the service's database is unavailable; retry later"
+        )
+    log.exception("%s failed", method, exc_info=exc)
+    return status_pb2.Status(code=code_pb2.INTERNAL, message="internal error")
 
 
 class ServiceInterceptor(grpc.aio.ServerInterceptor):
@@ -118,15 +139,10 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):
         return self.default_timeout if remaining is None else min(remaining, self.default_timeout)
 
     async def _fail(self, context: grpc.aio.ServicerContext, method: str, exc: BaseException) -> None:
+        status = error_status(exc, method)
         if isinstance(exc, DomainError):
-            await context.abort_with_status(rpc_status.to_status(status_of(exc)))
-        if isinstance(exc, (asyncio.TimeoutError, TimeoutError)):
-            await context.abort(grpc.StatusCode.DEADLINE_EXCEEDED, "the call ran out of time")
-        if isinstance(exc, (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError)):
-            log.warning("%s: database unavailable: %s", method, exc)
-            await context.abort(grpc.StatusCode.UNAVAILABLE, "the service's database is unavailable; retry later")
-        log.exception("%s failed", method, exc_info=exc)
-        await context.abort(grpc.StatusCode.INTERNAL, "internal error")
+            await context.abort_with_status(rpc_status.to_status(status))
+        await context.abort(_STATUS_CODES[status.code], status.message)
 
     def _unary(self, behavior: Callable[..., Awaitable[Any]], method: str) -> Callable[..., Awaitable[Any]]:
         async def call(request: Any, context: grpc.aio.ServicerContext) -> Any:

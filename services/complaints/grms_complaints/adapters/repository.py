@@ -62,6 +62,7 @@ __all__ = [
     "SqlComplainantRepository",
     "SqlComplaintRepository",
     "SqlNotificationRepository",
+    "remember_filed",
 ]
 
 #: Rows per agency and day that concurrent filings spread over (see complaint_board_day.shard).
@@ -79,6 +80,8 @@ class SqlComplaintRepository:
         # Shared by the service's units of work (bootstrap); without one, nothing outlives this one.
         self.reports = reports if reports is not None else ReportCache(1000)
         self.seen: list[Complaint] = []
+        #: The complaints this unit of work filed (see `remember_filed`).
+        self.filed: list[Report] = []
         # What each loaded complaint had in the database: history rows are append-only.
         self._stored: dict[str, tuple[int, int, set[tuple[str, int]]]] = {}
         self._stored_attachments: dict[str, int] = {}
@@ -106,15 +109,23 @@ class SqlComplaintRepository:
         After a Conflict the unit of work must be left without commit (its transaction, or its
         savepoint under a group commit, is rolled back): no savepoint of its own here.
         """
-        try:
-            # Parameters apart from the statement: a constant statement hits the compiled cache.
-            self.session.execute(insert(complaint_table), _complaint_row(complaint))
-        except IntegrityError:
-            delivery = complaint.channel_message_id
-            raise Conflict(f"delivery {delivery!r} was just filed; it is the same complaint") from None
+        if complaint.channel_message_id:
+            try:
+                # Now, alone: the delivery's uniqueness must answer this filing (Conflict), not its batch.
+                # Parameters apart from the statement: a constant statement hits the compiled cache.
+                self.session.execute(insert(complaint_table), _complaint_row(complaint))
+            except IntegrityError:
+                delivery = complaint.channel_message_id
+                raise Conflict(f"delivery {delivery!r} was just filed; it is the same complaint") from None
+        else:
+            # Nothing in the transaction reads the row back by query (the duplicate pool learns of it
+            # from `filed`): under a group commit, one multi-row INSERT for the batch's filings.
+            self.writes.insert(complaint_table, _complaint_row(complaint))
         self._stored[complaint.ticket_id] = (0, 0, set())
         self._stored_attachments[complaint.ticket_id] = 0
-        self.reports.put([report_of(complaint)])  # the next filings' pools will hold it
+        report = report_of(complaint)
+        self.reports.put([report])  # the next filings' pools will hold it
+        self.filed.append(report)  # …and those of this transaction at once, once its unit of work commits
         self._write_children(complaint)
         self._count_on_board(complaint, self._intake_shard)
         self.seen.append(complaint)
@@ -303,12 +314,15 @@ class SqlComplaintRepository:
 
         A bounding box around a point keeps the pool small; without a point, the pool is the
         same village (when known) or else the same category, the newest `limit`.
+
+        Asked once per transaction and place: the filings of one group-commit batch share their
+        transaction, and usually their place, so the first one's answer serves the others, plus
+        what the batch has filed since (`add`) — the pool the query itself would give (newest
+        first, trimmed to the later window), without a round trip and a scan per filing.
         """
+        since, until = report.received_at - window, report.received_at + window
         params: dict[str, Any] = {
             "government_code": report.government_code,
-            "ticket_id": report.ticket_id,
-            "since": report.received_at - window,
-            "until": report.received_at + window,
             "rejected": Status.REJECTED.value,
             "limit": limit,
         }
@@ -326,6 +340,22 @@ class SqlComplaintRepository:
             query, params["village_code"] = _POOL_IN_VILLAGE, report.village_code
         else:
             query, params["category_code"] = _POOL_IN_CATEGORY, report.category_code
+        memo: dict[tuple[Any, ...], tuple[dt.datetime, list[Report]]] = self.session.info.setdefault(_POOL_MEMO, {})
+        key = (id(query), *sorted(params.items()))
+        asked = memo.get(key)
+        if asked is None or since < asked[0]:
+            asked = memo[key] = (
+                since,
+                self._pool_from_db(query, {**params, "ticket_id": report.ticket_id, "since": since, "until": until}),
+            )
+        filed_since = [r for r in self.session.info.get(_FILED, ()) if _in_pool(r, params)]
+        pool: dict[str, Report] = {}
+        for other in sorted([*filed_since, *asked[1]], key=lambda r: r.received_at, reverse=True):
+            if other.ticket_id != report.ticket_id and since <= other.received_at <= until:
+                pool.setdefault(other.ticket_id, other)
+        return list(pool.values())[:limit]
+
+    def _pool_from_db(self, query: Any, params: dict[str, Any]) -> list[Report]:
         # Ids only: what the reports hold never changes, so most come from the cache.
         ticket_ids = list(self.session.execute(query, params).scalars())
         found = self.reports.get_many(ticket_ids)
@@ -774,6 +804,36 @@ class SqlAgencyDirectory:
         a = self.t.agency
         query = select(a.c.code).where(a.c.government_code == government_code, a.c.code == code)
         return self.session.execute(query).first() is not None
+
+
+#: session.info keys: the duplicate pools asked in this transaction, the complaints it filed.
+_POOL_MEMO = "grms_complaints.duplicate_pools"
+_FILED = "grms_complaints.filed"
+
+
+def remember_filed(session: Session, filed: list[Report]) -> None:
+    """Tell later duplicate pools of `session`'s transaction about complaints a committed unit of work filed.
+
+    Called when the unit of work commits (into its group-commit batch): a filing that failed
+    after `add` left nothing in the batch, and must not be suggested as anyone's duplicate.
+    """
+    if filed:
+        session.info.setdefault(_FILED, []).extend(filed)
+
+
+def _in_pool(r: Report, params: dict[str, Any]) -> bool:
+    """Whether a complaint just filed (live, not merged) meets the pool query's place condition of `params`."""
+    if r.government_code != params["government_code"]:
+        return False
+    if "lat_low" in params:
+        return r.latitude is None or (
+            r.longitude is not None
+            and params["lat_low"] <= r.latitude <= params["lat_high"]
+            and params["lon_low"] <= r.longitude <= params["lon_high"]
+        )
+    if "village_code" in params:
+        return r.village_code == params["village_code"]
+    return r.category_code == params["category_code"]
 
 
 def _pool(*where: Any) -> Any:

@@ -16,6 +16,7 @@ from grms_complaints.adapters.repository import (
     SqlComplainantRepository,
     SqlComplaintRepository,
     SqlNotificationRepository,
+    remember_filed,
 )
 from grms_complaints.adapters.tables import reference
 from grms_complaints.adapters.wire import event_to_message
@@ -64,7 +65,9 @@ class SqlUnitOfWork(UnitOfWork):
                 message, government, event_id = event_to_message(complaint.events.pop(0))
                 self.publish(message, government=government, event_id=event_id)
         self.complaints.seen = []
+        filed, self.complaints.filed = self.complaints.filed, []
         super().commit()
+        remember_filed(self.session, filed)
 
     def _before_commit(self) -> None:
         """The board's sums change with the complaints, in the same transaction, as its last write.

@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import Callable, Sequence
 
 import grpc
+from google.protobuf import any_pb2
 from grms.common.v1 import paging_pb2
 from grms.complaints.v1 import complaints_service_pb2 as pb
 from grms.complaints.v1 import complaints_service_pb2_grpc as pb_grpc
 from grms_kit.db import Database
 from grms_kit.errors import FailedPrecondition, FieldViolation, InvalidArgument
 from grms_kit.group_commit import GroupCommit
-from grms_kit.identity import current_identity
+from grms_kit.grpc_server import error_status
+from grms_kit.identity import Identity, current_identity
 from grms_kit.paging import Page
+from grms_kit.telemetry import extract_context, tracer
 from grms_kit.wire import timestamp
 from grms_reference.replica import ReferenceReplica
+from opentelemetry import trace
 
 from grms_complaints.adapters.wire import (
     CHANNELS,
@@ -44,7 +49,12 @@ from grms_complaints.domain.sla import SlaPolicy
 from grms_complaints.service_layer import handlers
 from grms_complaints.service_layer.ports import BoardQuery, PhotoStore, PublicQuery, UnitOfWork
 
-__all__ = ["ComplaintsApi"]
+__all__ = ["MAX_FILINGS_PER_CALL", "ComplaintsApi"]
+
+#: The most filings one FileComplaints call may carry.
+MAX_FILINGS_PER_CALL = 256
+_FILE_ITEM_SPAN = "grms.complaints.v1.ComplaintsService/FileComplaints item"
+_tracer = tracer(__name__)
 
 
 def _page(message: paging_pb2.PageRequest) -> Page:
@@ -108,11 +118,9 @@ class ComplaintsApi(pb_grpc.ComplaintsServiceServicer):
 
     # Complaints.
 
-    async def FileComplaint(
-        self, request: pb.FileComplaintRequest, context: grpc.aio.ServicerContext
-    ) -> pb.FileComplaintResponse:
+    def _file_command(self, request: pb.FileComplaintRequest) -> handlers.FileComplaint:
         c = request.complainant
-        cmd = handlers.FileComplaint(
+        return handlers.FileComplaint(
             government_code=request.government_code,
             complaint_class=enum_from_pb(CLASSES, request.complaint_class, "complaint_class"),
             category_code=request.category_code,
@@ -129,13 +137,15 @@ class ComplaintsApi(pb_grpc.ComplaintsServiceServicer):
             submitted_by=submitter_from_pb(request.submitted_by, request.HasField("submitted_by")),
             photos=tuple(request.photos),
         )
+
+    async def _file(self, request: pb.FileComplaintRequest, actor: Identity) -> pb.FileComplaintResponse:
         filed = await self.intake.run(
             handlers.file_complaint,
-            cmd,
+            self._file_command(request),
             uow=self.uow(),
             sla=self.sla,
             categories=self.category_codes,
-            actor=current_identity(),
+            actor=actor,
             photos=self.photos,
             duplicates=self.intake_duplicates,
             pins=self.pins,
@@ -147,6 +157,39 @@ class ComplaintsApi(pb_grpc.ComplaintsServiceServicer):
             receive_time=timestamp(filed.complaint.received_at),
             duplicate_delivery=filed.duplicate_delivery,
         )
+
+    async def FileComplaint(
+        self, request: pb.FileComplaintRequest, context: grpc.aio.ServicerContext
+    ) -> pb.FileComplaintResponse:
+        return await self._file(request, current_identity())
+
+    async def FileComplaints(
+        self, request: pb.FileComplaintsRequest, context: grpc.aio.ServicerContext
+    ) -> pb.FileComplaintsResponse:
+        if len(request.items) > MAX_FILINGS_PER_CALL:
+            raise InvalidArgument(
+                [FieldViolation("items", f"at most {MAX_FILINGS_PER_CALL} filings per call, not {len(request.items)}")]
+            )
+        actor = current_identity()
+        batch = trace.get_current_span().get_span_context()
+        # All items queue for the group commit before its next batch starts: they share its transaction.
+        results = await asyncio.gather(*(self._file_item(item, actor, batch) for item in request.items))
+        return pb.FileComplaintsResponse(results=results)
+
+    async def _file_item(
+        self, item: pb.FileComplaintsItem, actor: Identity, batch: trace.SpanContext
+    ) -> pb.FileComplaintsResult:
+        """One filing of a batch, in its own request's trace (linked to the batch call): its ticket or its error."""
+        parent = extract_context(item.trace_context)
+        links = [trace.Link(batch)] if batch.is_valid else []
+        with _tracer.start_as_current_span(_FILE_ITEM_SPAN, context=parent, links=links, kind=trace.SpanKind.SERVER):
+            try:
+                filed = await self._file(item.filing, actor)
+            except Exception as exc:
+                error = any_pb2.Any()
+                error.Pack(error_status(exc, _FILE_ITEM_SPAN))
+                return pb.FileComplaintsResult(error=error)
+        return pb.FileComplaintsResult(filed=filed)
 
     async def GetComplaint(
         self, request: pb.GetComplaintRequest, context: grpc.aio.ServicerContext

@@ -13,7 +13,7 @@ from pathlib import Path
 import grpc
 import nats
 import pytest
-from google.rpc import error_details_pb2
+from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grms.budgeting.v1 import agency_pb2, government_pb2
 from grms.budgeting.v1 import events_pb2 as budgeting_events
 from grms.complaints.v1 import complaint_pb2, events_pb2
@@ -25,6 +25,7 @@ from grms_complaints.adapters.tables import (
     complaint,
     complaint_attachment,
     complaint_board_open,
+    complaint_message,
     identity_access_log,
     messaging,
     sla_deadline,
@@ -801,8 +802,8 @@ async def test_concurrent_filings_share_one_commit_and_a_bad_one_fails_alone(ser
 
 
 async def test_a_batch_of_filings_writes_each_table_once(service) -> None:  # type: ignore[no-untyped-def]
-    # Round trips: per filing only its checks and the complaint row itself; the rows
-    # nobody in the batch reads back (identity, deadlines, outbox, board sums) go in one statement each.
+    # Round trips: per filing only its checks; the rows nobody in the batch reads back by query
+    # (complaints, identity, deadlines, outbox, board sums) go in one statement each.
     stub, runtime, _ = service
     api = runtime.grpc_services[0][1]
     await stub.FileComplaint(file_request(), timeout=5)  # categories and government cached
@@ -830,9 +831,17 @@ async def test_a_batch_of_filings_writes_each_table_once(service) -> None:  # ty
     def inserts(table: str) -> int:
         return sum(1 for s in statements if s.startswith(f"INSERT INTO {table.upper()} "))
 
-    assert inserts("complaint") == 6  # each its own: the delivery-id uniqueness is checked per filing
     assert not [s for s in statements if "SAVEPOINT" in s]  # no savepoint per filing (kit.group_commit)
-    for table in ("complainant", "sla_deadline", "outbox_message", "complaint_board_day", "complaint_board_open"):
+    # The complaint rows too, for filings without a delivery id (one with an id is inserted at
+    # once, alone: its uniqueness must answer that filing — the concurrent-filings test above).
+    for table in (
+        "complaint",
+        "complainant",
+        "sla_deadline",
+        "outbox_message",
+        "complaint_board_day",
+        "complaint_board_open",
+    ):
         assert inserts(table) == 1, (table, [s for s in statements if table.upper() in s])
     with runtime.db.engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(complainant)).scalar() == 7
@@ -840,3 +849,87 @@ async def test_a_batch_of_filings_writes_each_table_once(service) -> None:  # ty
         tickets = conn.execute(select(func.count(func.distinct(sla_deadline.c.ticket_id)))).scalar()
         opened = conn.execute(select(func.sum(complaint_board_open.c.open))).scalar()
     assert tickets == 7 and opened == 7  # the batch's board deltas, summed, count every filing
+
+
+def _traceparent(n: int) -> str:
+    return f"00-{n:032x}-{n:016x}-01"
+
+
+async def test_a_batch_call_files_each_item_alone_in_its_own_trace_and_one_transaction(service) -> None:  # type: ignore[no-untyped-def]
+    stub, runtime, _ = service
+    api = runtime.grpc_services[0][1]
+    webhook = file_request(channel_message_id="wamid.BATCH-1", location=None)
+    filings = [
+        file_request(title="Jalan berlubang satu"),
+        file_request(title="x"),  # too short: INVALID_ARGUMENT with its field
+        webhook,
+        file_request(channel=99),  # not a channel: INVALID_ARGUMENT, before anything is written
+        webhook,  # the same delivery again in the same batch: the earlier item's ticket
+        file_request(title="Jalan berlubang dua"),
+    ]
+    items = [
+        pb.FileComplaintsItem(filing=f, trace_context={"traceparent": _traceparent(i + 1)})
+        for i, f in enumerate(filings)
+    ]
+    batches_before = api.intake.batches
+    response = await stub.FileComplaints(pb.FileComplaintsRequest(items=items), timeout=10)
+    assert api.intake.batches - batches_before == 1  # the whole call: one transaction, one commit
+    outcomes = [r.WhichOneof("outcome") for r in response.results]
+    assert outcomes == ["filed", "error", "filed", "error", "filed", "filed"]
+    filed = [r.filed for r in response.results if r.HasField("filed")]
+    assert all(f.pin for f in (filed[0], filed[3])) and filed[1].ticket_id == filed[2].ticket_id
+    assert {filed[1].duplicate_delivery, filed[2].duplicate_delivery} == {False, True}
+    for index, field in ((1, "title"), (3, "channel")):
+        status = status_pb2.Status()
+        assert response.results[index].error.Unpack(status)
+        assert status.code == code_pb2.INVALID_ARGUMENT
+        bad = error_details_pb2.BadRequest()
+        assert status.details[0].Unpack(bad) and field in {v.field for v in bad.field_violations}
+    with runtime.db.engine.connect() as conn:
+        rows = conn.execute(
+            select(messaging.outbox.c.headers).where(messaging.outbox.c.type.like("%ComplaintReceived"))
+        ).all()
+    # Each stored filing's event stays in the trace of the request it came from.
+    assert sorted(r.headers["traceparent"][3:35] for r in rows) == [f"{n:032x}" for n in (1, 3, 6)]
+
+
+async def test_a_batch_call_of_too_many_items_is_refused_whole(service) -> None:  # type: ignore[no-untyped-def]
+    stub, _, _ = service
+    items = [pb.FileComplaintsItem(filing=file_request()) for _ in range(257)]
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        await stub.FileComplaints(pb.FileComplaintsRequest(items=items), timeout=10)
+    assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT and _violations(refused.value) == {"items"}
+
+
+async def test_a_batch_asks_the_duplicate_pool_once_and_sees_its_own_earlier_filings(service) -> None:  # type: ignore[no-untyped-def]
+    stub, runtime, _ = service
+    await stub.FileComplaint(file_request(title="Puskesmas Candi tutup pagi"), timeout=5)  # in the pool already
+    statements: list[str] = []
+
+    def record(conn, cursor, sql, *rest) -> None:  # type: ignore[no-untyped-def]
+        statements.append(" ".join(sql.split()).upper())
+
+    items = [pb.FileComplaintsItem(filing=file_request(title="Puskesmas Candi tutup pagi")) for _ in range(4)]
+    event.listen(runtime.db.engine, "before_cursor_execute", record)
+    response = await stub.FileComplaints(pb.FileComplaintsRequest(items=items), timeout=10)
+    event.remove(runtime.db.engine, "before_cursor_execute", record)
+    tickets = [r.filed.ticket_id for r in response.results]
+    assert len(set(tickets)) == 4
+    pool_queries = [s for s in statements if s.startswith("SELECT COMPLAINT.TICKET_ID") and "MERGED_INTO IS NULL" in s]
+    assert len(pool_queries) == 1  # one place, one batch: one pool query, not four
+    with runtime.db.engine.connect() as conn:
+        notes = dict(
+            conn.execute(
+                select(complaint_message.c.ticket_id, func.count())
+                .where(complaint_message.c.ticket_id.in_(tickets), complaint_message.c.text.like("Kemungkinan%"))
+                .group_by(complaint_message.c.ticket_id)
+            ).all()
+        )
+        listed = {
+            r.ticket_id: r.text
+            for r in conn.execute(select(complaint_message.c.ticket_id, complaint_message.c.text)).all()
+            if r.ticket_id == tickets[3] and r.text.startswith("Kemungkinan")
+        }
+    assert all(notes.get(t) == 1 for t in tickets)  # each suggested, the first of the batch too
+    # The last of the batch sees the three filed before it in the same transaction (and the older one).
+    assert all(t in listed[tickets[3]] for t in tickets[:3])
