@@ -259,9 +259,11 @@ async def test_a_batched_filing_stays_in_its_requests_trace(client: httpx.AsyncC
     try:
         sub = await nc.jetstream().subscribe("grms.complaints.complaint_received.v1", ordered_consumer=True)
         seen: set[str] = set()
-        while not set(traces) <= seen:
+        while not set(traces) <= seen:  # the stream also holds other tests' events, some filed outside any trace
             msg = await sub.next_msg(timeout=10)
-            seen.add(msg.headers["traceparent"].split("-")[1])
+            parent = (msg.headers or {}).get("traceparent", "")
+            if parent:
+                seen.add(parent.split("-")[1])
     finally:
         await nc.close()
 
