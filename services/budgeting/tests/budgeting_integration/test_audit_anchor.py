@@ -33,16 +33,7 @@ def test_heads_as_of_a_days_end_and_one_anchor_per_day(database_url: str) -> Non
     uow = unit_of_work_factory(db, ManualClock(dt.datetime(2025, 3, 5, 9, 0, tzinfo=UTC)))
     try:
         t = dt.datetime(2025, 3, 1, 10, 0, tzinfo=UTC)
-        with db.engine.begin() as conn:
-            conn.execute(insert(government).values(code="33", name="Jawa Tengah", level="province", created_at=t))
-            conn.execute(
-                insert(agency).values(
-                    government_code="33", code="1.02", name="Dinas Kesehatan", short_name="", contacts=[], version=1,
-                    created_at=t, updated_at=t,
-                )
-            )  # fmt: skip
-            conn.execute(insert(budget_plan), [_plan("plan-a", t)])
-            conn.execute(insert(audit_entry), [_entry("plan-a", 1, t), _entry("plan-a", 2, t + dt.timedelta(hours=7))])
+        _world(db, t)
         with db.engine.connect() as conn:
             heads = heads_as_of(conn, "33", end_of_day(DAY))  # the 2nd entry is at 00:00 WIB on 2 March
             assert [(h.plan_id, h.seq, h.hash) for h in heads] == [("plan-a", 1, "h1")]
@@ -111,6 +102,7 @@ def test_each_anchor_the_sweep_writes_publishes_one_audit_head_anchored_and_a_re
 
 
 def _world(db: Database, t: dt.datetime) -> None:
+    """Central Java, one agency, one plan with two audit entries: at `t` (1 March) and 7 hours later (2 March WIB)."""
     with db.engine.begin() as conn:
         conn.execute(insert(government).values(code="33", name="Jawa Tengah", level="province", created_at=t))
         conn.execute(
