@@ -33,8 +33,9 @@ run: $(GEN)/.stamp ## Run the whole suite on this machine (Ctrl-C stops it)
 test: $(GEN)/.stamp ## Run the whole test suite
 	$(VENV)/bin/pytest
 
-lint: $(GEN)/.stamp ## ruff, import rules, buf lint
+lint: $(GEN)/.stamp ## ruff (rules and formatting), import rules, buf lint
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports
 	$(VENV)/bin/buf lint
 

@@ -128,8 +128,14 @@ def _register(p: Pipeline, first: int, count: int) -> None:
             event = _event(i)
             event.agency.update_time.GetCurrentTime()
             a = event.agency
-            rows.append({"government_code": a.government_code, "code": a.code, "name": a.name,
-                         "update_time": a.update_time.ToDatetime(dt.UTC)})
+            rows.append(
+                {
+                    "government_code": a.government_code,
+                    "code": a.code,
+                    "name": a.name,
+                    "update_time": a.update_time.ToDatetime(dt.UTC),
+                }
+            )
             uow.publish(event, government="33")
         uow.session.execute(insert(p.agency), rows)
         uow.commit()
@@ -214,12 +220,25 @@ async def run(report: Report, workdir: Path, ceiling: dict[str, float]) -> dict[
     pct = percentiles(samples)
     report.section(f"(c) end-to-end lag, {LAG_RATE:.0f} events/s for {LAG_SECONDS:.0f} s, one event per commit")
     verdict = "OK" if pct["p99"] < TARGET_P99_MS else "ABOVE TARGET"
-    report.line("lag p50 / p99 / max", f"{pct['p50']:.1f} / {pct['p99']:.1f} / {pct['max']:.1f} ms",
-                f"target p99 < {TARGET_P99_MS:.0f} ms: {verdict}; offered {offered:.0f}/s, {pct['count']} events")
+    report.line(
+        "lag p50 / p99 / max",
+        f"{pct['p50']:.1f} / {pct['p99']:.1f} / {pct['max']:.1f} ms",
+        f"target p99 < {TARGET_P99_MS:.0f} ms: {verdict}; offered {offered:.0f}/s, {pct['count']} events",
+    )
     return {
-        "throughput": {"n": N, "batch": BATCH, "events_per_s": rate, "cpu_us_per_event": summary(cpu),
-                       "ratio_to_pipelined_ceiling": ratio, "target_ratio": TARGET_RATIO},
-        "lag": {"rate": LAG_RATE, "seconds": LAG_SECONDS, "offered_rate": offered, "lag_ms": pct,
-                "target_p99_ms": TARGET_P99_MS},
+        "throughput": {
+            "n": N,
+            "batch": BATCH,
+            "events_per_s": rate,
+            "cpu_us_per_event": summary(cpu),
+            "ratio_to_pipelined_ceiling": ratio,
+            "target_ratio": TARGET_RATIO,
+        },
+        "lag": {
+            "rate": LAG_RATE,
+            "seconds": LAG_SECONDS,
+            "offered_rate": offered,
+            "lag_ms": pct,
+            "target_p99_ms": TARGET_P99_MS,
+        },
     }
-

@@ -70,8 +70,15 @@ async def main(nats_url: str, workdir: Path, timed: bool) -> None:
     @handlers.on(events_pb2.AgencyRegistered)
     def apply(session: Session, event: events_pb2.AgencyRegistered, ctx: EventContext) -> None:
         a = event.agency
-        session.execute(store_agency, {"government_code": a.government_code, "code": a.code, "name": a.name,
-                                       "update_time": a.update_time.ToDatetime(dt.UTC)})
+        session.execute(
+            store_agency,
+            {
+                "government_code": a.government_code,
+                "code": a.code,
+                "name": a.name,
+                "update_time": a.update_time.ToDatetime(dt.UTC),
+            },
+        )
 
     consumer_cls = TimedConsumer if timed else EventConsumer
     consumer = consumer_cls(DURABLE, db, tables, handlers, SystemClock(), fetch_timeout=0.05)

@@ -67,5 +67,10 @@ async def run(report: Report, workdir: Path) -> dict[str, Any]:
     report.section(f"(a) raw JetStream publish + ack, sync_interval: always, {len(PAYLOAD)} B, N={N}")
     report.rate("one by one", serial, "msgs/s")
     report.rate(f"{IN_FLIGHT} in flight (publish_async)", piped, "msgs/s", "← the raw durable publish ceiling")
-    return {"n": N, "payload_bytes": len(PAYLOAD), "one_by_one_msgs_per_s": serial,
-            "pipelined_msgs_per_s": piped, "in_flight": IN_FLIGHT}
+    return {
+        "n": N,
+        "payload_bytes": len(PAYLOAD),
+        "one_by_one_msgs_per_s": serial,
+        "pipelined_msgs_per_s": piped,
+        "in_flight": IN_FLIGHT,
+    }

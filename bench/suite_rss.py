@@ -146,8 +146,9 @@ def measure(workdir: Path) -> dict[str, Any]:
         for name in components:
             log = workdir / f"suite-{name}.log"
             log_file = open(log, "wb")
-            popen = subprocess.Popen([sys.executable, "-m", module_of(name)], env=env, cwd=workdir,
-                                     stdout=log_file, stderr=subprocess.STDOUT)
+            popen = subprocess.Popen(
+                [sys.executable, "-m", module_of(name)], env=env, cwd=workdir, stdout=log_file, stderr=subprocess.STDOUT
+            )
             procs.append(Proc(name, popen, ports[name], log, log_file))
         started = time.monotonic()
         _wait_ready(procs)
@@ -155,9 +156,16 @@ def measure(workdir: Path) -> dict[str, Any]:
         time.sleep(IDLE_SECONDS)
         per_process = {p.name: rss_bytes(p.popen.pid) / 2**20 for p in procs}
         per_process["nats-server"] = rss_bytes(nats.proc.pid) / 2**20 if nats.proc else 0.0
-        return {"ran": True, "complete": not missing, "missing": missing, "ready_after_s": ready_after,
-                "idle_s": IDLE_SECONDS, "rss_mb": per_process, "total_mb": sum(per_process.values()),
-                "target_mb": TARGET_MB}
+        return {
+            "ran": True,
+            "complete": not missing,
+            "missing": missing,
+            "ready_after_s": ready_after,
+            "idle_s": IDLE_SECONDS,
+            "rss_mb": per_process,
+            "total_mb": sum(per_process.values()),
+            "target_mb": TARGET_MB,
+        }
     except (RuntimeError, TimeoutError) as exc:
         return {"ran": False, "reason": str(exc), "missing": missing}
     finally:
@@ -177,5 +185,8 @@ def add_to(report: Report, result: dict[str, Any]) -> None:
     verdict = "OK" if result["total_mb"] < TARGET_MB else "ABOVE TARGET"
     if not result["complete"]:
         verdict = f"INCOMPLETE, not runnable yet: {', '.join(result['missing'])}"
-    report.line("total", f"{result['total_mb']:,.0f} MB",
-                f"target < {TARGET_MB:.0f} MB: {verdict}; ready after {result['ready_after_s']:.1f} s")
+    report.line(
+        "total",
+        f"{result['total_mb']:,.0f} MB",
+        f"target < {TARGET_MB:.0f} MB: {verdict}; ready after {result['ready_after_s']:.1f} s",
+    )

@@ -56,16 +56,28 @@ def up(
     var_dir: VarDir = None,
     base_port: Annotated[
         int | None,
-        typer.Option(help="First of six consecutive gRPC ports for the services (default 50151, or each "
-                          "GRMS_<SERVICE>_GRPC_PORT).", min=1, max=65530, show_default=False),
+        typer.Option(
+            help="First of six consecutive gRPC ports for the services (default 50151, or each "
+            "GRMS_<SERVICE>_GRPC_PORT).",
+            min=1,
+            max=65530,
+            show_default=False,
+        ),
     ] = None,
     gateway_port: Annotated[
-        int | None, typer.Option(help="Gateway HTTP port (default $GRMS_GATEWAY_PORT or 8000).", min=1, max=65535,
-                                 show_default=False)
+        int | None,
+        typer.Option(
+            help="Gateway HTTP port (default $GRMS_GATEWAY_PORT or 8000).", min=1, max=65535, show_default=False
+        ),
     ] = None,
     nats_port: Annotated[
-        int | None, typer.Option(help="Port of the embedded nats-server (default $GRMS_NATS_PORT or 4223).", min=1,
-                                 max=65535, show_default=False)
+        int | None,
+        typer.Option(
+            help="Port of the embedded nats-server (default $GRMS_NATS_PORT or 4223).",
+            min=1,
+            max=65535,
+            show_default=False,
+        ),
     ] = None,
     ready_timeout: Annotated[float, typer.Option(help="Seconds to wait for /readyz.", min=1)] = 120.0,
     grace: Annotated[float, typer.Option(help="Seconds a child gets to stop before SIGKILL.", min=0)] = 10.0,
@@ -104,8 +116,14 @@ def status(
             counts = outbox_pending(st.name, str(databases[st.name]))
             backlog = f"{counts[0]}/{counts[1]}" if counts else "-"
         colour = "green" if st.ok else "red"
-        table.add_row(st.name, str(st.pid or "-"), "yes" if st.alive else "[red]no[/]", str(st.port),
-                      f"[{colour}]{st.health}[/]", backlog)
+        table.add_row(
+            st.name,
+            str(st.pid or "-"),
+            "yes" if st.alive else "[red]no[/]",
+            str(st.port),
+            f"[{colour}]{st.health}[/]",
+            backlog,
+        )
     console.print(table)
     durables = list(suite.get("consumers", []))
     lags = consumer_lags(str(suite.get("nats_url")), durables, timeout) if durables else {}
@@ -130,13 +148,16 @@ def seed_command(
     var_dir: VarDir = None,
     target: Annotated[
         str | None,
-        typer.Option(help="Budgeting gRPC address host:port (default: suite.json, else "
-                          "$GRMS_BUDGETING_GRPC_HOST:$GRMS_BUDGETING_GRPC_PORT or 127.0.0.1:50151).",
-                     show_default=False),
+        typer.Option(
+            help="Budgeting gRPC address host:port (default: suite.json, else "
+            "$GRMS_BUDGETING_GRPC_HOST:$GRMS_BUDGETING_GRPC_PORT or 127.0.0.1:50151).",
+            show_default=False,
+        ),
     ] = None,
     timeout: Annotated[float, typer.Option(help="Deadline of each call in seconds.", min=0.1)] = 10.0,
-    budget: Annotated[bool, typer.Option("--budget/--no-budget",
-                                         help="Also load the FY2025 demo budget (3,000 DPAs).")] = True,
+    budget: Annotated[
+        bool, typer.Option("--budget/--no-budget", help="Also load the FY2025 demo budget (3,000 DPAs).")
+    ] = True,
 ) -> None:
     """Load the deterministic Central Java demo governments and agencies (and the FY2025 budget); safe to repeat."""
     from grms_cli.seed import seed, seed_steps
@@ -145,28 +166,45 @@ def seed_command(
     directory = _var_dir(var_dir)
     secret = resolve_auth_secret(directory)
     address = budgeting_address(target, directory)
-    with Progress(TextColumn("Seeding {task.fields[target]}"), BarColumn(), MofNCompleteColumn(),
-                  TextColumn("{task.description}"), console=console, transient=True) as progress:
+    with Progress(
+        TextColumn("Seeding {task.fields[target]}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.description}"),
+        console=console,
+        transient=True,
+    ) as progress:
         task = progress.add_task("", total=seed_steps(), target=address)
-        result = seed(address, secret, advance=lambda what: progress.update(task, advance=1, description=what),
-                      timeout=timeout)
+        result = seed(
+            address, secret, advance=lambda what: progress.update(task, advance=1, description=what), timeout=timeout
+        )
     if result.changed:
         console.print(
             f"Created {result.governments_created} governments and {result.agencies_created} agencies "
             f"({result.governments_existing} and {result.agencies_existing} already existed)."
         )
     else:
-        console.print(f"Nothing changed: all {result.governments_existing} governments and "
-                      f"{result.agencies_existing} agencies already exist.")
+        console.print(
+            f"Nothing changed: all {result.governments_existing} governments and "
+            f"{result.agencies_existing} agencies already exist."
+        )
     if not budget:
         return
-    with Progress(TextColumn("Demo budget"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.description}"),
-                  console=console, transient=True) as progress:
+    with Progress(
+        TextColumn("Demo budget"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.description}"),
+        console=console,
+        transient=True,
+    ) as progress:
         task = progress.add_task("", total=budget_seed_steps())
         loaded = seed_budget(address, secret, advance=lambda what: progress.update(task, advance=1, description=what))
-    console.print(f"Demo budget: {loaded.plans_loaded:,} DPAs with {loaded.lines_loaded:,} lines loaded, "
-                  f"{loaded.plans_existing:,} already there; {loaded.prices_created} prices and "
-                  f"{loaded.ceilings_set:,} ceilings set.")
+    console.print(
+        f"Demo budget: {loaded.plans_loaded:,} DPAs with {loaded.lines_loaded:,} lines loaded, "
+        f"{loaded.plans_existing:,} already there; {loaded.prices_created} prices and "
+        f"{loaded.ceilings_set:,} ceilings set."
+    )
 
 
 @app.command("seed-planning")
@@ -174,13 +212,17 @@ def seed_planning_command(
     var_dir: VarDir = None,
     target: Annotated[
         str | None,
-        typer.Option(help="Planning gRPC address host:port (default: suite.json, else "
-                          "$GRMS_PLANNING_GRPC_HOST:$GRMS_PLANNING_GRPC_PORT or 127.0.0.1:50152).",
-                     show_default=False),
+        typer.Option(
+            help="Planning gRPC address host:port (default: suite.json, else "
+            "$GRMS_PLANNING_GRPC_HOST:$GRMS_PLANNING_GRPC_PORT or 127.0.0.1:50152).",
+            show_default=False,
+        ),
     ] = None,
     timeout: Annotated[float, typer.Option(help="Deadline of each call in seconds.", min=0.1)] = 120.0,
-    wait: Annotated[float, typer.Option(help="How long to wait for planning to learn budgeting's approved "
-                                             "amounts, in seconds.", min=0.0)] = 600.0,
+    wait: Annotated[
+        float,
+        typer.Option(help="How long to wait for planning to learn budgeting's approved amounts, in seconds.", min=0.0),
+    ] = 600.0,
 ) -> None:
     """Plan the demo FY2025 province-year (3,000 sub-activities, 1,200 RUP packages) over budgeting's; safe to repeat.
 
@@ -193,11 +235,22 @@ def seed_planning_command(
     secret = resolve_auth_secret(directory)
     address = planning_address(target, directory)
     agencies = len({s.agency_code for s in catalogue()})
-    with Progress(TextColumn("Planning {task.fields[target]}"), BarColumn(), MofNCompleteColumn(),
-                  TextColumn("{task.description}"), console=console, transient=True) as progress:
+    with Progress(
+        TextColumn("Planning {task.fields[target]}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.description}"),
+        console=console,
+        transient=True,
+    ) as progress:
         task = progress.add_task("", total=agencies, target=address)
-        result = seed_planning(address, secret, advance=lambda what: progress.update(task, advance=1, description=what),
-                               timeout=timeout, wait_for_budget=wait)
+        result = seed_planning(
+            address,
+            secret,
+            advance=lambda what: progress.update(task, advance=1, description=what),
+            timeout=timeout,
+            wait_for_budget=wait,
+        )
     console.print(
         f"Planned {result.sub_activities_created:,} sub-activities with {result.monthly_rows:,} monthly rows and "
         f"{result.packages_created:,} packages in {result.seconds:.1f} s "
@@ -237,8 +290,7 @@ def user_create(
     roles = accounts.check_roles(role)
     accounts.check_government(government)
     password = _read_password(password_stdin)
-    accounts.create_user(_var_dir(var_dir), username, password, roles, government, list(agency or []),
-                         name or username)
+    accounts.create_user(_var_dir(var_dir), username, password, roles, government, list(agency or []), name or username)
     console.print(f"User {username!r} created with roles {', '.join(roles)} for government {government}.")
 
 
@@ -370,9 +422,12 @@ def _print_anchor_checks(checks: list[AnchorCheck], *, saved_given: bool) -> Non
 
 BudgetTarget = Annotated[
     str | None,
-    typer.Option("--target", help="Budgeting gRPC address host:port (default: suite.json, else "
-                                   "$GRMS_BUDGETING_GRPC_HOST:$GRMS_BUDGETING_GRPC_PORT or 127.0.0.1:50151).",
-                 show_default=False),
+    typer.Option(
+        "--target",
+        help="Budgeting gRPC address host:port (default: suite.json, else "
+        "$GRMS_BUDGETING_GRPC_HOST:$GRMS_BUDGETING_GRPC_PORT or 127.0.0.1:50151).",
+        show_default=False,
+    ),
 ]
 CallTimeout = Annotated[float, typer.Option("--timeout", help="Deadline of the call in seconds.", min=0.1)]
 
@@ -392,10 +447,19 @@ def _print_rejected(exc: CliError) -> None:
 @budget_app.command("import-lines")
 def budget_import_lines(
     plan_id: Annotated[str, typer.Argument(metavar="PLAN_ID", help="The draft or returned plan.")],
-    file: Annotated[Path, typer.Argument(metavar="FILE.xlsx", exists=True, dir_okay=False, readable=True,
-                                         help="RKA workbook: a header row, then one line per row.")],
-    expected_version: Annotated[int, typer.Option(help="Refuse unless the plan is at this version (0: any).",
-                                                  min=0)] = 0,
+    file: Annotated[
+        Path,
+        typer.Argument(
+            metavar="FILE.xlsx",
+            exists=True,
+            dir_okay=False,
+            readable=True,
+            help="RKA workbook: a header row, then one line per row.",
+        ),
+    ],
+    expected_version: Annotated[
+        int, typer.Option(help="Refuse unless the plan is at this version (0: any).", min=0)
+    ] = 0,
     target: BudgetTarget = None,
     timeout: CallTimeout = 60.0,
     var_dir: VarDir = None,
@@ -407,16 +471,31 @@ def budget_import_lines(
     secret = resolve_auth_secret(directory)
     address = budgeting_address(target, directory)
     try:
-        with Progress(TextColumn(f"Importing {file.name}"), BarColumn(), MofNCompleteColumn(),
-                      TextColumn("{task.description}"), console=console, transient=True) as progress:
+        with Progress(
+            TextColumn(f"Importing {file.name}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.description}"),
+            console=console,
+            transient=True,
+        ) as progress:
             task = progress.add_task("", total=3)
-            result = import_lines(address, secret, plan_id, file, expected_version=expected_version, timeout=timeout,
-                                  advance=lambda step: progress.update(task, advance=1, description=step))
+            result = import_lines(
+                address,
+                secret,
+                plan_id,
+                file,
+                expected_version=expected_version,
+                timeout=timeout,
+                advance=lambda step: progress.update(task, advance=1, description=step),
+            )
     except CliError as exc:
         _print_rejected(exc)
         raise
-    console.print(f"Imported {result.imported} line(s): plan {plan_id} now has {result.line_count} line(s), "
-                  f"Rp{result.total:,} in all, at version {result.version}.")
+    console.print(
+        f"Imported {result.imported} line(s): plan {plan_id} now has {result.line_count} line(s), "
+        f"Rp{result.total:,} in all, at version {result.version}."
+    )
 
 
 @budget_app.command("export")
@@ -435,11 +514,18 @@ def budget_export(
     directory = _var_dir(var_dir)
     secret = resolve_auth_secret(directory)
     address = budgeting_address(target, directory)
-    with Progress(TextColumn(f"Exporting {plan_id}"), BarColumn(), MofNCompleteColumn(), console=console,
-                  transient=True) as progress:
+    with Progress(
+        TextColumn(f"Exporting {plan_id}"), BarColumn(), MofNCompleteColumn(), console=console, transient=True
+    ) as progress:
         task = progress.add_task("", total=None)
-        size = export_plan(address, secret, plan_id, out, timeout=timeout,
-                           progress=lambda done, total: progress.update(task, completed=done, total=total))
+        size = export_plan(
+            address,
+            secret,
+            plan_id,
+            out,
+            timeout=timeout,
+            progress=lambda done, total: progress.update(task, completed=done, total=total),
+        )
     console.print(f"Wrote {out} ({size:,} bytes).")
 
 

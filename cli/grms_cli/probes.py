@@ -21,8 +21,10 @@ def grpc_health(address: str, timeout: float = 1.0) -> str:
             reply = stub.Check(health_pb2.HealthCheckRequest(service=""), timeout=timeout)
         except grpc.RpcError as exc:
             code = exc.code() if hasattr(exc, "code") else None
-            return "UNREACHABLE" if code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED) else str(
-                code.name if code else "ERROR"
+            return (
+                "UNREACHABLE"
+                if code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED)
+                else str(code.name if code else "ERROR")
             )
     return str(health_pb2.HealthCheckResponse.ServingStatus.Name(reply.status))
 

@@ -69,13 +69,20 @@ def _agency_request(agency: demo_data.DemoAgency) -> budgeting_service_pb2.Regis
         name=agency.name,
         short_name=agency.short_name,
         head=agency_pb2.AgencyHead(name=agency.head_name, title=agency.head_title, nip=agency.head_nip),
-        contacts=[agency_pb2.ContactChannel(kind=_KINDS[c.kind], value=c.value, verified=c.verified)
-                  for c in agency.contacts],
+        contacts=[
+            agency_pb2.ContactChannel(kind=_KINDS[c.kind], value=c.value, verified=c.verified) for c in agency.contacts
+        ],
     )
 
 
-def _call(method: Callable[..., object], request: object, metadata: list[tuple[str, str]], what: str,
-          address: str, timeout: float) -> bool:
+def _call(
+    method: Callable[..., object],
+    request: object,
+    metadata: list[tuple[str, str]],
+    what: str,
+    address: str,
+    timeout: float,
+) -> bool:
     """Make one registration; True when created, False when it already existed."""
     try:
         method(request, metadata=metadata, timeout=timeout)
@@ -111,8 +118,9 @@ def seed(
         for gov in demo_data.governments():
             if should_stop():
                 return result
-            created = _call(stub.RegisterGovernment, _government_request(gov), metadata, f"government {gov.code}",
-                            address, timeout)
+            created = _call(
+                stub.RegisterGovernment, _government_request(gov), metadata, f"government {gov.code}", address, timeout
+            )
             if created:
                 result.governments_created += 1
             else:

@@ -54,8 +54,9 @@ async def _lags(nats_url: str, durables: list[str], deadline: float) -> dict[str
 
     result: dict[str, int | str] = {}
     try:
-        nc = await nats.connect(nats_url.split(","), connect_timeout=deadline, max_reconnect_attempts=0,
-                                allow_reconnect=False)
+        nc = await nats.connect(
+            nats_url.split(","), connect_timeout=deadline, max_reconnect_attempts=0, allow_reconnect=False
+        )
     except (TimeoutError, OSError, NatsError) as exc:
         return dict.fromkeys(durables, f"NATS unreachable: {exc or type(exc).__name__}")
     try:

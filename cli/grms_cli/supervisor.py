@@ -85,8 +85,14 @@ class ChildSpec:
 
     def describe(self) -> dict[str, Any]:
         """The parts of the spec that suite.json records."""
-        return {"name": self.name, "kind": self.kind, "host": self.host, "port": self.port, "url": self.url,
-                "log": str(self.log_path)}
+        return {
+            "name": self.name,
+            "kind": self.kind,
+            "host": self.host,
+            "port": self.port,
+            "url": self.url,
+            "log": str(self.log_path),
+        }
 
 
 def build_specs(
@@ -227,8 +233,13 @@ class Supervisor:
         if self._log is None:
             self.config.log_dir.mkdir(parents=True, exist_ok=True)
             self._log = (self.config.log_dir / "supervisor.log").open("a", encoding="utf-8")
-        record = {"time": dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds"), "level": "INFO",
-                  "service": "supervisor", "message": message, **fields}
+        record = {
+            "time": dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds"),
+            "level": "INFO",
+            "service": "supervisor",
+            "message": message,
+            **fields,
+        }
         self._log.write(json.dumps(record, default=str) + "\n")
         self._log.flush()
 

@@ -95,8 +95,10 @@ def _wait_ready(supervisor: Supervisor, console: Console, stop: threading.Event,
                 return True
             if elapsed > timeout:
                 not_ready = [n for n, h in health.items() if h not in ("SERVING", "running", "ready")]
-                console.print(f"[red]The suite did not become ready within {timeout:.0f}s; not ready: "
-                              f"{', '.join(not_ready) or 'gateway'}. Logs: {supervisor.config.log_dir}[/]")
+                console.print(
+                    f"[red]The suite did not become ready within {timeout:.0f}s; not ready: "
+                    f"{', '.join(not_ready) or 'gateway'}. Logs: {supervisor.config.log_dir}[/]"
+                )
                 return False
             stop.wait(0.5)
     return False
@@ -104,8 +106,13 @@ def _wait_ready(supervisor: Supervisor, console: Console, stop: threading.Event,
 
 def _run_seed(supervisor: Supervisor, console: Console, stop: threading.Event, secret: str) -> None:
     address = supervisor.config.service_address("budgeting")
-    columns = (TextColumn("Demo data"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-               TextColumn("{task.description}"))
+    columns = (
+        TextColumn("Demo data"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.description}"),
+    )
     with Progress(*columns, console=console, transient=True) as progress:
         task = progress.add_task("", total=seed_steps())
 
@@ -115,8 +122,10 @@ def _run_seed(supervisor: Supervisor, console: Console, stop: threading.Event, s
 
         result = seed(address, secret, advance=advance, should_stop=stop.is_set)
     if result.changed:
-        console.print(f"Demo data loaded: {result.governments_created} governments and "
-                      f"{result.agencies_created} agencies created.")
+        console.print(
+            f"Demo data loaded: {result.governments_created} governments and "
+            f"{result.agencies_created} agencies created."
+        )
     elif not stop.is_set():
         console.print("Demo data already loaded; nothing changed.")
 
@@ -140,8 +149,10 @@ def _start_budget_seed(supervisor: Supervisor, console: Console, stop: threading
                 console.print(f"[red]Loading the demo budget failed: {exc}[/] (retry with `grms seed`)")
             return
         if result.plans_loaded and not stop.is_set():
-            console.print(f"Demo budget 2025 loaded: {result.plans_loaded:,} DPAs with {result.lines_loaded:,} "
-                          f"lines in {time.perf_counter() - started:.0f} s.")
+            console.print(
+                f"Demo budget 2025 loaded: {result.plans_loaded:,} DPAs with {result.lines_loaded:,} "
+                f"lines in {time.perf_counter() - started:.0f} s."
+            )
         if not stop.is_set():
             _plan_demo_year(supervisor, console, stop, secret)
 
@@ -165,13 +176,16 @@ def _plan_demo_year(supervisor: Supervisor, console: Console, stop: threading.Ev
             console.print(f"[red]Planning the demo year failed: {exc}[/] (retry with `grms seed-planning`)")
         return
     if result.changed and not stop.is_set():
-        console.print(f"Demo planning 2025 loaded: {result.sub_activities_created:,} sub-activities, "
-                      f"{result.monthly_rows:,} monthly rows and {result.packages_created:,} RUP packages "
-                      f"in {result.seconds:.0f} s.")
+        console.print(
+            f"Demo planning 2025 loaded: {result.sub_activities_created:,} sub-activities, "
+            f"{result.monthly_rows:,} monthly rows and {result.packages_created:,} RUP packages "
+            f"in {result.seconds:.0f} s."
+        )
 
 
-def _seed_complaints_in_background(supervisor: Supervisor, console: Console, stop: threading.Event,
-                                   secret: str) -> threading.Thread:
+def _seed_complaints_in_background(
+    supervisor: Supervisor, console: Console, stop: threading.Event, secret: str
+) -> threading.Thread:
     """The demo year of complaints (~24,000), loaded by the complaints service while the suite is usable."""
     address = supervisor.config.service_address("complaints")
 
@@ -194,8 +208,10 @@ def _admin_hint(supervisor: Supervisor, console: Console) -> None:
     try:
         path, created = accounts.ensure_default_admin(var_dir)
     except CliError as exc:
-        console.print(f"[yellow]No default admin created ({exc}); create one with "
-                      f"`grms user create NAME --role admin --government 33`.[/]")
+        console.print(
+            f"[yellow]No default admin created ({exc}); create one with "
+            f"`grms user create NAME --role admin --government 33`.[/]"
+        )
         return
     verb = "created" if created else "exists"
     console.print(f"First login: user [bold]admin[/] ({verb}), password in {path}")
@@ -254,8 +270,9 @@ def run_up(
                     _run_seed(supervisor, console, stop, secret)
                     _seed_complaints_in_background(supervisor, console, stop, secret)
                 except CliError as exc:
-                    console.print(f"[red]Loading the demo data failed: {exc}[/] (the suite keeps running; "
-                                  f"retry with `grms seed`)")
+                    console.print(
+                        f"[red]Loading the demo data failed: {exc}[/] (the suite keeps running; retry with `grms seed`)"
+                    )
             if not stop.is_set():
                 _admin_hint(supervisor, console)
                 supervisor.state = "running"

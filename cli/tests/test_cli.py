@@ -37,14 +37,25 @@ def test_password_is_never_an_option() -> None:
 
 
 def test_unknown_role_is_refused(tmp_path: Path) -> None:
-    args = ["user", "create", "bob", "--role", "wizard", "--government", "33", "--password-stdin",
-            "--var-dir", str(tmp_path)]
+    args = [
+        "user",
+        "create",
+        "bob",
+        "--role",
+        "wizard",
+        "--government",
+        "33",
+        "--password-stdin",
+        "--var-dir",
+        str(tmp_path),
+    ]
     assert main(args) == 2
 
 
 def test_bad_government_code_is_refused(tmp_path: Path) -> None:
-    assert main(["apikey", "create", "ci", "--role", "auditor", "--government", "Jateng", "--var-dir",
-                 str(tmp_path)]) == 2
+    assert (
+        main(["apikey", "create", "ci", "--role", "auditor", "--government", "Jateng", "--var-dir", str(tmp_path)]) == 2
+    )
 
 
 def test_status_without_a_suite_fails(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -52,8 +63,9 @@ def test_status_without_a_suite_fails(tmp_path: Path, capsys: pytest.CaptureFixt
     assert "grms up" in capsys.readouterr().err
 
 
-def test_seed_against_nothing_says_unreachable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                               capsys: pytest.CaptureFixture[str]) -> None:
+def test_seed_against_nothing_says_unreachable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setenv("GRMS_AUTH_SECRET", "x" * 40)
     target = f"127.0.0.1:{free_port()}"
     assert main(["seed", "--var-dir", str(tmp_path), "--target", target, "--timeout", "0.5"]) == 1
@@ -64,8 +76,9 @@ def test_redrive_unknown_service(tmp_path: Path) -> None:
     assert main(["outbox", "redrive", "payroll", "--var-dir", str(tmp_path)]) == 2
 
 
-def test_up_refuses_a_port_in_use(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                  capsys: pytest.CaptureFixture[str]) -> None:
+def test_up_refuses_a_port_in_use(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     import socket
 
     monkeypatch.setenv("GRMS_AUTH_SECRET", "x" * 40)
@@ -73,8 +86,19 @@ def test_up_refuses_a_port_in_use(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
         held.bind(("127.0.0.1", 0))
         held.listen()
         busy = held.getsockname()[1]
-        code = main(["up", "--var-dir", str(tmp_path), "--nats-port", str(busy), "--base-port", str(free_port()),
-                     "--gateway-port", str(free_port())])
+        code = main(
+            [
+                "up",
+                "--var-dir",
+                str(tmp_path),
+                "--nats-port",
+                str(busy),
+                "--base-port",
+                str(free_port()),
+                "--gateway-port",
+                str(free_port()),
+            ]
+        )
     assert code == 2
     err = capsys.readouterr().err
     assert f"port {busy} for nats is already in use" in err

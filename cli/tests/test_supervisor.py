@@ -23,8 +23,12 @@ def test_backoff_doubles_and_caps() -> None:
 def test_config_defaults(tmp_path: Path) -> None:
     config = SuiteConfig.from_env({"GRMS_VAR_DIR": str(tmp_path)})
     assert config.service_ports == {
-        "budgeting": 50151, "planning": 50152, "delivery": 50153,
-        "controlling": 50154, "monev": 50155, "complaints": 50156,
+        "budgeting": 50151,
+        "planning": 50152,
+        "delivery": 50153,
+        "controlling": 50154,
+        "monev": 50155,
+        "complaints": 50156,
     }
     assert config.gateway_url == "http://127.0.0.1:8000"
     assert config.nats_url == "nats://127.0.0.1:4223"
@@ -91,8 +95,14 @@ def test_auth_secret_generated_once_with_mode_0600(tmp_path: Path) -> None:
 
 def _spec(tmp_path: Path, name: str, code: str) -> ChildSpec:
     return ChildSpec(
-        name=name, kind="service", argv=(sys.executable, "-c", code), env=dict(os.environ), host="127.0.0.1",
-        port=1, log_path=tmp_path / "log" / f"{name}.log", url="127.0.0.1:1",
+        name=name,
+        kind="service",
+        argv=(sys.executable, "-c", code),
+        env=dict(os.environ),
+        host="127.0.0.1",
+        port=1,
+        log_path=tmp_path / "log" / f"{name}.log",
+        url="127.0.0.1:1",
     )
 
 
@@ -109,8 +119,9 @@ class FakeClock:
 def _supervisor(tmp_path: Path, spec: ChildSpec, clock: FakeClock, messages: list[str]) -> Supervisor:
     config = SuiteConfig.from_env({"GRMS_VAR_DIR": str(tmp_path), "GRMS_NATS_URL": "nats://127.0.0.1:1"})
     config.database_urls.setdefault(spec.name, "sqlite://")
-    return Supervisor(config, [spec], policy=RestartPolicy(initial=1.0, maximum=8.0), notify=messages.append,
-                      clock=clock)
+    return Supervisor(
+        config, [spec], policy=RestartPolicy(initial=1.0, maximum=8.0), notify=messages.append, clock=clock
+    )
 
 
 def test_crashed_child_is_restarted_after_backoff(tmp_path: Path) -> None:

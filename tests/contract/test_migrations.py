@@ -32,8 +32,8 @@ def test_migrations_match_the_declared_tables(name: str, location: Path, tables_
                 conn,
                 opts={
                     "compare_type": True,
-                    "include_object": lambda obj, obj_name, kind, *_: not (
-                        kind == "table" and obj_name.startswith("alembic_version")
+                    "include_object": lambda obj, obj_name, kind, *_: (
+                        not (kind == "table" and obj_name.startswith("alembic_version"))
                     ),
                 },
             )

@@ -39,9 +39,7 @@ def spans() -> InMemorySpanExporter:
     return exporter
 
 
-async def test_the_consumer_span_continues_the_callers_trace(
-    spans: InMemorySpanExporter, tmp_path: Path
-) -> None:
+async def test_the_consumer_span_continues_the_callers_trace(spans: InMemorySpanExporter, tmp_path: Path) -> None:
     nats = NatsServer(tmp_path / "nats").start()
     common = {"nats_url": nats.url, "auth_secret": SECRET, "var_dir": tmp_path}
     producer = budgeting.build(

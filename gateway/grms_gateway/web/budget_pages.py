@@ -111,7 +111,7 @@ def _cash_form(cash: CashPlansOut | None, given: list[str] | None) -> list[str]:
     """The twelve months the whole-plan cash form shows: what was typed, else the proposal, else what is in force."""
     if given is not None:
         return given
-    for plans in ((cash.proposed_cash_plans, cash.cash_plans) if cash else ()):
+    for plans in (cash.proposed_cash_plans, cash.cash_plans) if cash else ():
         whole = next((c for c in plans if c.line_number == 0), None)
         if whole is not None:
             return [str(m) for m in whole.months]
@@ -455,9 +455,7 @@ async def set_cash_plan(request: Request, plan_id: str, gateway: GatewayDep) -> 
     months = [_int(v) if v else 0 for v in values]  # "1.250.000" as Indonesians write it; blank is nothing
     request_pb = pb.SetCashPlanRequest(plan_id=plan_id, months=[money_pb2.Money(rupiah=m) for m in months])
     try:
-        found = await budget_client(gateway).call(
-            "SetCashPlan", request_pb, ctx=gateway.clients.context(caller.token)
-        )
+        found = await budget_client(gateway).call("SetCashPlan", request_pb, ctx=gateway.clients.context(caller.token))
     except UpstreamError as err:
         _, _, rest = _split_violations(err, None)
         return await _after_error(request, gateway, caller, plan_id, err, alert=rest, cash_values=values)

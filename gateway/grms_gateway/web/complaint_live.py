@@ -68,9 +68,7 @@ async def _watch(gateway: Gateway, ticket_id: str, token: str) -> pb.TrackCompla
     return answer.tracked  # type: ignore[no-any-return]
 
 
-@router.get(
-    "/pengaduan/lacak/{ticket_id}/events", response_model=None, dependencies=[Depends(limited("public_read"))]
-)
+@router.get("/pengaduan/lacak/{ticket_id}/events", response_model=None, dependencies=[Depends(limited("public_read"))])
 async def events(
     request: Request, ticket_id: str, gateway: GatewayDep, token: Annotated[str, Query(max_length=100)] = ""
 ) -> Response:

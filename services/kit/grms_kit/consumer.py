@@ -181,8 +181,13 @@ class EventConsumer:
                 # E.g. the database is down while dead-lettering, or an ack failed: the
                 # unacknowledged messages are redelivered after ack_wait; keep consuming.
                 delay = backoff.next()
-                log.warning("consumer %s: batch not settled (%s: %s); retrying in %.1fs",
-                            self.name, type(exc).__name__, exc, delay)
+                log.warning(
+                    "consumer %s: batch not settled (%s: %s); retrying in %.1fs",
+                    self.name,
+                    type(exc).__name__,
+                    exc,
+                    delay,
+                )
                 await asyncio.sleep(delay)
                 continue
             backoff.reset()
@@ -230,8 +235,13 @@ class EventConsumer:
                 await self.db.run(self._apply, [item])
             except Exception as exc:
                 if isinstance(exc, _TRANSIENT_DB) or item.ctx.deliveries < self.max_deliver:
-                    log.warning("consumer %s: event %s failed (delivery %d): %s",
-                                self.name, item.ctx.event_id, item.ctx.deliveries, exc)
+                    log.warning(
+                        "consumer %s: event %s failed (delivery %d): %s",
+                        self.name,
+                        item.ctx.event_id,
+                        item.ctx.deliveries,
+                        exc,
+                    )
                     await item.msg.nak(delay=self.nak_delay)
                 else:
                     await self._poison(item.msg, item.headers, f"{type(exc).__name__}: {exc}", item.ctx.deliveries)
@@ -258,12 +268,17 @@ class EventConsumer:
                     f"{item.ctx.subject} process",
                     context=extract_context(item.headers),
                     kind=trace.SpanKind.CONSUMER,
-                    attributes={"messaging.system": "nats", "messaging.destination.name": item.ctx.subject,
-                                "messaging.message.id": item.ctx.event_id, "messaging.consumer.group.name": self.name},
+                    attributes={
+                        "messaging.system": "nats",
+                        "messaging.destination.name": item.ctx.subject,
+                        "messaging.message.id": item.ctx.event_id,
+                        "messaging.consumer.group.name": self.name,
+                    },
                 ):
                     item.handler(session, item.event, item.ctx)
-                handled.append({"consumer": self.name, "event_id": item.ctx.event_id, "type": item.ctx.type,
-                                "handled_at": now})
+                handled.append(
+                    {"consumer": self.name, "event_id": item.ctx.event_id, "type": item.ctx.type, "handled_at": now}
+                )
             if handled:
                 session.execute(insert(inbox), handled)
         self.applied += len(handled)  # redeliveries found in the inbox are not counted
@@ -308,9 +323,13 @@ class EventConsumer:
                     raise PoisonEvent(f"no handler for {headers.get(Header.TYPE)!r}")
                 message_cls, handler = found
                 ctx = EventContext(
-                    event_id=headers[Header.ID], type=headers[Header.TYPE], subject=subject,
-                    source=headers.get(Header.SOURCE, ""), government=headers.get(Header.GOVERNMENT, ""),
-                    time=_parse_time(headers.get(Header.TIME)), deliveries=0,
+                    event_id=headers[Header.ID],
+                    type=headers[Header.TYPE],
+                    subject=subject,
+                    source=headers.get(Header.SOURCE, ""),
+                    government=headers.get(Header.GOVERNMENT, ""),
+                    time=_parse_time(headers.get(Header.TIME)),
+                    deliveries=0,
                 )
                 self._apply([_Item(None, message_cls.FromString(payload), handler, ctx, headers)])
             except Exception as exc:

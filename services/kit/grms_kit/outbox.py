@@ -180,8 +180,9 @@ class OutboxRelay:
             failed = failed or {rows[0].seq: exc}
         self.published += len(sent)
         if failed:
-            log.warning("outbox: %d of %d not published (%s); retrying",
-                        len(failed), len(rows), next(iter(failed.values())))
+            log.warning(
+                "outbox: %d of %d not published (%s); retrying", len(failed), len(rows), next(iter(failed.values()))
+            )
         return not failed
 
     async def _publish(self, rows: list[_Row]) -> tuple[list[int], dict[int, BaseException]]:
@@ -278,9 +279,7 @@ class OutboxRelay:
                     values["attempts"] = t.c.attempts + 1
                     conn.execute(update(t).where(t.c.seq == seq).values(**values))
                     conn.execute(
-                        update(t)
-                        .where(and_(t.c.seq == seq, t.c.attempts >= self.max_refusals))
-                        .values(dead_at=now)
+                        update(t).where(and_(t.c.seq == seq, t.c.attempts >= self.max_refusals)).values(dead_at=now)
                     )
                 else:
                     conn.execute(update(t).where(t.c.seq == seq).values(**values))

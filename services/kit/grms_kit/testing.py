@@ -99,10 +99,14 @@ def postgres_admin_url() -> str | None:
     """
     import psycopg
 
-    candidates = [os.environ["GRMS_TEST_POSTGRES_URL"]] if os.environ.get("GRMS_TEST_POSTGRES_URL") else [
-        "postgresql://postgres@127.0.0.1:5432/test",
-        "postgresql://root@127.0.0.1:5432/test",
-    ]
+    candidates = (
+        [os.environ["GRMS_TEST_POSTGRES_URL"]]
+        if os.environ.get("GRMS_TEST_POSTGRES_URL")
+        else [
+            "postgresql://postgres@127.0.0.1:5432/test",
+            "postgresql://root@127.0.0.1:5432/test",
+        ]
+    )
     for url in candidates:
         try:
             with psycopg.connect(url, connect_timeout=2):

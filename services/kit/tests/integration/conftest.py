@@ -71,8 +71,9 @@ async def nc(broker: NatsServer) -> AsyncIterator[NATS]:
         await conn.close()
 
 
-async def _wait_until(condition: Callable[[], bool | Awaitable[bool]], timeout: float = 15.0,
-                      what: str = "condition") -> None:
+async def _wait_until(
+    condition: Callable[[], bool | Awaitable[bool]], timeout: float = 15.0, what: str = "condition"
+) -> None:
     deadline = time.monotonic() + timeout
     while True:
         result = condition()

@@ -18,16 +18,14 @@ from sqlalchemy.orm import Session
 
 def _envelope(code: str, event_id: str | None = None) -> Envelope:
     event = events_pb2.AgencyRegistered(agency=agency_pb2.Agency(government_code="33", code=code, name="Dinas"))
-    return Envelope.wrap(event, source="budgeting", government="33", time=dt.datetime.now(dt.UTC),
-                         event_id=event_id)
+    return Envelope.wrap(event, source="budgeting", government="33", time=dt.datetime.now(dt.UTC), event_id=event_id)
 
 
 async def _publish(nc: NATS, env: Envelope, *, msg_id: str | None = None, payload: bytes | None = None) -> None:
     headers = env.headers()
     if msg_id is not None:
         headers[Header.MSG_ID] = msg_id
-    await nc.jetstream(timeout=2.0).publish(env.subject, env.payload if payload is None else payload,
-                                            headers=headers)
+    await nc.jetstream(timeout=2.0).publish(env.subject, env.payload if payload is None else payload, headers=headers)
 
 
 def _count(store: Any, table: Any, *where: Any) -> int:
@@ -98,8 +96,9 @@ def self_lag_zero(nc: NATS) -> Any:
     return check
 
 
-async def test_poison_payload_is_dead_lettered_and_terminated(store: Any, nc: NATS, wait_until: Any,
-                                                              stop_task: Any) -> None:
+async def test_poison_payload_is_dead_lettered_and_terminated(
+    store: Any, nc: NATS, wait_until: Any, stop_task: Any
+) -> None:
     recorder = Recorder(store)
     consumer = _consumer(store, recorder)
     bad = _envelope("1.01")
@@ -120,8 +119,9 @@ async def test_poison_payload_is_dead_lettered_and_terminated(store: Any, nc: NA
     assert [c.event_id for c in recorder.calls] == [good.event_id]
 
 
-async def test_failing_handler_dead_letters_then_redrive_applies(store: Any, nc: NATS, wait_until: Any,
-                                                                 stop_task: Any) -> None:
+async def test_failing_handler_dead_letters_then_redrive_applies(
+    store: Any, nc: NATS, wait_until: Any, stop_task: Any
+) -> None:
     recorder = Recorder(store)
     recorder.fail_with = ValueError("bug in the handler")
     recorder.fail_times = -1  # always
@@ -149,8 +149,9 @@ async def test_failing_handler_dead_letters_then_redrive_applies(store: Any, nc:
     assert _count(store, store.tables.dead_letter, store.tables.dead_letter.c.redriven_at.is_not(None)) == 1
 
 
-async def test_transient_database_error_naks_and_succeeds_later(store: Any, nc: NATS, wait_until: Any,
-                                                                stop_task: Any) -> None:
+async def test_transient_database_error_naks_and_succeeds_later(
+    store: Any, nc: NATS, wait_until: Any, stop_task: Any
+) -> None:
     recorder = Recorder(store)
     recorder.fail_with = sa_exc.OperationalError("INSERT", {}, Exception("database is locked"))
     recorder.fail_times = 6  # more calls than max_deliver: transient errors never dead-letter
@@ -168,8 +169,7 @@ async def test_transient_database_error_naks_and_succeeds_later(store: Any, nc: 
     assert _count(store, store.tables.inbox) == 1
 
 
-async def test_unhandled_types_are_acked_and_ignored(store: Any, nc: NATS, wait_until: Any,
-                                                     stop_task: Any) -> None:
+async def test_unhandled_types_are_acked_and_ignored(store: Any, nc: NATS, wait_until: Any, stop_task: Any) -> None:
     recorder = Recorder(store)
     consumer = _consumer(store, recorder)
     gov = events_pb2.GovernmentRegistered()
@@ -185,8 +185,9 @@ async def test_unhandled_types_are_acked_and_ignored(store: Any, nc: NATS, wait_
     assert recorder.calls == [] and _count(store, store.tables.dead_letter) == 0
 
 
-async def test_consumer_survives_a_failure_while_settling(store: Any, nc: NATS, wait_until: Any,
-                                                          stop_task: Any) -> None:
+async def test_consumer_survives_a_failure_while_settling(
+    store: Any, nc: NATS, wait_until: Any, stop_task: Any
+) -> None:
     """The database fails while dead-lettering: the loop goes on and the redelivery settles it."""
     recorder = Recorder(store)
     consumer = _consumer(store, recorder, ack_wait=0.5)

@@ -161,6 +161,7 @@ def test_a_read_snapshot_does_not_see_commits_made_after_its_first_read(store: A
 
 def _count_statements(store: Any) -> list[str]:
     statements: list[str] = []
+
     def record(conn: Any, cursor: Any, sql: str, *rest: Any) -> None:
         statements.append(" ".join(sql.split()))
 

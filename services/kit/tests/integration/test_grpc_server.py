@@ -39,7 +39,8 @@ class Servicer(budgeting_service_pb2_grpc.BudgetingServiceServicer):
             await asyncio.sleep(30)
         who = current_identity()
         return budgeting_service_pb2.GetAgencyResponse(
-            agency=agency_pb2.Agency(code=code, name=who.sub or "anonymous", government_code=who.government))
+            agency=agency_pb2.Agency(code=code, name=who.sub or "anonymous", government_code=who.government)
+        )
 
     async def UpdateAgency(self, request: Any, context: Any) -> Any:
         # The caller must hold a role: raises Unauthenticated/PermissionDenied otherwise.
@@ -112,8 +113,11 @@ async def test_invalid_argument_carries_bad_request(channel: grpc.aio.Channel) -
 
 @pytest.mark.parametrize(
     ("code", "status"),
-    [("missing", grpc.StatusCode.NOT_FOUND), ("conflict", grpc.StatusCode.ABORTED),
-     ("crash", grpc.StatusCode.INTERNAL)],
+    [
+        ("missing", grpc.StatusCode.NOT_FOUND),
+        ("conflict", grpc.StatusCode.ABORTED),
+        ("crash", grpc.StatusCode.INTERNAL),
+    ],
 )
 async def test_errors_map_to_status_codes(channel: grpc.aio.Channel, code: str, status: grpc.StatusCode) -> None:
     with pytest.raises(grpc.aio.AioRpcError) as info:
@@ -126,8 +130,11 @@ async def test_errors_map_to_status_codes(channel: grpc.aio.Channel, code: str, 
 
 async def test_invalid_token_is_unauthenticated(channel: grpc.aio.Channel) -> None:
     bad = TokenCodec("o" * 40).issue(Identity(sub="mallory"))
-    for metadata in ((("authorization", f"Bearer {bad}"),), (("authorization", "Basic abc"),),
-                     (("authorization", "Bearer "),)):
+    for metadata in (
+        (("authorization", f"Bearer {bad}"),),
+        (("authorization", "Basic abc"),),
+        (("authorization", "Bearer "),),
+    ):
         with pytest.raises(grpc.aio.AioRpcError) as info:
             await _get(channel, "1.01", timeout=2, metadata=metadata)
         assert info.value.code() == grpc.StatusCode.UNAUTHENTICATED
@@ -139,8 +146,9 @@ async def test_valid_token_sets_the_identity(channel: grpc.aio.Channel) -> None:
     assert reply.agency.name == "u-7" and reply.agency.government_code == "33"
     reply = await _get(channel, "1.01", timeout=2)  # the identity does not leak to the next call
     assert reply.agency.name == "anonymous"
-    await _stub(channel).UpdateAgency(budgeting_service_pb2.UpdateAgencyRequest(), timeout=2,
-                                      metadata=(("authorization", f"Bearer {token}"),))
+    await _stub(channel).UpdateAgency(
+        budgeting_service_pb2.UpdateAgencyRequest(), timeout=2, metadata=(("authorization", f"Bearer {token}"),)
+    )
 
 
 async def test_role_checks_in_the_servicer(channel: grpc.aio.Channel) -> None:
@@ -149,8 +157,9 @@ async def test_role_checks_in_the_servicer(channel: grpc.aio.Channel) -> None:
     assert info.value.code() == grpc.StatusCode.UNAUTHENTICATED
     token = TokenCodec(SECRET).issue(Identity(sub="u-8", roles=frozenset({Role.PLANNER})))
     with pytest.raises(grpc.aio.AioRpcError) as info:
-        await _stub(channel).UpdateAgency(budgeting_service_pb2.UpdateAgencyRequest(), timeout=2,
-                                          metadata=(("authorization", f"Bearer {token}"),))
+        await _stub(channel).UpdateAgency(
+            budgeting_service_pb2.UpdateAgencyRequest(), timeout=2, metadata=(("authorization", f"Bearer {token}"),)
+        )
     assert info.value.code() == grpc.StatusCode.PERMISSION_DENIED
 
 

@@ -75,8 +75,7 @@ async def _stream_messages(nc: NATS) -> list[Any]:
     return [await js.get_msg(STREAM, seq) for seq in range(info.state.first_seq, info.state.last_seq + 1)]
 
 
-async def test_relay_publishes_pending_rows_with_msg_id(store: Any, nc: NATS, wait_until: Any,
-                                                         stop_task: Any) -> None:
+async def test_relay_publishes_pending_rows_with_msg_id(store: Any, nc: NATS, wait_until: Any, stop_task: Any) -> None:
     await store.db.run(_register, store, [f"1.{i:02d}" for i in range(20)])
     relay = OutboxRelay(store.db, store.tables, lambda: nc.jetstream(timeout=2.0), store.clock, batch=7)
     task = asyncio.create_task(relay.run())
@@ -121,10 +120,12 @@ async def test_rows_stay_unsent_until_the_ack(store: Any, broker: NatsServer) ->
 
 
 @pytest.mark.chaos
-async def test_relay_survives_a_broker_crash(store: Any, broker: NatsServer, nc: NATS, wait_until: Any,
-                                             stop_task: Any) -> None:
-    relay = OutboxRelay(store.db, store.tables, lambda: nc.jetstream(timeout=1.0), store.clock,
-                        batch=50, ack_timeout=0.5)
+async def test_relay_survives_a_broker_crash(
+    store: Any, broker: NatsServer, nc: NATS, wait_until: Any, stop_task: Any
+) -> None:
+    relay = OutboxRelay(
+        store.db, store.tables, lambda: nc.jetstream(timeout=1.0), store.clock, batch=50, ack_timeout=0.5
+    )
     task = asyncio.create_task(relay.run())
     try:
         for i in range(5):
@@ -135,14 +136,23 @@ async def test_relay_survives_a_broker_crash(store: Any, broker: NatsServer, nc:
 
         def failing() -> bool:
             with store.db.engine.connect() as conn:
-                return conn.execute(select(func.count()).where(store.tables.outbox.c.last_error.is_not(None))
-                                    .select_from(store.tables.outbox)).scalar_one() > 0
+                return (
+                    conn.execute(
+                        select(func.count())
+                        .where(store.tables.outbox.c.last_error.is_not(None))
+                        .select_from(store.tables.outbox)
+                    ).scalar_one()
+                    > 0
+                )
 
         await wait_until(failing, timeout=10, what="the relay to fail against the dead broker")
         assert outbox_stats(store.db, store.tables, store.clock).pending > 0
         broker.start()
-        await wait_until(lambda: outbox_stats(store.db, store.tables, store.clock).pending == 0,
-                         timeout=30, what="the relay to catch up after the restart")
+        await wait_until(
+            lambda: outbox_stats(store.db, store.tables, store.clock).pending == 0,
+            timeout=30,
+            what="the relay to catch up after the restart",
+        )
     finally:
         await stop_task(task)
     stats = outbox_stats(store.db, store.tables, store.clock)
@@ -185,8 +195,9 @@ async def test_republish_is_deduplicated_by_msg_id(store: Any, nc: NATS) -> None
     assert len(await _stream_messages(nc)) == 3
 
 
-async def test_refused_row_goes_dead_and_redrive_brings_it_back(store: Any, nc: NATS, wait_until: Any,
-                                                                stop_task: Any) -> None:
+async def test_refused_row_goes_dead_and_redrive_brings_it_back(
+    store: Any, nc: NATS, wait_until: Any, stop_task: Any
+) -> None:
     clock = ManualClock()
     huge = "x" * (nc.max_payload + 1)  # above the broker's max_payload: refused every time
     await store.db.run(_register, store, ["1.01"])
@@ -202,16 +213,16 @@ async def test_refused_row_goes_dead_and_redrive_brings_it_back(store: Any, nc: 
         await stop_task(relay_task)
     t = store.tables.outbox
     with store.db.engine.connect() as conn:
-        attempts, error, dead_at = conn.execute(select(t.c.attempts, t.c.last_error, t.c.dead_at)
-                                                .where(t.c.dead_at.is_not(None))).one()
+        attempts, error, dead_at = conn.execute(
+            select(t.c.attempts, t.c.last_error, t.c.dead_at).where(t.c.dead_at.is_not(None))
+        ).one()
     assert attempts == 3 and "MaxPayload" in error and dead_at == clock.now()
     assert len(await _stream_messages(nc)) == 2
 
     # The operator fixes the cause (here: shrink the payload) and redrives.
     def shrink() -> None:
         with store.db.engine.begin() as conn:
-            conn.execute(t.update().where(t.c.dead_at.is_not(None))
-                         .values(payload=_event("1.02").SerializeToString()))
+            conn.execute(t.update().where(t.c.dead_at.is_not(None)).values(payload=_event("1.02").SerializeToString()))
 
     await store.db.run(shrink)
     assert await store.db.run(redrive_outbox, store.db, store.tables) == 1

@@ -32,8 +32,14 @@ def test_stream_per_service() -> None:
 
 @pytest.mark.parametrize(
     "bad",
-    ["AgencyRegistered", "grms.budgeting.AgencyRegistered", "other.budgeting.v1.X", "grms.budgeting.version1.X",
-     "grms.budgeting.v1.sub.X", ""],
+    [
+        "AgencyRegistered",
+        "grms.budgeting.AgencyRegistered",
+        "other.budgeting.v1.X",
+        "grms.budgeting.version1.X",
+        "grms.budgeting.v1.sub.X",
+        "",
+    ],
 )
 def test_bad_names_raise(bad: str) -> None:
     with pytest.raises(ValueError, match=r"grms\.<service>\.v<N>\.<Event>"):
@@ -75,8 +81,9 @@ def test_traceparent_when_a_span_is_active() -> None:
     tracer = TracerProvider().get_tracer("test")
     with tracer.start_as_current_span("op") as span:
         trace_headers = inject_headers({})
-        env = Envelope.wrap(_event(), source="budgeting", government="33",
-                            time=dt.datetime.now(dt.UTC), trace_headers=trace_headers)
+        env = Envelope.wrap(
+            _event(), source="budgeting", government="33", time=dt.datetime.now(dt.UTC), trace_headers=trace_headers
+        )
     h = env.headers()
     trace_id = format(span.get_span_context().trace_id, "032x")
     assert h["traceparent"].startswith(f"00-{trace_id}-")

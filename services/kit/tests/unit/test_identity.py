@@ -13,8 +13,9 @@ SECRET = "k" * 40
 
 
 def _alice() -> Identity:
-    return Identity(sub="u-1", roles=frozenset({Role.PLANNER}), government="33",
-                    agencies=frozenset({"1.02"}), name="Alice")
+    return Identity(
+        sub="u-1", roles=frozenset({Role.PLANNER}), government="33", agencies=frozenset({"1.02"}), name="Alice"
+    )
 
 
 def test_round_trip() -> None:
@@ -44,8 +45,15 @@ def test_wrong_secret() -> None:
 
 def test_alg_none_is_rejected() -> None:
     now = int(dt.datetime.now(dt.UTC).timestamp())
-    claims = {"iss": "grms-gateway", "aud": "grms", "sub": "root", "iat": now, "exp": now + 600,
-              "roles": [Role.ADMIN], "gov": "33"}
+    claims = {
+        "iss": "grms-gateway",
+        "aud": "grms",
+        "sub": "root",
+        "iat": now,
+        "exp": now + 600,
+        "roles": [Role.ADMIN],
+        "gov": "33",
+    }
     token = jwt.encode(claims, key=None, algorithm="none")
     with pytest.raises(Unauthenticated):
         TokenCodec(SECRET).verify(token)

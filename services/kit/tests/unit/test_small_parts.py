@@ -81,7 +81,9 @@ def test_invalid_argument_carries_field_violations() -> None:
     bad = error_details_pb2.BadRequest()
     assert status.details[0].Unpack(bad)
     assert [(v.field, v.description) for v in bad.field_violations] == [
-        ("agency.code", "required"), ("agency.name", "too long")]
+        ("agency.code", "required"),
+        ("agency.name", "too long"),
+    ]
 
 
 def test_invalid_argument_shorthand() -> None:

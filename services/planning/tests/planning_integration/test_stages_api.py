@@ -132,7 +132,7 @@ async def test_after_the_final_stage_a_planned_sub_activity_reopens_in_a_perubah
         metadata=PLANNER,
         timeout=5,
     )
-    current = (await stub.GetSubActivity(pb.GetSubActivityRequest(id=created.id), metadata=PLANNER, timeout=5))
+    current = await stub.GetSubActivity(pb.GetSubActivityRequest(id=created.id), metadata=PLANNER, timeout=5)
     await stub.SetMonthlyPlan(
         pb.SetMonthlyPlanRequest(
             sub_activity_id=created.id, months=curve.months, expected_version=current.sub_activity.version
