@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -166,18 +168,8 @@ def seed_command(
     directory = _var_dir(var_dir)
     secret = resolve_auth_secret(directory)
     address = budgeting_address(target, directory)
-    with Progress(
-        TextColumn("Seeding {task.fields[target]}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.description}"),
-        console=console,
-        transient=True,
-    ) as progress:
-        task = progress.add_task("", total=seed_steps(), target=address)
-        result = seed(
-            address, secret, advance=lambda what: progress.update(task, advance=1, description=what), timeout=timeout
-        )
+    with _steps(f"Seeding {address}", seed_steps()) as advance:
+        result = seed(address, secret, advance=advance, timeout=timeout)
     if result.changed:
         console.print(
             f"Created {result.governments_created} governments and {result.agencies_created} agencies "
@@ -190,16 +182,8 @@ def seed_command(
         )
     if not budget:
         return
-    with Progress(
-        TextColumn("Demo budget"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.description}"),
-        console=console,
-        transient=True,
-    ) as progress:
-        task = progress.add_task("", total=budget_seed_steps())
-        loaded = seed_budget(address, secret, advance=lambda what: progress.update(task, advance=1, description=what))
+    with _steps("Demo budget", budget_seed_steps()) as advance:
+        loaded = seed_budget(address, secret, advance=advance)
     console.print(
         f"Demo budget: {loaded.plans_loaded:,} DPAs with {loaded.lines_loaded:,} lines loaded, "
         f"{loaded.plans_existing:,} already there; {loaded.prices_created} prices and "
@@ -235,22 +219,8 @@ def seed_planning_command(
     secret = resolve_auth_secret(directory)
     address = planning_address(target, directory)
     agencies = len({s.agency_code for s in catalogue()})
-    with Progress(
-        TextColumn("Planning {task.fields[target]}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.description}"),
-        console=console,
-        transient=True,
-    ) as progress:
-        task = progress.add_task("", total=agencies, target=address)
-        result = seed_planning(
-            address,
-            secret,
-            advance=lambda what: progress.update(task, advance=1, description=what),
-            timeout=timeout,
-            wait_for_budget=wait,
-        )
+    with _steps(f"Planning {address}", agencies) as advance:
+        result = seed_planning(address, secret, advance=advance, timeout=timeout, wait_for_budget=wait)
     console.print(
         f"Planned {result.sub_activities_created:,} sub-activities with {result.monthly_rows:,} monthly rows and "
         f"{result.packages_created:,} packages in {result.seconds:.1f} s "
@@ -471,23 +441,9 @@ def budget_import_lines(
     secret = resolve_auth_secret(directory)
     address = budgeting_address(target, directory)
     try:
-        with Progress(
-            TextColumn(f"Importing {file.name}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("{task.description}"),
-            console=console,
-            transient=True,
-        ) as progress:
-            task = progress.add_task("", total=3)
+        with _steps(f"Importing {file.name}", 3) as advance:
             result = import_lines(
-                address,
-                secret,
-                plan_id,
-                file,
-                expected_version=expected_version,
-                timeout=timeout,
-                advance=lambda step: progress.update(task, advance=1, description=step),
+                address, secret, plan_id, file, expected_version=expected_version, timeout=timeout, advance=advance
             )
     except CliError as exc:
         _print_rejected(exc)
@@ -515,9 +471,9 @@ def budget_export(
     secret = resolve_auth_secret(directory)
     address = budgeting_address(target, directory)
     with Progress(
-        TextColumn(f"Exporting {plan_id}"), BarColumn(), MofNCompleteColumn(), console=console, transient=True
+        TextColumn("Exporting {task.fields[label]}"), BarColumn(), MofNCompleteColumn(), console=console, transient=True
     ) as progress:
-        task = progress.add_task("", total=None)
+        task = progress.add_task("", total=None, label=plan_id)
         size = export_plan(
             address,
             secret,
@@ -527,6 +483,24 @@ def budget_export(
             progress=lambda done, total: progress.update(task, completed=done, total=total),
         )
     console.print(f"Wrote {out} ({size:,} bytes).")
+
+
+@contextmanager
+def _steps(label: str, total: int) -> Iterator[Callable[[str], None]]:
+    """A transient progress bar of `total` named steps: yields `advance(what)`, called once a step is done.
+
+    The label goes in as a task field, never as the column's template: a file name with braces stays text.
+    """
+    with Progress(
+        TextColumn("{task.fields[label]}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.description}"),
+        console=console,
+        transient=True,
+    ) as progress:
+        task = progress.add_task("", total=total, label=label)
+        yield lambda what: progress.update(task, advance=1, description=what)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -12,7 +12,6 @@ next to their fields.
 
 from __future__ import annotations
 
-import hmac
 import re
 from typing import Annotated, Any
 
@@ -29,7 +28,7 @@ from grms_gateway.i18n import format_wib, translate
 from grms_gateway.schemas.complaints import timestamp
 from grms_gateway.state import Gateway, get_gateway
 from grms_gateway.web import category_words  # noqa: F401  (the page's words)
-from grms_gateway.web.complaint_inbox_pages import csrf_token
+from grms_gateway.web.complaint_inbox_pages import csrf_token, csrf_violations, error_page
 from grms_gateway.web.pages import DEFAULT_GOVERNMENT, NO_STORE, problem_page, render
 from grms_gateway.web.session import login_redirect, session_caller
 
@@ -65,16 +64,6 @@ def _admin(request: Request, gateway: Gateway) -> Caller | Response:
 
 def _government(caller: Caller) -> str:
     return caller.identity.government or DEFAULT_GOVERNMENT
-
-
-def _down(request: Request, gateway: Gateway, err: UpstreamError) -> Response:
-    if err.code == grpc.StatusCode.UNAUTHENTICATED:
-        return login_redirect(request)
-    if err.code == grpc.StatusCode.PERMISSION_DENIED:
-        return problem_page(request, gateway, "forbidden", 403)
-    if err.code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
-        return problem_page(request, gateway, "complaints_unavailable", 503)
-    raise err
 
 
 async def _categories(gateway: Gateway, caller: Caller) -> list[pb.Category]:
@@ -159,7 +148,7 @@ async def _page(
     try:
         categories = await _categories(gateway, caller)
     except UpstreamError as err:
-        return _down(request, gateway, err)
+        return error_page(request, gateway, err)
     errors = errors or []
     names = await gateway.accounts.display_names(c.updated_by for c in categories)
     context: dict[str, Any] = {
@@ -184,10 +173,6 @@ async def _page(
 def _when(c: pb.Category) -> str:
     moment = timestamp(c.update_time) if c.version else None
     return format_wib(moment) if moment else ""
-
-
-def _csrf_error(lang: str) -> list[FieldViolation]:
-    return [FieldViolation("csrf", translate("inbox.csrf", lang))]  # type: ignore[arg-type]
 
 
 async def _form(request: Request) -> dict[str, str]:
@@ -216,10 +201,9 @@ async def create_category(request: Request, gateway: GatewayDep) -> Response:
         return caller
     form = await _form(request)
     lang = _lang(request)
-    if not hmac.compare_digest(form.get("csrf", ""), csrf_token(gateway, caller)):
-        errors = _csrf_error(lang)
+    if forged := csrf_violations(gateway, caller, form, lang):
         template = "complaint_categories.html"
-        return await _page(request, gateway, caller, template, values=form, errors=errors, status_code=403)
+        return await _page(request, gateway, caller, template, values=form, errors=forged, status_code=403)
     code = form.get("code", "").strip()
     request_pb = pb.CreateCategoryRequest(government_code=_government(caller), category=_category(code, form))
     try:
@@ -227,7 +211,7 @@ async def create_category(request: Request, gateway: GatewayDep) -> Response:
     except UpstreamError as err:
         status_code = _STATUS_CODES.get(err.code)
         if status_code is None:
-            return _down(request, gateway, err)
+            return error_page(request, gateway, err)
         return await _page(
             request,
             gateway,
@@ -255,7 +239,7 @@ async def category_page(
     try:
         current = _find(await _categories(gateway, caller), code) if _CODE.match(code) else None
     except UpstreamError as err:
-        return _down(request, gateway, err)
+        return error_page(request, gateway, err)
     if current is None:
         return problem_page(request, gateway, "category", 404)
     notice = ""
@@ -300,8 +284,8 @@ async def update_category(request: Request, code: str, gateway: GatewayDep) -> R
     form["code"] = code
     lang = _lang(request)
     template = "complaint_category_edit.html"
-    if not hmac.compare_digest(form.get("csrf", ""), csrf_token(gateway, caller)):
-        return await _page(request, gateway, caller, template, values=form, errors=_csrf_error(lang), status_code=403)
+    if forged := csrf_violations(gateway, caller, form, lang):
+        return await _page(request, gateway, caller, template, values=form, errors=forged, status_code=403)
     raw_version = form.get("version", "")
     expected = int(raw_version) if raw_version.isdigit() else -1
     ctx = gateway.clients.context(caller.token)
@@ -321,7 +305,7 @@ async def update_category(request: Request, code: str, gateway: GatewayDep) -> R
     except UpstreamError as err:
         status_code = _STATUS_CODES.get(err.code)
         if status_code is None:
-            return _down(request, gateway, err)
+            return error_page(request, gateway, err)
         if err.code == grpc.StatusCode.ABORTED:  # changed between our read and the save
             latest = _find(await _categories(gateway, caller), code)
             if latest is not None:

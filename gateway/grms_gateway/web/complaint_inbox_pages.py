@@ -34,7 +34,7 @@ from grms_gateway.web import board_words  # noqa: F401  (the inbox's words)
 from grms_gateway.web.pages import DEFAULT_GOVERNMENT, NO_STORE, problem_page, render
 from grms_gateway.web.session import login_redirect, session_caller
 
-__all__ = ["ACTIONS", "countdown", "csrf_token", "router"]
+__all__ = ["ACTIONS", "countdown", "csrf_token", "csrf_violations", "error_page", "router"]
 
 router = APIRouter(include_in_schema=False)
 GatewayDep = Annotated[Gateway, Depends(get_gateway)]
@@ -66,6 +66,13 @@ def csrf_token(gateway: Gateway, caller: Caller) -> str:
     return hmac.new(key, b"csrf|" + caller.token.encode(), hashlib.sha256).hexdigest()
 
 
+def csrf_violations(gateway: Gateway, caller: Caller, form: dict[str, str], lang: str) -> list[FieldViolation]:
+    """Nothing when the form carries this session's token; otherwise the one violation to show (with a 403)."""
+    if hmac.compare_digest(form.get("csrf", ""), csrf_token(gateway, caller)):
+        return []
+    return [FieldViolation("csrf", translate("inbox.csrf", lang))]  # type: ignore[arg-type]
+
+
 def countdown(due: dt.datetime | None, now: dt.datetime, lang: str = "id") -> tuple[str, bool]:
     """("sisa 3 jam 20 menit", False) before `due`; ("terlambat 1 hari 2 jam", True) after; ("", False) for none."""
     if due is None:
@@ -90,7 +97,8 @@ def _lang(request: Request) -> str:
     return chosen if chosen in ("id", "en") else "id"
 
 
-def _handle_down(request: Request, gateway: Gateway, err: UpstreamError) -> Response:
+def error_page(request: Request, gateway: Gateway, err: UpstreamError) -> Response:
+    """The page for a complaints call that failed: log in again, forbidden, or the service is away (others raise)."""
     if err.code == grpc.StatusCode.UNAUTHENTICATED:
         return login_redirect(request)
     if err.code == grpc.StatusCode.PERMISSION_DENIED:
@@ -130,7 +138,7 @@ async def inbox_page(
     except UpstreamError as err:
         if err.code == grpc.StatusCode.INVALID_ARGUMENT:
             return problem_page(request, gateway, "forbidden", 400)
-        return _handle_down(request, gateway, err)
+        return error_page(request, gateway, err)
     now = answer.as_of_time.ToDatetime(dt.UTC) if answer.HasField("as_of_time") else dt.datetime.now(dt.UTC)
     lang = _lang(request)
     items: list[tuple[BoardComplaintOut, str, bool]] = []
@@ -168,7 +176,7 @@ async def _detail(
     except UpstreamError as err:
         if err.code in (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.INVALID_ARGUMENT):
             return problem_page(request, gateway, "complaint", 404)
-        return _handle_down(request, gateway, err)
+        return error_page(request, gateway, err)
     complaint = complaint_out(found.complaint)
     now = dt.datetime.now(dt.UTC)
     lang = _lang(request)
@@ -234,22 +242,15 @@ async def act(request: Request, ticket_id: str, action: str, gateway: GatewayDep
         return problem_page(request, gateway, "complaint", 404)
     ticket_id = ticket_id.upper()
     form = {k: str(v)[:5000] for k, v in (await request.form()).items()}
-    if not hmac.compare_digest(form.get("csrf", ""), csrf_token(gateway, caller)):
-        return await _detail(
-            request,
-            gateway,
-            caller,
-            ticket_id,
-            errors=[FieldViolation("csrf", translate("inbox.csrf", _lang(request)))],  # type: ignore[arg-type]
-            status_code=403,
-        )
+    if forged := csrf_violations(gateway, caller, form, _lang(request)):
+        return await _detail(request, gateway, caller, ticket_id, errors=forged, status_code=403)
     method, message = _call_for(action, ticket_id, form)
     try:
         await gateway.clients.complaints.call(method, message, ctx=gateway.clients.context(caller.token))
     except UpstreamError as err:
         status_code = _STATUS_CODES.get(err.code)
         if status_code is None:
-            return _handle_down(request, gateway, err)
+            return error_page(request, gateway, err)
         errors = err.violations or [FieldViolation("", err.message)]
         values = {f"{action}.{k}": v for k, v in form.items() if k != "csrf"}
         return await _detail(request, gateway, caller, ticket_id, errors=errors, values=values, status_code=status_code)
