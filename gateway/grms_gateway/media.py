@@ -32,6 +32,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 import httpx
+from grms_kit.images import sniff_image
 
 __all__ = ["FetchError", "FetchPolicy", "address_refusal", "fetch", "fetch_photo", "parse_networks"]
 
@@ -199,17 +200,6 @@ async def fetch(url: str, policy: FetchPolicy, *, headers: Mapping[str, str] | N
             return await _fetch(url, policy, headers or {})
     except TimeoutError:
         raise FetchError("the server did not answer in time", transient=True) from None
-
-
-def sniff_image(data: bytes) -> str | None:
-    """image/jpeg, image/png or image/webp from the magic bytes; None for anything else."""
-    if data[:3] == b"\xff\xd8\xff":
-        return "image/jpeg"
-    if data[:8] == b"\x89PNG\r\n\x1a\n":
-        return "image/png"
-    if len(data) >= 12 and data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return "image/webp"
-    return None
 
 
 async def fetch_photo(url: str, policy: FetchPolicy, *, headers: Mapping[str, str] | None = None) -> bytes:

@@ -25,19 +25,19 @@ from fastapi.responses import Response
 from grms.complaints.v1 import complaints_service_pb2 as pb
 from grms_kit.errors import FieldViolation
 from grms_kit.identity import Role
+from grms_kit.images import sniff_image
 from pydantic import BaseModel, Field, ValidationError
 from starlette.datastructures import UploadFile
 
 from grms_gateway.auth import Caller, call_context, require_role
 from grms_gateway.clients import CallContext
 from grms_gateway.errors import ApiProblem
-from grms_gateway.media import sniff_image
 from grms_gateway.schemas.complaints import FileComplaintIn, PhotoOut, photo_out
 from grms_gateway.schemas.problem import problem_responses
 from grms_gateway.state import Gateway, get_gateway
 from grms_gateway.throttle import limited
 
-__all__ = ["MAX_PHOTOS", "check_photo", "filing_from_request", "read_upload", "router", "sniff_image"]
+__all__ = ["MAX_PHOTOS", "check_photo", "filing_from_request", "read_upload", "router"]
 
 router = APIRouter(tags=["complaints"])
 

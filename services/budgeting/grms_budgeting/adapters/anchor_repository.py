@@ -39,13 +39,14 @@ __all__ = [
 ]
 
 
-def heads_as_of(conn: Connection, government_code: str, cutoff: dt.datetime) -> list[PlanHead]:
-    """Each plan's last audit entry with `at` < `cutoff`, by plan id."""
+def heads_as_of(conn: Connection, government_code: str, cutoff: dt.datetime | None) -> list[PlanHead]:
+    """Each plan's last audit entry with `at` < `cutoff` (None: the latest, the heads now), by plan id."""
     p, e = budget_plan, audit_entry
+    within = [p.c.government_code == government_code] + ([e.c.at < cutoff] if cutoff is not None else [])
     last = (
         select(e.c.plan_id, func.max(e.c.seq).label("seq"))
         .join(p, p.c.id == e.c.plan_id)
-        .where(p.c.government_code == government_code, e.c.at < cutoff)
+        .where(*within)
         .group_by(e.c.plan_id)
         .subquery()
     )

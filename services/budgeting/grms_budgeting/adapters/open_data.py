@@ -24,12 +24,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from grms_kit.db import Database
-from sqlalchemy import Connection, func, select, tuple_
+from sqlalchemy import Connection, select, tuple_
 
-from grms_budgeting.adapters.anchor_repository import government_exists, list_anchors
+from grms_budgeting.adapters.anchor_repository import government_exists, heads_as_of, list_anchors
 from grms_budgeting.adapters.tables import (
     agency,
-    audit_entry,
     budget_line,
     budget_plan,
     budget_plan_version,
@@ -275,23 +274,8 @@ class SqlOpenData:
 
     def audit_heads(self, government_code: str) -> list[PlanHead]:
         """The latest audit entry of every plan of the government, by plan id."""
-        p, e = budget_plan, audit_entry
-        last = (
-            select(e.c.plan_id, func.max(e.c.seq).label("seq"))
-            .join(p, p.c.id == e.c.plan_id)
-            .where(p.c.government_code == government_code)
-            .group_by(e.c.plan_id)
-            .subquery()
-        )
-        query = (
-            select(p.c.id, p.c.agency_code, p.c.fiscal_year, e.c.seq, e.c.hash)
-            .select_from(last)
-            .join(e, (e.c.plan_id == last.c.plan_id) & (e.c.seq == last.c.seq))
-            .join(p, p.c.id == last.c.plan_id)
-            .order_by(p.c.id)
-        )
         with self.db.engine.connect() as conn:
-            return [PlanHead(r.id, r.agency_code, r.fiscal_year, r.seq, r.hash) for r in conn.execute(query)]
+            return heads_as_of(conn, government_code, None)
 
     def audit_anchors(self, government_code: str, *, before: dt.date | None, limit: int) -> list[AuditAnchor] | None:
         """Up to `limit` anchors of the government before `before`, newest first; None: unknown government."""

@@ -8,19 +8,16 @@ through the outbox, in the anchor's own transaction.
 
 from __future__ import annotations
 
-import asyncio
-import logging
 from collections.abc import Callable
 
 from grms_kit.clock import Clock
 from grms_kit.db import Database
+from grms_kit.periodic import every
 
 from grms_budgeting.adapters.anchor_repository import anchor_due_days
 from grms_budgeting.adapters.unit_of_work import SqlUnitOfWork
 
 __all__ = ["AnchorScheduler"]
-
-log = logging.getLogger(__name__)
 
 
 class AnchorScheduler:
@@ -46,9 +43,4 @@ class AnchorScheduler:
 
     async def run(self) -> None:
         """Anchor forever; a failing pass is logged and retried on the next one."""
-        while True:
-            try:
-                await self.tick()
-            except Exception:
-                log.exception("audit anchoring failed; retrying in %.1fs", self.interval)
-            await asyncio.sleep(self.interval)
+        await every(self.interval, self.tick, "audit anchoring")

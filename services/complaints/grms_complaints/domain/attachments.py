@@ -19,11 +19,11 @@ import struct
 from dataclasses import dataclass
 
 from grms_kit.errors import FieldViolation, InvalidArgument
+from grms_kit.images import sniff_image
 
 __all__ = [
     "DEFAULT_MAX_PHOTO_BYTES",
     "MAX_ATTACHMENTS",
-    "MEDIA_TYPES",
     "Attachment",
     "AttachmentSource",
     "Photo",
@@ -36,19 +36,7 @@ __all__ = [
 DEFAULT_MAX_PHOTO_BYTES = 5 * 1024 * 1024
 #: At most this many photos on one complaint, whoever adds them.
 MAX_ATTACHMENTS = 10
-MEDIA_TYPES = ("image/jpeg", "image/png", "image/webp")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
-
-
-def sniff_image(data: bytes) -> str | None:
-    """The media type of `data` from its first bytes: image/jpeg, image/png, image/webp, or None."""
-    if data[:3] == b"\xff\xd8\xff":
-        return "image/jpeg"
-    if data[:8] == b"\x89PNG\r\n\x1a\n":
-        return "image/png"
-    if len(data) >= 12 and data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return "image/webp"
-    return None
 
 
 class AttachmentSource(enum.StrEnum):

@@ -14,6 +14,8 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from grms_kit.periodic import every
+
 from grms_complaints.adapters.channels import LOG, SmtpAdapter
 from grms_complaints.service_layer import handlers
 from grms_complaints.service_layer.ports import UnitOfWork
@@ -67,9 +69,4 @@ class NotificationDispatcher:
 
     async def run(self) -> None:
         """Dispatch forever; a failing pass is logged and retried on the next one."""
-        while True:
-            try:
-                await self.tick()
-            except Exception:
-                log.exception("notification dispatch failed; retrying in %.1fs", self.interval)
-            await asyncio.sleep(self.interval)
+        await every(self.interval, self.tick, "notification dispatch")

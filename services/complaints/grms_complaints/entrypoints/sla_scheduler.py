@@ -7,17 +7,16 @@ loop) neither loses nor repeats a step.
 
 from __future__ import annotations
 
-import asyncio
-import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
+
+from grms_kit.periodic import every
 
 from grms_complaints.service_layer import handlers
 from grms_complaints.service_layer.ports import UnitOfWork
 
 __all__ = ["SlaScheduler"]
 
-log = logging.getLogger(__name__)
 
 Runner = Callable[..., Awaitable[Any]]
 
@@ -56,9 +55,4 @@ class SlaScheduler:
 
     async def run(self) -> None:
         """Scan forever; a failing pass is logged and retried on the next one."""
-        while True:
-            try:
-                await self.tick()
-            except Exception:
-                log.exception("SLA scan failed; retrying in %.1fs", self.interval)
-            await asyncio.sleep(self.interval)
+        await every(self.interval, self.tick, "SLA scan")
