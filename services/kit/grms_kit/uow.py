@@ -29,7 +29,7 @@ from grms_kit.group_commit import CounterWriter, DeferredWrites, SharedTransacti
 from grms_kit.tables import MessagingTables
 from grms_kit.telemetry import inject_headers
 
-__all__ = ["RowWriter", "UnitOfWork", "envelope_rows", "stage_envelopes"]
+__all__ = ["RowWriter", "UnitOfWork", "envelope_rows"]
 
 log = logging.getLogger(__name__)
 
@@ -72,12 +72,6 @@ def envelope_rows(envelopes: list[Envelope], now: dt.datetime) -> list[dict[str,
         }
         for e in envelopes
     ]
-
-
-def stage_envelopes(session: Session, tables: MessagingTables, envelopes: list[Envelope], clock: Clock) -> None:
-    """Insert `envelopes` into the outbox within `session`'s transaction."""
-    if envelopes:
-        session.execute(insert(tables.outbox), envelope_rows(envelopes, clock.now()))
 
 
 class UnitOfWork:
